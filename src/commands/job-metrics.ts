@@ -1,0 +1,35 @@
+/**
+ * Turns finished jobs into Prometheus metrics: runs by scope and status, their duration, rows by
+ * table and outcome, and the time of the last successful sync.
+ */
+import type { Worker } from 'bullmq';
+import type { Metrics } from '../metrics.js';
+import type { SyncSummary } from '../sync/run-sync.js';
+import { ENTITIES, type SyncStats } from '../sync/stats.js';
+
+export function recordJobMetrics(worker: Worker, metrics: Metrics): void {
+  worker.on('completed', (job, result: unknown) => {
+    metrics.jobs.inc({ name: job.name, outcome: 'completed' });
+    if (!isRunResult(result)) return;
+    const scope = 'scope' in result ? result.scope : 'full';
+    metrics.syncRuns.inc({ scope, status: result.status });
+    if (job.processedOn && job.finishedOn) {
+      metrics.syncDuration.observe({ scope }, (job.finishedOn - job.timestamp) / 1000);
+    }
+    if (result.status === 'succeeded') metrics.lastSuccess.set({ scope }, Date.now() / 1000);
+    if ('stats' in result && result.stats) recordRows(metrics, result.stats);
+  });
+  worker.on('failed', (job) => metrics.jobs.inc({ name: job?.name ?? 'unknown', outcome: 'failed' }));
+}
+
+function recordRows(metrics: Metrics, stats: SyncStats): void {
+  for (const entity of ENTITIES) {
+    for (const [outcome, count] of Object.entries(stats[entity])) {
+      if (count > 0) metrics.rows.inc({ entity, outcome }, count);
+    }
+  }
+}
+
+function isRunResult(value: unknown): value is Pick<SyncSummary, 'status'> & Partial<SyncSummary> {
+  return typeof value === 'object' && value !== null && 'status' in value && 'runId' in value;
+}

@@ -1,0 +1,49 @@
+/**
+ * `timetap-sync resync [--location ID] [--wait]`: asks the running workers for an on-demand
+ * sync through the queue; with --wait, waits for it and prints its result.
+ */
+import { Queue, QueueEvents } from 'bullmq';
+import { EXIT } from '../exit-codes.js';
+import { enqueueResync } from '../queue/enqueue.js';
+import { createRedisConnection } from '../redis/connection.js';
+import type { Runtime } from '../runtime.js';
+
+export async function resyncCommand(
+  runtime: Runtime,
+  options: { location?: number; wait?: boolean; timeoutMs?: number },
+): Promise<number> {
+  const { config, logger } = runtime;
+  const redis = createRedisConnection(config.redis.url, {
+    role: 'worker',
+    logger,
+    name: 'timetap-sync:resync',
+  });
+  const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
+  const events = options.wait
+    ? new QueueEvents(config.redis.queueName, { connection: redis.duplicate(), prefix: config.redis.prefix })
+    : undefined;
+  try {
+    await events?.waitUntilReady();
+    const request = options.location === undefined ? {} : { locationId: options.location };
+    const { jobId, existing } = await enqueueResync(
+      queue,
+      { ...request, trigger: 'manual' },
+      config.worker.attempts,
+    );
+    const what = options.location === undefined ? 'full sync' : `sync of location ${options.location}`;
+    console.log(existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`);
+    if (!events) return EXIT.ok;
+
+    const job = await queue.getJob(jobId);
+    if (!job) throw new Error(`job ${jobId} disappeared from the queue`);
+    const result: unknown = await job.waitUntilFinished(events, options.timeoutMs ?? 60 * 60_000);
+    console.log(JSON.stringify(result, null, 2));
+    const status =
+      typeof result === 'object' && result !== null && 'status' in result ? result.status : 'succeeded';
+    return status === 'succeeded' ? EXIT.ok : status === 'partial' ? EXIT.partial : EXIT.failure;
+  } finally {
+    await events?.close();
+    await queue.close();
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

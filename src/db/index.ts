@@ -1,0 +1,48 @@
+/**
+ * The database layer: the Prisma client, migrations, and the write path of a sync (bulk upserts,
+ * links, tombstones behind the mass-delete guard, the sync_runs ledger). It knows no HTTP and no
+ * queue.
+ *
+ * Terms: an *entity* is a location, staff member or service (keyed by TimeTap's id); a *link* is
+ * a row of location_staff, location_services or staff_services; a *tombstone* is `deleted_at` set
+ * on a row a completed walk no longer saw; *revived* is a tombstoned row seen again.
+ */
+export { createDatabase, type Database, type Db } from './client.js';
+export {
+  evaluateDeleteGuard,
+  type GuardDecision,
+  type GuardOptions,
+  type TombstoneResult,
+} from './delete-guard.js';
+export {
+  type EntityTable,
+  type LocationRow,
+  type ServiceRow,
+  type StaffRow,
+  type UpsertCounts,
+  upsertLocations,
+  upsertServices,
+  upsertStaff,
+} from './entities.js';
+export {
+  type LinkCounts,
+  type LinkResults,
+  type LinkTable,
+  type LocationLinks,
+  recordLocationLinks,
+} from './links.js';
+export { type MigrateResult, MigrationError, migrate } from './migrate.js';
+export {
+  abandonStaleRuns,
+  finishRun,
+  heartbeatRun,
+  type RunCounts,
+  type RunOutcome,
+  type RunScope,
+  type RunStart,
+  type RunStatus,
+  recentRuns,
+  type SyncRunRecord,
+  startRun,
+} from './sync-runs.js';
+export { tombstoneEntities, tombstoneLocation, tombstoneLocationLinks } from './tombstones.js';

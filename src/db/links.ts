@@ -1,0 +1,98 @@
+/**
+ * Records the links seen under one location: which staff work there (`location_staff`), which
+ * services it offers (`location_services`), and which services each staff member offers there
+ * (`staff_services`). A link already active costs no write (it is filtered out before the INSERT);
+ * a tombstoned one is revived. One statement per table and chunk, keys sorted so that concurrent
+ * writers lock in the same order.
+ */
+import { Prisma } from '../generated/prisma/client.js';
+import { chunks, uniqueSorted } from './batch.js';
+import type { Db } from './client.js';
+
+export type LinkTable = 'location_staff' | 'location_services' | 'staff_services';
+
+/** What a location's walk saw. */
+export interface LocationLinks {
+  staffIds: readonly number[];
+  serviceIds: readonly number[];
+  staffServices: ReadonlyArray<readonly [staffId: number, serviceId: number]>;
+}
+
+/** A type, not an interface, so that it is also a `Record<string, number>`. */
+export type LinkCounts = { inserted: number; revived: number; unchanged: number };
+
+export type LinkResults = Record<LinkTable, LinkCounts>;
+
+/** The key columns of each link table after `location_id`. */
+export const LINK_KEYS: Record<LinkTable, readonly string[]> = {
+  location_staff: ['staff_id'],
+  location_services: ['service_id'],
+  staff_services: ['staff_id', 'service_id'],
+};
+
+/** The seen keys of each link table, distinct and sorted, as one array per key column. */
+export function linkKeyColumns(seen: LocationLinks): Record<LinkTable, number[][]> {
+  return {
+    location_staff: [uniqueSorted(seen.staffIds)],
+    location_services: [uniqueSorted(seen.serviceIds)],
+    staff_services: pairColumns(seen.staffServices),
+  };
+}
+
+export async function recordLocationLinks(
+  db: Db,
+  locationId: number,
+  seen: LocationLinks,
+): Promise<LinkResults> {
+  const columns = linkKeyColumns(seen);
+  return {
+    location_staff: await recordLinks(db, 'location_staff', locationId, columns.location_staff),
+    location_services: await recordLinks(db, 'location_services', locationId, columns.location_services),
+    staff_services: await recordLinks(db, 'staff_services', locationId, columns.staff_services),
+  };
+}
+
+async function recordLinks(
+  db: Db,
+  table: LinkTable,
+  locationId: number,
+  columns: number[][],
+): Promise<LinkCounts> {
+  const keys = LINK_KEYS[table];
+  const total: LinkCounts = { inserted: 0, revived: 0, unchanged: 0 };
+  const length = columns[0]?.length ?? 0;
+  for (const range of chunks(Array.from({ length }, (_, i) => i))) {
+    const start = range[0] ?? 0;
+    const slice = columns.map((column) => column.slice(start, start + range.length));
+    const target = Prisma.raw(table);
+    const list = Prisma.raw(keys.join(', '));
+    const arrays = Prisma.join(slice.map((values) => Prisma.sql`${values}::bigint[]`));
+    const matches = Prisma.raw(keys.map((k) => `e.${k} = i.${k}`).join(' AND '));
+    const rows = await db.$queryRaw<Array<{ inserted: number; revived: number }>>`
+      WITH input AS (SELECT * FROM unnest(${arrays}) AS i(${list})),
+      written AS (
+        INSERT INTO ${target} AS t (location_id, ${list})
+        SELECT ${locationId}::bigint, ${list} FROM input i
+        WHERE NOT EXISTS (
+          SELECT 1 FROM ${target} e WHERE e.location_id = ${locationId}::bigint AND ${matches} AND e.deleted_at IS NULL
+        )
+        ORDER BY ${list}
+        ON CONFLICT (location_id, ${list}) DO UPDATE SET deleted_at = NULL WHERE t.deleted_at IS NOT NULL
+        RETURNING (t.xmax = 0) AS inserted
+      )
+      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS revived
+      FROM written`;
+    const { inserted = 0, revived = 0 } = rows[0] ?? {};
+    total.inserted += inserted;
+    total.revived += revived;
+    total.unchanged += range.length - inserted - revived;
+  }
+  return total;
+}
+
+function pairColumns(pairs: LocationLinks['staffServices']): number[][] {
+  const distinct = new Map<string, readonly [number, number]>();
+  for (const pair of pairs) distinct.set(`${pair[0]}:${pair[1]}`, pair);
+  const sorted = [...distinct.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return [sorted.map((p) => p[0]), sorted.map((p) => p[1])];
+}

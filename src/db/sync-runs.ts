@@ -1,0 +1,150 @@
+/**
+ * The `sync_runs` ledger: one row per run, inserted `running` when the run starts and finished
+ * exactly once. A running run heart-beats; a run whose process died stops heart-beating and is
+ * marked `abandoned` by `abandonStaleRuns`, so no row stays `running` once its run is over.
+ * Timestamps come from the database clock (now()), so that a worker with a skewed clock cannot
+ * make a live run look stale or a finished one end before it started.
+ */
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Db } from './client.js';
+
+export type RunScope = 'full' | 'location';
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
+export type FinalStatus = Exclude<RunStatus, 'running'>;
+
+/** Per entity (table) counts, as stored in `sync_runs.stats`. */
+export interface RunCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  skipped: number;
+  revived?: number;
+}
+
+export interface RunStart {
+  scope: RunScope;
+  locationId?: number;
+  /** `schedule`, `manual`, `cli`, ... */
+  trigger: string;
+  jobId?: string;
+  workerId?: string;
+}
+
+export interface RunOutcome {
+  status: FinalStatus;
+  stats: Record<string, RunCounts>;
+  apiCalls: number;
+  retries: number;
+  relogins: number;
+  /** Why the run failed or is partial. Must hold no secret: see `finishRun`'s `scrub`. */
+  error?: string;
+}
+
+export interface SyncRunRecord {
+  id: number;
+  scope: RunScope;
+  locationId: number | null;
+  trigger: string;
+  status: RunStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  heartbeatAt: Date;
+  stats: Record<string, RunCounts>;
+  apiCalls: number;
+  retries: number;
+  relogins: number;
+  error: string | null;
+  jobId: string | null;
+  workerId: string | null;
+}
+
+/** Longest error text kept; a run with thousands of failures says the first ones. */
+const MAX_ERROR_LENGTH = 8_000;
+
+export const ABANDONED_ERROR = 'process died';
+
+export async function startRun(db: Db, run: RunStart): Promise<number> {
+  const row = await db.syncRun.create({
+    data: {
+      scope: run.scope,
+      locationId: run.locationId === undefined ? null : BigInt(run.locationId),
+      trigger: run.trigger,
+      status: 'running',
+      jobId: run.jobId ?? null,
+      workerId: run.workerId ?? null,
+    },
+    select: { id: true },
+  });
+  return row.id;
+}
+
+/**
+ * Finishes a run that is still `running`; returns false when it was not (already finished, or
+ * marked abandoned meanwhile), so that a run is finished once. The error text is stored as given
+ * after `scrub` (default: none): the caller passes its redactor's scrub, or text without secrets.
+ */
+export async function finishRun(
+  db: Db,
+  runId: number,
+  outcome: RunOutcome,
+  options: { scrub?: (text: string) => string } = {},
+): Promise<boolean> {
+  const scrub = options.scrub ?? ((text: string) => text);
+  const error = outcome.error === undefined ? null : truncate(scrub(outcome.error));
+  const stats = JSON.stringify(outcome.stats);
+  const updated = await db.$executeRaw`
+    UPDATE sync_runs
+    SET status = ${outcome.status}, finished_at = now(), heartbeat_at = now(), stats = ${stats}::jsonb,
+        api_calls = ${outcome.apiCalls}::int, retries = ${outcome.retries}::int, relogins = ${outcome.relogins}::int,
+        error = ${error}
+    WHERE id = ${runId}::int AND status = 'running'`;
+  return updated > 0;
+}
+
+/** Marks the run alive; false when it is no longer `running`. */
+export async function heartbeatRun(db: Db, runId: number): Promise<boolean> {
+  const updated = await db.$executeRaw`
+    UPDATE sync_runs SET heartbeat_at = now() WHERE id = ${runId}::int AND status = 'running'`;
+  return updated > 0;
+}
+
+/** Marks `abandoned` every running run that has not heart-beaten for `staleAfterMs`; returns how many. */
+export async function abandonStaleRuns(db: Db, staleAfterMs: number): Promise<number> {
+  return db.$executeRaw`
+    UPDATE sync_runs SET status = 'abandoned', finished_at = now(), error = ${ABANDONED_ERROR}
+    WHERE status = 'running'
+      AND coalesce(heartbeat_at, started_at) < now() - make_interval(secs => ${staleAfterMs / 1000}::double precision)`;
+}
+
+/** The latest runs, newest first. */
+export async function recentRuns(db: Db, limit: number): Promise<SyncRunRecord[]> {
+  const rows = await db.syncRun.findMany({ orderBy: { id: 'desc' }, take: limit });
+  return rows.map((row) => ({
+    id: row.id,
+    scope: row.scope as RunScope,
+    locationId: row.locationId === null ? null : Number(row.locationId),
+    trigger: row.trigger,
+    status: row.status as RunStatus,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    heartbeatAt: row.heartbeatAt,
+    stats: asStats(row.stats),
+    apiCalls: row.apiCalls,
+    retries: row.retries,
+    relogins: row.relogins,
+    error: row.error,
+    jobId: row.jobId,
+    workerId: row.workerId,
+  }));
+}
+
+function asStats(value: Prisma.JsonValue): Record<string, RunCounts> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as unknown as Record<string, RunCounts>)
+    : {};
+}
+
+function truncate(text: string): string {
+  return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 20)}… (truncated)`;
+}

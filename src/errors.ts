@@ -1,0 +1,79 @@
+/**
+ * A small error hierarchy. Every error says whether trying again can help (`retryable`), so that
+ * the per-request layer (p-retry) and the per-job layer (BullMQ attempts) can decide without
+ * parsing messages. Messages never contain secrets or URLs with query strings.
+ */
+export class SyncError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable;
+  }
+}
+
+/** Bad configuration or usage: the program stops with exit code 2. */
+export class ConfigError extends SyncError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+  }
+}
+
+/** TimeTap refused the key pair: no retry can help, a human must fix the keys. */
+export class AuthError extends SyncError {
+  constructor(message = AUTH_FAILURE_MESSAGE) {
+    super(message, { retryable: false });
+  }
+}
+
+export const AUTH_FAILURE_MESSAGE =
+  'TimeTap rejected the API key/private key: check TIMETAP_API_KEY and TIMETAP_PRIVATE_KEY, ' +
+  'and that API access is enabled for the account';
+
+/** An HTTP answer from TimeTap that is not a success. `path` never includes the query string. */
+export class TimeTapHttpError extends SyncError {
+  readonly status: number;
+  readonly path: string;
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, path: string, options: { retryable: boolean; retryAfterMs?: number }) {
+    super(`TimeTap answered ${status} for ${path}`, { retryable: options.retryable });
+    this.status = status;
+    this.path = path;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** 404 on a single object or a per-location list: the object is gone; the caller decides. */
+export class NotFoundError extends TimeTapHttpError {
+  constructor(path: string) {
+    super(404, path, { retryable: false });
+  }
+}
+
+/** A body that is not what the endpoint promises (HTML, truncated JSON, not an array). */
+export class MalformedResponseError extends SyncError {
+  readonly path: string;
+  constructor(path: string, why: string, options: { retryable: boolean }) {
+    super(`TimeTap sent a malformed body for ${path}: ${why}`, options);
+    this.path = path;
+  }
+}
+
+/** Network failure, timeout or abort before an answer arrived. */
+export class NetworkError extends SyncError {
+  readonly path: string;
+  constructor(path: string, why: string, options: { retryable: boolean; cause?: unknown }) {
+    super(`Request to TimeTap ${path} failed: ${why}`, options);
+    this.path = path;
+  }
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof SyncError ? error.retryable : false;
+}
+
+/** One line for a log or a sync_runs.error column; never a stack, never a secret-bearing URL. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

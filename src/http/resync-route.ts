@@ -1,0 +1,140 @@
+/**
+ * `POST /resync`: asks the workers for an on-demand sync of the whole account or of one location.
+ * Order matters: the rate limit comes first, so that failed authentications count too and the
+ * token cannot be brute-forced; the body is read only once the caller is known.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Request, Response } from 'express';
+import type { Logger } from '../logger.js';
+import { AUTH_REALM, parseCredentials, type TokenCheck } from './auth.js';
+import type { RateLimiter } from './rate-limit.js';
+
+export const MAX_RESYNC_BODY_BYTES = 1024;
+
+export interface ResyncRequestBody {
+  locationId?: number;
+}
+
+export type EnqueueResync = (request: ResyncRequestBody) => Promise<{ jobId: string; existing: boolean }>;
+
+export interface ResyncRouteDeps {
+  tokenCheck: TokenCheck;
+  perClient: RateLimiter;
+  global: RateLimiter;
+  enqueueResync: EnqueueResync;
+  logger: Logger;
+}
+
+export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Response) => Promise<void> {
+  const { tokenCheck, perClient, global, enqueueResync, logger } = deps;
+  return async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const limit = perClient.take(client);
+    const decision = limit.allowed ? global.take('*') : limit;
+    if (!decision.allowed) {
+      res.set('Retry-After', String(decision.retryAfterSeconds));
+      res.status(429).json({ error: 'too many resync requests; try again later' });
+      return;
+    }
+    if (!tokenCheck.matches(parseCredentials(req.headers.authorization))) {
+      res.set('WWW-Authenticate', `Bearer realm="${AUTH_REALM}"`);
+      res.status(401).json({ error: 'missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)' });
+      return;
+    }
+    const body = await readBody(req, MAX_RESYNC_BODY_BYTES);
+    if (body === undefined) {
+      // The rest of the body is left unread: close the connection rather than reuse it.
+      res.set('Connection', 'close');
+      res.status(400).json({ error: `request body is larger than ${MAX_RESYNC_BODY_BYTES} bytes` });
+      return;
+    }
+    const parsed = parseResyncBody(body);
+    if (!parsed.ok) {
+      res.status(400).json({ error: parsed.message });
+      return;
+    }
+    try {
+      const { jobId, existing } = await enqueueResync(parsed.request);
+      logger.info({ jobId, existing, locationId: parsed.request.locationId }, 'resync requested over HTTP');
+      res.status(202).json({ jobId, existing });
+    } catch (error) {
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not enqueue resync',
+      );
+      res.status(503).json({ error: 'could not enqueue the resync; is Redis reachable?' });
+    }
+  };
+}
+
+/**
+ * Accepts an empty body, `{}`, or `{"locationId": <positive safe integer>}`; anything else is
+ * refused with a message that says what is accepted, rather than silently running a full sync.
+ */
+export function parseResyncBody(
+  text: string,
+): { ok: true; request: ResyncRequestBody } | { ok: false; message: string } {
+  const accepted = 'send no body, {} or {"locationId": <positive integer>}';
+  if (text.trim() === '') return { ok: true, request: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, message: `request body is not valid JSON; ${accepted}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: `request body must be a JSON object; ${accepted}` };
+  }
+  const unknown = Object.keys(value).filter((key) => key !== 'locationId');
+  if (unknown.length > 0) {
+    const names = unknown.map((key) => JSON.stringify(key.slice(0, 40))).join(', ');
+    return { ok: false, message: `unknown field(s) ${names}; ${accepted}` };
+  }
+  if (!('locationId' in value)) return { ok: true, request: {} };
+  const { locationId } = value;
+  if (typeof locationId !== 'number' || !Number.isSafeInteger(locationId) || locationId <= 0) {
+    return { ok: false, message: 'locationId must be a positive integer' };
+  }
+  return { ok: true, request: { locationId } };
+}
+
+/** The body as text, or undefined once it grows past `limit` bytes (then reading stops). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    // A client that goes away mid-body ends neither with 'end' nor always with 'error'.
+    const onClose = () => onError(new Error('request aborted before its body was read'));
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * The worker's HTTP endpoints: /healthz, /readyz, /metrics, POST /resync and the /admin/queues
+ * dashboard. It knows neither the database nor the queue internals: readiness, enqueueing and the
+ * queues to show are injected. Without an admin token the admin endpoints stay off.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import { createTokenCheck } from './auth.js';
+import { createDashboardRouter, DASHBOARD_PATH } from './dashboard.js';
+import { createReadyz, healthz, type Readiness } from './health.js';
+import { createRateLimiter } from './rate-limit.js';
+import { createResyncRoute, type EnqueueResync } from './resync-route.js';
+
+export interface ResyncLimits {
+  /** Attempts (authorized or not) per client IP per window. */
+  perClient: number;
+  /** Attempts from all clients together per window. */
+  global: number;
+  windowMs: number;
+}
+
+export const DEFAULT_RESYNC_LIMITS: ResyncLimits = { perClient: 10, global: 30, windowMs: 60_000 };
+/** Failed dashboard logins per client IP per minute; a browser's first, prompting 401 counts. */
+const DASHBOARD_FAILURES_PER_MINUTE = 20;
+
+export interface HttpServerDeps {
+  host: string;
+  port: number;
+  adminToken: string | undefined;
+  logger: Logger;
+  registry: Registry;
+  /** e.g. {postgres: true, redis: 'timeout', worker: true}; ready iff every value is true. */
+  readiness: Readiness;
+  enqueueResync: EnqueueResync;
+  /** BullMQ queues for the dashboard; may be empty. */
+  dashboardQueues: Queue[];
+  readinessTimeoutMs?: number;
+  resyncLimits?: ResyncLimits;
+}
+
+export interface HttpServer {
+  start(): Promise<{ url: string }>;
+  close(): Promise<void>;
+}
+
+export function createHttpServer(deps: HttpServerDeps): HttpServer {
+  const logger = deps.logger.child({ component: 'http' });
+  const app = createApp({ ...deps, logger });
+  const server: Server = createServer(app);
+  // Bounds how long a slow client can hold a socket; none of these endpoints needs long.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  return {
+    start() {
+      return new Promise((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        server.once('error', onError);
+        server.listen(deps.port, deps.host, () => {
+          server.off('error', onError);
+          server.on('error', (error) => logger.error({ err: error.message }, 'http server error'));
+          const { address, port } = server.address() as AddressInfo;
+          const host = address.includes(':') ? `[${address}]` : address;
+          resolve({ url: `http://${host}:${port}` });
+        });
+      });
+    },
+    close() {
+      if (!server.listening) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets (browsers, probes) would otherwise hold close() open until they time out.
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function createApp(deps: HttpServerDeps): express.Express {
+  const { logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLog(logger));
+
+  app.get('/healthz', healthz);
+  app.get('/readyz', createReadyz({ readiness: deps.readiness, timeoutMs: deps.readinessTimeoutMs, logger }));
+  app.get('/metrics', async (_req, res) => {
+    const text = await deps.registry.metrics();
+    res.set('Cache-Control', 'no-store').type(deps.registry.contentType).send(text);
+  });
+
+  if (deps.adminToken) {
+    const tokenCheck = createTokenCheck(deps.adminToken);
+    const limits = deps.resyncLimits ?? DEFAULT_RESYNC_LIMITS;
+    const resync = createResyncRoute({
+      tokenCheck,
+      perClient: createRateLimiter({ limit: limits.perClient, windowMs: limits.windowMs }),
+      global: createRateLimiter({ limit: limits.global, windowMs: limits.windowMs }),
+      enqueueResync: deps.enqueueResync,
+      logger,
+    });
+    app.post('/resync', resync);
+    app.all('/resync', (_req, res) => {
+      res.set('Allow', 'POST').status(405).json({ error: 'use POST /resync' });
+    });
+    const failures = createRateLimiter({ limit: DASHBOARD_FAILURES_PER_MINUTE, windowMs: 60_000 });
+    app.use(DASHBOARD_PATH, createDashboardRouter({ queues: deps.dashboardQueues, tokenCheck, failures }));
+  } else {
+    const off = (_req: Request, res: Response) => {
+      res
+        .status(403)
+        .json({ error: 'ADMIN_TOKEN is not set: POST /resync and /admin/queues are turned off' });
+    };
+    app.all('/resync', off);
+    app.use(DASHBOARD_PATH, off);
+  }
+
+  app.use((req, res) => {
+    res.status(404).json({ error: `no route for ${req.method} ${pathOf(req)}` });
+  });
+  // Four parameters make this Express's error handler; it keeps stacks and headers out of answers.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = httpStatusOf(error);
+    if (status >= 500) {
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error), path: pathOf(req) },
+        'http handler failed',
+      );
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json({ error: status >= 500 ? 'internal error' : 'bad request' });
+  });
+  return app;
+}
+
+/** Method, path (never the query string, never headers), status and duration, at debug level. */
+function requestLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.debug(
+        { method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'http request',
+      );
+    });
+    next();
+  };
+}
+
+function pathOf(req: Request): string {
+  return (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
+}
+
+function httpStatusOf(error: unknown): number {
+  if (typeof error === 'object' && error !== null) {
+    const status =
+      (error as { status?: unknown; statusCode?: unknown }).status ??
+      (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 600) return status;
+  }
+  return 500;
+}

@@ -1,0 +1,76 @@
+/**
+ * The worker's Prometheus instruments, all named `timetap_sync_*`, plus Node's default process
+ * metrics, on one registry that `GET /metrics` serves. Label values stay few and bounded: scopes,
+ * statuses, entity names, and endpoints written as templates ('GET /staff', never with an id),
+ * because every distinct label set is a time series kept for as long as the process lives.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export { Registry } from 'prom-client';
+
+export const METRIC_PREFIX = 'timetap_sync_';
+
+/** What a sync did with one row; the `outcome` label of `timetap_sync_rows_total`. */
+export const ROW_OUTCOMES = ['inserted', 'updated', 'unchanged', 'deleted', 'skipped', 'revived'] as const;
+export type RowOutcome = (typeof ROW_OUTCOMES)[number];
+
+/** From a few seconds (one location) to an hour (a large account on a slow budget). */
+const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+
+export function createMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const metrics = {
+    syncRuns: new Counter<'scope' | 'status'>({
+      name: `${METRIC_PREFIX}runs_total`,
+      help: 'Sync runs that finished, by scope (full, location) and status (succeeded, partial, failed, ...).',
+      labelNames: ['scope', 'status'],
+      registers,
+    }),
+    syncDuration: new Histogram<'scope'>({
+      name: `${METRIC_PREFIX}run_duration_seconds`,
+      help: 'Duration of sync runs in seconds, by scope.',
+      labelNames: ['scope'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    rows: new Counter<'entity' | 'outcome'>({
+      name: `${METRIC_PREFIX}rows_total`,
+      help: `Rows written or checked by syncs, by entity and outcome (${ROW_OUTCOMES.join(', ')}).`,
+      labelNames: ['entity', 'outcome'],
+      registers,
+    }),
+    apiCalls: new Counter<'endpoint' | 'status'>({
+      name: `${METRIC_PREFIX}api_calls_total`,
+      help: "Requests to TimeTap, by endpoint template (e.g. 'GET /staff') and HTTP status or error kind.",
+      labelNames: ['endpoint', 'status'],
+      registers,
+    }),
+    apiRetries: new Counter({
+      name: `${METRIC_PREFIX}api_retries_total`,
+      help: 'Requests to TimeTap that were tried again after a retryable failure.',
+      registers,
+    }),
+    relogins: new Counter({
+      name: `${METRIC_PREFIX}relogins_total`,
+      help: 'Times a new TimeTap session token was fetched because the previous one was refused.',
+      registers,
+    }),
+    lastSuccess: new Gauge<'scope'>({
+      name: `${METRIC_PREFIX}last_success_timestamp_seconds`,
+      help: 'Unix time (seconds) at which the last successful sync finished, by scope.',
+      labelNames: ['scope'],
+      registers,
+    }),
+    jobs: new Counter<'name' | 'outcome'>({
+      name: `${METRIC_PREFIX}jobs_total`,
+      help: 'Queue jobs this process finished, by job name and outcome (completed, failed).',
+      labelNames: ['name', 'outcome'],
+      registers,
+    }),
+  };
+  return { registry, metrics };
+}
+
+/** The instruments that the rest of the worker records into. */
+export type Metrics = ReturnType<typeof createMetrics>['metrics'];

@@ -1,0 +1,39 @@
+/**
+ * On-demand resyncs (`timetap-sync resync`, `POST /resync`). A request while an identical one is
+ * still pending or running returns that job's id instead of queueing a second sync (BullMQ
+ * deduplication lasts until the job completes or fails).
+ */
+import type { JobsOptions, Queue } from 'bullmq';
+import { JOB } from './jobs.js';
+
+export interface ResyncRequest {
+  locationId?: number;
+  trigger?: string;
+}
+
+export function jobOptions(attempts: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 1_000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 5_000 },
+  };
+}
+
+export async function enqueueResync(
+  queue: Queue,
+  request: ResyncRequest,
+  attempts: number,
+): Promise<{ jobId: string; existing: boolean }> {
+  const trigger = request.trigger ?? 'manual';
+  const deduplicationId =
+    request.locationId === undefined ? 'resync-full' : `resync-location-${request.locationId}`;
+  const before = await queue.getDeduplicationJobId(deduplicationId);
+  const options = { ...jobOptions(attempts), deduplication: { id: deduplicationId } };
+  const job =
+    request.locationId === undefined
+      ? await queue.add(JOB.fullSync, { trigger }, options)
+      : await queue.add(JOB.locationSync, { trigger, locationId: request.locationId }, options);
+  const jobId = job.id as string;
+  return { jobId, existing: before !== null && before === jobId };
+}

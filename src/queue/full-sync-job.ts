@@ -1,0 +1,186 @@
+/**
+ * `full-sync`: the parent of a fanned-out full sync. It moves through three steps, recorded in
+ * its own data so that a job picked up again after its worker died resumes where it stopped:
+ *
+ *   start    abandon the run of a dead earlier attempt, start a run, walk the account-wide lists
+ *   fan-out  add one `location-walk` child per location (idempotent job ids), wait for them
+ *   finish   collect the children's results (failed children included), tombstone account-wide
+ *            if every location completed, close the run
+ */
+import { type Job, WaitingChildrenError } from 'bullmq';
+import { findActiveRun } from '../db/active-runs.js';
+import { finishRun, heartbeatRun, startRun } from '../db/index.js';
+import { describeError } from '../errors.js';
+import { type LocationResult, tombstoneAccount } from '../sync/account-tombstones.js';
+import { walkAccount } from '../sync/account-walk.js';
+import { locationReasons, type RunStatus } from '../sync/run-sync.js';
+import { emptyStats, mergeStats, type SyncStats } from '../sync/stats.js';
+import {
+  type FullSyncData,
+  JOB,
+  type LocationWalkData,
+  type LocationWalkResult,
+  type SkippedResult,
+} from './jobs.js';
+import { addCounters, countersOf, jobError, type ProcessorDeps } from './processor-deps.js';
+
+export interface FullSyncResult {
+  runId: number;
+  scope: 'full';
+  status: RunStatus;
+  stats: SyncStats;
+  reasons: string[];
+}
+
+export async function processFullSync(
+  job: Job<FullSyncData>,
+  token: string | undefined,
+  deps: ProcessorDeps,
+): Promise<FullSyncResult | SkippedResult> {
+  let data = job.data;
+  const update = async (patch: Partial<FullSyncData>) => {
+    data = { ...data, ...patch };
+    await job.updateData(data);
+  };
+
+  if ((data.step ?? 'start') === 'start') {
+    const skipped = await start(job, deps, update);
+    if (skipped) return skipped;
+  }
+  if (data.step === 'fan-out') {
+    await fanOut(job, data, deps);
+    await update({ step: 'finish' });
+    if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+  }
+  return finish(job, data, deps);
+}
+
+async function start(
+  job: Job<FullSyncData>,
+  deps: ProcessorDeps,
+  update: (patch: Partial<FullSyncData>) => Promise<void>,
+): Promise<SkippedResult | undefined> {
+  const { data } = job;
+  if (data.runId !== undefined) {
+    // This job ran before and its worker died mid-way: that run will never finish.
+    await finishRun(deps.db, data.runId, {
+      ...emptyRunTotals(),
+      status: 'abandoned',
+      error: 'the worker running it stopped; the job was picked up again',
+    });
+  }
+  const active = await findActiveRun(deps.db, { scope: 'full' }, { freshWithinMs: deps.staleRunMs });
+  if (active !== undefined) return { skipped: `a full sync is already running (run ${active})` };
+
+  const runId = await startRun(deps.db, {
+    scope: 'full',
+    trigger: data.trigger,
+    ...(job.id ? { jobId: job.id } : {}),
+    workerId: deps.workerId,
+  });
+  await update({ runId, step: 'start' });
+  const client = deps.createClient(deps.shutdown);
+  const logger = deps.logger.child({ jobId: job.id, runId });
+  try {
+    const account = await walkAccount({ client, db: deps.db, logger });
+    const { locationIds, locationsComplete, staffIds, serviceIds, reasons } = account;
+    await update({
+      step: 'fan-out',
+      account: { locationIds, locationsComplete, staffIds, serviceIds, reasons },
+      accountStats: account.stats,
+      accountCounters: countersOf(client),
+    });
+    await job.updateProgress({ done: 0, total: locationIds.length });
+    return undefined;
+  } catch (error) {
+    await finishRun(deps.db, runId, {
+      ...emptyRunTotals(),
+      ...countersOf(client),
+      status: 'failed',
+      error: deps.redactor.scrub(describeError(error)),
+    });
+    throw jobError(error, deps);
+  }
+}
+
+async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: ProcessorDeps): Promise<void> {
+  const runId = data.runId as number;
+  const locationIds = data.account?.locationIds ?? [];
+  const parent = { id: job.id as string, queue: job.queueQualifiedName };
+  // Adding a job whose id exists is a no-op, so a resumed fan-out never doubles a location.
+  const children = locationIds.map((locationId) => ({
+    name: JOB.locationWalk,
+    data: { runId, locationId } satisfies LocationWalkData,
+    opts: {
+      jobId: `run${runId}-location${locationId}`,
+      parent,
+      ignoreDependencyOnFailure: true,
+      attempts: deps.jobAttempts,
+      backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  }));
+  for (let i = 0; i < children.length; i += 500) await deps.queue.addBulk(children.slice(i, i + 500));
+  await heartbeatRun(deps.db, runId);
+}
+
+async function finish(
+  job: Job<FullSyncData>,
+  data: FullSyncData,
+  deps: ProcessorDeps,
+): Promise<FullSyncResult> {
+  const runId = data.runId as number;
+  const account: NonNullable<FullSyncData['account']> = data.account ?? {
+    locationIds: [],
+    locationsComplete: false,
+    staffIds: undefined,
+    serviceIds: undefined,
+    reasons: ['the account-wide walk left no data'],
+  };
+  const values = Object.values(await job.getChildrenValues<LocationWalkResult>());
+  const failures = await job.getIgnoredChildrenFailures();
+
+  const stats = mergeStats(emptyStats(), data.accountStats ?? {});
+  let counters = addCounters(emptyRunTotals(), data.accountCounters);
+  const completed = new Map<number, LocationResult>();
+  for (const value of values) {
+    mergeStats(stats, value.stats);
+    counters = addCounters(counters, value.counters);
+    completed.set(value.locationId, value);
+  }
+  const failed = account.locationIds.filter((id) => !completed.has(id));
+  const failedResults: LocationResult[] = failed.map((locationId) => ({
+    locationId,
+    status: 'failed',
+    seenStaff: [],
+    seenServices: [],
+  }));
+  const failureReasons = Object.entries(failures).map(([key, message]) => {
+    const id = /location(\d+)$/.exec(key)?.[1] ?? key;
+    return `location ${id}: ${deps.redactor.scrub(message)}`;
+  });
+  const results = [...completed.values(), ...failedResults];
+
+  const reasons = [...(account.reasons ?? []), ...locationReasons(values), ...failureReasons];
+  reasons.push(
+    ...(await tombstoneAccount({ ...deps, logger: deps.logger.child({ runId }) }, account, results, stats)),
+  );
+  const status: RunStatus = reasons.length === 0 ? 'succeeded' : 'partial';
+  await finishRun(deps.db, runId, {
+    status,
+    stats,
+    ...counters,
+    ...(reasons.length > 0 ? { error: reasons.join('\n') } : {}),
+  });
+  await job.updateProgress({ done: values.length + failed.length, total: account.locationIds.length });
+  deps.logger.info(
+    { runId, status, locations: account.locationIds.length, failed: failed.length },
+    'full sync finished',
+  );
+  return { runId, scope: 'full', status, stats, reasons };
+}
+
+function emptyRunTotals() {
+  return { stats: emptyStats(), apiCalls: 0, retries: 0, relogins: 0 };
+}

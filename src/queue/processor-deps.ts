@@ -1,0 +1,63 @@
+/**
+ * What the job processors need, wired by the worker. Each job gets its own TimeTap client view
+ * (sharing the session and the request budget) so that its API-call counters are its own.
+ */
+import type { Queue } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import type { Db } from '../db/client.js';
+import type { GuardOptions } from '../db/delete-guard.js';
+import { AuthError, ConfigError, describeError, isRetryable } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Redactor } from '../redact.js';
+import type { TimeTapClient } from '../timetap/index.js';
+import type { Counters } from './jobs.js';
+
+export interface ProcessorDeps {
+  db: Db;
+  logger: Logger;
+  redactor: Redactor;
+  queue: Queue;
+  createClient: (signal: AbortSignal) => TimeTapClient;
+  guard: GuardOptions;
+  staffConcurrency: number;
+  locationConcurrency: number;
+  jobAttempts: number;
+  /** A run whose heartbeat is older than this is taken for dead. */
+  staleRunMs: number;
+  heartbeatMs: number;
+  workerId: string;
+  /** Aborted when the worker shuts down and the grace period is over. */
+  shutdown: AbortSignal;
+}
+
+export function countersOf(client: TimeTapClient): Counters {
+  const s = client.stats();
+  return { apiCalls: s.apiCalls, retries: s.retries, relogins: s.relogins };
+}
+
+export function addCounters(a: Counters, b: Partial<Counters> | undefined): Counters {
+  return {
+    apiCalls: a.apiCalls + (b?.apiCalls ?? 0),
+    retries: a.retries + (b?.retries ?? 0),
+    relogins: a.relogins + (b?.relogins ?? 0),
+  };
+}
+
+/**
+ * Turns a failure into what BullMQ should do with the job: a shutdown is retried later; a wrong
+ * key pair or configuration can never succeed (UnrecoverableError, no further attempts); other
+ * failures are retried when retrying can help.
+ */
+export function jobError(error: unknown, deps: Pick<ProcessorDeps, 'shutdown' | 'redactor'>): Error {
+  const message = deps.redactor.scrub(describeError(error));
+  if (deps.shutdown.aborted) return new Error('shutdown: the worker stopped before the job finished');
+  if (error instanceof AuthError || error instanceof ConfigError) return new UnrecoverableError(message);
+  if (error instanceof Error && !isRetryable(error) && isPermanent(error))
+    return new UnrecoverableError(message);
+  return error instanceof Error ? error : new Error(message);
+}
+
+/** Our own typed errors know; anything else (a database hiccup, say) is worth another attempt. */
+function isPermanent(error: Error): boolean {
+  return 'retryable' in error;
+}

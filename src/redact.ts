@@ -1,0 +1,53 @@
+/**
+ * Secrets must never reach a log line, an error text, the database or Redis. pino's `redact`
+ * only knows object paths, so strings are scrubbed here as well: known secret values, anything
+ * shaped like a TimeTap session token, and the query strings of URLs (the `/sessionToken` URL
+ * carries the apiKey and the signature).
+ */
+const REPLACEMENT = '[REDACTED]';
+const SESSION_TOKEN = /st:[a-z0-9]+:[a-z0-9]+:[0-9a-f]{16,}/gi;
+const SECRET_PARAMS = /([?&](?:apiKey|signature|sessionToken|token|privateKey)=)[^&\s"'#]*/gi;
+const MIN_SECRET_LENGTH = 4;
+
+export interface Redactor {
+  /** Remember a value (the key pair, the signature, each session token) as secret. */
+  add(secret: string | undefined): void;
+  scrub(text: string): string;
+}
+
+export function createRedactor(initial: Array<string | undefined> = []): Redactor {
+  const secrets = new Set<string>();
+  let pattern: RegExp | undefined;
+  const rebuild = () => {
+    const sorted = [...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    pattern = sorted.length > 0 ? new RegExp(sorted.join('|'), 'g') : undefined;
+  };
+  const redactor: Redactor = {
+    add(secret) {
+      if (!secret || secret.length < MIN_SECRET_LENGTH || secrets.has(secret)) return;
+      secrets.add(secret);
+      rebuild();
+    },
+    scrub(text) {
+      let out = text.replace(SECRET_PARAMS, `$1${REPLACEMENT}`).replace(SESSION_TOKEN, REPLACEMENT);
+      if (pattern) out = out.replace(pattern, REPLACEMENT);
+      return out;
+    },
+  };
+  for (const secret of initial) redactor.add(secret);
+  return redactor;
+}
+
+/** A URL fit for a log or an error: origin and path, never the query string. */
+export function safeUrl(url: string | URL): string {
+  try {
+    const parsed = typeof url === 'string' ? new URL(url) : url;
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return String(url).split('?')[0] ?? '';
+  }
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,160 @@
+/**
+ * ONE request budget towards TimeTap for every worker process: at most `maxRps` request starts
+ * per second and at most `maxConcurrency` requests in flight, fleet-wide.
+ *
+ * One Lua script grants a slot atomically against both limits, on Redis' clock (`TIME`), so
+ * processes with skewed clocks agree:
+ * - rate: starts are spaced evenly, `1/maxRps` apart (a token bucket of depth one, like the local
+ *   limiter). Any two grants are at least that far apart, so no window [t, t+1s) ever holds more
+ *   than ceil(maxRps) grants: exact, with no burst to average out.
+ * - concurrency: a sorted set of leases scored by their expiry. A finished request removes its
+ *   lease (ZREM); a live one renews it every `leaseMs/3`; a killed process's leases simply expire
+ *   after `leaseMs`, so a crash never shrinks the budget for good.
+ * The script answers 0 (granted) or how many ms to wait; the caller sleeps that long and asks
+ * again. Waiters are not served in order (whoever asks first after a slot frees wins): a fair
+ * queue would need a server-side queue that outlives dead processes, which buys little here.
+ *
+ * `audit: true` records every grant's Redis time (µs) in a capped list, `<key>:audit`, so a
+ * benchmark can prove the budget held across processes (see limiter-audit.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RequestLimiter } from '../timetap/limiter.js';
+import { defineScript } from './script.js';
+
+export interface RedisLimiterOptions {
+  /** Base key, e.g. `<prefix>:timetap:budget`; uses `<key>:rate`, `<key>:leases`, `<key>:audit`. */
+  key: string;
+  maxRps: number;
+  maxConcurrency: number;
+  /** How long a slot stays taken if its process dies (live holders renew it). Default 60 s. */
+  leaseMs?: number;
+  /** Record each grant's time in `<key>:audit` (capped at `auditMaxEntries`, default 100,000). */
+  audit?: boolean;
+  auditMaxEntries?: number;
+  /** Longest sleep between two attempts while the concurrency limit is reached. Default 50 ms. */
+  pollMs?: number;
+}
+
+export interface RedisLimiter extends RequestLimiter {
+  /** Total time callers of this instance spent waiting for a slot. */
+  stats(): { waitMs: number };
+}
+
+/** The Redis keys a limiter uses; exported for the audit reader and for tests. */
+export function limiterKeys(key: string) {
+  return { rate: `${key}:rate`, leases: `${key}:leases`, audit: `${key}:audit` };
+}
+
+// Times are µs since the epoch: about 1.8e15, exact in Lua's doubles (< 2^53); '%.0f' because
+// tostring() would print them with 14 significant digits.
+const ACQUIRE = defineScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, maxConcurrency, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now))
+if redis.call('ZCARD', KEYS[2]) >= maxConcurrency then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local untilExpiry = math.ceil((tonumber(first[2]) - now) / 1000)
+  return math.max(1, math.min(tonumber(ARGV[6]), untilExpiry))
+end
+local nextStart = tonumber(redis.call('GET', KEYS[1]) or '0')
+if nextStart > now then return math.max(1, math.ceil((nextStart - now) / 1000)) end
+redis.call('SET', KEYS[1], string.format('%.0f', now + interval), 'PX', math.ceil(interval / 1000) + 1000)
+redis.call('ZADD', KEYS[2], string.format('%.0f', now + lease), ARGV[4])
+redis.call('PEXPIRE', KEYS[2], math.ceil(lease / 1000) + 1000)
+local auditMax = tonumber(ARGV[5])
+if auditMax > 0 then
+  redis.call('RPUSH', KEYS[3], string.format('%.0f', now))
+  redis.call('LTRIM', KEYS[3], -auditMax, -1)
+end
+return 0`);
+
+// XX: a lease that already expired (and may have been handed to someone else) is not revived.
+const RENEW = defineScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local lease = tonumber(ARGV[2])
+local changed = redis.call('ZADD', KEYS[1], 'XX', 'CH', string.format('%.0f', now + lease), ARGV[1])
+if changed == 1 then redis.call('PEXPIRE', KEYS[1], math.ceil(lease / 1000) + 1000) end
+return changed`);
+
+/** Sleeps never exceed this, so a changed budget or a freed slot is noticed within a second. */
+const MAX_SLEEP_MS = 1_000;
+
+export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): RedisLimiter {
+  if (!(options.maxRps > 0) || !(options.maxConcurrency >= 1)) {
+    throw new RangeError('createRedisLimiter needs maxRps > 0 and maxConcurrency >= 1');
+  }
+  const keys = limiterKeys(options.key);
+  // Rounded up: spacing a hair wider than 1/maxRps can only keep the rate under the budget.
+  const intervalUs = Math.ceil(1_000_000 / options.maxRps);
+  const maxConcurrency = Math.floor(options.maxConcurrency);
+  const leaseMs = options.leaseMs ?? 60_000;
+  const auditMax = options.audit ? (options.auditMaxEntries ?? 100_000) : 0;
+  const pollMs = options.pollMs ?? 50;
+  const owner = `${process.pid}:${randomUUID().slice(0, 8)}`;
+  let sequence = 0;
+  let waitMs = 0;
+
+  const release = (member: string) => {
+    // Not awaited: commands on one connection run in order, so this process's next acquire sees
+    // the slot free anyway; and if Redis is unreachable the lease expires on its own.
+    redis.zrem(keys.leases, member).catch(() => undefined);
+  };
+
+  async function acquire(member: string, signal: AbortSignal | undefined): Promise<void> {
+    const args = [intervalUs, maxConcurrency, leaseMs * 1000, member, auditMax, pollMs];
+    for (;;) {
+      signal?.throwIfAborted();
+      const wait = Number(await ACQUIRE.run(redis, [keys.rate, keys.leases, keys.audit], args));
+      if (wait === 0) return;
+      // A little jitter so that processes woken for the same start do not collide every time.
+      await abortableSleep(Math.min(wait, MAX_SLEEP_MS) + Math.random() * 2, signal);
+    }
+  }
+
+  return {
+    async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+      signal?.throwIfAborted();
+      sequence += 1;
+      const member = `${owner}:${sequence}`;
+      const queuedAt = performance.now();
+      try {
+        await acquire(member, signal);
+      } finally {
+        waitMs += performance.now() - queuedAt;
+      }
+      if (signal?.aborted) {
+        release(member);
+        throw signal.reason;
+      }
+      const renewal = setInterval(
+        () => void RENEW.run(redis, [keys.leases], [member, leaseMs * 1000]).catch(() => undefined),
+        Math.max(10, Math.floor(leaseMs / 3)),
+      );
+      renewal.unref();
+      try {
+        return await fn();
+      } finally {
+        clearInterval(renewal);
+        release(member);
+      }
+    },
+    stats: () => ({ waitMs }),
+  };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

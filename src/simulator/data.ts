@@ -1,0 +1,115 @@
+/**
+ * Generation of the initial data set: how many objects of each kind, and which staff and services
+ * are linked to which location. Sampling is O(links), so 1000 locations x 30 staff x 12 services
+ * per staff (360k links) take well under a second.
+ */
+import { ID_FIELD, type Kind, MAKERS, type RawObject } from './objects.js';
+import { createRandom, mixSeed } from './random.js';
+
+export interface DataShape {
+  seed: number;
+  locations: number;
+  staff: number;
+  services: number;
+  staffPerLocation: number;
+  servicesPerLocation: number;
+  servicesPerStaff: number;
+}
+
+export interface ShapeOptions {
+  seed?: number;
+  locations?: number;
+  staff?: number;
+  services?: number;
+  staffPerLocation?: number;
+  servicesPerLocation?: number;
+  servicesPerStaff?: number;
+}
+
+export function resolveShape(options: ShapeOptions = {}): DataShape {
+  const seed = options.seed ?? 1;
+  const locations = options.locations ?? 5;
+  // Two more than one location needs, so that some staff and services belong to no location.
+  const staff = options.staff ?? Math.max(locations * 4, (options.staffPerLocation ?? 0) + 2);
+  const services = options.services ?? Math.max(locations * 3, (options.servicesPerLocation ?? 0) + 2);
+  const staffPerLocation = Math.min(options.staffPerLocation ?? 6, staff);
+  const servicesPerLocation = Math.min(options.servicesPerLocation ?? 8, services);
+  const servicesPerStaff = Math.min(options.servicesPerStaff ?? 3, servicesPerLocation);
+  for (const [name, value] of Object.entries({ seed, locations, staff, services })) {
+    if (!Number.isInteger(value) || value < 0)
+      throw new RangeError(`simulator: ${name} must be an integer >= 0`);
+  }
+  return { seed, locations, staff, services, staffPerLocation, servicesPerLocation, servicesPerStaff };
+}
+
+export interface GeneratedData {
+  businessId: number;
+  locations: Map<number, RawObject>;
+  staff: Map<number, RawObject>;
+  services: Map<number, RawObject>;
+  locationStaff: Map<number, Set<number>>;
+  locationServices: Map<number, Set<number>>;
+  staffServices: Map<number, Map<number, Set<number>>>;
+}
+
+/**
+ * Id blocks per kind: locations from 1001, staff from 2001, services from 3001 while every kind
+ * fits in a block of 1000 (with headroom for tests that add objects); larger sets use blocks of
+ * 10 000, 100 000 ... so that ids never collide across kinds.
+ */
+export function idBlock(shape: DataShape): number {
+  let block = 1000;
+  while (block < Math.max(shape.locations, shape.staff, shape.services) + 100) block *= 10;
+  return block;
+}
+
+/** How many of `total` belong to no location (a few, never so many that `perLocation` cannot be met). */
+function orphanCount(total: number, perLocation: number): number {
+  return Math.max(0, Math.min(Math.max(2, Math.floor(total / 20)), total - perLocation));
+}
+
+function makeAll(shape: DataShape, kind: Kind, base: number, count: number, businessId: number) {
+  const objects = new Map<number, RawObject>();
+  for (let index = 0; index < count; index++) {
+    const id = base + index + 1;
+    const object = MAKERS[kind]({ seed: shape.seed, businessId, index }, id);
+    object[ID_FIELD[kind]] = id;
+    objects.set(id, object);
+  }
+  return objects;
+}
+
+export function generateData(shape: DataShape): GeneratedData {
+  const block = idBlock(shape);
+  const businessId = 50_000 + (mixSeed(shape.seed, 99) % 50_000);
+  const locations = makeAll(shape, 'location', block, shape.locations, businessId);
+  const staff = makeAll(shape, 'staff', 2 * block, shape.staff, businessId);
+  const services = makeAll(shape, 'service', 3 * block, shape.services, businessId);
+
+  const rng = createRandom(mixSeed(shape.seed, 7));
+  // The last few ids of each kind are left out of the pools: they work nowhere (account-wide lists only).
+  const staffPool = [...staff.keys()].slice(
+    0,
+    shape.staff - orphanCount(shape.staff, shape.staffPerLocation),
+  );
+  const servicePool = [...services.keys()].slice(
+    0,
+    shape.services - orphanCount(shape.services, shape.servicesPerLocation),
+  );
+
+  const locationStaff = new Map<number, Set<number>>();
+  const locationServices = new Map<number, Set<number>>();
+  const staffServices = new Map<number, Map<number, Set<number>>>();
+  for (const locationId of locations.keys()) {
+    const staffHere = rng.sampleInPlace(staffPool, shape.staffPerLocation);
+    const servicesHere = rng.sampleInPlace(servicePool, shape.servicesPerLocation);
+    locationStaff.set(locationId, new Set(staffHere));
+    locationServices.set(locationId, new Set(servicesHere));
+    const offers = new Map<number, Set<number>>();
+    for (const staffId of staffHere) {
+      offers.set(staffId, new Set(rng.sampleInPlace(servicesHere, shape.servicesPerStaff)));
+    }
+    staffServices.set(locationId, offers);
+  }
+  return { businessId, locations, staff, services, locationStaff, locationServices, staffServices };
+}

@@ -1,0 +1,78 @@
+/**
+ * The account-wide part of a full sync: every location, and the account-wide staff and service
+ * lists, so that staff and services assigned to no location are mirrored too and their
+ * tombstones rest on a complete list.
+ */
+import { upsertLocations, upsertServices, upsertStaff } from '../db/index.js';
+import { describeError } from '../errors.js';
+import { isFatal, type WalkDeps } from './location-walk.js';
+import { addCounts, emptyStats, type SyncStats } from './stats.js';
+
+export interface AccountSnapshot {
+  locationIds: number[];
+  /** false when a location record was unusable: then no location may be tombstoned. */
+  locationsComplete: boolean;
+  /** undefined when the account-wide list failed or held an unusable record. */
+  staffIds: number[] | undefined;
+  serviceIds: number[] | undefined;
+  reasons: string[];
+  stats: SyncStats;
+}
+
+/** Reads and upserts the account-wide lists. Throws when the locations cannot be read at all. */
+export async function walkAccount(
+  deps: Pick<WalkDeps, 'client' | 'db' | 'logger'>,
+): Promise<AccountSnapshot> {
+  const { client, db } = deps;
+  const stats = emptyStats();
+  const reasons: string[] = [];
+
+  const locations = await client.listLocations();
+  addCounts(stats, 'locations', {
+    ...(await upsertLocations(db, locations.items)),
+    skipped: locations.skipped.length,
+  });
+  if (locations.skipped.length > 0) {
+    reasons.push(`GET /locations: ${locations.skipped.length} record(s) without a usable id were skipped`);
+  }
+
+  const readList = async <T extends { id: number }>(
+    label: string,
+    list: () => Promise<{ items: T[]; skipped: unknown[] }>,
+    upsert: (items: T[]) => Promise<Record<string, number>>,
+    entity: 'staff' | 'services',
+  ): Promise<number[] | undefined> => {
+    try {
+      const result = await list();
+      addCounts(stats, entity, { ...(await upsert(result.items)), skipped: result.skipped.length });
+      if (result.skipped.length === 0) return result.items.map((item) => item.id);
+      reasons.push(`${label}: ${result.skipped.length} record(s) without a usable id were skipped`);
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      reasons.push(`${label} failed: ${describeError(error)}`);
+    }
+    return undefined;
+  };
+
+  const staffIds = await readList(
+    'GET /staff',
+    () => client.listStaff(),
+    (items) => upsertStaff(db, items),
+    'staff',
+  );
+  const serviceIds = await readList(
+    'GET /services',
+    () => client.listServices(),
+    (items) => upsertServices(db, items),
+    'services',
+  );
+
+  return {
+    locationIds: locations.items.map((l) => l.id),
+    locationsComplete: locations.skipped.length === 0,
+    staffIds,
+    serviceIds,
+    reasons,
+    stats,
+  };
+}

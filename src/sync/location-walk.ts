@@ -1,0 +1,169 @@
+/**
+ * The walk of one location: its staff, its services, and the services each of its staff offers
+ * there. What TimeTap returned is upserted and the location's links recorded; the links that were
+ * not seen are tombstoned only when every call of the location succeeded and every record was
+ * usable. A 404 on the location's lists means the location is gone; any other failure leaves
+ * everything under the location untouched.
+ */
+import type { Db } from '../db/client.js';
+import type { GuardOptions } from '../db/delete-guard.js';
+import { recordLocationLinks, tombstoneLocationLinks, upsertServices, upsertStaff } from '../db/index.js';
+import { AuthError, describeError, isRetryable, NetworkError, NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ListResult, TimeTapClient, TimeTapService, TimeTapStaff } from '../timetap/index.js';
+import { mapSettled } from './concurrency.js';
+import { addCounts, emptyStats, type SyncStats } from './stats.js';
+
+export interface WalkDeps {
+  client: TimeTapClient;
+  db: Db;
+  logger: Logger;
+  guard: GuardOptions;
+  /** Requests for one location's staff services that may be queued at once (the limiter still rules). */
+  staffConcurrency: number;
+}
+
+/**
+ * complete: every call succeeded and every record was usable (links tombstoned, unless the guard
+ * refused, which `reasons` then says); incomplete: upserted, but a record was unusable, so no
+ * tombstones; gone: 404, the location's links were tombstoned; failed: a call failed, nothing
+ * under the location was touched.
+ */
+export type LocationStatus = 'complete' | 'incomplete' | 'gone' | 'failed';
+
+export interface LocationOutcome {
+  locationId: number;
+  status: LocationStatus;
+  /** Why the location failed, or why its tombstones were withheld. */
+  reasons: string[];
+  stats: SyncStats;
+  /** Ids seen under the location, so that account-wide tombstones never remove them. */
+  seenStaff: number[];
+  seenServices: number[];
+  /** For a failed location: whether trying the location again may help. */
+  retryable: boolean;
+}
+
+export async function walkLocation(deps: WalkDeps, locationId: number): Promise<LocationOutcome> {
+  const { client, db, logger } = deps;
+  const stats = emptyStats();
+  const outcome = (
+    status: LocationStatus,
+    reasons: string[],
+    seen?: { staff: number[]; services: number[] },
+    retryable = false,
+  ): LocationOutcome => ({
+    locationId,
+    status,
+    reasons,
+    stats,
+    seenStaff: seen?.staff ?? [],
+    seenServices: seen?.services ?? [],
+    retryable,
+  });
+
+  let staffList: ListResult<TimeTapStaff>;
+  let serviceList: ListResult<TimeTapService>;
+  try {
+    [staffList, serviceList] = await Promise.all([
+      client.listStaff(locationId),
+      client.listServices(locationId),
+    ]);
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      logger.info({ locationId }, 'location is gone (404): its links are tombstoned');
+      await tombstoneGoneLocationLinks(deps, locationId, stats);
+      return outcome('gone', []);
+    }
+    if (isFatal(error)) throw error;
+    return outcome('failed', [describeError(error)], undefined, isRetryable(error));
+  }
+
+  const perStaff = await mapSettled(staffList.items, deps.staffConcurrency, (staff) =>
+    client.listServices(locationId, staff.id),
+  );
+  const fatal = perStaff.find((r) => r.status === 'rejected' && isFatal(r.reason));
+  if (fatal?.status === 'rejected') throw fatal.reason;
+  const failures = perStaff.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) {
+    const why = `${failures.length} staff service list(s) failed; first: ${describeError(failures[0])}`;
+    return outcome('failed', [why], undefined, failures.every(isRetryable));
+  }
+
+  // Services offered by a staff member may be missing from the location's own list; they are
+  // still real services, so they are upserted too (one row each, however often they are seen).
+  const services = new Map<number, TimeTapService>();
+  for (const s of serviceList.items) services.set(s.id, s);
+  const staffServices: Array<[number, number]> = [];
+  let skippedStaffServices = 0;
+  perStaff.forEach((result, index) => {
+    if (result.status !== 'fulfilled') return;
+    const staffId = staffList.items[index]?.id as number;
+    skippedStaffServices += result.value.skipped.length;
+    for (const s of result.value.items) {
+      if (!services.has(s.id)) services.set(s.id, s);
+      staffServices.push([staffId, s.id]);
+    }
+  });
+
+  addCounts(stats, 'staff', {
+    ...(await upsertStaff(db, staffList.items)),
+    skipped: staffList.skipped.length,
+  });
+  addCounts(stats, 'services', {
+    ...(await upsertServices(db, [...services.values()])),
+    skipped: serviceList.skipped.length + skippedStaffServices,
+  });
+
+  const seen = {
+    staffIds: staffList.items.map((s) => s.id),
+    serviceIds: serviceList.items.map((s) => s.id),
+    staffServices,
+  };
+  const links = await recordLocationLinks(db, locationId, seen);
+  addCounts(stats, 'location_staff', links.location_staff);
+  addCounts(stats, 'location_services', links.location_services);
+  addCounts(stats, 'staff_services', links.staff_services);
+
+  const seenIds = { staff: seen.staffIds, services: [...services.keys()] };
+  const skipped = staffList.skipped.length + serviceList.skipped.length + skippedStaffServices;
+  if (skipped > 0) {
+    // An unusable record might be one of the links we hold: deleting on that evidence could
+    // remove a link that still exists, so the location's tombstones wait for a clean answer.
+    const reason = `${skipped} record(s) without a usable id were skipped; links not tombstoned`;
+    logger.warn({ locationId, skipped }, reason);
+    return outcome('incomplete', [reason], seenIds);
+  }
+
+  const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard);
+  const reasons: string[] = [];
+  for (const [table, result] of Object.entries(tombstones)) {
+    if (result.refused) reasons.push(`${table}: ${result.reason}`);
+    else addCounts(stats, table as keyof SyncStats, { deleted: result.deleted });
+  }
+  return outcome('complete', reasons, seenIds);
+}
+
+async function tombstoneGoneLocationLinks(
+  deps: WalkDeps,
+  locationId: number,
+  stats: SyncStats,
+): Promise<void> {
+  const empty = { staffIds: [], serviceIds: [], staffServices: [] };
+  const result = await tombstoneLocationLinks(deps.db, locationId, empty, {
+    ...deps.guard,
+    allowMassDelete: true,
+  });
+  for (const [table, r] of Object.entries(result)) {
+    if (!r.refused) addCounts(stats, table as keyof SyncStats, { deleted: r.deleted });
+  }
+}
+
+/**
+ * Failures that no other location can escape either, so the whole run stops on them: TimeTap
+ * refused the keys, or the process is shutting down (the client's only non-retryable network
+ * error is the shutdown abort).
+ */
+export function isFatal(error: unknown): boolean {
+  return error instanceof AuthError || (error instanceof NetworkError && !error.retryable);
+}

@@ -1,0 +1,156 @@
+/**
+ * One sync run, in this process: the way `timetap-sync sync` runs it, without Redis. The worker
+ * runs the same steps, fanned out over jobs (src/queue/).
+ *
+ * Terminology, used the same way everywhere:
+ * - sync run: one attempt to bring the mirror up to date, recorded as one `sync_runs` row.
+ * - walk: reading TimeTap's lists (account-wide, then per location) during a run.
+ * - tombstone: `deleted_at` set on a row or link that a complete walk did not see.
+ * - scope: what a run covers, the whole account (`full`) or one location (`location`).
+ */
+import { finishRun, heartbeatRun, startRun, tombstoneLocation, upsertLocations } from '../db/index.js';
+import { describeError, NotFoundError } from '../errors.js';
+import type { Redactor } from '../redact.js';
+import type { ClientStats } from '../timetap/index.js';
+import { tombstoneAccount } from './account-tombstones.js';
+import { walkAccount } from './account-walk.js';
+import { mapSettled } from './concurrency.js';
+import { type LocationOutcome, type WalkDeps, walkLocation } from './location-walk.js';
+import { addCounts, emptyStats, mergeStats, type SyncStats } from './stats.js';
+
+export type SyncRequest = { scope: 'full' } | { scope: 'location'; locationId: number };
+export type RunStatus = 'succeeded' | 'partial' | 'failed';
+
+export interface SyncSummary {
+  runId: number;
+  scope: 'full' | 'location';
+  locationId?: number;
+  status: RunStatus;
+  stats: SyncStats;
+  apiCalls: number;
+  retries: number;
+  relogins: number;
+  durationMs: number;
+  reasons: string[];
+}
+
+export interface RunDeps extends WalkDeps {
+  redactor: Redactor;
+  locationConcurrency: number;
+  trigger: string;
+  jobId?: string;
+  workerId?: string;
+  heartbeatMs?: number;
+  onProgress?: (progress: { done: number; total: number; locationId?: number }) => void;
+}
+
+export async function runSync(deps: RunDeps, request: SyncRequest): Promise<SyncSummary> {
+  const started = Date.now();
+  const before = deps.client.stats();
+  const runId = await startRun(deps.db, {
+    scope: request.scope,
+    ...(request.scope === 'location' ? { locationId: request.locationId } : {}),
+    trigger: deps.trigger,
+    ...(deps.jobId ? { jobId: deps.jobId } : {}),
+    ...(deps.workerId ? { workerId: deps.workerId } : {}),
+  });
+  const heartbeat = setInterval(() => {
+    heartbeatRun(deps.db, runId).catch((error) =>
+      deps.logger.warn({ runId, err: describeError(error) }, 'heartbeat failed'),
+    );
+  }, deps.heartbeatMs ?? 10_000);
+  heartbeat.unref();
+  const logger = deps.logger.child({ runId, scope: request.scope });
+  const stats = emptyStats();
+  try {
+    const reasons =
+      request.scope === 'full'
+        ? await walkFull({ ...deps, logger }, stats)
+        : await walkOne({ ...deps, logger }, request.locationId, stats);
+    const status: RunStatus = reasons.length === 0 ? 'succeeded' : 'partial';
+    return await close(deps, runId, request, { status, stats, reasons, started, before });
+  } catch (error) {
+    const reason = deps.redactor.scrub(describeError(error));
+    await close(deps, runId, request, { status: 'failed', stats, reasons: [reason], started, before }).catch(
+      (closeError) => logger.error({ err: describeError(closeError) }, 'could not close the failed run'),
+    );
+    throw error;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function walkFull(deps: RunDeps, stats: SyncStats): Promise<string[]> {
+  const account = await walkAccount(deps);
+  mergeStats(stats, account.stats);
+  const total = account.locationIds.length;
+  let done = 0;
+  deps.onProgress?.({ done, total });
+  const results = await mapSettled(account.locationIds, deps.locationConcurrency, async (locationId) => {
+    const outcome = await walkLocation(deps, locationId);
+    deps.onProgress?.({ done: ++done, total, locationId });
+    return outcome;
+  });
+  const fatal = results.find((r) => r.status === 'rejected');
+  if (fatal?.status === 'rejected') throw fatal.reason;
+  const outcomes = results.map((r) => (r as PromiseFulfilledResult<LocationOutcome>).value);
+  for (const outcome of outcomes) mergeStats(stats, outcome.stats);
+  const reasons = [...account.reasons, ...locationReasons(outcomes)];
+  reasons.push(...(await tombstoneAccount(deps, account, outcomes, stats)));
+  return reasons;
+}
+
+/** A location sync: the location's own object, then its walk; tombstones limited to its links. */
+async function walkOne(deps: RunDeps, locationId: number, stats: SyncStats): Promise<string[]> {
+  deps.onProgress?.({ done: 0, total: 1, locationId });
+  try {
+    const location = await deps.client.getLocation(locationId);
+    addCounts(stats, 'locations', await upsertLocations(deps.db, [location]));
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    deps.logger.info({ locationId }, 'location is gone (404): tombstoned with its links');
+    addCounts(stats, 'locations', { deleted: await tombstoneLocation(deps.db, locationId) });
+    deps.onProgress?.({ done: 1, total: 1, locationId });
+    return [];
+  }
+  const outcome = await walkLocation(deps, locationId);
+  mergeStats(stats, outcome.stats);
+  deps.onProgress?.({ done: 1, total: 1, locationId });
+  return locationReasons([outcome]);
+}
+
+export function locationReasons(
+  outcomes: readonly Pick<LocationOutcome, 'locationId' | 'reasons'>[],
+): string[] {
+  return outcomes.flatMap((o) => o.reasons.map((reason) => `location ${o.locationId}: ${reason}`));
+}
+
+async function close(
+  deps: RunDeps,
+  runId: number,
+  request: SyncRequest,
+  run: { status: RunStatus; stats: SyncStats; reasons: string[]; started: number; before: ClientStats },
+): Promise<SyncSummary> {
+  const after = deps.client.stats();
+  const summary: SyncSummary = {
+    runId,
+    scope: request.scope,
+    ...(request.scope === 'location' ? { locationId: request.locationId } : {}),
+    status: run.status,
+    stats: run.stats,
+    apiCalls: after.apiCalls - run.before.apiCalls,
+    retries: after.retries - run.before.retries,
+    relogins: after.relogins - run.before.relogins,
+    durationMs: Date.now() - run.started,
+    reasons: run.reasons.map((r) => deps.redactor.scrub(r)),
+  };
+  await finishRun(deps.db, runId, {
+    status: summary.status,
+    stats: summary.stats,
+    apiCalls: summary.apiCalls,
+    retries: summary.retries,
+    relogins: summary.relogins,
+    ...(summary.reasons.length > 0 ? { error: summary.reasons.join('\n') } : {}),
+  });
+  return summary;
+}

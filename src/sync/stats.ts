@@ -1,0 +1,56 @@
+/**
+ * The counts a sync run reports (sync_runs.stats and the CLI summary): per table, how many rows
+ * were inserted, updated (content changed), left unchanged, revived (came back after a
+ * tombstone), marked deleted, and skipped (a record TimeTap sent without a usable id).
+ */
+export const ENTITIES = [
+  'locations',
+  'staff',
+  'services',
+  'location_staff',
+  'location_services',
+  'staff_services',
+] as const;
+export type Entity = (typeof ENTITIES)[number];
+
+export interface EntityStats {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  revived: number;
+  deleted: number;
+  skipped: number;
+}
+export type SyncStats = Record<Entity, EntityStats>;
+
+export function emptyStats(): SyncStats {
+  const stats = {} as SyncStats;
+  for (const entity of ENTITIES) {
+    stats[entity] = { inserted: 0, updated: 0, unchanged: 0, revived: 0, deleted: 0, skipped: 0 };
+  }
+  return stats;
+}
+
+export function addCounts(stats: SyncStats, entity: Entity, counts: Partial<EntityStats>): void {
+  const target = stats[entity];
+  for (const key of Object.keys(target) as Array<keyof EntityStats>) target[key] += counts[key] ?? 0;
+}
+
+/** Sums `from` into `into` (used to merge the per-location results of a fanned-out run). */
+export function mergeStats(into: SyncStats, from: Partial<SyncStats>): SyncStats {
+  for (const entity of ENTITIES) {
+    const counts = from[entity];
+    if (counts) addCounts(into, entity, counts);
+  }
+  return into;
+}
+
+/** Rows written: what a sync that found nothing changed keeps at zero. */
+export function writtenRows(stats: SyncStats): number {
+  let total = 0;
+  for (const entity of ENTITIES) {
+    const s = stats[entity];
+    total += s.inserted + s.updated + s.revived + s.deleted;
+  }
+  return total;
+}

@@ -1,0 +1,30 @@
+/**
+ * `timetap-sync check`: proves that the keys work and the base URL answers, by logging in and
+ * counting the locations. Prints one line; never a secret.
+ */
+import type { Config } from '../config.js';
+import { AuthError, describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Redactor } from '../redact.js';
+import { createTimeTapClient } from './client.js';
+
+export async function runCheck(deps: {
+  config: Config;
+  logger: Logger;
+  redactor: Redactor;
+  out: (line: string) => void;
+}): Promise<number> {
+  const { config, logger, redactor, out } = deps;
+  const client = createTimeTapClient({ config: config.timetap, logger, redactor });
+  try {
+    await client.login();
+    const locations = await client.listLocations();
+    const skipped = locations.skipped.length > 0 ? `, ${locations.skipped.length} skipped without an id` : '';
+    out(`ok: ${locations.items.length} locations (base URL ${config.timetap.baseUrl})${skipped}`);
+    return 0;
+  } catch (error) {
+    const reason = error instanceof AuthError ? error.message : describeError(error);
+    out(`error: ${redactor.scrub(reason)}`);
+    return 1;
+  }
+}

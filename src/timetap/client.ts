@@ -1,0 +1,275 @@
+/**
+ * The TimeTap client: login and session token, one limiter for every request, retries, and
+ * validated lists. It knows no database, queue or simulator; the walk calls it.
+ *
+ * Terminology: an *exchange* is one HTTP request/answer; a *call* is a method of the client, which
+ * may take several exchanges (a re-login after a 401, retries).
+ */
+import type { Config } from '../config.js';
+import { AuthError, MalformedResponseError, NotFoundError, TimeTapHttpError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Redactor } from '../redact.js';
+import { ExchangeError, exchange, extractSessionToken, type HttpAnswer, parseJsonBody } from './http.js';
+import { createLocalLimiter, type RequestLimiter } from './limiter.js';
+import { classifyResponse, parseRetryAfter } from './retry-policy.js';
+import { type BackoffOptions, createRetrying } from './retrying.js';
+import {
+  parseLocation,
+  parseService,
+  parseStaff,
+  type RecordParse,
+  type TimeTapLocation,
+  type TimeTapService,
+  type TimeTapStaff,
+} from './schemas.js';
+import { createMemorySessionStore, type SessionStore } from './session.js';
+import { computeSignature } from './signature.js';
+import { type ClientStats, createStatsRecorder } from './stats.js';
+
+export interface SkippedRecord {
+  /** e.g. 'GET /staff?locationId=1003' (ids only, never a secret) */
+  list: string;
+  index: number;
+  reason: string;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  skipped: SkippedRecord[];
+}
+
+export interface TimeTapClient {
+  listLocations(): Promise<ListResult<TimeTapLocation>>;
+  /** Without an id: the account-wide `GET /staff`. */
+  listStaff(locationId?: number): Promise<ListResult<TimeTapStaff>>;
+  listServices(locationId?: number, staffId?: number): Promise<ListResult<TimeTapService>>;
+  /** NotFoundError on 404. */
+  getLocation(id: number): Promise<TimeTapLocation>;
+  getStaff(id: number): Promise<TimeTapStaff>;
+  getService(id: number): Promise<TimeTapService>;
+  /** Forces a login (used by `check`). */
+  login(): Promise<void>;
+  stats(): ClientStats;
+}
+
+export interface TimeTapClientDeps {
+  config: Config['timetap'];
+  logger: Logger;
+  redactor: Redactor;
+  sessionStore?: SessionStore;
+  limiter?: RequestLimiter;
+  /** Shutdown: aborts queued and running requests; an abort is never retried. */
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+  onRequest?: (e: { endpoint: string; status: string; durationMs: number }) => void;
+  /** Backoff between retries; the defaults suit production, tests shorten them. */
+  backoff?: BackoffOptions;
+}
+
+const LOGIN_PATH = '/sessionToken';
+
+export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
+  const { config, redactor, signal } = deps;
+  const logger = deps.logger.child({ component: 'timetap' });
+  redactor.add(config.apiKey);
+  redactor.add(config.privateKey);
+  const signature = computeSignature(config.apiKey, config.privateKey);
+  redactor.add(signature);
+
+  const store = deps.sessionStore ?? createMemorySessionStore();
+  const limiter =
+    deps.limiter ?? createLocalLimiter({ maxRps: config.maxRps, maxConcurrency: config.maxConcurrency });
+  const doFetch = deps.fetch ?? globalThis.fetch;
+  const stats = createStatsRecorder();
+  const retrying = createRetrying({ config, logger, stats, signal, backoff: deps.backoff });
+  let hadToken = false;
+
+  /** One exchange inside a limiter slot. `token` undefined means the login exchange. */
+  async function send(
+    endpoint: string,
+    path: string,
+    url: string,
+    token: string | undefined,
+  ): Promise<{ answer: HttpAnswer; token: string | undefined }> {
+    const queuedAt = performance.now();
+    return limiter.run(async () => {
+      stats.limiterWait(performance.now() - queuedAt);
+      // A newer token may have arrived while this request waited; using it saves a 401.
+      const used = token === undefined ? undefined : ((await store.get()) ?? token);
+      redactor.add(used);
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (used !== undefined) headers.authorization = `Bearer ${used}`;
+      const startedAt = performance.now();
+      let status = 'network';
+      try {
+        const answer = await exchange({
+          fetch: doFetch,
+          url,
+          path,
+          headers,
+          timeoutMs: config.timeoutMs,
+          shutdown: signal,
+        });
+        status = String(answer.status);
+        return { answer, token: used };
+      } catch (error) {
+        if (error instanceof ExchangeError) status = error.label;
+        else if (error instanceof MalformedResponseError) status = 'truncated';
+        throw error;
+      } finally {
+        const durationMs = Math.round(performance.now() - startedAt);
+        stats.call(endpoint, status);
+        deps.onRequest?.({ endpoint, status, durationMs });
+        logger.debug({ endpoint, path, status, ms: durationMs }, 'timetap request');
+      }
+    }, signal);
+  }
+
+  function statusError(answer: HttpAnswer, path: string): Error {
+    const kind = classifyResponse(answer.status);
+    switch (kind) {
+      case 'not-found':
+        return new NotFoundError(path);
+      case 'transient': {
+        const retryAfterMs = parseRetryAfter(
+          answer.headers.get('retry-after'),
+          Date.now(),
+          config.retryAfterCapMs,
+        );
+        return new TimeTapHttpError(answer.status, path, { retryable: true, retryAfterMs });
+      }
+      case 'unauthorized':
+      case 'permanent':
+        return new TimeTapHttpError(answer.status, path, { retryable: false });
+      case 'ok':
+        return new Error(`statusError called for a success (${answer.status})`);
+      default: {
+        const unreachable: never = kind;
+        return new Error(`unknown response class ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** One login exchange; single-flight is the store's job. Stores the token before returning. */
+  async function loginOnce(): Promise<string> {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const url =
+      `${config.baseUrl}${LOGIN_PATH}?apiKey=${encodeURIComponent(config.apiKey)}` +
+      `&timestamp=${timestamp}&signature=${signature}`;
+    const { answer } = await send(`GET ${LOGIN_PATH}`, LOGIN_PATH, url, undefined);
+    // 401/403 from the login itself: the keys are wrong, no retry can help.
+    if (answer.status === 401 || answer.status === 403) throw new AuthError();
+    if (classifyResponse(answer.status) !== 'ok') throw statusError(answer, LOGIN_PATH);
+    const token = extractSessionToken(answer.body, LOGIN_PATH);
+    redactor.add(token);
+    await store.set(token, config.sessionIdleMs);
+    stats.add('logins');
+    if (hadToken) stats.add('relogins');
+    const relogin = hadToken;
+    hadToken = true;
+    logger.info({ relogin, logins: stats.snapshot().logins }, 'logged in to TimeTap');
+    return token;
+  }
+
+  /**
+   * One authorized exchange. On a 401: one re-login shared with every concurrent caller (the
+   * store logs in only if the token that failed is still the current one), then one replay; a
+   * 401 on the replay means the fresh token is refused too, which only bad keys explain.
+   */
+  async function authorized(endpoint: string, path: string, url: string): Promise<HttpAnswer> {
+    const token = (await store.get()) ?? (await store.refresh(undefined, loginOnce));
+    let result = await send(endpoint, path, url, token);
+    if (result.answer.status === 401) {
+      const fresh = await store.refresh(result.token, loginOnce);
+      result = await send(endpoint, path, url, fresh);
+      if (result.answer.status === 401) throw new AuthError();
+    }
+    if (classifyResponse(result.answer.status) !== 'ok') throw statusError(result.answer, path);
+    if (store.touch && result.token !== undefined) {
+      await store.touch(result.token, config.sessionIdleMs).catch((error: unknown) => {
+        logger.debug({ err: error }, 'could not extend the session idle time');
+      });
+    }
+    return result.answer;
+  }
+
+  async function fetchJson(endpoint: string, path: string): Promise<unknown> {
+    return retrying(path, async () => {
+      const answer = await authorized(endpoint, path, `${config.baseUrl}${path}`);
+      return parseJsonBody(answer.body, path);
+    });
+  }
+
+  async function list<T>(
+    endpoint: string,
+    path: string,
+    parse: (input: unknown) => RecordParse<T>,
+  ): Promise<ListResult<T>> {
+    const data = await retrying(path, async () => {
+      const answer = await authorized(endpoint, path, `${config.baseUrl}${path}`);
+      const body = parseJsonBody(answer.body, path);
+      if (!Array.isArray(body)) {
+        throw new MalformedResponseError(path, `expected a JSON array, got ${describeKind(body)}`, {
+          retryable: true,
+        });
+      }
+      return body as unknown[];
+    });
+    const result: ListResult<T> = { items: [], skipped: [] };
+    data.forEach((input, index) => {
+      const parsed = parse(input);
+      if (parsed.ok) {
+        result.items.push(parsed.value);
+        return;
+      }
+      const skipped: SkippedRecord = { list: `GET ${path}`, index, reason: parsed.reason };
+      result.skipped.push(skipped);
+      stats.add('skipped');
+      logger.warn(skipped, 'skipped a TimeTap record without a usable id');
+    });
+    return result;
+  }
+
+  async function single<T>(kind: string, id: number, parse: (input: unknown) => RecordParse<T>): Promise<T> {
+    if (!Number.isInteger(id) || id <= 0) throw new RangeError(`${kind} id must be a positive integer`);
+    const path = `/${kind}/${id}`;
+    const parsed = parse(await fetchJson(`GET /${kind}/{id}`, path));
+    if (!parsed.ok) throw new MalformedResponseError(path, parsed.reason, { retryable: false });
+    return parsed.value;
+  }
+
+  return {
+    listLocations: () => list('GET /locations', '/locations', parseLocation),
+    listStaff: (locationId) => list('GET /staff', withQuery('/staff', { locationId }), parseStaff),
+    listServices: (locationId, staffId) =>
+      list('GET /services', withQuery('/services', { locationId, staffId }), parseService),
+    getLocation: (id) => single('locations', id, parseLocation),
+    getStaff: (id) => single('staff', id, parseStaff),
+    getService: (id) => single('services', id, parseService),
+    async login() {
+      await retrying(LOGIN_PATH, async () => {
+        const current = await store.get();
+        await store.refresh(current, loginOnce);
+      });
+    },
+    stats: () => stats.snapshot(),
+  };
+}
+
+/** Only non-secret ids ever go into a query string built here. */
+function withQuery(path: string, ids: Record<string, number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(ids)) {
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+    params.set(name, String(value));
+  }
+  const query = params.toString();
+  return query === '' ? path : `${path}?${query}`;
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

@@ -1,0 +1,16 @@
+/** The TimeTap client's public surface; other modules import from here only. */
+export { runCheck } from './check.js';
+export {
+  createTimeTapClient,
+  type ListResult,
+  type SkippedRecord,
+  type TimeTapClient,
+  type TimeTapClientDeps,
+} from './client.js';
+export { createLocalLimiter, type RequestLimiter } from './limiter.js';
+export { classifyResponse, isTransientStatus, parseRetryAfter, type ResponseClass } from './retry-policy.js';
+export type { BackoffOptions } from './retrying.js';
+export type { TimeTapLocation, TimeTapService, TimeTapStaff } from './schemas.js';
+export { createMemorySessionStore, type SessionStore } from './session.js';
+export { computeSignature } from './signature.js';
+export type { ClientStats } from './stats.js';

@@ -1,0 +1,98 @@
+/**
+ * Reads the mirror in the shape of the simulator's snapshot, so that a test can assert that the
+ * mirror equals TimeTap: active rows only, `raw` as stored, links as sorted tuples.
+ */
+import type { PrismaClient } from '../../src/generated/prisma/client.js';
+import type { SimulatorSnapshot } from '../../src/simulator/index.js';
+
+export interface MirrorSnapshot {
+  locations: Array<Record<string, unknown>>;
+  staff: Array<Record<string, unknown>>;
+  services: Array<Record<string, unknown>>;
+  locationStaff: Array<[number, number]>;
+  locationServices: Array<[number, number]>;
+  staffServices: Array<[number, number, number]>;
+}
+
+export async function readMirror(db: PrismaClient): Promise<MirrorSnapshot> {
+  const raws = async (table: 'locations' | 'staff' | 'services') =>
+    (
+      await db.$queryRawUnsafe<Array<{ raw: Record<string, unknown> }>>(
+        `SELECT raw FROM ${table} WHERE deleted_at IS NULL ORDER BY id`,
+      )
+    ).map((r) => r.raw);
+  const tuples = async (sql: string) =>
+    (await db.$queryRawUnsafe<Array<{ t: Array<string | number> }>>(sql)).map((r) => r.t.map(Number));
+  return {
+    locations: await raws('locations'),
+    staff: await raws('staff'),
+    services: await raws('services'),
+    locationStaff: (await tuples(
+      'SELECT ARRAY[location_id, staff_id] AS t FROM location_staff WHERE deleted_at IS NULL ORDER BY 1',
+    )) as Array<[number, number]>,
+    locationServices: (await tuples(
+      'SELECT ARRAY[location_id, service_id] AS t FROM location_services WHERE deleted_at IS NULL ORDER BY 1',
+    )) as Array<[number, number]>,
+    staffServices: (await tuples(
+      'SELECT ARRAY[location_id, staff_id, service_id] AS t FROM staff_services WHERE deleted_at IS NULL ORDER BY 1',
+    )) as Array<[number, number, number]>,
+  };
+}
+
+/** What the mirror must hold for a snapshot: the same, less the NUL characters Postgres refuses. */
+export function expectedMirror(snapshot: SimulatorSnapshot): MirrorSnapshot {
+  return withoutNul(snapshot) as MirrorSnapshot;
+}
+
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '');
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k.replaceAll('\u0000', ''), withoutNul(v)]),
+    );
+  }
+  return value;
+}
+
+/** count(*) = count(distinct key) in every table: no row was ever doubled. */
+export async function duplicateKeys(db: PrismaClient): Promise<Record<string, number>> {
+  const checks: Record<string, string> = {
+    locations: 'id',
+    staff: 'id',
+    services: 'id',
+    location_staff: '(location_id, staff_id)',
+    location_services: '(location_id, service_id)',
+    staff_services: '(location_id, staff_id, service_id)',
+  };
+  const out: Record<string, number> = {};
+  for (const [table, key] of Object.entries(checks)) {
+    const [row] = await db.$queryRawUnsafe<Array<{ d: bigint }>>(
+      `SELECT count(*) - count(DISTINCT ${key}) AS d FROM ${table}`,
+    );
+    out[table] = Number(row?.d ?? 0);
+  }
+  return out;
+}
+
+/**
+ * The physical version of every row (ctid and xmin). Equal before and after a sync proves that
+ * the sync wrote nothing at all, which statistics counters (updated asynchronously) cannot.
+ */
+export async function rowVersions(db: PrismaClient): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const table of [
+    'locations',
+    'staff',
+    'services',
+    'location_staff',
+    'location_services',
+    'staff_services',
+  ]) {
+    const rows = await db.$queryRawUnsafe<Array<{ v: string }>>(
+      `SELECT ctid::text || ':' || xmin::text AS v FROM ${table} ORDER BY 1`,
+    );
+    out[table] = rows.map((r) => r.v);
+  }
+  return out;
+}

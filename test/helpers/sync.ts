@@ -1,0 +1,72 @@
+/**
+ * Builds what a sync needs for a test: a TimeTap client pointed at a simulator, with short
+ * retry delays, and the run dependencies around a test database.
+ */
+import type { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import type { PrismaClient } from '../../src/generated/prisma/client.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { createRedactor, type Redactor } from '../../src/redact.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import type { RunDeps } from '../../src/sync/run-sync.js';
+import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
+
+export interface CapturedLog {
+  lines: string[];
+  stream: Writable & { write(chunk: string): boolean };
+}
+
+export function captureLog(): CapturedLog {
+  const lines: string[] = [];
+  const stream = {
+    write(chunk: string) {
+      lines.push(chunk);
+      return true;
+    },
+  } as CapturedLog['stream'];
+  return { lines, stream };
+}
+
+export function simulatorEnv(sim: Simulator, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    TIMETAP_API_KEY: sim.credentials.apiKey,
+    TIMETAP_PRIVATE_KEY: sim.credentials.privateKey,
+    TIMETAP_BASE_URL: sim.url,
+    TIMETAP_MAX_RPS: '500',
+    TIMETAP_MAX_CONCURRENCY: '8',
+    TIMETAP_TIMEOUT_MS: '3000',
+    TIMETAP_RETRIES: '3',
+    TIMETAP_RETRY_MAX_TIME_MS: '10000',
+    ...extra,
+  };
+}
+
+export function createTestSyncDeps(
+  sim: Simulator,
+  db: PrismaClient,
+  options: { env?: Record<string, string>; log?: CapturedLog; trigger?: string } = {},
+): RunDeps & { client: TimeTapClient; logger: Logger; redactor: Redactor } {
+  const config = loadConfig(simulatorEnv(sim, options.env), ['timetap']);
+  const redactor = createRedactor([config.timetap.apiKey, config.timetap.privateKey]);
+  const logger = createLogger({
+    level: options.log ? 'debug' : 'silent',
+    redactor,
+    ...(options.log ? { destination: options.log.stream } : {}),
+  });
+  const client = createTimeTapClient({
+    config: config.timetap,
+    logger,
+    redactor,
+    backoff: { minTimeoutMs: 10, maxTimeoutMs: 50 },
+  });
+  return {
+    client,
+    db,
+    logger,
+    redactor,
+    guard: { ratio: config.sync.deleteGuardRatio, allowMassDelete: config.sync.allowMassDelete },
+    staffConcurrency: 8,
+    locationConcurrency: 4,
+    trigger: options.trigger ?? 'test',
+  };
+}

@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { Db } from '../../src/db/client.js';
+import {
+  type LocationRow,
+  type ServiceRow,
+  type StaffRow,
+  upsertLocations,
+  upsertServices,
+  upsertStaff,
+} from '../../src/db/entities.js';
+import { tombstoneEntities } from '../../src/db/tombstones.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let database: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+  db = database.db;
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await db.$executeRawUnsafe(
+    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services',
+  );
+});
+
+interface Version {
+  id: bigint;
+  xmin: string;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+  raw: Record<string, unknown>;
+}
+
+/** xmin changes with every new row version, so an unchanged xmin proves that nothing was written. */
+async function versions(table: 'locations' | 'staff' | 'services'): Promise<Map<number, Version>> {
+  const rows = await db.$queryRawUnsafe<Version[]>(
+    `SELECT id, xmin::text AS xmin, created_at, updated_at, deleted_at, raw FROM ${table} ORDER BY id`,
+  );
+  return new Map(rows.map((r) => [Number(r.id), r]));
+}
+
+const staff = (id: number, extra: Record<string, unknown> = {}): StaffRow => ({
+  id,
+  businessId: 77,
+  userName: `user${id}`,
+  email: `u${id}@example.com`,
+  firstName: 'Ada',
+  lastName: `Lovelace ${id}`,
+  fullName: `Ada Lovelace ${id}`,
+  timeZone: 'Europe/London',
+  raw: { professionalId: id, businessId: 77, firstName: 'Ada', lastName: `Lovelace ${id}`, ...extra },
+});
+
+describe('upserts', () => {
+  it('inserts, then writes nothing when the same content comes again (even reordered)', async () => {
+    const rows = [staff(1), staff(2), staff(3)];
+    expect(await upsertStaff(db, rows)).toEqual({
+      inserted: 3,
+      updated: 0,
+      unchanged: 0,
+      revived: 0,
+      cleanedValues: 0,
+    });
+    const before = await versions('staff');
+
+    const reordered = rows
+      .map((r) => ({ ...r, raw: Object.fromEntries(Object.entries(r.raw).reverse()) }))
+      .reverse();
+    expect(await upsertStaff(db, reordered)).toEqual({
+      inserted: 0,
+      updated: 0,
+      unchanged: 3,
+      revived: 0,
+      cleanedValues: 0,
+    });
+    const after = await versions('staff');
+    for (const [id, row] of before) {
+      expect(after.get(id)?.xmin, `row ${id} was not rewritten`).toBe(row.xmin);
+      expect(after.get(id)?.updated_at).toEqual(row.updated_at);
+    }
+  });
+
+  it('updates raw, typed columns and updated_at of a changed row only; created_at stays', async () => {
+    await upsertStaff(db, [staff(1), staff(2)]);
+    const before = await versions('staff');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const changed = { ...staff(2, { lastName: 'Byron' }), lastName: 'Byron' };
+    expect(await upsertStaff(db, [staff(1), changed])).toMatchObject({
+      inserted: 0,
+      updated: 1,
+      unchanged: 1,
+    });
+    const after = await versions('staff');
+    expect(after.get(1)?.xmin).toBe(before.get(1)?.xmin);
+    expect(after.get(2)?.xmin).not.toBe(before.get(2)?.xmin);
+    expect(after.get(2)?.raw.lastName).toBe('Byron');
+    expect(after.get(2)?.updated_at.getTime()).toBeGreaterThan(before.get(2)?.updated_at.getTime() ?? 0);
+    expect(after.get(2)?.created_at).toEqual(before.get(2)?.created_at);
+    const typed = await db.staff.findUniqueOrThrow({ where: { id: 2n } });
+    expect(typed.lastName).toBe('Byron');
+  });
+
+  it('keeps fields that the typed columns do not cover, and fills typed columns', async () => {
+    const raw = { locationId: 5, locationName: 'Main', brandNew: { nested: [1, 'two', null] }, flag: true };
+    await upsertLocations(db, [{ id: 5, businessId: 9, name: 'Main', locationType: 'PHYSICAL', raw }]);
+    const row = await db.location.findUniqueOrThrow({ where: { id: 5n } });
+    expect(row.raw).toEqual(raw);
+    expect(row).toMatchObject({ businessId: 9n, name: 'Main', locationType: 'PHYSICAL', deletedAt: null });
+    expect(row.contentHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const service: ServiceRow = {
+      id: 8,
+      name: 'Cut',
+      durationMinutes: 45,
+      serviceType: 'SERVICE',
+      raw: { reasonId: 8 },
+    };
+    await upsertServices(db, [service]);
+    expect(await db.service.findUniqueOrThrow({ where: { id: 8n } })).toMatchObject({
+      durationMinutes: 45,
+      name: 'Cut',
+    });
+  });
+
+  it('removes NUL characters, keeps emoji and very long strings', async () => {
+    const long = 'x'.repeat(1_000_000);
+    const row: LocationRow = {
+      id: 1,
+      name: 'Caf\u0000é 😀',
+      raw: { 'key\u0000': 'va\u0000lue', emoji: '👩‍💻 naïve', long, list: ['\u0000', 'ok'], bad: 'a\uD800' },
+    };
+    const counts = await upsertLocations(db, [row]);
+    expect(counts.cleanedValues).toBe(5);
+    const stored = await db.location.findUniqueOrThrow({ where: { id: 1n } });
+    expect(stored.name).toBe('Café 😀');
+    expect(stored.raw).toEqual({ key: 'value', emoji: '👩‍💻 naïve', long, list: ['', 'ok'], bad: 'a\uFFFD' });
+    expect(await upsertLocations(db, [row])).toMatchObject({ unchanged: 1, updated: 0 });
+  });
+
+  it('collapses repeated ids (the last wins)', async () => {
+    const counts = await upsertStaff(db, [staff(1), staff(2), staff(1, { note: 'last' })]);
+    expect(counts).toMatchObject({ inserted: 2 });
+    expect((await versions('staff')).get(1)?.raw.note).toBe('last');
+  });
+
+  it('revives a tombstoned row seen again, without touching updated_at when the content is the same', async () => {
+    await upsertStaff(db, [staff(1), staff(2), staff(3)]);
+    const guard = { ratio: 0.5, allowMassDelete: false };
+    expect(await tombstoneEntities(db, 'staff', [1, 2], guard)).toEqual({ refused: false, deleted: 1 });
+    const tombstoned = (await versions('staff')).get(3);
+    expect(tombstoned?.deleted_at).toBeInstanceOf(Date);
+
+    expect(await upsertStaff(db, [staff(1), staff(2), staff(3)])).toEqual({
+      inserted: 0,
+      updated: 0,
+      unchanged: 2,
+      revived: 1,
+      cleanedValues: 0,
+    });
+    const revived = (await versions('staff')).get(3);
+    expect(revived?.deleted_at).toBeNull();
+    expect(revived?.updated_at).toEqual(tombstoned?.updated_at);
+  });
+
+  it('writes 10,000 rows in a few statements', async () => {
+    let statements = 0;
+    const counting = new Proxy(db, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (property === '$queryRaw' || property === '$executeRaw') {
+          return (...args: unknown[]) => {
+            statements += 1;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const rows = Array.from({ length: 10_000 }, (_, i) => staff(i + 1));
+    expect(await upsertStaff(counting, rows)).toMatchObject({ inserted: 10_000 });
+    expect(statements).toBeGreaterThanOrEqual(1);
+    expect(statements).toBeLessThanOrEqual(3);
+    expect(await db.staff.count()).toBe(10_000);
+    statements = 0;
+    expect(await upsertStaff(counting, rows)).toMatchObject({ unchanged: 10_000 });
+    expect(statements).toBeLessThanOrEqual(3);
+  });
+
+  it('lets concurrent writers of overlapping batches finish without deadlock or duplicates', async () => {
+    const written = new Set<number>();
+    const shuffled = <T>(items: T[]) => {
+      const out = [...items];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [out[i], out[j]] = [out[j] as T, out[i] as T];
+      }
+      return out;
+    };
+    const ids = Array.from({ length: 3_000 }, (_, i) => i + 1);
+    for (let round = 0; round < 2; round++) {
+      const batches = Array.from({ length: 5 }, (_, writer) =>
+        shuffled(ids)
+          .slice(0, 2_000)
+          .map((id) => staff(id, { writer, round })),
+      );
+      const results = await Promise.all(batches.map((batch) => upsertStaff(db, batch)));
+      for (const r of results) expect(r.inserted + r.updated + r.unchanged + r.revived).toBe(2_000);
+      // A new id is inserted by exactly one writer, whoever came first.
+      const fresh = new Set(
+        batches
+          .flat()
+          .map((row) => row.id)
+          .filter((id) => !written.has(id)),
+      );
+      expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(fresh.size);
+      for (const id of fresh) written.add(id);
+    }
+    const rows = await db.$queryRaw<Array<{ n: number; d: number }>>`
+      SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM staff`;
+    expect(rows[0]?.n).toBe(rows[0]?.d);
+    expect(rows[0]?.n).toBe(written.size);
+  });
+});

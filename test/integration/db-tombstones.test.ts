@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { Db } from '../../src/db/client.js';
+import { upsertLocations, upsertStaff } from '../../src/db/entities.js';
+import { type LocationLinks, recordLocationLinks } from '../../src/db/links.js';
+import { tombstoneEntities, tombstoneLocation, tombstoneLocationLinks } from '../../src/db/tombstones.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let database: TestDatabase;
+let db: Db;
+const guard = { ratio: 0.5, allowMassDelete: false };
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+  db = database.db;
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await db.$executeRawUnsafe(
+    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services',
+  );
+});
+
+async function active(table: string, where = 'TRUE'): Promise<string[]> {
+  const rows = await db.$queryRawUnsafe<Array<{ key: string }>>(
+    `SELECT concat_ws(':', VARIADIC ARRAY[${table === 'staff_services' ? 'location_id, staff_id, service_id' : table === 'location_staff' ? 'location_id, staff_id' : table === 'location_services' ? 'location_id, service_id' : 'id'}]::text[]) AS key
+     FROM ${table} WHERE deleted_at IS NULL AND ${where} ORDER BY 1`,
+  );
+  return rows.map((r) => r.key);
+}
+
+async function xmins(table: string): Promise<string[]> {
+  const rows = await db.$queryRawUnsafe<Array<{ x: string }>>(
+    `SELECT xmin::text AS x FROM ${table} ORDER BY 1`,
+  );
+  return rows.map((r) => r.x);
+}
+
+const links: LocationLinks = {
+  staffIds: [1, 2, 3, 4],
+  serviceIds: [10, 11],
+  staffServices: [
+    [1, 10],
+    [2, 10],
+    [3, 11],
+    [4, 11],
+  ],
+};
+
+describe('links', () => {
+  it('records links once; seeing them again writes nothing', async () => {
+    const first = await recordLocationLinks(db, 100, { ...links, staffIds: [...links.staffIds, 1, 2] });
+    expect(first).toEqual({
+      location_staff: { inserted: 4, revived: 0, unchanged: 0 },
+      location_services: { inserted: 2, revived: 0, unchanged: 0 },
+      staff_services: { inserted: 4, revived: 0, unchanged: 0 },
+    });
+    const before = await Promise.all(['location_staff', 'location_services', 'staff_services'].map(xmins));
+    const second = await recordLocationLinks(db, 100, links);
+    expect(second.location_staff).toEqual({ inserted: 0, revived: 0, unchanged: 4 });
+    expect(second.staff_services).toEqual({ inserted: 0, revived: 0, unchanged: 4 });
+    expect(await Promise.all(['location_staff', 'location_services', 'staff_services'].map(xmins))).toEqual(
+      before,
+    );
+  });
+
+  it('tombstones unseen links within the location only, and revives them when seen again', async () => {
+    await recordLocationLinks(db, 100, links);
+    await recordLocationLinks(db, 200, links);
+    const seen: LocationLinks = {
+      staffIds: [1, 2, 3],
+      serviceIds: [10, 11],
+      staffServices: [
+        [1, 10],
+        [2, 10],
+        [3, 11],
+      ],
+    };
+    expect(await tombstoneLocationLinks(db, 100, seen, guard)).toEqual({
+      location_staff: { refused: false, deleted: 1 },
+      location_services: { refused: false, deleted: 0 },
+      staff_services: { refused: false, deleted: 1 },
+    });
+    expect(await active('location_staff', 'location_id = 100')).toEqual(['100:1', '100:2', '100:3']);
+    expect(await active('staff_services', 'location_id = 100')).not.toContain('100:4:11');
+    expect(await active('location_staff', 'location_id = 200')).toHaveLength(4);
+    expect(await active('staff_services', 'location_id = 200')).toHaveLength(4);
+
+    const again = await recordLocationLinks(db, 100, links);
+    expect(again.location_staff).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
+    expect(again.staff_services).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
+    expect(await active('location_staff', 'location_id = 100')).toHaveLength(4);
+  });
+
+  it('guards each link table: a mass delete is refused and marks nothing; the override allows it', async () => {
+    await recordLocationLinks(db, 100, links);
+    const seen: LocationLinks = { staffIds: [1], serviceIds: [10, 11], staffServices: [[1, 10]] };
+    const refused = await tombstoneLocationLinks(db, 100, seen, guard);
+    expect(refused.location_staff).toEqual({
+      refused: true,
+      reason: expect.stringContaining(
+        'would delete 3 of 4 active location_staff links of location 100 (ratio 0.5)',
+      ),
+    });
+    expect(refused.staff_services.refused).toBe(true);
+    expect(refused.location_services).toEqual({ refused: false, deleted: 0 });
+    expect(await active('location_staff')).toHaveLength(4);
+    expect(await active('staff_services')).toHaveLength(4);
+
+    const allowed = await tombstoneLocationLinks(db, 100, seen, { ...guard, allowMassDelete: true });
+    expect(allowed.location_staff).toEqual({ refused: false, deleted: 3 });
+    expect(await active('location_staff')).toEqual(['100:1']);
+  });
+
+  it('refuses an empty list only when told that empty is suspicious', async () => {
+    await recordLocationLinks(db, 100, links);
+    const empty: LocationLinks = { staffIds: [], serviceIds: [], staffServices: [] };
+    const suspicious = await tombstoneLocationLinks(db, 100, empty, {
+      ratio: 1,
+      allowMassDelete: false,
+      emptyListIsSuspicious: true,
+    });
+    expect(suspicious.location_staff).toMatchObject({
+      refused: true,
+      reason: expect.stringContaining('empty list'),
+    });
+    expect(await active('location_staff')).toHaveLength(4);
+    const trusted = await tombstoneLocationLinks(db, 100, empty, { ratio: 1, allowMassDelete: false });
+    expect(trusted.location_staff).toEqual({ refused: false, deleted: 4 });
+  });
+});
+
+describe('entity tombstones', () => {
+  const staff = (id: number) => ({ id, raw: { professionalId: id } });
+
+  it('marks active rows not seen, account-wide, within the ratio', async () => {
+    await upsertStaff(db, [1, 2, 3, 4].map(staff));
+    expect(await tombstoneEntities(db, 'staff', [1, 2, 3], guard)).toEqual({ refused: false, deleted: 1 });
+    expect(await active('staff')).toEqual(['1', '2', '3']);
+    // Already tombstoned rows are not marked again.
+    expect(await tombstoneEntities(db, 'staff', [1, 2, 3], guard)).toEqual({ refused: false, deleted: 0 });
+  });
+
+  it('refuses a mass delete and an empty account-wide list, marking nothing; the override works', async () => {
+    await upsertStaff(
+      db,
+      Array.from({ length: 10 }, (_, i) => staff(i + 1)),
+    );
+    const refused = await tombstoneEntities(db, 'staff', [1, 2, 3], guard);
+    expect(refused).toEqual({
+      refused: true,
+      reason: expect.stringContaining('would delete 7 of 10 active staff (ratio 0.5)'),
+    });
+    expect(await active('staff')).toHaveLength(10);
+
+    const empty = await tombstoneEntities(db, 'staff', [], {
+      ...guard,
+      ratio: 1,
+      emptyListIsSuspicious: true,
+    });
+    expect(empty).toMatchObject({ refused: true, reason: expect.stringContaining('empty list') });
+    expect(await active('staff')).toHaveLength(10);
+
+    const forced = await tombstoneEntities(db, 'staff', [1, 2, 3], { ...guard, allowMassDelete: true });
+    expect(forced).toEqual({ refused: false, deleted: 7 });
+    expect(await active('staff')).toEqual(['1', '2', '3']);
+  });
+
+  it('takes the links of tombstoned locations with them', async () => {
+    await upsertLocations(
+      db,
+      [1, 2, 3].map((id) => ({ id, raw: { locationId: id } })),
+    );
+    await recordLocationLinks(db, 1, links);
+    await recordLocationLinks(db, 2, links);
+    expect(await tombstoneEntities(db, 'locations', [2, 3], guard)).toEqual({ refused: false, deleted: 1 });
+    expect(await active('location_staff', 'location_id = 1')).toEqual([]);
+    expect(await active('staff_services', 'location_id = 1')).toEqual([]);
+    expect(await active('location_staff', 'location_id = 2')).toHaveLength(4);
+  });
+
+  it('leaves links alone when the location step is refused', async () => {
+    await upsertLocations(
+      db,
+      [1, 2, 3].map((id) => ({ id, raw: { locationId: id } })),
+    );
+    await recordLocationLinks(db, 1, links);
+    expect((await tombstoneEntities(db, 'locations', [3], guard)).refused).toBe(true);
+    expect(await active('location_staff', 'location_id = 1')).toHaveLength(4);
+  });
+
+  it('tombstones a gone location with all its links, without the guard', async () => {
+    await upsertLocations(db, [{ id: 1, raw: { locationId: 1 } }]);
+    await recordLocationLinks(db, 1, links);
+    await recordLocationLinks(db, 2, links);
+    expect(await tombstoneLocation(db, 1)).toBe(1);
+    expect(await active('locations')).toEqual([]);
+    expect(await active('location_staff', 'location_id = 1')).toEqual([]);
+    expect(await active('location_services', 'location_id = 1')).toEqual([]);
+    expect(await active('location_staff', 'location_id = 2')).toHaveLength(4);
+    expect(await tombstoneLocation(db, 1)).toBe(0);
+  });
+});

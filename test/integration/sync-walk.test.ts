@@ -1,0 +1,195 @@
+/**
+ * The walk, in process, against the simulator over real HTTP and a real Postgres: a full sync
+ * mirrors TimeTap exactly, a second writes nothing, changes arrive, failures touch nothing.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { PrismaClient } from '../../src/generated/prisma/client.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { runSync } from '../../src/sync/run-sync.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
+import { captureLog, createTestSyncDeps } from '../helpers/sync.js';
+
+let sim: Simulator;
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: PrismaClient;
+const log = captureLog();
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+  db = database.db;
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await sim?.close();
+  sim = await startSimulator({ seed: 11, locations: 6 });
+  await db.$executeRawUnsafe(
+    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs',
+  );
+});
+
+const deps = () => createTestSyncDeps(sim, db, { log });
+
+describe('full sync', () => {
+  it('mirrors the simulator exactly, raw objects included, with no row doubled', async () => {
+    const summary = await runSync(deps(), { scope: 'full' });
+    expect(summary.status).toBe('succeeded');
+    expect(await readMirror(db)).toEqual(expectedMirror(sim.data.snapshot()));
+    expect(Object.values(await duplicateKeys(db)).every((n) => n === 0)).toBe(true);
+    expect(summary.stats.staff.inserted).toBe(sim.data.staff.size);
+    expect(summary.apiCalls).toBeGreaterThan(sim.data.locations.size * 2);
+  });
+
+  it('writes nothing when nothing changed', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const before = await rowVersions(db);
+    const second = await runSync(deps(), { scope: 'full' });
+    expect(second.status).toBe('succeeded');
+    expect(await rowVersions(db)).toEqual(before);
+    for (const counts of Object.values(second.stats)) {
+      expect(counts.inserted + counts.updated + counts.deleted + counts.revived).toBe(0);
+    }
+  });
+
+  it('brings added, changed and removed objects and links across, and revives what comes back', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const [firstLocation] = [...sim.data.locations.keys()];
+    const [staffA, staffB] = [...(sim.data.locationStaff.get(firstLocation as number) ?? [])];
+    const [serviceA] = [...sim.data.services.keys()];
+    sim.data.update('staff', staffA as number, {
+      email: 'changed@example.com',
+      brandNewField: { nested: [1, 2] },
+    });
+    sim.data.remove('service', serviceA as number);
+    sim.data.unlink('staff', firstLocation as number, staffB as number);
+    const added = sim.data.addLocation({ locationName: 'New place' });
+    sim.data.link('staff', added, staffB as number);
+
+    const second = await runSync(deps(), { scope: 'full' });
+    expect(second.status).toBe('succeeded');
+    expect(await readMirror(db)).toEqual(expectedMirror(sim.data.snapshot()));
+    const [row] = await db.$queryRaw<Array<{ deleted_at: Date | null }>>`
+      SELECT deleted_at FROM services WHERE id = ${serviceA}`;
+    expect(row?.deleted_at).toBeInstanceOf(Date);
+
+    sim.data.link('staff', firstLocation as number, staffB as number);
+    const third = await runSync(deps(), { scope: 'full' });
+    expect(third.stats.location_staff.revived).toBe(1);
+    expect(await readMirror(db)).toEqual(expectedMirror(sim.data.snapshot()));
+  });
+
+  it('leaves a failing location untouched, tombstones elsewhere, and finishes partial', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const [failing, other] = [...sim.data.locations.keys()] as [number, number];
+    const victim = [...(sim.data.locationStaff.get(failing) ?? [])][0] as number;
+    const removedElsewhere = [...(sim.data.locationStaff.get(other) ?? [])].find(
+      (id) => !sim.data.locationStaff.get(failing)?.has(id),
+    ) as number;
+    sim.data.unlink('staff', failing, victim);
+    sim.data.unlink('staff', other, removedElsewhere);
+    sim.inject({
+      path: '/services',
+      query: { locationId: String(failing) },
+      fault: { type: 'status', status: 500 },
+    });
+
+    const summary = await runSync(deps(), { scope: 'full' });
+    expect(summary.status).toBe('partial');
+    expect(summary.reasons.join('\n')).toContain(`location ${failing}`);
+    const links = await db.$queryRaw<
+      Array<{ location_id: bigint; staff_id: bigint; deleted_at: Date | null }>
+    >`
+      SELECT location_id, staff_id, deleted_at FROM location_staff
+       WHERE (location_id, staff_id) IN ((${failing}, ${victim}), (${other}, ${removedElsewhere}))`;
+    const byLocation = new Map(links.map((l) => [Number(l.location_id), l.deleted_at]));
+    expect(byLocation.get(failing)).toBeNull();
+    expect(byLocation.get(other)).toBeInstanceOf(Date);
+
+    sim.clearFaults();
+    const clean = await runSync(deps(), { scope: 'full' });
+    expect(clean.status).toBe('succeeded');
+    expect(await readMirror(db)).toEqual(expectedMirror(sim.data.snapshot()));
+  });
+
+  it('refuses a mass delete and an empty account-wide list, marking nothing', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const ids = [...sim.data.staff.keys()];
+    for (const id of ids.slice(0, Math.ceil(ids.length * 0.7))) sim.data.remove('staff', id);
+    const summary = await runSync(deps(), { scope: 'full' });
+    expect(summary.status).toBe('partial');
+    expect(summary.reasons.join('\n')).toMatch(/staff/);
+    const [row] = await db.$queryRaw<
+      Array<{ n: bigint }>
+    >`SELECT count(*) AS n FROM staff WHERE deleted_at IS NOT NULL`;
+    expect(Number(row?.n)).toBe(0);
+  });
+
+  it('records one sync_runs row per run, never left running', async () => {
+    await runSync(deps(), { scope: 'full' });
+    sim.inject({ path: '/locations', fault: { type: 'status', status: 400 } });
+    await expect(runSync(deps(), { scope: 'full' })).rejects.toThrow(/400/);
+    const runs = await db.$queryRaw<Array<{ status: string; error: string | null }>>`
+      SELECT status, error FROM sync_runs ORDER BY id`;
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'failed']);
+    expect(runs[1]?.error).toMatch(/400/);
+  });
+});
+
+describe('location sync', () => {
+  it('touches only that location, its staff and services', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const [target, other] = [...sim.data.locations.keys()] as [number, number];
+    const targetStaff = [...(sim.data.locationStaff.get(target) ?? [])][0] as number;
+    const otherOnly = [...(sim.data.locationStaff.get(other) ?? [])].find(
+      (id) => !sim.data.locationStaff.get(target)?.has(id),
+    ) as number;
+    sim.data.unlink('staff', target, targetStaff);
+    sim.data.unlink('staff', other, otherOnly);
+    sim.data.update('location', target, { locationName: 'Renamed' });
+    sim.resetCalls();
+
+    const summary = await runSync(deps(), { scope: 'location', locationId: target });
+    expect(summary.status).toBe('succeeded');
+    const rows = await db.$queryRaw<Array<{ location_id: bigint; deleted: boolean }>>`
+      SELECT location_id, deleted_at IS NOT NULL AS deleted FROM location_staff
+       WHERE (location_id, staff_id) IN ((${target}, ${targetStaff}), (${other}, ${otherOnly}))`;
+    expect(Object.fromEntries(rows.map((r) => [Number(r.location_id), r.deleted]))).toEqual({
+      [target]: true,
+      [other]: false,
+    });
+    const [location] = await db.$queryRaw<
+      Array<{ name: string }>
+    >`SELECT name FROM locations WHERE id = ${target}`;
+    expect(location?.name).toBe('Renamed');
+    const calls = sim.calls.filter((c) => c.query.locationId !== undefined);
+    expect(calls.every((c) => c.query.locationId === String(target))).toBe(true);
+  });
+
+  it('tombstones a location that TimeTap no longer knows, with its links', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const [gone] = [...sim.data.locations.keys()] as [number];
+    sim.data.remove('location', gone);
+    const summary = await runSync(deps(), { scope: 'location', locationId: gone });
+    expect(summary.status).toBe('succeeded');
+    const [row] = await db.$queryRaw<Array<{ active: bigint }>>`
+      SELECT count(*) AS active FROM location_staff WHERE location_id = ${gone} AND deleted_at IS NULL`;
+    expect(Number(row?.active)).toBe(0);
+  });
+});
+
+describe('secrets', () => {
+  it('never appear in the captured logs or in sync_runs', async () => {
+    const d = deps();
+    await runSync(d, { scope: 'full' });
+    const runs = JSON.stringify(await db.$queryRaw`SELECT * FROM sync_runs`, (_k, v) =>
+      typeof v === 'bigint' ? String(v) : v,
+    );
+    const all = log.lines.join('') + runs;
+    expect(log.lines.length).toBeGreaterThan(0);
+    expect(all).not.toContain(sim.credentials.apiKey);
+    expect(all).not.toContain(sim.credentials.privateKey);
+    expect(all).not.toMatch(/st:api:api:[0-9a-f]{32}/);
+  });
+});
