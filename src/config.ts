@@ -25,6 +25,7 @@ const schema = z.object({
   TIMETAP_MAX_CONCURRENCY: positiveInt(4),
   TIMETAP_TIMEOUT_MS: positiveInt(30_000),
   TIMETAP_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  TIMETAP_RETRY_BASE_MS: positiveInt(500),
   TIMETAP_RETRY_MAX_TIME_MS: positiveInt(120_000),
   TIMETAP_RETRY_AFTER_CAP_MS: positiveInt(60_000),
   TIMETAP_SESSION_IDLE_MS: positiveInt(3 * 60 * 60 * 1000 + 45 * 60 * 1000),
@@ -49,6 +50,7 @@ const schema = z.object({
   SYNC_ALLOW_MASS_DELETE: z.stringbool().default(false),
   WORKER_CONCURRENCY: positiveInt(4),
   JOB_ATTEMPTS: positiveInt(5),
+  JOB_BACKOFF_MS: positiveInt(5_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
 
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -71,6 +73,7 @@ export interface Config {
     maxConcurrency: number;
     timeoutMs: number;
     retries: number;
+    retryBaseMs: number;
     retryMaxTimeMs: number;
     retryAfterCapMs: number;
     sessionIdleMs: number;
@@ -83,7 +86,7 @@ export interface Config {
     deleteGuardRatio: number;
     allowMassDelete: boolean;
   };
-  worker: { concurrency: number; attempts: number; shutdownGraceMs: number };
+  worker: { concurrency: number; attempts: number; backoffMs: number; shutdownGraceMs: number };
   http: { host: string; port: number; adminToken: string | undefined };
   logLevel: Parsed['LOG_LEVEL'];
 }
@@ -155,6 +158,7 @@ function toConfig(p: Parsed): Config {
       maxConcurrency: p.TIMETAP_MAX_CONCURRENCY,
       timeoutMs: p.TIMETAP_TIMEOUT_MS,
       retries: p.TIMETAP_RETRIES,
+      retryBaseMs: p.TIMETAP_RETRY_BASE_MS,
       retryMaxTimeMs: p.TIMETAP_RETRY_MAX_TIME_MS,
       retryAfterCapMs: p.TIMETAP_RETRY_AFTER_CAP_MS,
       sessionIdleMs: p.TIMETAP_SESSION_IDLE_MS,
@@ -175,6 +179,7 @@ function toConfig(p: Parsed): Config {
     worker: {
       concurrency: p.WORKER_CONCURRENCY,
       attempts: p.JOB_ATTEMPTS,
+      backoffMs: p.JOB_BACKOFF_MS,
       shutdownGraceMs: p.SHUTDOWN_GRACE_MS,
     },
     http: { host: p.HTTP_HOST, port: p.HTTP_PORT, adminToken: p.ADMIN_TOKEN },

@@ -25,11 +25,7 @@ export async function resyncCommand(
   try {
     await events?.waitUntilReady();
     const request = options.location === undefined ? {} : { locationId: options.location };
-    const { jobId, existing } = await enqueueResync(
-      queue,
-      { ...request, trigger: 'manual' },
-      config.worker.attempts,
-    );
+    const { jobId, existing } = await enqueueResync(queue, { ...request, trigger: 'manual' }, config.worker);
     const what = options.location === undefined ? 'full sync' : `sync of location ${options.location}`;
     console.log(existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`);
     if (!events) return EXIT.ok;

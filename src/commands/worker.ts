@@ -37,8 +37,7 @@ export async function workerCommand(runtime: Runtime): Promise<number> {
       ),
       worker: sync.isConsuming() || 'not consuming',
     }),
-    enqueueResync: (request) =>
-      enqueueResync(sync.queue, { ...request, trigger: 'http' }, config.worker.attempts),
+    enqueueResync: (request) => enqueueResync(sync.queue, { ...request, trigger: 'http' }, config.worker),
     dashboardQueues: [sync.queue],
   });
   const { url } = await http.start();

@@ -11,10 +11,16 @@ export interface ResyncRequest {
   trigger?: string;
 }
 
-export function jobOptions(attempts: number): JobsOptions {
+/** Attempts of a job and the first delay between them (doubled each time, with jitter). */
+export interface JobRetry {
+  attempts: number;
+  backoffMs: number;
+}
+
+export function jobOptions(retry: JobRetry): JobsOptions {
   return {
-    attempts,
-    backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
     removeOnComplete: { age: 7 * 24 * 3600, count: 1_000 },
     removeOnFail: { age: 30 * 24 * 3600, count: 5_000 },
   };
@@ -23,13 +29,13 @@ export function jobOptions(attempts: number): JobsOptions {
 export async function enqueueResync(
   queue: Queue,
   request: ResyncRequest,
-  attempts: number,
+  retry: JobRetry,
 ): Promise<{ jobId: string; existing: boolean }> {
   const trigger = request.trigger ?? 'manual';
   const deduplicationId =
     request.locationId === undefined ? 'resync-full' : `resync-location-${request.locationId}`;
   const before = await queue.getDeduplicationJobId(deduplicationId);
-  const options = { ...jobOptions(attempts), deduplication: { id: deduplicationId } };
+  const options = { ...jobOptions(retry), deduplication: { id: deduplicationId } };
   const job =
     request.locationId === undefined
       ? await queue.add(JOB.fullSync, { trigger }, options)

@@ -15,6 +15,7 @@ import { type LocationResult, tombstoneAccount } from '../sync/account-tombstone
 import { walkAccount } from '../sync/account-walk.js';
 import { locationReasons, type RunStatus } from '../sync/run-sync.js';
 import { emptyStats, mergeStats, type SyncStats } from '../sync/stats.js';
+import { jobOptions } from './enqueue.js';
 import {
   type FullSyncData,
   JOB,
@@ -115,10 +116,9 @@ async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: Processo
       jobId: `run${runId}-location${locationId}`,
       parent,
       ignoreDependencyOnFailure: true,
-      attempts: deps.jobAttempts,
-      backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      ...jobOptions(deps.jobRetry),
+      // Kept for a day: the parent reads their results when it finishes.
+      removeOnComplete: { age: 24 * 3600, count: 100_000 },
     },
   }));
   for (let i = 0; i < children.length; i += 500) await deps.queue.addBulk(children.slice(i, i + 500));

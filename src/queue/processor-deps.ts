@@ -10,6 +10,7 @@ import { AuthError, ConfigError, describeError, isRetryable } from '../errors.js
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
 import type { TimeTapClient } from '../timetap/index.js';
+import type { JobRetry } from './enqueue.js';
 import type { Counters } from './jobs.js';
 
 export interface ProcessorDeps {
@@ -21,7 +22,7 @@ export interface ProcessorDeps {
   guard: GuardOptions;
   staffConcurrency: number;
   locationConcurrency: number;
-  jobAttempts: number;
+  jobRetry: JobRetry;
   /** A run whose heartbeat is older than this is taken for dead. */
   staleRunMs: number;
   heartbeatMs: number;

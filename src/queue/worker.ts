@@ -5,6 +5,7 @@
  * request budget.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
@@ -66,13 +67,19 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   queue.on('error', (error) => logger.warn({ err: redactor.scrub(String(error)) }, 'queue connection error'));
 
   const prefix = `${config.redis.prefix}:timetap`;
-  const sessionStore = createRedisSessionStore(redis, { key: `${prefix}:session` });
+  // The token is stored encrypted with the private key, which every worker has anyway.
+  const sessionStore = createRedisSessionStore(redis, {
+    key: `${prefix}:session`,
+    encryptionSecret: config.timetap.privateKey,
+  });
   const limiter = createRedisLimiter(redis, {
     key: `${prefix}:budget`,
     maxRps: config.timetap.maxRps,
     maxConcurrency: config.timetap.maxConcurrency,
   });
   const shutdown = new AbortController();
+  // Every request in flight listens to this one signal; there may be many more than ten.
+  setMaxListeners(0, shutdown.signal);
   const staleRunMs = options.staleRunMs ?? 5 * 60_000;
   const deps: ProcessorDeps = {
     db,
@@ -92,7 +99,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     guard: { ratio: config.sync.deleteGuardRatio, allowMassDelete: config.sync.allowMassDelete },
     staffConcurrency: config.timetap.maxConcurrency * 2,
     locationConcurrency: config.sync.locationConcurrency,
-    jobAttempts: config.worker.attempts,
+    jobRetry: config.worker,
     staleRunMs,
     heartbeatMs: options.heartbeatMs ?? Math.max(1_000, Math.floor(staleRunMs / 5)),
     workerId,
@@ -108,7 +115,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       {
         name: JOB.fullSync,
         data: { trigger: 'schedule' } satisfies FullSyncData,
-        opts: jobOptions(config.worker.attempts),
+        opts: jobOptions(config.worker),
       },
     );
   }

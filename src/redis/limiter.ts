@@ -107,7 +107,12 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
     const args = [intervalUs, maxConcurrency, leaseMs * 1000, member, auditMax, pollMs];
     for (;;) {
       signal?.throwIfAborted();
-      const wait = Number(await ACQUIRE.run(redis, [keys.rate, keys.leases, keys.audit], args));
+      const attempt = ACQUIRE.run(redis, [keys.rate, keys.leases, keys.audit], args).then(Number);
+      // Abort promptly even while the script is in flight (a worker connection queues commands
+      // while Redis is down); a grant that lands after the abort is handed back.
+      const wait = await raceAbort(attempt, signal, (granted) => {
+        if (granted === 0) release(member);
+      });
       if (wait === 0) return;
       // A little jitter so that processes woken for the same start do not collide every time.
       await abortableSleep(Math.min(wait, MAX_SLEEP_MS) + Math.random() * 2, signal);
@@ -147,6 +152,10 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
 
 function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal?.reason);
@@ -156,5 +165,35 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
       resolve();
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `work`'s outcome, or the signal's reason as soon as it aborts; `late` sees a result that lost. */
+function raceAbort<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  late: (value: T) => void,
+): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.then(late, () => undefined);
+      reject(signal.reason);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
   });
 }

@@ -36,7 +36,7 @@ export function createRetrying(deps: {
   backoff?: BackoffOptions;
 }): Retrying {
   const { config, logger, stats, signal } = deps;
-  const minTimeout = deps.backoff?.minTimeoutMs ?? 500;
+  const minTimeout = deps.backoff?.minTimeoutMs ?? config.retryBaseMs;
   const maxTimeout = deps.backoff?.maxTimeoutMs ?? 15_000;
 
   return async function retrying<T>(path: string, attempt: () => Promise<T>): Promise<T> {

@@ -57,6 +57,7 @@ function timetapConfig(overrides: Partial<Config['timetap']> = {}): Config['time
     maxConcurrency: 8,
     timeoutMs: 3000,
     retries: 4,
+    retryBaseMs: 500,
     retryMaxTimeMs: 20_000,
     retryAfterCapMs: 5000,
     sessionIdleMs: 60 * 60 * 1000,

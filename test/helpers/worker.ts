@@ -1,0 +1,93 @@
+/**
+ * Starts sync workers in this process for a test: each test gets its own queue prefix (so that
+ * nothing is shared with other tests) and short lock, stall and heartbeat intervals, so that
+ * recovery takes seconds. `cleanup()` closes every worker and removes the prefix's keys.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
+import type { Db } from '../../src/db/client.js';
+import { createLogger } from '../../src/logger.js';
+import { type SyncWorker, startSyncWorker } from '../../src/queue/worker.js';
+import { createRedactor } from '../../src/redact.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import type { CapturedLog } from './sync.js';
+import { simulatorEnv } from './sync.js';
+
+export interface WorkerHarness {
+  prefix: string;
+  env: NodeJS.ProcessEnv;
+  start(options?: { schedule?: boolean }): Promise<SyncWorker>;
+  queue: Queue;
+  events: QueueEvents;
+  redis: Redis;
+  waitFor(job: Job, timeoutMs?: number): Promise<unknown>;
+  cleanup(): Promise<void>;
+}
+
+export async function createWorkerHarness(options: {
+  sim: Simulator;
+  db: Db;
+  databaseUrl: string;
+  redisUrl: string;
+  log?: CapturedLog;
+  env?: Record<string, string>;
+}): Promise<WorkerHarness> {
+  const prefix = `tts-test-${randomBytes(4).toString('hex')}`;
+  const env = simulatorEnv(options.sim, {
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: prefix,
+    JOB_ATTEMPTS: '3',
+    JOB_BACKOFF_MS: '200',
+    TIMETAP_RETRY_BASE_MS: '20',
+    SHUTDOWN_GRACE_MS: '2000',
+    ...options.env,
+  });
+  const config = loadConfig(env, ['timetap', 'database', 'redis']);
+  const redactor = createRedactor([config.timetap.apiKey, config.timetap.privateKey]);
+  const logger = createLogger({
+    level: options.log ? 'debug' : 'silent',
+    redactor,
+    ...(options.log ? { destination: options.log.stream } : {}),
+  });
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(config.redis.queueName, { connection, prefix });
+  const events = new QueueEvents(config.redis.queueName, { connection: connection.duplicate(), prefix });
+  await events.waitUntilReady();
+  const workers: SyncWorker[] = [];
+
+  return {
+    prefix,
+    env,
+    queue,
+    events,
+    redis: connection,
+    async start(startOptions = {}) {
+      const worker = await startSyncWorker({
+        config,
+        db: options.db,
+        logger,
+        redactor,
+        lockDurationMs: 5_000,
+        stalledIntervalMs: 1_000,
+        staleRunMs: 4_000,
+        heartbeatMs: 500,
+        schedule: startOptions.schedule ?? false,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    waitFor: (job, timeoutMs = 30_000) => job.waitUntilFinished(events, timeoutMs),
+    async cleanup() {
+      for (const worker of workers) await worker.close();
+      await events.close();
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      const keys = await connection.keys(`${prefix}:*`);
+      if (keys.length > 0) await connection.del(...keys);
+      await connection.quit();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The worker, in process, against a real Redis, a real Postgres and the simulator: a full sync
+ * through the queue (fanned out per location), shared by two workers, on-demand resyncs, the job
+ * scheduler.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { enqueueResync } from '../../src/queue/enqueue.js';
+import { SCHEDULER_ID } from '../../src/queue/jobs.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
+import { captureLog } from '../helpers/sync.js';
+import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
+
+let database: TestDatabase;
+let sim: Simulator;
+let harness: WorkerHarness;
+const log = captureLog();
+const RETRY = { attempts: 3, backoffMs: 200 };
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  sim = await startSimulator({ seed: 5, locations: 8, latencyMs: 2 });
+  await database.db.$executeRawUnsafe(
+    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs',
+  );
+  harness = await createWorkerHarness({
+    sim,
+    db: database.db,
+    databaseUrl: database.url,
+    redisUrl: inject('redisUrl'),
+    log,
+  });
+});
+afterEach(async () => {
+  await harness.cleanup();
+  await sim.close();
+});
+
+async function runs() {
+  return database.db.$queryRaw<Array<{ id: number; status: string; scope: string; error: string | null }>>`
+    SELECT id, status, scope, error FROM sync_runs ORDER BY id`;
+}
+
+async function resyncAndWait(request: { locationId?: number } = {}) {
+  const { jobId } = await enqueueResync(harness.queue, request, RETRY);
+  const job = await harness.queue.getJob(jobId);
+  if (!job) throw new Error('job vanished');
+  return harness.waitFor(job);
+}
+
+describe('worker', () => {
+  it('runs a full sync through the queue, fanned out per location, and mirrors the simulator', async () => {
+    await harness.start();
+    const result = (await resyncAndWait()) as { status: string; runId: number };
+    expect(result.status).toBe('succeeded');
+    expect(await readMirror(database.db)).toEqual(expectedMirror(sim.data.snapshot()));
+    expect(Object.values(await duplicateKeys(database.db)).every((n) => n === 0)).toBe(true);
+    const all = await runs();
+    expect(all.map((r) => r.status)).toEqual(['succeeded']);
+    const children = await harness.queue.getJobs(['completed']);
+    expect(children.filter((j) => j.name === 'location-walk')).toHaveLength(sim.data.locations.size);
+
+    const before = await rowVersions(database.db);
+    const second = (await resyncAndWait()) as { status: string };
+    expect(second.status).toBe('succeeded');
+    expect(await rowVersions(database.db)).toEqual(before);
+  });
+
+  it('retries a failing location by itself and ends partial when it keeps failing', async () => {
+    await harness.start();
+    const [failing] = [...sim.data.locations.keys()] as [number];
+    sim.inject({
+      path: '/staff',
+      query: { locationId: String(failing) },
+      fault: { type: 'status', status: 503 },
+    });
+    const result = (await resyncAndWait()) as { status: string; reasons: string[] };
+    expect(result.status).toBe('partial');
+    expect(result.reasons.join('\n')).toContain(`location ${failing}`);
+    const accountCalls = sim.calls.filter((c) => c.path === '/locations').length;
+    expect(accountCalls).toBe(1); // the other locations and the account lists were not redone
+    const failingCalls = sim.calls.filter(
+      (c) => c.path === '/staff' && c.query.locationId === String(failing),
+    );
+    expect(failingCalls.length).toBeGreaterThan(3); // retried per request and per job attempt
+
+    sim.clearFaults();
+    const clean = (await resyncAndWait()) as { status: string };
+    expect(clean.status).toBe('succeeded');
+    expect(await readMirror(database.db)).toEqual(expectedMirror(sim.data.snapshot()));
+  });
+
+  it('shares one full sync between two workers: no location walked twice, the run closed once', async () => {
+    await harness.start();
+    await harness.start();
+    const result = (await resyncAndWait()) as { status: string };
+    expect(result.status).toBe('succeeded');
+    for (const locationId of sim.data.locations.keys()) {
+      const calls = sim.calls.filter(
+        (c) => c.path === '/staff' && c.query.locationId === String(locationId) && c.status === 200,
+      );
+      expect(calls).toHaveLength(1);
+    }
+    expect((await runs()).map((r) => r.status)).toEqual(['succeeded']);
+    expect(sim.stats().logins).toBe(1); // one session shared through Redis
+  });
+
+  it('returns the same job id for a repeated resync while one is pending', async () => {
+    const first = await enqueueResync(harness.queue, {}, RETRY);
+    const second = await enqueueResync(harness.queue, {}, RETRY);
+    expect(second.jobId).toBe(first.jobId);
+    expect(second.existing).toBe(true);
+    const location = await enqueueResync(harness.queue, { locationId: 1001 }, RETRY);
+    expect(location.jobId).not.toBe(first.jobId);
+  });
+
+  it('runs an on-demand location sync with its own run', async () => {
+    await harness.start();
+    const [locationId] = [...sim.data.locations.keys()] as [number];
+    const result = (await resyncAndWait({ locationId })) as { status: string; scope: string };
+    expect(result).toMatchObject({ status: 'succeeded', scope: 'location' });
+    expect((await runs()).map((r) => r.scope)).toEqual(['location']);
+  });
+
+  it('keeps exactly one job scheduler across restarts', async () => {
+    for (let i = 0; i < 3; i++) {
+      const worker = await harness.start({ schedule: true });
+      await worker.close();
+    }
+    await harness.start({ schedule: true });
+    expect(await harness.queue.getJobSchedulersCount()).toBe(1);
+    expect((await harness.queue.getJobScheduler(SCHEDULER_ID))?.pattern).toBe('0 * * * *');
+    const delayed = await harness.queue.getJobs(['delayed', 'waiting']);
+    expect(delayed.filter((j) => j.name === 'full-sync')).toHaveLength(1);
+  });
+
+  it('keeps secrets out of logs and Redis job data', async () => {
+    await harness.start();
+    await resyncAndWait();
+    const connection = harness.redis;
+    const keys = await connection.keys(`${harness.prefix}:*`);
+    let dump = '';
+    for (const key of keys) {
+      const type = await connection.type(key);
+      if (type === 'hash') dump += JSON.stringify(await connection.hgetall(key));
+      else if (type === 'string') dump += await connection.get(key);
+      else if (type === 'list') dump += JSON.stringify(await connection.lrange(key, 0, -1));
+    }
+    const everything = dump + log.lines.join('');
+    for (const secret of [sim.credentials.apiKey, sim.credentials.privateKey])
+      expect(everything).not.toContain(secret);
+    const tokenKeys = keys.filter((k) => k.includes('session'));
+    // The session token is in Redis under its own key (shared by workers), never in job data.
+    const jobData = (await harness.queue.getJobs(['completed'])).map((j) => JSON.stringify(j.data)).join('');
+    expect(jobData).not.toMatch(/st:api:api:/);
+    expect(log.lines.join('')).not.toMatch(/st:api:api:[0-9a-f]{32}/);
+    expect(tokenKeys.length).toBeLessThanOrEqual(1);
+  });
+});
