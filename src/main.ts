@@ -8,4 +8,6 @@ import { runCli } from './cli.js';
 
 dotenv.config({ quiet: true });
 
-process.exitCode = await runCli(process.argv);
+// One-shot commands end here; a handle some library left open must not keep the process alive.
+// (`worker` and `simulator` return only when they are done.)
+process.exit(await runCli(process.argv));

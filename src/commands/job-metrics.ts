@@ -13,9 +13,8 @@ export function recordJobMetrics(worker: Worker, metrics: Metrics): void {
     if (!isRunResult(result)) return;
     const scope = 'scope' in result ? result.scope : 'full';
     metrics.syncRuns.inc({ scope, status: result.status });
-    if (job.processedOn && job.finishedOn) {
-      metrics.syncDuration.observe({ scope }, (job.finishedOn - job.timestamp) / 1000);
-    }
+    if (typeof result.durationMs === 'number')
+      metrics.syncDuration.observe({ scope }, result.durationMs / 1000);
     if (result.status === 'succeeded') metrics.lastSuccess.set({ scope }, Date.now() / 1000);
     if ('stats' in result && result.stats) recordRows(metrics, result.stats);
   });

@@ -19,8 +19,11 @@ export async function resyncCommand(
     name: 'timetap-sync:resync',
   });
   const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
-  const events = options.wait
-    ? new QueueEvents(config.redis.queueName, { connection: redis.duplicate(), prefix: config.redis.prefix })
+  // QueueEvents blocks on its connection, so it gets its own (and closes it: BullMQ leaves
+  // connections it was handed open).
+  const eventsRedis = options.wait ? redis.duplicate() : undefined;
+  const events = eventsRedis
+    ? new QueueEvents(config.redis.queueName, { connection: eventsRedis, prefix: config.redis.prefix })
     : undefined;
   try {
     await events?.waitUntilReady();
@@ -39,6 +42,7 @@ export async function resyncCommand(
     return status === 'succeeded' ? EXIT.ok : status === 'partial' ? EXIT.partial : EXIT.failure;
   } finally {
     await events?.close();
+    await eventsRedis?.quit().catch(() => eventsRedis.disconnect());
     await queue.close();
     await redis.quit().catch(() => redis.disconnect());
   }

@@ -30,6 +30,7 @@ export interface FullSyncResult {
   scope: 'full';
   status: RunStatus;
   stats: SyncStats;
+  durationMs: number;
   reasons: string[];
 }
 
@@ -79,7 +80,7 @@ async function start(
     ...(job.id ? { jobId: job.id } : {}),
     workerId: deps.workerId,
   });
-  await update({ runId, step: 'start' });
+  await update({ runId, step: 'start', startedAt: Date.now() });
   const client = deps.createClient(deps.shutdown);
   const logger = deps.logger.child({ jobId: job.id, runId });
   try {
@@ -178,7 +179,8 @@ async function finish(
     { runId, status, locations: account.locationIds.length, failed: failed.length },
     'full sync finished',
   );
-  return { runId, scope: 'full', status, stats, reasons };
+  const durationMs = Date.now() - (data.startedAt ?? Date.now());
+  return { runId, scope: 'full', status, stats, durationMs, reasons };
 }
 
 function emptyRunTotals() {

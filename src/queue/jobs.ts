@@ -33,6 +33,8 @@ export interface FullSyncData {
   trigger: string;
   step?: FullSyncStep;
   runId?: number;
+  /** When the current run started (epoch ms), for its duration. */
+  startedAt?: number;
   account?: Pick<
     AccountSnapshot,
     'locationIds' | 'locationsComplete' | 'staffIds' | 'serviceIds' | 'reasons'
