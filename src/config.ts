@@ -107,7 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly ConfigNeed[])
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = String(issue.path[0] ?? 'environment');
-      if (!problems.has(name)) problems.set(name, describeIssue(issue));
+      const given = env[name] !== undefined && env[name] !== '';
+      if (!problems.has(name)) problems.set(name, given ? describeIssue(issue) : 'is required');
     }
   }
   const parsed = result.success ? result.data : undefined;
@@ -132,7 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly ConfigNeed[])
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${issue.expected}`;
+      return `must be a ${issue.expected}`;
     case 'too_small':
       return `must be at least ${String(issue.minimum)}`;
     case 'too_big':

@@ -2,12 +2,18 @@
  * `location-walk` (one location inside a full sync) and `location-sync` (an on-demand sync of one
  * location, with its own run).
  */
-import { type Job, UnrecoverableError } from 'bullmq';
+import { Job, type Queue, UnrecoverableError } from 'bullmq';
 import { findActiveRun } from '../db/active-runs.js';
 import { heartbeatRun } from '../db/index.js';
 import { walkLocation } from '../sync/location-walk.js';
 import { runSync, type SyncSummary } from '../sync/run-sync.js';
-import type { LocationSyncData, LocationWalkData, LocationWalkResult, SkippedResult } from './jobs.js';
+import {
+  JOB,
+  type LocationSyncData,
+  type LocationWalkData,
+  type LocationWalkResult,
+  type SkippedResult,
+} from './jobs.js';
 import { countersOf, jobError, type ProcessorDeps } from './processor-deps.js';
 
 export async function processLocationWalk(
@@ -62,4 +68,19 @@ export async function processLocationSync(
   } catch (error) {
     throw jobError(error, deps);
   }
+}
+
+/**
+ * Shows a full sync's progress (locations done / total) on its parent job, where the dashboard
+ * and `status` see it. Called after each location; the count comes from BullMQ's own record of
+ * the parent's dependencies, so concurrent children cannot miscount.
+ */
+export async function reportParentProgress(job: Job, queue: Queue): Promise<void> {
+  const parentId = job.parent?.id;
+  if (job.name !== JOB.locationWalk || !parentId) return;
+  const parent = await Job.fromId(queue, parentId);
+  if (!parent) return;
+  const counts = await parent.getDependenciesCount();
+  const done = (counts.processed ?? 0) + (counts.ignored ?? 0) + (counts.failed ?? 0);
+  await parent.updateProgress({ done, total: done + (counts.unprocessed ?? 0) });
 }

@@ -28,7 +28,7 @@ import {
   type LocationWalkData,
   SCHEDULER_ID,
 } from './jobs.js';
-import { processLocationSync, processLocationWalk } from './location-job.js';
+import { processLocationSync, processLocationWalk, reportParentProgress } from './location-job.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
 export interface SyncWorkerOptions {
@@ -155,7 +155,12 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       `job failed: ${redactor.scrub(error.message)}`,
     ),
   );
-  worker.on('completed', (job) => logger.info({ jobId: job.id, job: job.name }, 'job completed'));
+  worker.on('completed', (job) => {
+    logger.info({ jobId: job.id, job: job.name }, 'job completed');
+    reportParentProgress(job, queue).catch((error) =>
+      logger.debug({ err: String(error) }, 'progress not updated'),
+    );
+  });
 
   let closed = false;
   return {

@@ -163,3 +163,15 @@ describe('worker', () => {
     expect(tokenKeys.length).toBeLessThanOrEqual(1);
   });
 });
+
+describe('progress', () => {
+  it('shows locations done / total on the full sync job', async () => {
+    await harness.start();
+    const { jobId } = await enqueueResync(harness.queue, {}, RETRY);
+    const job = await harness.queue.getJob(jobId);
+    if (!job) throw new Error('job vanished');
+    await harness.waitFor(job);
+    const finished = await harness.queue.getJob(jobId);
+    expect(finished?.progress).toEqual({ done: sim.data.locations.size, total: sim.data.locations.size });
+  });
+});

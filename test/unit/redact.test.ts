@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { createRedactor, safeUrl } from '../../src/redact.js';
+
+describe('redactor', () => {
+  it('scrubs known secrets, session tokens and secret query parameters inside any string', () => {
+    const redactor = createRedactor(['my-api-key-123', undefined, '']);
+    redactor.add('private-key-456');
+    const text =
+      'GET https://api.timetap.com/live/sessionToken?apiKey=abc&timestamp=1&signature=0123abcd failed; ' +
+      'key my-api-key-123, pk private-key-456, token st:api:api:0123456789abcdef0123456789abcdef';
+    const out = redactor.scrub(text);
+    expect(out).not.toContain('my-api-key-123');
+    expect(out).not.toContain('private-key-456');
+    expect(out).not.toContain('0123abcd');
+    expect(out).not.toContain('apiKey=abc');
+    expect(out).not.toContain('st:api:api:');
+    expect(out).toContain('timestamp=1');
+  });
+
+  it('gives URLs without their query string', () => {
+    expect(safeUrl('https://api.timetap.com/live/sessionToken?apiKey=x&signature=y')).toBe(
+      'https://api.timetap.com/live/sessionToken',
+    );
+  });
+});
+
+describe('logger', () => {
+  it('censors secret fields and scrubs secrets inside messages and errors', () => {
+    const lines: string[] = [];
+    const redactor = createRedactor(['the-private-key-789']);
+    const logger = createLogger({
+      level: 'info',
+      redactor,
+      destination: { write: (l: string) => void lines.push(l) },
+    });
+    logger.info({ sessionToken: 'abc', headers: { authorization: 'Bearer x' } }, 'login ok');
+    logger.warn(
+      { err: new Error('failed with the-private-key-789') },
+      'oops st:api:api:ffffffffffffffffffffffffffffffff',
+    );
+    const all = lines.join('');
+    expect(all).not.toContain('the-private-key-789');
+    expect(all).not.toContain('"abc"');
+    expect(all).not.toContain('Bearer x');
+    expect(all).not.toContain('ffffffffffffffff');
+    expect(all).toContain('[REDACTED]');
+  });
+});
