@@ -34,6 +34,11 @@ export async function enqueueResync(
   const trigger = request.trigger ?? 'manual';
   const deduplicationId =
     request.locationId === undefined ? 'resync-full' : `resync-location-${request.locationId}`;
+  if (request.locationId === undefined) {
+    // A full sync already waiting or under way (the scheduled one, say) is as good as a new one.
+    const running = await pendingFullSync(queue);
+    if (running) return { jobId: running, existing: true };
+  }
   const before = await queue.getDeduplicationJobId(deduplicationId);
   const options = { ...jobOptions(retry), deduplication: { id: deduplicationId } };
   const job =
@@ -42,4 +47,9 @@ export async function enqueueResync(
       : await queue.add(JOB.locationSync, { trigger, locationId: request.locationId }, options);
   const jobId = job.id as string;
   return { jobId, existing: before !== null && before === jobId };
+}
+
+async function pendingFullSync(queue: Queue): Promise<string | undefined> {
+  const jobs = await queue.getJobs(['active', 'waiting-children', 'waiting', 'prioritized'], 0, 200);
+  return jobs.find((job) => job?.name === JOB.fullSync)?.id;
 }

@@ -120,6 +120,12 @@ describe('worker', () => {
     expect(location.jobId).not.toBe(first.jobId);
   });
 
+  it('answers a full resync with the scheduled full sync that is already pending', async () => {
+    const scheduled = await harness.queue.add('full-sync', { trigger: 'schedule' });
+    const resync = await enqueueResync(harness.queue, {}, RETRY);
+    expect(resync).toEqual({ jobId: scheduled.id, existing: true });
+  });
+
   it('runs an on-demand location sync with its own run', async () => {
     await harness.start();
     const [locationId] = [...sim.data.locations.keys()] as [number];
