@@ -7,6 +7,8 @@
  * knows the deletes are real sets `allowMassDelete` (SYNC_ALLOW_MASS_DELETE) once.
  */
 
+import type { DeleteBudget } from './delete-budget.js';
+
 const OVERRIDE_HINT = '; nothing was marked deleted (SYNC_ALLOW_MASS_DELETE=true allows it)';
 
 export interface GuardOptions {
@@ -16,6 +18,8 @@ export interface GuardOptions {
   allowMassDelete: boolean;
   /** Refuse when nothing was seen while the scope has active rows (account-wide lists). */
   emptyListIsSuspicious?: boolean;
+  /** Links of a full sync: judged against the run's account-wide budget (delete-budget.ts). */
+  budget?: DeleteBudget;
 }
 
 export type GuardDecision = { refused: false } | { refused: true; reason: string };

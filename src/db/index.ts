@@ -9,6 +9,13 @@
  */
 export { createDatabase, type Database, type Db } from './client.js';
 export {
+  createMemoryDeleteBudget,
+  type DeleteBudget,
+  type DeleteLimits,
+  linkDeleteLimits,
+  refusalReason,
+} from './delete-budget.js';
+export {
   evaluateDeleteGuard,
   type GuardDecision,
   type GuardOptions,

@@ -55,8 +55,14 @@ export async function tombstoneLocationLinks(
   for (const table of LINK_TABLES) {
     const label = `${table} links of location ${locationId}`;
     const keyColumns = columns[table];
-    results[table] = await guarded(db, label, keyColumns[0]?.length ?? 0, guard, (tx) =>
-      markUnseen(tx, table, scope, LINK_KEYS[table], keyColumns),
+    const { budget } = guard;
+    results[table] = await guarded(
+      db,
+      label,
+      keyColumns[0]?.length ?? 0,
+      guard,
+      (tx) => markUnseen(tx, table, scope, LINK_KEYS[table], keyColumns),
+      budget && !guard.allowMassDelete ? (step) => budget.reserve(table, step.doomed) : undefined,
     );
   }
   return results;
@@ -88,10 +94,16 @@ async function guarded(
   seen: number,
   guard: GuardOptions,
   mark: (tx: Tx) => Promise<Step>,
+  reserve?: (step: Step) => Promise<{ ok: true } | { ok: false; reason: string }>,
 ): Promise<TombstoneResult> {
   try {
     return await db.$transaction(async (tx) => {
       const step = await mark(tx);
+      if (reserve && step.doomed > 0) {
+        const reservation = await reserve(step);
+        if (!reservation.ok) throw new Refused(`${label}: ${reservation.reason}`);
+        return { refused: false, deleted: step.doomed } as const;
+      }
       const decision = evaluateDeleteGuard({ label, active: step.active, doomed: step.doomed, seen }, guard);
       // Throwing rolls the marks back.
       if (decision.refused) throw new Refused(decision.reason);

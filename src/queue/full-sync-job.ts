@@ -9,7 +9,7 @@
  */
 import { type Job, WaitingChildrenError } from 'bullmq';
 import { findActiveRun } from '../db/active-runs.js';
-import { finishRun, heartbeatRun, startRun } from '../db/index.js';
+import { finishRun, heartbeatRun, linkDeleteLimits, startRun } from '../db/index.js';
 import { describeError } from '../errors.js';
 import { type LocationResult, tombstoneAccount } from '../sync/account-tombstones.js';
 import { walkAccount } from '../sync/account-walk.js';
@@ -91,6 +91,7 @@ async function start(
       account: { locationIds, locationsComplete, staffIds, serviceIds, reasons },
       accountStats: account.stats,
       accountCounters: countersOf(client),
+      deleteLimits: await linkDeleteLimits(deps.db, deps.guard.ratio),
     });
     await job.updateProgress({ done: 0, total: locationIds.length });
     return undefined;
@@ -112,7 +113,11 @@ async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: Processo
   // Adding a job whose id exists is a no-op, so a resumed fan-out never doubles a location.
   const children = locationIds.map((locationId) => ({
     name: JOB.locationWalk,
-    data: { runId, locationId } satisfies LocationWalkData,
+    data: {
+      runId,
+      locationId,
+      ...(data.deleteLimits ? { deleteLimits: data.deleteLimits } : {}),
+    } satisfies LocationWalkData,
     opts: {
       jobId: `run${runId}-location${locationId}`,
       parent,

@@ -8,6 +8,7 @@
  * - `location-walk`: the walk of one location inside a full sync; retried by itself.
  * - `location-sync`: an on-demand sync of one location, with its own run.
  */
+import type { DeleteLimits } from '../db/delete-budget.js';
 import type { AccountSnapshot } from '../sync/account-walk.js';
 import type { LocationStatus } from '../sync/location-walk.js';
 import type { SyncStats } from '../sync/stats.js';
@@ -40,12 +41,15 @@ export interface FullSyncData {
     'locationIds' | 'locationsComplete' | 'staffIds' | 'serviceIds' | 'reasons'
   >;
   accountStats?: SyncStats;
+  /** The run's budget of link deletions, account-wide (src/db/delete-budget.ts). */
+  deleteLimits?: DeleteLimits;
   accountCounters?: Counters;
 }
 
 export interface LocationWalkData {
   runId: number;
   locationId: number;
+  deleteLimits?: DeleteLimits;
 }
 
 export interface LocationSyncData {

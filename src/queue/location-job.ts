@@ -26,7 +26,11 @@ export async function processLocationWalk(
   const client = deps.createClient(deps.shutdown);
   let outcome: Awaited<ReturnType<typeof walkLocation>>;
   try {
-    outcome = await walkLocation({ ...deps, client, logger }, locationId);
+    const { deleteLimits } = job.data;
+    const guard = deleteLimits
+      ? { ...deps.guard, budget: deps.createDeleteBudget(runId, deleteLimits) }
+      : deps.guard;
+    outcome = await walkLocation({ ...deps, client, logger, guard }, locationId);
     await heartbeatRun(deps.db, runId);
   } catch (error) {
     throw jobError(error, deps);

@@ -5,6 +5,7 @@
 import type { Queue } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { Db } from '../db/client.js';
+import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
 import type { GuardOptions } from '../db/delete-guard.js';
 import { AuthError, ConfigError, describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -19,6 +20,8 @@ export interface ProcessorDeps {
   redactor: Redactor;
   queue: Queue;
   createClient: (signal: AbortSignal) => TimeTapClient;
+  /** The run's account-wide budget of link deletions, shared by its location jobs. */
+  createDeleteBudget: (runId: number, limits: DeleteLimits) => DeleteBudget;
   guard: GuardOptions;
   staffConcurrency: number;
   locationConcurrency: number;

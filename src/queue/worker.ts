@@ -15,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Redactor } from '../redact.js';
 import { createRedisConnection } from '../redis/connection.js';
+import { createRedisDeleteBudget } from '../redis/delete-budget.js';
 import { createRedisLimiter } from '../redis/limiter.js';
 import { createRedisSessionStore } from '../redis/session-store.js';
 import { createTimeTapClient } from '../timetap/index.js';
@@ -76,6 +77,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     key: `${prefix}:budget`,
     maxRps: config.timetap.maxRps,
     maxConcurrency: config.timetap.maxConcurrency,
+    audit: config.worker.limiterAudit,
   });
   const shutdown = new AbortController();
   // Every request in flight listens to this one signal; there may be many more than ten.
@@ -96,6 +98,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
         signal,
         ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),
       }),
+    createDeleteBudget: (runId, limits) =>
+      createRedisDeleteBudget(redis, `${prefix}:run:${runId}:deletes`, limits),
     guard: { ratio: config.sync.deleteGuardRatio, allowMassDelete: config.sync.allowMassDelete },
     staffConcurrency: config.timetap.maxConcurrency * 2,
     locationConcurrency: config.sync.locationConcurrency,

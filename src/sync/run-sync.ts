@@ -8,7 +8,15 @@
  * - tombstone: `deleted_at` set on a row or link that a complete walk did not see.
  * - scope: what a run covers, the whole account (`full`) or one location (`location`).
  */
-import { finishRun, heartbeatRun, startRun, tombstoneLocation, upsertLocations } from '../db/index.js';
+import {
+  createMemoryDeleteBudget,
+  finishRun,
+  heartbeatRun,
+  linkDeleteLimits,
+  startRun,
+  tombstoneLocation,
+  upsertLocations,
+} from '../db/index.js';
 import { describeError, NotFoundError } from '../errors.js';
 import type { Redactor } from '../redact.js';
 import type { ClientStats } from '../timetap/index.js';
@@ -83,11 +91,14 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
 async function walkFull(deps: RunDeps, stats: SyncStats): Promise<string[]> {
   const account = await walkAccount(deps);
   mergeStats(stats, account.stats);
+  // Links are tombstoned per location, but guarded against the whole account's (db/delete-budget.ts).
+  const budget = createMemoryDeleteBudget(await linkDeleteLimits(deps.db, deps.guard.ratio));
+  const locationDeps = { ...deps, guard: { ...deps.guard, budget } };
   const total = account.locationIds.length;
   let done = 0;
   deps.onProgress?.({ done, total });
   const results = await mapSettled(account.locationIds, deps.locationConcurrency, async (locationId) => {
-    const outcome = await walkLocation(deps, locationId);
+    const outcome = await walkLocation(locationDeps, locationId);
     deps.onProgress?.({ done: ++done, total, locationId });
     return outcome;
   });

@@ -126,6 +126,34 @@ describe('full sync', () => {
     expect(Number(row?.n)).toBe(0);
   });
 
+  it('guards links account-wide in a full sync: a location may lose its only staff member', async () => {
+    const [small] = [...sim.data.locations.keys()] as [number];
+    const [keep, ...others] = [...(sim.data.locationStaff.get(small) ?? [])] as [number, ...number[]];
+    for (const id of others) sim.data.unlink('staff', small, id);
+    await runSync(deps(), { scope: 'full' });
+    sim.data.unlink('staff', small, keep);
+
+    const summary = await runSync(deps(), { scope: 'full' });
+    expect(summary.status).toBe('succeeded');
+    expect(await readMirror(db)).toEqual(expectedMirror(sim.data.snapshot()));
+  });
+
+  it('refuses link deletions past the account-wide share, location by location, marking nothing more', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const locations = [...sim.data.locations.keys()];
+    for (const locationId of locations) {
+      for (const staffId of [...(sim.data.locationStaff.get(locationId) ?? [])])
+        sim.data.unlink('staff', locationId, staffId);
+    }
+    const summary = await runSync(deps(), { scope: 'full' });
+    expect(summary.status).toBe('partial');
+    expect(summary.reasons.join('\n')).toMatch(/location_staff deletions/);
+    const [row] = await db.$queryRaw<Array<{ deleted: bigint; total: bigint }>>`
+      SELECT count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted, count(*) AS total FROM location_staff`;
+    expect(Number(row?.deleted)).toBeGreaterThan(0);
+    expect(Number(row?.deleted)).toBeLessThanOrEqual(Number(row?.total) / 2);
+  });
+
   it('records one sync_runs row per run, never left running', async () => {
     await runSync(deps(), { scope: 'full' });
     sim.inject({ path: '/locations', fault: { type: 'status', status: 400 } });

@@ -96,6 +96,25 @@ describe('worker', () => {
     expect(await readMirror(database.db)).toEqual(expectedMirror(sim.data.snapshot()));
   });
 
+  it('guards link deletions against the account, across location jobs (shared budget in Redis)', async () => {
+    await harness.start();
+    const [small, ...rest] = [...sim.data.locations.keys()] as [number, ...number[]];
+    const [keep, ...others] = [...(sim.data.locationStaff.get(small) ?? [])] as [number, ...number[]];
+    for (const id of others) sim.data.unlink('staff', small, id);
+    await resyncAndWait();
+    sim.data.unlink('staff', small, keep); // 100% of one location, a sliver of the account
+    expect(((await resyncAndWait()) as { status: string }).status).toBe('succeeded');
+    expect(await readMirror(database.db)).toEqual(expectedMirror(sim.data.snapshot()));
+
+    for (const locationId of rest) {
+      for (const id of [...(sim.data.locationStaff.get(locationId) ?? [])])
+        sim.data.unlink('staff', locationId, id);
+    }
+    const refused = (await resyncAndWait()) as { status: string; reasons: string[] };
+    expect(refused.status).toBe('partial');
+    expect(refused.reasons.join('\n')).toMatch(/location_staff deletions/);
+  });
+
   it('shares one full sync between two workers: no location walked twice, the run closed once', async () => {
     await harness.start();
     await harness.start();
