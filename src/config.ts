@@ -15,6 +15,11 @@ const optionalSecret = z
   .string()
   .optional()
   .transform((value) => (value === '' ? undefined : value));
+/** Unset or empty (as in .env.example) means the default chosen by the code that reads it. */
+const optionalPositiveInt = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z.coerce.number().int().positive().optional(),
+);
 const url = z.url({ protocol: /^https?$/ });
 
 const schema = z.object({
@@ -52,6 +57,11 @@ const schema = z.object({
   JOB_ATTEMPTS: positiveInt(5),
   JOB_BACKOFF_MS: positiveInt(5_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  TIMETAP_LIMITER_AUDIT: z.stringbool().default(false),
+  WORKER_LOCK_DURATION_MS: optionalPositiveInt,
+  WORKER_STALLED_INTERVAL_MS: optionalPositiveInt,
+  SYNC_STALE_RUN_MS: optionalPositiveInt,
+  SYNC_HEARTBEAT_MS: optionalPositiveInt,
 
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -86,7 +96,20 @@ export interface Config {
     deleteGuardRatio: number;
     allowMassDelete: boolean;
   };
-  worker: { concurrency: number; attempts: number; backoffMs: number; shutdownGraceMs: number };
+  worker: {
+    concurrency: number;
+    attempts: number;
+    backoffMs: number;
+    shutdownGraceMs: number;
+    /** BullMQ's lock and stall-check intervals; unset keeps BullMQ's defaults. */
+    lockDurationMs: number | undefined;
+    stalledIntervalMs: number | undefined;
+    /** When a run without heartbeat counts as dead, and how often runs heartbeat; unset = defaults. */
+    staleRunMs: number | undefined;
+    heartbeatMs: number | undefined;
+    /** Record every grant of the shared request budget in Redis, for benchmarks (limiter-audit.ts). */
+    limiterAudit: boolean;
+  };
   http: { host: string; port: number; adminToken: string | undefined };
   logLevel: Parsed['LOG_LEVEL'];
 }
@@ -182,6 +205,11 @@ function toConfig(p: Parsed): Config {
       attempts: p.JOB_ATTEMPTS,
       backoffMs: p.JOB_BACKOFF_MS,
       shutdownGraceMs: p.SHUTDOWN_GRACE_MS,
+      lockDurationMs: p.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: p.WORKER_STALLED_INTERVAL_MS,
+      staleRunMs: p.SYNC_STALE_RUN_MS,
+      heartbeatMs: p.SYNC_HEARTBEAT_MS,
+      limiterAudit: p.TIMETAP_LIMITER_AUDIT,
     },
     http: { host: p.HTTP_HOST, port: p.HTTP_PORT, adminToken: p.ADMIN_TOKEN },
     logLevel: p.LOG_LEVEL,

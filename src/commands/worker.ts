@@ -17,7 +17,18 @@ export async function workerCommand(runtime: Runtime): Promise<number> {
   const { config, logger, redactor } = runtime;
   const database = createDatabase(config.database, logger);
   const { registry, metrics } = createMetrics();
-  const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
+  const { lockDurationMs, stalledIntervalMs, staleRunMs, heartbeatMs } = config.worker;
+  const sync = await startSyncWorker({
+    config,
+    db: database.prisma,
+    logger,
+    redactor,
+    metrics,
+    ...(lockDurationMs ? { lockDurationMs } : {}),
+    ...(stalledIntervalMs ? { stalledIntervalMs } : {}),
+    ...(staleRunMs ? { staleRunMs } : {}),
+    ...(heartbeatMs ? { heartbeatMs } : {}),
+  });
   recordJobMetrics(sync.worker, metrics);
 
   const http = createHttpServer({
