@@ -4,6 +4,7 @@
  */
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { SimulatorSnapshot } from '../../src/simulator/index.js';
+import { ENTITIES } from '../../src/sync/stats.js';
 
 export interface MirrorSnapshot {
   locations: Array<Record<string, unknown>>;
@@ -81,14 +82,7 @@ export async function duplicateKeys(db: PrismaClient): Promise<Record<string, nu
  */
 export async function rowVersions(db: PrismaClient): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const table of [
-    'locations',
-    'staff',
-    'services',
-    'location_staff',
-    'location_services',
-    'staff_services',
-  ]) {
+  for (const table of ENTITIES) {
     const rows = await db.$queryRawUnsafe<Array<{ v: string }>>(
       `SELECT ctid::text || ':' || xmin::text AS v FROM ${table} ORDER BY 1`,
     );
