@@ -4,7 +4,7 @@
  * tombstones rest on a complete list.
  */
 import { upsertLocations, upsertServices, upsertStaff } from '../db/index.js';
-import { describeError } from '../errors.js';
+import { describeError, TimeTapHttpError } from '../errors.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
 import { addCounts, emptyStats, type SyncStats } from './stats.js';
 
@@ -12,7 +12,10 @@ export interface AccountSnapshot {
   locationIds: number[];
   /** false when a location record was unusable: then no location may be tombstoned. */
   locationsComplete: boolean;
-  /** undefined when the account-wide list failed or held an unusable record. */
+  /**
+   * undefined when the account-wide list failed or held an unusable record; empty when the API
+   * does not offer it (the per-location lists are then the evidence).
+   */
   staffIds: number[] | undefined;
   serviceIds: number[] | undefined;
   reasons: string[];
@@ -49,6 +52,15 @@ export async function walkAccount(
       reasons.push(`${label}: ${result.skipped.length} record(s) without a usable id were skipped`);
     } catch (error) {
       if (isFatal(error)) throw error;
+      if (isUnsupported(error)) {
+        // timetap-api.md documents these lists per location only; an API that refuses the
+        // account-wide form leaves the per-location lists as the evidence for tombstones.
+        deps.logger.info(
+          { list: label },
+          `${label} is not supported here: relying on the per-location lists`,
+        );
+        return [];
+      }
       reasons.push(`${label} failed: ${describeError(error)}`);
     }
     return undefined;
@@ -75,4 +87,9 @@ export async function walkAccount(
     reasons,
     stats,
   };
+}
+
+/** A permanent refusal of the request itself (not of our credentials): the list does not exist. */
+function isUnsupported(error: unknown): boolean {
+  return error instanceof TimeTapHttpError && [400, 404, 405].includes(error.status);
 }

@@ -154,6 +154,20 @@ describe('full sync', () => {
     expect(Number(row?.deleted)).toBeLessThanOrEqual(Number(row?.total) / 2);
   });
 
+  it('relies on the per-location lists where the API refuses the account-wide staff list', async () => {
+    await runSync(deps(), { scope: 'full' });
+    const [locationId] = [...sim.data.locations.keys()] as [number];
+    const removed = [...(sim.data.locationStaff.get(locationId) ?? [])][0] as number;
+    sim.data.remove('staff', removed);
+    // The account-wide GET /staff is the first /staff call of a full sync.
+    sim.inject({ path: '/staff', times: 1, fault: { type: 'status', status: 404 } });
+    const summary = await runSync(deps(), { scope: 'full' });
+    expect(summary.status).toBe('succeeded');
+    const [row] = await db.$queryRaw<Array<{ deleted_at: Date | null }>>`
+      SELECT deleted_at FROM staff WHERE id = ${removed}`;
+    expect(row?.deleted_at).toBeInstanceOf(Date);
+  });
+
   it('records one sync_runs row per run, never left running', async () => {
     await runSync(deps(), { scope: 'full' });
     sim.inject({ path: '/locations', fault: { type: 'status', status: 400 } });
