@@ -103,12 +103,30 @@ export function upsertLocations(db: Db, rows: readonly LocationRow[]): Promise<U
   return upsertEntities(db, 'locations', LOCATION_COLUMNS, rows);
 }
 
-export function upsertStaff(db: Db, rows: readonly StaffRow[]): Promise<UpsertCounts> {
-  return upsertEntities(db, 'staff', STAFF_COLUMNS, rows);
+/**
+ * `onlyMissing`: write only rows the mirror lacks (or holds tombstoned), leaving the others as
+ * they are. A full sync that read the account-wide list uses it for the copies it meets again in
+ * per-location lists, so that a copy shaped a little differently there can never overwrite the
+ * account-wide one back and forth.
+ */
+export interface UpsertOptions {
+  onlyMissing?: boolean;
 }
 
-export function upsertServices(db: Db, rows: readonly ServiceRow[]): Promise<UpsertCounts> {
-  return upsertEntities(db, 'services', SERVICE_COLUMNS, rows);
+export function upsertStaff(
+  db: Db,
+  rows: readonly StaffRow[],
+  options: UpsertOptions = {},
+): Promise<UpsertCounts> {
+  return upsertEntities(db, 'staff', STAFF_COLUMNS, rows, options);
+}
+
+export function upsertServices(
+  db: Db,
+  rows: readonly ServiceRow[],
+  options: UpsertOptions = {},
+): Promise<UpsertCounts> {
+  return upsertEntities(db, 'services', SERVICE_COLUMNS, rows, options);
 }
 
 async function upsertEntities<R extends { id: number; raw: Record<string, unknown> }>(
@@ -116,6 +134,7 @@ async function upsertEntities<R extends { id: number; raw: Record<string, unknow
   table: EntityTable,
   columns: readonly Column<R>[],
   rows: readonly R[],
+  options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
   const total: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0, revived: 0, cleanedValues: 0 };
   for (const chunk of chunks(collapseById(rows))) {
@@ -134,7 +153,7 @@ async function upsertEntities<R extends { id: number; raw: Record<string, unknow
       });
     }
     const counts = await db.$queryRaw<Array<{ inserted: number; updated: number; revived: number }>>(
-      upsertStatement(table, columns, ids, typed, raws, hashes),
+      upsertStatement(table, columns, ids, typed, raws, hashes, options.onlyMissing === true),
     );
     const { inserted = 0, updated = 0, revived = 0 } = counts[0] ?? {};
     total.inserted += inserted;
@@ -153,7 +172,9 @@ function upsertStatement<R>(
   typed: Value[][],
   raws: string[],
   hashes: string[],
+  onlyMissing: boolean,
 ): Prisma.Sql {
+  const contentChanged = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;
   const names = columns.map((c) => c.name);
   const list = Prisma.raw(names.join(', '));
   const arrays = Prisma.join(columns.map((c, i) => Prisma.sql`${typed[i] ?? []}::${Prisma.raw(c.type)}[]`));
@@ -169,7 +190,8 @@ function upsertStatement<R>(
     ),
     changed AS (
       SELECT i.* FROM input i LEFT JOIN before b ON b.id = i.id
-      WHERE b.id IS NULL OR b.content_hash IS DISTINCT FROM i.content_hash OR b.deleted_at IS NOT NULL
+      WHERE b.id IS NULL OR b.deleted_at IS NOT NULL
+        OR (${contentChanged} AND b.content_hash IS DISTINCT FROM i.content_hash)
     ),
     written AS (
       INSERT INTO ${target} AS t (id, ${list}, raw, content_hash)
@@ -178,7 +200,8 @@ function upsertStatement<R>(
         updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN now() ELSE t.updated_at END,
         deleted_at = NULL
       -- Repeated here for a row that a concurrent writer brought up to date meanwhile.
-      WHERE t.content_hash IS DISTINCT FROM excluded.content_hash OR t.deleted_at IS NOT NULL
+      WHERE t.deleted_at IS NOT NULL
+        OR (${contentChanged} AND t.content_hash IS DISTINCT FROM excluded.content_hash)
       RETURNING t.id, (t.xmax = 0) AS inserted
     )
     SELECT

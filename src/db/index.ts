@@ -27,6 +27,7 @@ export {
   type ServiceRow,
   type StaffRow,
   type UpsertCounts,
+  type UpsertOptions,
   upsertLocations,
   upsertServices,
   upsertStaff,

@@ -8,6 +8,11 @@ import { describeError, TimeTapHttpError } from '../errors.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
 import { addCounts, emptyStats, type SyncStats } from './stats.js';
 
+export interface Authoritative {
+  staff: boolean;
+  services: boolean;
+}
+
 export interface AccountSnapshot {
   locationIds: number[];
   /** false when a location record was unusable: then no location may be tombstoned. */
@@ -18,6 +23,8 @@ export interface AccountSnapshot {
    */
   staffIds: number[] | undefined;
   serviceIds: number[] | undefined;
+  /** Which account-wide lists were read completely: their copies win over per-location ones. */
+  authoritative: Authoritative;
   reasons: string[];
   stats: SyncStats;
 }
@@ -39,6 +46,7 @@ export async function walkAccount(
     reasons.push(`GET /locations: ${locations.skipped.length} record(s) without a usable id were skipped`);
   }
 
+  const unsupported = new Set<'staff' | 'services'>();
   const readList = async <T extends { id: number }>(
     label: string,
     list: () => Promise<{ items: T[]; skipped: unknown[] }>,
@@ -53,6 +61,7 @@ export async function walkAccount(
     } catch (error) {
       if (isFatal(error)) throw error;
       if (isUnsupported(error)) {
+        unsupported.add(entity);
         // timetap-api.md documents these lists per location only; an API that refuses the
         // account-wide form leaves the per-location lists as the evidence for tombstones.
         deps.logger.info(
@@ -84,6 +93,10 @@ export async function walkAccount(
     locationsComplete: locations.skipped.length === 0,
     staffIds,
     serviceIds,
+    authoritative: {
+      staff: staffIds !== undefined && !unsupported.has('staff'),
+      services: serviceIds !== undefined && !unsupported.has('services'),
+    },
     reasons,
     stats,
   };

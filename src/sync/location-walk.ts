@@ -11,6 +11,7 @@ import { recordLocationLinks, tombstoneLocationLinks, upsertServices, upsertStaf
 import { AuthError, describeError, isRetryable, NetworkError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ListResult, TimeTapClient, TimeTapService, TimeTapStaff } from '../timetap/index.js';
+import type { Authoritative } from './account-walk.js';
 import { mapSettled } from './concurrency.js';
 import { addCounts, emptyStats, type SyncStats } from './stats.js';
 
@@ -21,6 +22,8 @@ export interface WalkDeps {
   guard: GuardOptions;
   /** Requests for one location's staff services that may be queued at once (the limiter still rules). */
   staffConcurrency: number;
+  /** In a full sync: the account-wide lists already wrote these; the location only fills gaps. */
+  authoritative?: Authoritative;
 }
 
 /**
@@ -106,12 +109,13 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
     }
   });
 
+  const onlyMissing = deps.authoritative ?? { staff: false, services: false };
   addCounts(stats, 'staff', {
-    ...(await upsertStaff(db, staffList.items)),
+    ...(await upsertStaff(db, staffList.items, { onlyMissing: onlyMissing.staff })),
     skipped: staffList.skipped.length,
   });
   addCounts(stats, 'services', {
-    ...(await upsertServices(db, [...services.values()])),
+    ...(await upsertServices(db, [...services.values()], { onlyMissing: onlyMissing.services })),
     skipped: serviceList.skipped.length + skippedStaffServices,
   });
 

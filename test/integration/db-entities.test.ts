@@ -226,3 +226,28 @@ describe('upserts', () => {
     expect(rows[0]?.n).toBe(written.size);
   });
 });
+
+describe('onlyMissing', () => {
+  it('fills gaps and revives, but never overwrites a live row with another copy', async () => {
+    const staff = (id: number, email: string): StaffRow => ({
+      id,
+      email,
+      raw: { professionalId: id, email },
+    });
+    await upsertStaff(db, [staff(1, 'account-wide@example.com'), staff(2, 'gone@example.com')]);
+    await tombstoneEntities(db, 'staff', [1], { ratio: 1, allowMassDelete: true });
+    const before = await versions('staff');
+
+    const counts = await upsertStaff(
+      db,
+      [staff(1, 'per-location-copy@example.com'), staff(2, 'back@example.com'), staff(3, 'new@example.com')],
+      { onlyMissing: true },
+    );
+    expect(counts).toMatchObject({ inserted: 1, updated: 0, revived: 1, unchanged: 1 });
+    const after = await versions('staff');
+    expect(after.get(1)?.xmin).toBe(before.get(1)?.xmin);
+    expect(after.get(1)?.raw).toEqual({ professionalId: 1, email: 'account-wide@example.com' });
+    expect(after.get(2)?.deleted_at).toBeNull();
+    expect(after.has(3)).toBe(true);
+  });
+});
