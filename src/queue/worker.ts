@@ -72,12 +72,18 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   const sessionStore = createRedisSessionStore(redis, {
     key: `${prefix}:session`,
     encryptionSecret: config.timetap.privateKey,
+    // A login is one request, bounded by the request timeout: a process killed mid-login blocks
+    // the others' logins for about that long, not for a fixed 30 s.
+    lockTtlMs: Math.min(30_000, config.timetap.timeoutMs + 2_000),
   });
   const limiter = createRedisLimiter(redis, {
     key: `${prefix}:budget`,
     maxRps: config.timetap.maxRps,
     maxConcurrency: config.timetap.maxConcurrency,
     audit: config.worker.limiterAudit,
+    // A killed process's slots come back when its jobs do (BullMQ's lock, 30 s by default), not
+    // a minute later: otherwise the worker that takes the jobs over may find no slot free.
+    leaseMs: options.lockDurationMs ?? 30_000,
   });
   const shutdown = new AbortController();
   // Every request in flight listens to this one signal; there may be many more than ten.
@@ -113,15 +119,24 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   const abandoned = await abandonStaleRuns(db, staleRunMs);
   if (abandoned > 0) logger.warn({ abandoned }, 'marked runs left running by a dead process as abandoned');
   if (options.schedule !== false) {
-    await queue.upsertJobScheduler(
-      SCHEDULER_ID,
-      { pattern: config.sync.schedule },
-      {
-        name: JOB.fullSync,
-        data: { trigger: 'schedule' } satisfies FullSyncData,
-        opts: jobOptions(config.worker),
-      },
-    );
+    const registerSchedule = () =>
+      queue.upsertJobScheduler(
+        SCHEDULER_ID,
+        { pattern: config.sync.schedule },
+        {
+          name: JOB.fullSync,
+          data: { trigger: 'schedule' } satisfies FullSyncData,
+          opts: jobOptions(config.worker),
+        },
+      );
+    await registerSchedule();
+    // Redis may come back empty (restarted without persistence, failed over): register the job
+    // scheduler again on every reconnection. The stable id makes a repeat a no-op.
+    redis.on('ready', () => {
+      registerSchedule().catch((error: unknown) =>
+        logger.warn({ err: redactor.scrub(String(error)) }, 'could not register the job scheduler'),
+      );
+    });
   }
 
   const worker = new Worker(

@@ -53,11 +53,11 @@ export async function walkAccount(
     upsert: (items: T[]) => Promise<Record<string, number>>,
     entity: 'staff' | 'services',
   ): Promise<number[] | undefined> => {
+    // Only TimeTap's failures make the list incomplete; a database failure of the upsert below
+    // propagates, so that the job is retried instead of ending `partial` with nothing retried.
+    let result: { items: T[]; skipped: unknown[] };
     try {
-      const result = await list();
-      addCounts(stats, entity, { ...(await upsert(result.items)), skipped: result.skipped.length });
-      if (result.skipped.length === 0) return result.items.map((item) => item.id);
-      reasons.push(`${label}: ${result.skipped.length} record(s) without a usable id were skipped`);
+      result = await list();
     } catch (error) {
       if (isFatal(error)) throw error;
       if (isUnsupported(error)) {
@@ -71,7 +71,11 @@ export async function walkAccount(
         return [];
       }
       reasons.push(`${label} failed: ${describeError(error)}`);
+      return undefined;
     }
+    addCounts(stats, entity, { ...(await upsert(result.items)), skipped: result.skipped.length });
+    if (result.skipped.length === 0) return result.items.map((item) => item.id);
+    reasons.push(`${label}: ${result.skipped.length} record(s) without a usable id were skipped`);
     return undefined;
   };
 
