@@ -113,6 +113,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .option('--services-per-staff <n>', 'services per staff member per location', parseNonNegative)
     .option('--latency-ms <n>', 'added latency per call', parseNonNegative, 0)
     .option('--token-idle-ms <n>', 'session idle expiry', parseNonNegative)
+    .option('--api-key <key>', 'the API key it accepts (default derived from the seed)')
+    .option('--private-key <key>', 'the private key it accepts (default derived from the seed)')
     .action(
       run(async () => {
         const { runSimulatorCommand } = await import('./simulator/standalone.js');
@@ -124,13 +126,24 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   program
     .command('demo')
     .description("the newcomer's tour: simulator, migrate, one full sync through the queue, the report")
-    .action(run(async () => notImplemented('demo')));
+    .action(
+      run(async () => {
+        const { demoCommand } = await import('./commands/demo.js');
+        return demoCommand(env);
+      }),
+    );
 
   program
     .command('report')
     .description('a reporting summary read from the mirror')
     .option('--json', 'print as JSON')
-    .action(run(async () => notImplemented('report')));
+    .action(
+      run(async () => {
+        const { createRuntime } = await import('./runtime.js');
+        const { reportCommand } = await import('./commands/report.js');
+        return reportCommand(createRuntime(env, ['database']), commandOptions(program, 'report'));
+      }),
+    );
 
   try {
     await program.parseAsync(argv);
@@ -156,11 +169,6 @@ function exitCodeFor(error: unknown): number {
 // biome-ignore lint/suspicious/noExplicitAny: commander's parsed options are untyped; each command validates its own.
 function commandOptions(program: Command, name: string): any {
   return program.commands.find((c) => c.name() === name)?.opts() ?? {};
-}
-
-function notImplemented(command: string): number {
-  console.error(`timetap-sync ${command}: not implemented yet`);
-  return EXIT.usage;
 }
 
 function parseId(value: string): number {

@@ -1,0 +1,119 @@
+/**
+ * `timetap-sync demo` as a newcomer runs it: a child process with only DATABASE_URL and REDIS_URL.
+ * It must create and use `<configured name>_demo` (never the configured database), sync through
+ * the queue, print the report, exit 0, and leave no queue keys behind; and it must refuse a
+ * `_demo` database that holds data it did not create.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { databaseUrl } from '../helpers/database.js';
+
+const adminUrl = inject('databaseUrl');
+const redisUrl = inject('redisUrl');
+const created: string[] = [];
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>, url = adminUrl): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+afterAll(async () => {
+  await admin(async (client) => {
+    for (const name of created) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  });
+});
+
+describe('timetap-sync demo', () => {
+  it('syncs the simulator into <name>_demo through the queue and prints the report', async () => {
+    const name = `timetap_test_${randomBytes(5).toString('hex')}`;
+    created.push(name, `${name}_demo`);
+    const started = Date.now();
+    const result = await runCli(['demo'], { DATABASE_URL: databaseUrl(adminUrl, name), REDIS_URL: redisUrl });
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.code, result.stderr).toBe(0);
+    expect(seconds).toBeLessThan(30);
+
+    expect(result.stdout).toContain(`demo database: ${name}_demo`);
+    expect(result.stdout).toContain('(created;');
+    expect(result.stdout).toMatch(/full sync: succeeded \(run \d+\)/);
+    expect(result.stdout).toContain('mirror: 8 locations, 32 staff, 24 services');
+    expect(result.stdout).toContain('the mirror is fresh');
+    expect(result.stdout).toContain('staff who offer nothing here:');
+    expect(result.stdout).not.toContain('WARNING');
+
+    // The configured database was not even created; the demo's holds the mirror and its run.
+    const exists = await admin((c) => c.query('SELECT datname FROM pg_database WHERE datname = $1', [name]));
+    expect(exists.rowCount).toBe(0);
+    const demo = await admin(
+      async (c) => {
+        const counts = await c.query(
+          `SELECT (SELECT count(*) FROM locations WHERE deleted_at IS NULL)::int AS locations,
+                (SELECT count(*) FROM staff WHERE deleted_at IS NULL)::int AS staff,
+                (SELECT count(*) FROM services WHERE deleted_at IS NULL)::int AS services,
+                (SELECT count(*) FROM staff_services_view)::int AS offers`,
+        );
+        const runs = await c.query('SELECT scope, trigger, status, job_id FROM sync_runs');
+        const comment = await c.query(
+          "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = current_database()",
+        );
+        return { counts: counts.rows[0], runs: runs.rows, comment: comment.rows[0]?.comment };
+      },
+      databaseUrl(adminUrl, `${name}_demo`),
+    );
+    expect(demo.counts).toMatchObject({ locations: 8, staff: 32, services: 24 });
+    expect(demo.counts.offers).toBeGreaterThan(0);
+    expect(demo.runs).toEqual([
+      { scope: 'full', trigger: 'demo', status: 'succeeded', job_id: expect.any(String) },
+    ]);
+    expect(demo.comment).toBe('timetap-sync demo');
+
+    // Its queue prefix is gone from Redis.
+    const prefix = /on queue (timetap-sync-demo-[0-9a-f]+):/.exec(result.stdout)?.[1];
+    expect(prefix).toBeDefined();
+    const redis = new Redis(redisUrl);
+    try {
+      expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+
+    // A second run reuses its own database and finds nothing to change.
+    const again = await runCli(['demo'], { DATABASE_URL: databaseUrl(adminUrl, name), REDIS_URL: redisUrl });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`demo database: ${name}_demo on 127.0.0.1:5432 (already there;`);
+    expect(again.stdout).toContain('schema: up to date');
+  }, 60_000);
+
+  it('refuses a _demo database that holds data it did not create: exit 2, nothing written', async () => {
+    const name = `timetap_test_${randomBytes(5).toString('hex')}`;
+    const demoName = `${name}_demo`;
+    created.push(demoName);
+    await admin((c) => c.query(`CREATE DATABASE "${demoName}"`));
+    const demoUrl = databaseUrl(adminUrl, demoName);
+    await admin((c) => c.query('CREATE TABLE customers (id int); INSERT INTO customers VALUES (1)'), demoUrl);
+
+    const result = await runCli(['demo'], { DATABASE_URL: databaseUrl(adminUrl, name), REDIS_URL: redisUrl });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`demo: refused: the database ${demoName} exists, holds 1 tables`);
+    expect(result.stdout).toBe('');
+
+    const after = await admin(async (c) => {
+      const tables = await c.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+      );
+      const comment = await c.query(
+        "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = current_database()",
+      );
+      return { tables: tables.rows.map((r) => r.table_name), comment: comment.rows[0]?.comment };
+    }, demoUrl);
+    expect(after).toEqual({ tables: ['customers'], comment: null });
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * `timetap-sync report [--json]`, run as a user runs it (a child process with only DATABASE_URL),
+ * on a database without the schema, an empty mirror, a fresh one, a stale one (judged against
+ * SYNC_SCHEDULE), and one whose last run failed.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Report } from '../../src/report/read-report.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { runSync } from '../../src/sync/run-sync.js';
+import { runCli } from '../helpers/cli.js';
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestSyncDeps } from '../helpers/sync.js';
+
+let database: TestDatabase;
+let client: pg.Client;
+let sim: Simulator;
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+  client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  sim = await startSimulator({ seed: 31, locations: 3, staffPerLocation: 4, servicesPerStaff: 2 });
+});
+afterAll(async () => {
+  await sim?.close();
+  await client?.end();
+  await database?.close();
+});
+
+const report = (args: string[] = [], env: Record<string, string> = {}) =>
+  runCli(['report', ...args], { DATABASE_URL: database.url, ...env });
+
+async function reportJson(env: Record<string, string> = {}): Promise<Report> {
+  const result = await report(['--json'], env);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Report;
+}
+
+describe('timetap-sync report', () => {
+  it('on a database without the schema: says to run migrate, exit 2', async () => {
+    const empty = await createEmptyDatabase(inject('databaseUrl'));
+    try {
+      const result = await runCli(['report'], { DATABASE_URL: empty.url });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('run `timetap-sync migrate`');
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  it('needs DATABASE_URL and nothing else', async () => {
+    const result = await runCli(['report'], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('DATABASE_URL is required');
+    expect(result.stderr).not.toContain('REDIS_URL');
+    expect(result.stderr).not.toContain('TIMETAP_API_KEY');
+  });
+
+  it('on an empty mirror: no sync has run yet', async () => {
+    const [text, json] = await Promise.all([report(), reportJson()]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('no sync has run yet: run `timetap-sync sync`');
+    expect(json).toMatchObject({ empty: true, locations: [], freshness: { stale: true, lastRun: null } });
+    expect(json.warnings).toEqual(['no sync has run yet: run `timetap-sync sync`']);
+  });
+
+  describe('after a full sync', () => {
+    let idleStaff: number;
+    let idleLocation: number;
+    beforeAll(async () => {
+      // A staff member who offers nothing at one location.
+      const [locationId, offers] = [...sim.data.staffServices][0] ?? [];
+      const [staffId, services] = [...(offers ?? [])][0] ?? [];
+      if (locationId === undefined || staffId === undefined) throw new Error('no staff in the simulator');
+      for (const serviceId of [...(services ?? [])])
+        sim.data.unlinkStaffService(locationId, staffId, serviceId);
+      idleStaff = staffId;
+      idleLocation = locationId;
+      expect((await runSync(createTestSyncDeps(sim, database.db), { scope: 'full' })).status).toBe(
+        'succeeded',
+      );
+    });
+
+    it('a fresh mirror: per location the staff, the services, the most offered ones, the idle staff; no warning', async () => {
+      const truth = sim.data.snapshot();
+      const [text, json] = await Promise.all([report(), reportJson()]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).not.toContain('WARNING');
+      expect(text.stdout).toContain('the mirror is fresh');
+      expect(text.stdout).toContain(
+        `mirror: ${truth.locations.length} locations, ${truth.staff.length} staff, ${truth.services.length} services`,
+      );
+
+      expect(json.empty).toBe(false);
+      expect(json.warnings).toEqual([]);
+      expect(json.freshness).toMatchObject({
+        stale: false,
+        schedule: '0 * * * *',
+        scheduleIntervalSeconds: 3600,
+      });
+      expect(json.freshness.lastRun?.status).toBe('succeeded');
+      expect(json.locations).toHaveLength(truth.locations.length);
+      for (const location of json.locations) {
+        const staffHere = truth.locationStaff.filter(([l]) => l === location.id);
+        const offers = truth.staffServices.filter(([l]) => l === location.id);
+        expect(location.staff).toBe(staffHere.length);
+        expect(location.services).toBe(truth.locationServices.filter(([l]) => l === location.id).length);
+        const perService = new Map<number, number>();
+        for (const [, , serviceId] of offers) perService.set(serviceId, (perService.get(serviceId) ?? 0) + 1);
+        const most = Math.max(...perService.values());
+        expect(location.topServices[0]?.staff).toBe(most);
+        expect(perService.get(location.topServices[0]?.id ?? -1)).toBe(most);
+        const idle = staffHere.map(([, s]) => s).filter((s) => !offers.some(([, o]) => o === s));
+        expect(location.staffWithoutServices.map((s) => s.id).sort()).toEqual(idle.sort());
+      }
+      const here = json.locations.find((l) => l.id === idleLocation);
+      expect(here?.staffWithoutServices.map((s) => s.id)).toContain(idleStaff);
+      expect(text.stdout).toContain('staff who offer nothing here:');
+      expect(text.stdout).toContain(`(${idleStaff})`);
+    });
+
+    it('a stale mirror (older than two schedule intervals) is flagged; a slower schedule makes it fresh again', async () => {
+      await client.query(
+        "UPDATE sync_runs SET started_at = now() - interval '3 hours 1 minute', finished_at = now() - interval '3 hours'",
+      );
+      const [text, json, daily] = await Promise.all([
+        report(),
+        reportJson(),
+        reportJson({ SYNC_SCHEDULE: '0 3 * * *' }),
+      ]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(
+        /WARNING: the mirror is stale: the last successful full sync \(run #\d+\) finished 3 h ago/,
+      );
+      expect(text.stdout).toContain('STALE');
+      expect(json.freshness.stale).toBe(true);
+      expect(json.freshness.lastSuccessfulFullSync?.ageSeconds).toBeGreaterThanOrEqual(3 * 3600);
+      expect(json.warnings).toHaveLength(1);
+      expect(daily.freshness).toMatchObject({ stale: false, scheduleIntervalSeconds: 86_400 });
+      expect(daily.warnings).toEqual([]);
+    });
+
+    it('a last run that did not succeed is flagged, with its reason', async () => {
+      await client.query(
+        `INSERT INTO sync_runs (scope, trigger, status, started_at, finished_at, error)
+         VALUES ('full', 'schedule', 'failed', now(), now(), 'TimeTap answered 503 for GET /locations')`,
+      );
+      const json = await reportJson({ SYNC_SCHEDULE: '0 3 * * *' });
+      expect(json.freshness.stale).toBe(false);
+      expect(json.warnings).toEqual([
+        expect.stringMatching(/the last sync run \(#\d+, full\) finished as failed: TimeTap answered 503/),
+      ]);
+      const text = await report([], { SYNC_SCHEDULE: '0 3 * * *' });
+      expect(text.stdout).toContain('WARNING: the last sync run');
+    });
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * The reporting views (prisma/migrations/*_reporting_views) return what the tables say, active
+ * rows only: a hand-made mirror with tombstoned rows and links on every side, and a mirror
+ * synced from the simulator (then changed in TimeTap and synced again) compared with the truth.
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { runSync } from '../../src/sync/run-sync.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestSyncDeps } from '../helpers/sync.js';
+
+let database: TestDatabase;
+let client: pg.Client;
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+  client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+});
+afterAll(async () => {
+  await client?.end();
+  await database?.close();
+});
+
+async function rows(sql: string): Promise<unknown[][]> {
+  const result = await client.query({ text: sql, rowMode: 'array' });
+  return result.rows.map((row: unknown[]) =>
+    row.map((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v)),
+  );
+}
+
+async function clear(): Promise<void> {
+  await client.query(
+    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs',
+  );
+}
+
+describe('the reporting views, on a hand-made mirror', () => {
+  beforeAll(async () => {
+    await clear();
+    await client.query(`
+      INSERT INTO locations (id, name, raw, content_hash, deleted_at) VALUES
+        (1, 'Harbor', '{}', 'h', NULL), (2, 'Closed', '{}', 'h', now());
+      INSERT INTO staff (id, full_name, email, raw, content_hash, deleted_at) VALUES
+        (10, 'Ann', 'ann@example.com', '{}', 'h', NULL), (11, 'Gone', NULL, '{}', 'h', now()),
+        (12, 'Cid', NULL, '{}', 'h', NULL);
+      INSERT INTO services (id, name, duration_minutes, service_type, raw, content_hash, deleted_at) VALUES
+        (20, 'Cut', 30, 'SERVICE', '{}', 'h', NULL), (21, 'Dye', 60, NULL, '{}', 'h', now()),
+        (22, 'Wash', NULL, NULL, '{}', 'h', NULL);
+      INSERT INTO location_staff (location_id, staff_id, deleted_at) VALUES
+        (1, 10, NULL), (1, 11, NULL), (1, 12, now()), (2, 10, NULL);
+      INSERT INTO location_services (location_id, service_id, deleted_at) VALUES
+        (1, 20, NULL), (1, 21, NULL), (1, 22, NULL), (2, 20, NULL);
+      INSERT INTO staff_services (location_id, staff_id, service_id, deleted_at) VALUES
+        (1, 10, 20, NULL), (1, 10, 21, NULL), (1, 10, 22, now()), (1, 11, 20, NULL), (2, 10, 20, NULL);
+    `);
+  });
+
+  it('location_staff_view: who works where, with names', async () => {
+    expect(
+      await rows(
+        'SELECT location_id, location_name, staff_id, staff_name, staff_email FROM location_staff_view',
+      ),
+    ).toEqual([[1, 'Harbor', 10, 'Ann', 'ann@example.com']]);
+  });
+
+  it('location_services_view: what is offered where', async () => {
+    expect(
+      await rows(
+        'SELECT location_id, location_name, service_id, service_name, duration_minutes, service_type FROM location_services_view ORDER BY service_id',
+      ),
+    ).toEqual([
+      [1, 'Harbor', 20, 'Cut', 30, 'SERVICE'],
+      [1, 'Harbor', 22, 'Wash', null, null],
+    ]);
+  });
+
+  it('staff_services_view: who offers what where, with names and durations', async () => {
+    expect(
+      await rows(
+        'SELECT location_id, location_name, staff_id, staff_name, service_id, service_name, duration_minutes FROM staff_services_view',
+      ),
+    ).toEqual([[1, 'Harbor', 10, 'Ann', 20, 'Cut', 30]]);
+  });
+
+  it('sync_status_view: one row of NULLs before any run', async () => {
+    expect(
+      await rows(
+        'SELECT last_success_run_id, mirror_age_seconds, last_run_id, last_run_status FROM sync_status_view',
+      ),
+    ).toEqual([[null, null, null, null]]);
+  });
+
+  it('sync_status_view: the last successful full sync, its age, and the latest run of any scope', async () => {
+    await client.query(`
+      INSERT INTO sync_runs (id, scope, trigger, status, started_at, finished_at) VALUES
+        (1, 'full', 'schedule', 'succeeded', now() - interval '3 hours', now() - interval '3 hours'),
+        (2, 'full', 'schedule', 'succeeded', now() - interval '2 hours', now() - interval '2 hours'),
+        (3, 'full', 'schedule', 'partial', now() - interval '1 hour', now() - interval '1 hour');
+      INSERT INTO sync_runs (id, scope, location_id, trigger, status, started_at, finished_at, error) VALUES
+        (4, 'location', 1, 'manual', 'failed', now() - interval '10 minutes', now() - interval '9 minutes', 'boom');
+    `);
+    const [row] = await rows(
+      `SELECT last_success_run_id, mirror_age_seconds BETWEEN 7190 AND 7300, last_run_id, last_run_scope,
+              last_run_location_id, last_run_status, last_run_error, mirror_age > interval '119 minutes'
+         FROM sync_status_view`,
+    );
+    expect(row).toEqual([2, true, 4, 'location', 1, 'failed', 'boom', true]);
+  });
+});
+
+describe('the reporting views, on a mirror synced from the simulator', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    await clear();
+    sim = await startSimulator({ seed: 23, locations: 4 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  async function expectViewsToMatchTheTruth(): Promise<void> {
+    const truth = sim.data.snapshot();
+    const name = new Map(truth.locations.map((l) => [Number(l.locationId), l.locationName ?? null]));
+    expect(await rows('SELECT location_id, staff_id FROM location_staff_view ORDER BY 1, 2')).toEqual(
+      truth.locationStaff,
+    );
+    expect(await rows('SELECT location_id, service_id FROM location_services_view ORDER BY 1, 2')).toEqual(
+      truth.locationServices,
+    );
+    expect(
+      await rows('SELECT location_id, staff_id, service_id FROM staff_services_view ORDER BY 1, 2, 3'),
+    ).toEqual(truth.staffServices);
+    const names = await rows(
+      'SELECT DISTINCT location_id, location_name FROM location_staff_view ORDER BY 1',
+    );
+    expect(names).toEqual(names.map(([id]) => [id, name.get(Number(id))]));
+  }
+
+  it('match the truth after a full sync, and after TimeTap changed and a second sync tombstoned', async () => {
+    const deps = createTestSyncDeps(sim, database.db);
+    expect((await runSync(deps, { scope: 'full' })).status).toBe('succeeded');
+    await expectViewsToMatchTheTruth();
+    const [first] = await rows('SELECT last_success_run_id, last_run_status FROM sync_status_view');
+
+    const [locationId, staffIds] = [...sim.data.locationStaff][0] ?? [];
+    const [staffId] = [...(staffIds ?? [])];
+    if (locationId === undefined || staffId === undefined)
+      throw new Error('simulator has no staff at a location');
+    sim.data.unlink('staff', locationId, staffId);
+    const [serviceId] = [...(sim.data.locationServices.get(locationId) ?? [])];
+    if (serviceId !== undefined) sim.data.remove('service', serviceId);
+    expect((await runSync(deps, { scope: 'full' })).status).toBe('succeeded');
+    await expectViewsToMatchTheTruth();
+    const [second] = await rows('SELECT last_success_run_id, last_run_status FROM sync_status_view');
+    expect(second).toEqual([Number(first?.[0]) + 1, 'succeeded']);
+    // The links are still in the tables, tombstoned: the views leave them out.
+    const tombstoned = await rows(
+      `SELECT count(*) FROM location_staff WHERE location_id = ${locationId} AND staff_id = ${staffId} AND deleted_at IS NOT NULL`,
+    );
+    expect(tombstoned).toEqual([[1]]);
+  });
+
+  it('runs every SQL example of the README, and each one answers', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const examples = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    // The examples need a service called massage and a staff member who offers nothing somewhere.
+    await client.query(`
+      UPDATE services SET name = 'Deep Tissue Massage' WHERE id = (
+        SELECT min(service_id) FROM staff_services_view
+         WHERE staff_id <> (SELECT max(staff_id) FROM staff_services_view));
+      UPDATE staff_services SET deleted_at = now()
+       WHERE staff_id = (SELECT max(staff_id) FROM staff_services_view);
+    `);
+    for (const sql of examples) {
+      const result = await client.query(sql);
+      expect(result.rows.length, sql).toBeGreaterThan(0);
+    }
+  });
+});
