@@ -1,12 +1,14 @@
 /**
- * The `timetap-sync` commands. Exit codes (spec.md): 0 success, 1 failure, 2 bad usage or
- * configuration (one clear message, no stack trace), 3 a sync that finished as `partial`.
+ * The `timetap-sync` commands. Exit codes (spec.md, exit-codes.ts): 0 success, 1 failure, 2 bad
+ * usage or configuration (one clear message, no stack trace), 3 a sync that finished as `partial`.
  * Command implementations are imported lazily so that `--help` and `simulator` stay fast and do
  * not need the configuration of the others.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { ConfigNeed } from './config.js';
 import { ConfigError, describeError } from './errors.js';
 import { EXIT } from './exit-codes.js';
+import type { Runtime } from './runtime.js';
 
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -16,19 +18,24 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
 
-  const run = (action: () => Promise<number>) => async () => {
-    exitCode = await action();
-  };
+  /**
+   * An action that validates the configuration its command needs, then runs the command, whose
+   * module is loaded only now. Commander hands the parsed options over first.
+   */
+  const withRuntime =
+    <O>(needs: readonly ConfigNeed[], command: (runtime: Runtime, options: O) => Promise<number>) =>
+    async (options: O) => {
+      const { createRuntime } = await import('./runtime.js');
+      exitCode = await command(createRuntime(env, needs), options);
+    };
 
   program
     .command('worker')
     .description('run the long-lived worker: job schedulers, sync jobs, HTTP endpoints')
     .action(
-      run(async () => {
-        const { createRuntime } = await import('./runtime.js');
-        const { workerCommand } = await import('./commands/worker.js');
-        return workerCommand(createRuntime(env, ['timetap', 'database', 'redis']));
-      }),
+      withRuntime(['timetap', 'database', 'redis'], async (runtime) =>
+        (await import('./commands/worker.js')).workerCommand(runtime),
+      ),
     );
 
   program
@@ -37,11 +44,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .option('--location <id>', 'only this location and its staff and services', parseId)
     .option('--json', 'print the summary as JSON')
     .action(
-      run(async () => {
-        const { createRuntime } = await import('./runtime.js');
-        const { syncCommand } = await import('./commands/sync.js');
-        return syncCommand(createRuntime(env, ['timetap', 'database']), commandOptions(program, 'sync'));
-      }),
+      withRuntime(['timetap', 'database'], async (runtime, options: { location?: number; json?: boolean }) =>
+        (await import('./commands/sync.js')).syncCommand(runtime, options),
+      ),
     );
 
   program
@@ -50,11 +55,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .option('--location <id>', 'only this location', parseId)
     .option('--wait', 'wait for the sync and print its result')
     .action(
-      run(async () => {
-        const { createRuntime } = await import('./runtime.js');
-        const { resyncCommand } = await import('./commands/resync.js');
-        return resyncCommand(createRuntime(env, ['redis']), commandOptions(program, 'resync'));
-      }),
+      withRuntime(['redis'], async (runtime, options: { location?: number; wait?: boolean }) =>
+        (await import('./commands/resync.js')).resyncCommand(runtime, options),
+      ),
     );
 
   program
@@ -62,41 +65,27 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .description('recent sync runs, the next scheduled run, queue counts')
     .option('--json', 'print as JSON')
     .action(
-      run(async () => {
-        const { createRuntime } = await import('./runtime.js');
-        const { statusCommand } = await import('./commands/status.js');
-        return statusCommand(createRuntime(env, ['database', 'redis']), commandOptions(program, 'status'));
-      }),
+      withRuntime(['database', 'redis'], async (runtime, options: { json?: boolean }) =>
+        (await import('./commands/status.js')).statusCommand(runtime, options),
+      ),
     );
 
   program
     .command('check')
     .description('validate the configuration, log in to TimeTap, count the locations')
     .action(
-      run(async () => {
-        const { createRuntime } = await import('./runtime.js');
-        const { runCheck } = await import('./timetap/check.js');
-        const runtime = createRuntime(env, ['timetap']);
-        return runCheck({ ...runtime, out: (line) => console.log(line) });
-      }),
+      withRuntime(['timetap'], async (runtime) =>
+        (await import('./timetap/check.js')).runCheck({ ...runtime, out: (line) => console.log(line) }),
+      ),
     );
 
   program
     .command('migrate')
     .description('bring the database schema up to date (safe to run twice, and concurrently)')
     .action(
-      run(async () => {
-        const { createRuntime } = await import('./runtime.js');
-        const { migrate } = await import('./db/migrate.js');
-        const { config, logger } = createRuntime(env, ['database']);
-        const result = await migrate({ databaseUrl: config.database.url, logger });
-        console.log(
-          result.applied.length === 0
-            ? `ok: schema up to date (${result.alreadyApplied} migrations)`
-            : `ok: applied ${result.applied.join(', ')}`,
-        );
-        return EXIT.ok;
-      }),
+      withRuntime(['database'], async (runtime) =>
+        (await import('./commands/migrate.js')).migrateCommand(runtime),
+      ),
     );
 
   program
@@ -115,34 +104,28 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .option('--token-idle-ms <n>', 'session idle expiry', parseNonNegative)
     .option('--api-key <key>', 'the API key it accepts (default derived from the seed)')
     .option('--private-key <key>', 'the private key it accepts (default derived from the seed)')
-    .action(
-      run(async () => {
-        const { runSimulatorCommand } = await import('./simulator/standalone.js');
-        await runSimulatorCommand(dropUndefined(commandOptions(program, 'simulator')));
-        return new Promise<number>(() => {}); // serves until a signal stops the process
-      }),
-    );
+    .action(async (options: Record<string, unknown>) => {
+      const { runSimulatorCommand } = await import('./simulator/standalone.js');
+      await runSimulatorCommand(dropUndefined(options));
+      await new Promise<never>(() => {}); // serves until a signal stops the process
+    });
 
   program
     .command('demo')
     .description("the newcomer's tour: simulator, migrate, one full sync through the queue, the report")
-    .action(
-      run(async () => {
-        const { demoCommand } = await import('./commands/demo.js');
-        return demoCommand(env);
-      }),
-    );
+    .action(async () => {
+      // The demo builds its own configuration: it must run without a TimeTap account.
+      exitCode = await (await import('./commands/demo.js')).demoCommand(env);
+    });
 
   program
     .command('report')
     .description('a reporting summary read from the mirror')
     .option('--json', 'print as JSON')
     .action(
-      run(async () => {
-        const { createRuntime } = await import('./runtime.js');
-        const { reportCommand } = await import('./commands/report.js');
-        return reportCommand(createRuntime(env, ['database']), commandOptions(program, 'report'));
-      }),
+      withRuntime(['database'], async (runtime, options: { json?: boolean }) =>
+        (await import('./commands/report.js')).reportCommand(runtime, options),
+      ),
     );
 
   try {
@@ -164,11 +147,6 @@ function exitCodeFor(error: unknown): number {
   }
   console.error(`error: ${describeError(error)}`);
   return EXIT.failure;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: commander's parsed options are untyped; each command validates its own.
-function commandOptions(program: Command, name: string): any {
-  return program.commands.find((c) => c.name() === name)?.opts() ?? {};
 }
 
 function parseId(value: string): number {
