@@ -52,7 +52,14 @@ export async function tombstoneLocationLinks(
   const columns = linkKeyColumns(seen);
   const scope = Prisma.sql`t.location_id = ${locationId}::bigint`;
   const results = {} as Record<LinkTable, TombstoneResult>;
+  const unseen = await countUnseenLinks(db, scope, columns);
   for (const table of LINK_TABLES) {
+    // Nothing to mark (every walk of an unchanged location): no transaction, no guard to ask
+    // (a step that marks nothing is never refused). One read instead of three transactions.
+    if (unseen[table] === 0) {
+      results[table] = { refused: false, deleted: 0 };
+      continue;
+    }
     const label = `${table} links of location ${locationId}`;
     const keyColumns = columns[table];
     const { budget } = guard;
@@ -147,6 +154,29 @@ async function markUnseen(
       (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM doomed) AS ids`;
   const row = rows[0];
   return { doomed: row?.doomed ?? 0, active: row?.active ?? 0, ids: row?.ids ?? [] };
+}
+
+/** Per link table, the location's active links that the walk did not see: one read-only statement. */
+async function countUnseenLinks(
+  db: Db,
+  scope: Prisma.Sql,
+  columns: Record<LinkTable, number[][]>,
+): Promise<Record<LinkTable, number>> {
+  const counts = LINK_TABLES.map((table) => {
+    const keys = LINK_KEYS[table];
+    const arrays = Prisma.join(columns[table].map((values) => Prisma.sql`${values}::bigint[]`));
+    const matches = Prisma.raw(keys.map((k) => `s.${k} = t.${k}`).join(' AND '));
+    return Prisma.sql`(SELECT count(*) FROM ${Prisma.raw(table)} t WHERE ${scope} AND t.deleted_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM unnest(${arrays}) AS s(${Prisma.raw(keys.join(', '))}) WHERE ${matches}))::int
+      AS ${Prisma.raw(table)}`;
+  });
+  const rows = await db.$queryRaw<Array<Record<LinkTable, number>>>`SELECT ${Prisma.join(counts)}`;
+  const row = rows[0];
+  return {
+    location_staff: row?.location_staff ?? 1,
+    location_services: row?.location_services ?? 1,
+    staff_services: row?.staff_services ?? 1,
+  };
 }
 
 async function tombstoneLinksOf(tx: Tx, locationIds: bigint[]): Promise<void> {

@@ -6,12 +6,16 @@
  * processes with skewed clocks agree:
  * - rate: starts are spaced evenly, `1/maxRps` apart (a token bucket of depth one, like the local
  *   limiter). Any two grants are at least that far apart, so no window [t, t+1s) ever holds more
- *   than ceil(maxRps) grants: exact, with no burst to average out.
+ *   than ceil(maxRps) grants: exact, with no burst to average out. A grant is a reserved start
+ *   time (a slot) on that schedule, at most a short horizon ahead: the caller sleeps until its slot
+ *   and starts then. Granting only "now" would let each start slip by the waiter's wake-up delay
+ *   (a timer tick, a round trip), and the slips add up: about a millisecond per start cost 10%
+ *   of a 100/s budget. The horizon (one interval, at least 5 ms) absorbs that delay.
  * - concurrency: a sorted set of leases scored by their expiry. A finished request removes its
  *   lease (ZREM); a live one renews it every `leaseMs/3`; a killed process's leases simply expire
  *   after `leaseMs`, so a crash never shrinks the budget for good.
- * The script answers 0 (granted) or how many ms to wait; the caller sleeps that long and asks
- * again. Waiters are not served in order (whoever asks first after a slot frees wins): a fair
+ * The script answers a grant (0 or less: minus the µs until the slot) or how many ms to wait
+ * (above 0); the caller sleeps that long and asks again. Waiters are not served in order (whoever asks first after a slot frees wins): a fair
  * queue would need a server-side queue that outlives dead processes, which buys little here.
  *
  * `audit: true` records every grant's Redis time (µs) in a capped list, `<key>:audit`, so a
@@ -58,17 +62,18 @@ if redis.call('ZCARD', KEYS[2]) >= maxConcurrency then
   local untilExpiry = math.ceil((tonumber(first[2]) - now) / 1000)
   return math.max(1, math.min(tonumber(ARGV[6]), untilExpiry))
 end
-local nextStart = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nextStart > now then return math.max(1, math.ceil((nextStart - now) / 1000)) end
-redis.call('SET', KEYS[1], string.format('%.0f', now + interval), 'PX', math.ceil(interval / 1000) + 1000)
-redis.call('ZADD', KEYS[2], string.format('%.0f', now + lease), ARGV[4])
-redis.call('PEXPIRE', KEYS[2], math.ceil(lease / 1000) + 1000)
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local horizon = tonumber(ARGV[7])
+if slot - now > horizon then return math.max(1, math.ceil((slot - now - horizon) / 1000)) end
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil((slot - now + interval) / 1000) + 1000)
+redis.call('ZADD', KEYS[2], string.format('%.0f', slot + lease), ARGV[4])
+redis.call('PEXPIRE', KEYS[2], math.ceil((slot - now + lease) / 1000) + 1000)
 local auditMax = tonumber(ARGV[5])
 if auditMax > 0 then
-  redis.call('RPUSH', KEYS[3], string.format('%.0f', now))
+  redis.call('RPUSH', KEYS[3], string.format('%.0f', slot))
   redis.call('LTRIM', KEYS[3], -auditMax, -1)
 end
-return 0`);
+return -(slot - now)`);
 
 // XX: a lease that already expired (and may have been handed to someone else) is not revived.
 const RENEW = defineScript(`
@@ -89,6 +94,7 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
   const keys = limiterKeys(options.key);
   // Rounded up: spacing a hair wider than 1/maxRps can only keep the rate under the budget.
   const intervalUs = Math.ceil(1_000_000 / options.maxRps);
+  const horizonUs = Math.max(intervalUs, 5_000);
   const maxConcurrency = Math.floor(options.maxConcurrency);
   const leaseMs = options.leaseMs ?? 60_000;
   const auditMax = options.audit ? (options.auditMaxEntries ?? 100_000) : 0;
@@ -104,16 +110,28 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
   };
 
   async function acquire(member: string, signal: AbortSignal | undefined): Promise<void> {
-    const args = [intervalUs, maxConcurrency, leaseMs * 1000, member, auditMax, pollMs];
+    const args = [intervalUs, maxConcurrency, leaseMs * 1000, member, auditMax, pollMs, horizonUs];
     for (;;) {
       signal?.throwIfAborted();
       const attempt = ACQUIRE.run(redis, [keys.rate, keys.leases, keys.audit], args).then(Number);
       // Abort promptly even while the script is in flight (a worker connection queues commands
       // while Redis is down); a grant that lands after the abort is handed back.
-      const wait = await raceAbort(attempt, signal, (granted) => {
-        if (granted === 0) release(member);
+      const wait = await raceAbort(attempt, signal, (answer) => {
+        if (answer <= 0) release(member);
       });
-      if (wait === 0) return;
+      if (wait <= 0) {
+        // Granted: start at the slot, never before it (rounded up to whole ms, so never early).
+        const untilSlotMs = Math.ceil(-wait / 1000);
+        if (untilSlotMs > 0) {
+          try {
+            await abortableSleep(untilSlotMs, signal);
+          } catch (error) {
+            release(member);
+            throw error;
+          }
+        }
+        return;
+      }
       // A little jitter so that processes woken for the same start do not collide every time.
       await abortableSleep(Math.min(wait, MAX_SLEEP_MS) + Math.random() * 2, signal);
     }

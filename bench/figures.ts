@@ -1,0 +1,35 @@
+/** What each benchmark module hands back: rows of the one table, and what they were run with. */
+import type { BenchDatabases } from './databases.js';
+import type { BenchSizes } from './sizes.js';
+
+export interface Figure {
+  /** The issue's measurement number and a short name, e.g. "1 full sync". */
+  measurement: string;
+  what: string;
+  value: string;
+  target: string;
+  /** undefined: context only, no target. */
+  pass: boolean | undefined;
+}
+
+export interface BenchContext {
+  sizes: BenchSizes;
+  adminUrl: string;
+  redisUrl: string;
+  databases: BenchDatabases;
+  /** Progress lines on stderr, so that stdout holds the table alone. */
+  log(message: string): void;
+}
+
+export interface BenchSection {
+  figures: Figure[];
+  /** Lines for the notes under the table: settings, sizes, raw times. */
+  notes: string[];
+}
+
+export const fmt = {
+  ms: (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`),
+  ratio: (r: number) => `${r.toFixed(2)}x`,
+  int: (n: number) => Math.round(n).toLocaleString('en-US'),
+  mb: (kb: number | undefined) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`),
+};

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench [-- --quick | --smoke] [--only 1,3] [--out FILE]`: the benchmarks of issue 7
+ * against the local Postgres and Redis (DATABASE_URL / REDIS_URL, default the loopback services)
+ * and the simulator. Prints one table and writes it to bench/RESULTS.md (or --out).
+ *
+ *   1 full sync       wall time through a worker process against the API bound
+ *   2 unchanged resync rows written (pg_stat_user_tables) and time against the bound
+ *   3 write path      the project's bulk writes against a Prisma upsert loop and COPY
+ *   4 memory          peak RSS of the worker, large account and one ten times larger
+ *   5 scale-out       one worker process, then two, under one shared budget
+ *
+ * Exit code 0 when every measurement ran (missed targets are in the table), 1 when one failed.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { measureApiBound } from './api-bound.js';
+import { createBenchDatabases } from './databases.js';
+import type { BenchContext, BenchSection } from './figures.js';
+import { describeMachine } from './machine.js';
+import { measureMemory } from './memory.js';
+import { renderReport } from './report.js';
+import { measureScaleOut } from './scale-out.js';
+import { SIZES, type SizeName } from './sizes.js';
+import { measureWritePath } from './write-path.js';
+
+const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = [
+  ['1-2', measureApiBound],
+  ['3', measureWritePath],
+  ['4', measureMemory],
+  ['5', measureScaleOut],
+];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const size: SizeName = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
+  const sizes = SIZES[size];
+  const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const only = values.only?.split(',').map((s) => s.trim());
+  const out = values.out ?? new URL('RESULTS.md', import.meta.url);
+
+  const startedAt = new Date();
+  const log = (message: string) =>
+    process.stderr.write(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s] ${message}\n`);
+  const machine = await describeMachine(adminUrl, redisUrl);
+  const databases = await createBenchDatabases(adminUrl);
+  const ctx: BenchContext = { sizes, adminUrl, redisUrl, databases, log };
+  const figures: BenchSection['figures'] = [];
+  const notes: string[] = [];
+  const errors: string[] = [];
+  try {
+    for (const [key, measure] of SECTIONS) {
+      if (only && !key.split('-').some((k) => only.includes(k))) continue;
+      try {
+        const section = await measure(ctx);
+        figures.push(...section.figures);
+        notes.push(...section.notes);
+      } catch (error) {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        log(`measurement ${key} failed: ${message}`);
+        errors.push(`measurement ${key}: ${message.split('\n')[0]}`);
+      }
+    }
+  } finally {
+    await databases.dropAll();
+  }
+  const report = renderReport({
+    sizes,
+    machine,
+    figures,
+    notes,
+    errors,
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+  });
+  process.stdout.write(`${report}\n`);
+  writeFileSync(out, report);
+  log(`written to ${out instanceof URL ? out.pathname : out}`);
+  return errors.length > 0 ? 1 : 0;
+}
+
+// Exits explicitly, like the project's one-shot commands: a stray handle must not hold the run.
+process.exit(await main());

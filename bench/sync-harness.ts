@@ -1,0 +1,135 @@
+/**
+ * One scenario of full syncs through real worker processes: its own database (given), its own
+ * queue prefix in Redis, the simulator's call log reset before each sync. A sync is enqueued
+ * exactly as `timetap-sync resync` would, and timed from the enqueue to the parent job's
+ * completion; the API calls are counted on the simulator's side, so nothing the client might
+ * miscount (retries, logins) escapes the figure.
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { jobOptions } from '../src/queue/enqueue.js';
+import { JOB } from '../src/queue/jobs.js';
+import { readLimiterAudit } from '../src/redis/limiter-audit.js';
+import type { Simulator } from '../src/simulator/index.js';
+import type { Budget } from './sizes.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+
+export interface SyncMeasure {
+  wallMs: number;
+  /** Requests the simulator answered during the sync (the login included). */
+  apiCalls: number;
+  status: string;
+  /** Most requests the simulator saw in flight at once. */
+  maxInFlight: number;
+}
+
+export interface SyncHarness {
+  prefix: string;
+  startWorkers(count: number): Promise<WorkerProcess[]>;
+  runFullSync(timeoutMs?: number): Promise<SyncMeasure>;
+  /** Grant times (µs, Redis clock) the shared limiter recorded during the last sync. */
+  auditTimes(): Promise<number[]>;
+  /** Stops the workers (their exit code must be 0) and removes the scenario's Redis keys. */
+  stopWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createSyncHarness(options: {
+  sim: Simulator;
+  databaseUrl: string;
+  redisUrl: string;
+  budget: Budget;
+  workerConcurrency?: number;
+}): Promise<SyncHarness> {
+  const { sim, budget } = options;
+  const prefix = `tts-bench-${randomBytes(4).toString('hex')}`;
+  const env: Record<string, string> = {
+    TIMETAP_BASE_URL: sim.url,
+    TIMETAP_API_KEY: sim.credentials.apiKey,
+    TIMETAP_PRIVATE_KEY: sim.credentials.privateKey,
+    TIMETAP_MAX_RPS: String(budget.maxRps),
+    TIMETAP_MAX_CONCURRENCY: String(budget.maxConcurrency),
+    TIMETAP_LIMITER_AUDIT: 'true',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: prefix,
+    WORKER_CONCURRENCY: String(options.workerConcurrency ?? 4),
+    // Never due during a benchmark: only the enqueued syncs run.
+    SYNC_SCHEDULE: '0 0 1 1 *',
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_GRACE_MS: '5000',
+  };
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('sync', { connection: redis, prefix });
+  const eventsConnection = redis.duplicate();
+  const events = new QueueEvents('sync', { connection: eventsConnection, prefix });
+  await events.waitUntilReady();
+  const auditKey = `${prefix}:timetap:budget`;
+  let workers: WorkerProcess[] = [];
+
+  const stopWorkers = async () => {
+    const codes = await Promise.all(workers.map((w) => w.stop()));
+    const bad = codes.filter((code) => code !== 0);
+    const problems = workers.flatMap((w) => w.problems);
+    workers = [];
+    if (bad.length > 0) throw new Error(`worker exited with ${bad.join(', ')}: ${problems.join('\n')}`);
+  };
+
+  return {
+    prefix,
+    async startWorkers(count) {
+      // LOG_LEVEL=info for the readiness line, then only warnings matter.
+      const started = await Promise.all(
+        Array.from({ length: count }, () => startWorkerProcess({ ...env, LOG_LEVEL: 'info' })),
+      );
+      workers.push(...started);
+      return started;
+    },
+    async runFullSync(timeoutMs = 30 * 60_000) {
+      if (workers.length === 0) throw new Error('no worker is running');
+      await redis.del(`${auditKey}:audit`);
+      sim.resetCalls();
+      const startedAt = performance.now();
+      const job = await queue.add(
+        JOB.fullSync,
+        { trigger: 'bench' },
+        { ...jobOptions({ attempts: 1, backoffMs: 1000 }) },
+      );
+      const result = (await job.waitUntilFinished(events, timeoutMs)) as {
+        status?: string;
+        skipped?: string;
+      };
+      const wallMs = performance.now() - startedAt;
+      if (result.skipped) throw new Error(`the full sync was skipped: ${result.skipped}`);
+      return {
+        wallMs,
+        apiCalls: sim.calls.length,
+        status: result.status ?? 'unknown',
+        maxInFlight: sim.stats().maxInFlight,
+      };
+    },
+    auditTimes: () => readLimiterAudit(redis, auditKey),
+    stopWorkers,
+    async close() {
+      await stopWorkers().catch(() => undefined);
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      await events.close();
+      await queue.close();
+      eventsConnection.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+/** The fastest a sync of `calls` requests can be: max(calls / rate, calls x latency / in-flight). */
+export function apiBoundMs(calls: number, budget: Budget, latencyMs: number): number {
+  return Math.max((calls / budget.maxRps) * 1000, (calls * latencyMs) / budget.maxConcurrency);
+}

@@ -1,0 +1,294 @@
+/**
+ * Measurement 3: the project's write path against what most people would write (a loop of
+ * Prisma `upsert` calls) and against what Postgres can do at best (`COPY` into unlogged tables
+ * without indexes), on the same data: a first load, then the same again with 10% changed. Each
+ * method writes into its own database, so none warms or bloats another's tables.
+ *
+ * The project's path is what a walk does, one location after the other: upsert the staff and
+ * services (one statement per 5,000 rows, unchanged rows filtered out), then per location record
+ * the links seen and tombstone the ones no longer seen. The Prisma loop costs one round trip per
+ * row, so it runs on a sample of the same mix (1 entity : 10 links) and its rate is extrapolated.
+ * Times include turning the rows into what each method sends (JSON, hashes, COPY text).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pino } from 'pino';
+import { createDatabase, type Db } from '../src/db/client.js';
+import { contentHash } from '../src/db/content-hash.js';
+import { recordLocationLinks, tombstoneLocationLinks, upsertServices, upsertStaff } from '../src/db/index.js';
+import { type BenchContext, type BenchSection, type Figure, fmt } from './figures.js';
+import { buildWriteData, type WriteData } from './write-data.js';
+
+export const PRISMA_RATIO_TARGET = 30;
+export const COPY_RATIO_TARGET = 3;
+
+interface PassRates {
+  project: number;
+  prisma: number;
+  copy: number;
+  projectMs: number;
+}
+
+export async function measureWritePath(ctx: BenchContext): Promise<BenchSection> {
+  const { entities, links, prismaSample } = ctx.sizes.writes;
+  const passes = [
+    { label: 'first load', data: buildWriteData(entities, links, false) },
+    { label: '10% changed', data: buildWriteData(entities, links, true) },
+  ];
+  const urls = {
+    project: await ctx.databases.create('write_project'),
+    prisma: await ctx.databases.create('write_prisma'),
+    copy: await ctx.databases.create('write_copy'),
+  };
+  const silent = pino({ level: 'silent' });
+  const open = (url: string) =>
+    createDatabase({ url, poolSize: 4, connectTimeoutMs: 10_000, statementTimeoutMs: 300_000 }, silent);
+  const project = open(urls.project);
+  const prisma = open(urls.prisma);
+  const copy = new pg.Client({ connectionString: urls.copy });
+  await copy.connect();
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  try {
+    await createCopyTables(copy);
+    for (const { label, data } of passes) {
+      ctx.log(
+        `3: write path, ${label}: ${fmt.int(data.entityRows)} entities + ${fmt.int(data.linkRows)} links`,
+      );
+      const rows = data.entityRows + data.linkRows;
+      const projectMs = await timed(() => writeWithProject(project.prisma, data));
+      const sample = sampleOf(data, prismaSample);
+      const prismaMs = await timed(() => writeWithPrismaLoop(prisma.prisma, sample));
+      const copyMs = await timed(() => writeWithCopy(copy, data));
+      const rates: PassRates = {
+        project: rows / (projectMs / 1000),
+        prisma: sample.rows / (prismaMs / 1000),
+        copy: rows / (copyMs / 1000),
+        projectMs,
+      };
+      figures.push(...passFigures(label, rates));
+      notes.push(
+        `3 (${label}): project ${fmt.int(rows)} rows in ${fmt.ms(projectMs)}; Prisma loop ${fmt.int(sample.rows)} sample rows ` +
+          `(${sample.entities} entities + ${sample.rows - sample.entities} links) in ${fmt.ms(prismaMs)}; COPY ${fmt.int(rows)} rows in ${fmt.ms(copyMs)}.`,
+      );
+    }
+    notes.unshift(
+      `3: ${fmt.int(entities)} entities (half staff, half services) and ${fmt.int(links)} links (per location 50 staff, 50 services, ` +
+        `18 services per staff member); "10% changed": 10% of the entities' content altered and 10-11% of each location's links replaced. ` +
+        'COPY loads every row into UNLOGGED tables shaped like the mirror, without indexes (TRUNCATEd before each pass).',
+    );
+    return { figures, notes };
+  } finally {
+    await project.close();
+    await prisma.close();
+    await copy.end();
+  }
+}
+
+function passFigures(label: string, r: PassRates): Figure[] {
+  const vsPrisma = r.project / r.prisma;
+  const vsCopy = r.copy / r.project;
+  return [
+    {
+      measurement: '3 write path',
+      what: `${label}: rows/s project / Prisma upsert loop / COPY`,
+      value: `${fmt.int(r.project)} / ${fmt.int(r.prisma)} / ${fmt.int(r.copy)}`,
+      target: '',
+      pass: undefined,
+    },
+    {
+      measurement: '3 write path',
+      what: `${label}: project rows/s over the Prisma upsert loop's`,
+      value: fmt.ratio(vsPrisma),
+      target: `>= ${PRISMA_RATIO_TARGET}x`,
+      pass: vsPrisma >= PRISMA_RATIO_TARGET,
+    },
+    {
+      measurement: '3 write path',
+      what: `${label}: COPY rows/s over the project's`,
+      value: fmt.ratio(vsCopy),
+      target: `<= ${COPY_RATIO_TARGET}x`,
+      pass: vsCopy <= COPY_RATIO_TARGET,
+    },
+  ];
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+async function writeWithProject(db: Db, data: WriteData): Promise<void> {
+  await upsertStaff(db, data.staff);
+  await upsertServices(db, data.services);
+  const guard = { ratio: 0.5, allowMassDelete: false };
+  for (const location of data.locations) {
+    await recordLocationLinks(db, location.locationId, location);
+    await tombstoneLocationLinks(db, location.locationId, location, guard);
+  }
+}
+
+interface Sample {
+  staff: WriteData['staff'];
+  services: WriteData['services'];
+  locationStaff: Array<[number, number]>;
+  locationServices: Array<[number, number]>;
+  staffServices: Array<[number, number, number]>;
+  entities: number;
+  rows: number;
+}
+
+/** `size` rows in the data set's own mix: one entity for every ten links, links in location order. */
+function sampleOf(data: WriteData, size: number): Sample {
+  const entities = Math.max(2, Math.round(size / 11));
+  const staff = data.staff.slice(0, Math.ceil(entities / 2));
+  const services = data.services.slice(0, Math.floor(entities / 2));
+  const sample: Sample = {
+    staff,
+    services,
+    locationStaff: [],
+    locationServices: [],
+    staffServices: [],
+    entities,
+    rows: 0,
+  };
+  let budget = size - entities;
+  for (const l of data.locations) {
+    for (const id of l.staffIds) if (budget-- > 0) sample.locationStaff.push([l.locationId, id]);
+    for (const id of l.serviceIds) if (budget-- > 0) sample.locationServices.push([l.locationId, id]);
+    for (const [s, v] of l.staffServices) if (budget-- > 0) sample.staffServices.push([l.locationId, s, v]);
+    if (budget <= 0) break;
+  }
+  sample.rows =
+    entities + sample.locationStaff.length + sample.locationServices.length + sample.staffServices.length;
+  return sample;
+}
+
+/** What most people would write: one `upsert` per row, awaited in turn. */
+async function writeWithPrismaLoop(db: Db, s: Sample): Promise<void> {
+  for (const row of s.staff) {
+    const fields = {
+      businessId: row.businessId ?? null,
+      userName: row.userName ?? null,
+      email: row.email ?? null,
+      firstName: row.firstName ?? null,
+      lastName: row.lastName ?? null,
+      fullName: row.fullName ?? null,
+      timeZone: row.timeZone ?? null,
+      raw: row.raw as object,
+      contentHash: contentHash(row.raw),
+    };
+    await db.staff.upsert({ where: { id: row.id }, create: { id: row.id, ...fields }, update: fields });
+  }
+  for (const row of s.services) {
+    const fields = {
+      businessId: row.businessId ?? null,
+      name: row.name ?? null,
+      durationMinutes: row.durationMinutes ?? null,
+      serviceType: row.serviceType ?? null,
+      raw: row.raw as object,
+      contentHash: contentHash(row.raw),
+    };
+    await db.service.upsert({ where: { id: row.id }, create: { id: row.id, ...fields }, update: fields });
+  }
+  for (const [locationId, staffId] of s.locationStaff) {
+    await db.locationStaff.upsert({
+      where: { locationId_staffId: { locationId, staffId } },
+      create: { locationId, staffId },
+      update: { deletedAt: null },
+    });
+  }
+  for (const [locationId, serviceId] of s.locationServices) {
+    await db.locationService.upsert({
+      where: { locationId_serviceId: { locationId, serviceId } },
+      create: { locationId, serviceId },
+      update: { deletedAt: null },
+    });
+  }
+  for (const [locationId, staffId, serviceId] of s.staffServices) {
+    await db.staffService.upsert({
+      where: { locationId_staffId_serviceId: { locationId, staffId, serviceId } },
+      create: { locationId, staffId, serviceId },
+      update: { deletedAt: null },
+    });
+  }
+}
+
+const COPY_TABLES = ['staff', 'services', 'location_staff', 'location_services', 'staff_services'] as const;
+
+async function createCopyTables(client: pg.Client): Promise<void> {
+  for (const table of COPY_TABLES) {
+    await client.query(`CREATE UNLOGGED TABLE copy_${table} (LIKE ${table} INCLUDING DEFAULTS)`);
+  }
+}
+
+/** Postgres at its best: every row streamed with COPY into unlogged tables without indexes. */
+async function writeWithCopy(client: pg.Client, data: WriteData): Promise<void> {
+  await client.query(`TRUNCATE ${COPY_TABLES.map((t) => `copy_${t}`).join(', ')}`);
+  const staff = data.staff.map((r) =>
+    line([
+      r.id,
+      r.businessId,
+      r.userName,
+      r.email,
+      r.firstName,
+      r.lastName,
+      r.fullName,
+      r.timeZone,
+      JSON.stringify(r.raw),
+      contentHash(r.raw),
+    ]),
+  );
+  await copyRows(
+    client,
+    'copy_staff (id, business_id, user_name, email, first_name, last_name, full_name, time_zone, raw, content_hash)',
+    staff,
+  );
+  const services = data.services.map((r) =>
+    line([
+      r.id,
+      r.businessId,
+      r.name,
+      r.durationMinutes,
+      r.serviceType,
+      JSON.stringify(r.raw),
+      contentHash(r.raw),
+    ]),
+  );
+  await copyRows(
+    client,
+    'copy_services (id, business_id, name, duration_minutes, service_type, raw, content_hash)',
+    services,
+  );
+  const ls: string[] = [];
+  const lsv: string[] = [];
+  const ss: string[] = [];
+  for (const l of data.locations) {
+    for (const id of l.staffIds) ls.push(line([l.locationId, id]));
+    for (const id of l.serviceIds) lsv.push(line([l.locationId, id]));
+    for (const [s, v] of l.staffServices) ss.push(line([l.locationId, s, v]));
+  }
+  await copyRows(client, 'copy_location_staff (location_id, staff_id)', ls);
+  await copyRows(client, 'copy_location_services (location_id, service_id)', lsv);
+  await copyRows(client, 'copy_staff_services (location_id, staff_id, service_id)', ss);
+}
+
+async function copyRows(client: pg.Client, target: string, lines: string[]): Promise<void> {
+  const chunks: string[] = [];
+  for (let i = 0; i < lines.length; i += 1000) chunks.push(lines.slice(i, i + 1000).join(''));
+  await pipeline(Readable.from(chunks), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+}
+
+/** One row in COPY's text format. */
+function line(values: ReadonlyArray<string | number | undefined>): string {
+  return `${values.map((v) => (v === undefined ? '\\N' : typeof v === 'number' ? String(v) : escapeCopy(v))).join('\t')}\n`;
+}
+
+function escapeCopy(value: string): string {
+  return value.replace(/[\\\n\r\t]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
+  );
+}
