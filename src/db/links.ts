@@ -2,11 +2,11 @@
  * Records the links seen under one location: which staff work there (`location_staff`), which
  * services it offers (`location_services`), and which services each staff member offers there
  * (`staff_services`). A link already active costs no write (it is filtered out before the INSERT);
- * a tombstoned one is revived. One statement per table and chunk, keys sorted so that concurrent
- * writers lock in the same order.
+ * a tombstoned one is revived. One statement for the three tables (per table and chunk for a
+ * location too large for one), keys sorted so that concurrent writers lock in the same order.
  */
 import { Prisma } from '../generated/prisma/client.js';
-import { chunks, uniqueSorted } from './batch.js';
+import { BATCH_SIZE, chunks, uniqueSorted } from './batch.js';
 import type { Db } from './client.js';
 
 export type LinkTable = 'location_staff' | 'location_services' | 'staff_services';
@@ -45,6 +45,28 @@ export async function recordLocationLinks(
   seen: LocationLinks,
 ): Promise<LinkResults> {
   const columns = linkKeyColumns(seen);
+  const tables = Object.keys(LINK_KEYS) as LinkTable[];
+  // The usual location fits one chunk per table: then its three tables cost one round trip.
+  if (tables.every((table) => (columns[table][0]?.length ?? 0) <= BATCH_SIZE)) {
+    const statements = tables.map(
+      (table) => Prisma.sql`${Prisma.raw(table)} AS (${insertLinks(table, locationId, columns[table])})`,
+    );
+    const counts = tables.map(
+      (table) =>
+        Prisma.sql`(SELECT count(*) FILTER (WHERE inserted) FROM ${Prisma.raw(table)})::int AS ${Prisma.raw(`${table}_inserted`)},
+        (SELECT count(*) FILTER (WHERE NOT inserted) FROM ${Prisma.raw(table)})::int AS ${Prisma.raw(`${table}_revived`)}`,
+    );
+    const rows = await db.$queryRaw<Array<Record<string, number>>>`
+      WITH ${Prisma.join(statements)} SELECT ${Prisma.join(counts)}`;
+    const row = rows[0] ?? {};
+    const result = {} as LinkResults;
+    for (const table of tables) {
+      const inserted = row[`${table}_inserted`] ?? 0;
+      const revived = row[`${table}_revived`] ?? 0;
+      result[table] = { inserted, revived, unchanged: (columns[table][0]?.length ?? 0) - inserted - revived };
+    }
+    return result;
+  }
   return {
     location_staff: await recordLinks(db, 'location_staff', locationId, columns.location_staff),
     location_services: await recordLinks(db, 'location_services', locationId, columns.location_services),
@@ -58,28 +80,13 @@ async function recordLinks(
   locationId: number,
   columns: number[][],
 ): Promise<LinkCounts> {
-  const keys = LINK_KEYS[table];
   const total: LinkCounts = { inserted: 0, revived: 0, unchanged: 0 };
   const length = columns[0]?.length ?? 0;
   for (const range of chunks(Array.from({ length }, (_, i) => i))) {
     const start = range[0] ?? 0;
     const slice = columns.map((column) => column.slice(start, start + range.length));
-    const target = Prisma.raw(table);
-    const list = Prisma.raw(keys.join(', '));
-    const arrays = Prisma.join(slice.map((values) => Prisma.sql`${values}::bigint[]`));
-    const matches = Prisma.raw(keys.map((k) => `e.${k} = i.${k}`).join(' AND '));
     const rows = await db.$queryRaw<Array<{ inserted: number; revived: number }>>`
-      WITH input AS (SELECT * FROM unnest(${arrays}) AS i(${list})),
-      written AS (
-        INSERT INTO ${target} AS t (location_id, ${list})
-        SELECT ${locationId}::bigint, ${list} FROM input i
-        WHERE NOT EXISTS (
-          SELECT 1 FROM ${target} e WHERE e.location_id = ${locationId}::bigint AND ${matches} AND e.deleted_at IS NULL
-        )
-        ORDER BY ${list}
-        ON CONFLICT (location_id, ${list}) DO UPDATE SET deleted_at = NULL WHERE t.deleted_at IS NOT NULL
-        RETURNING (t.xmax = 0) AS inserted
-      )
+      WITH written AS (${insertLinks(table, locationId, slice)})
       SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS revived
       FROM written`;
     const { inserted = 0, revived = 0 } = rows[0] ?? {};
@@ -88,6 +95,27 @@ async function recordLinks(
     total.unchanged += range.length - inserted - revived;
   }
   return total;
+}
+
+/**
+ * Inserts the seen links that are not active yet and revives tombstoned ones; RETURNING says
+ * which were inserted (`xmax = 0`). Active links are filtered out first: they cost no write.
+ */
+function insertLinks(table: LinkTable, locationId: number, columns: number[][]): Prisma.Sql {
+  const keys = LINK_KEYS[table];
+  const target = Prisma.raw(table);
+  const list = Prisma.raw(keys.join(', '));
+  const arrays = Prisma.join(columns.map((values) => Prisma.sql`${values}::bigint[]`));
+  const matches = Prisma.raw(keys.map((k) => `e.${k} = i.${k}`).join(' AND '));
+  return Prisma.sql`
+    INSERT INTO ${target} AS t (location_id, ${list})
+    SELECT ${locationId}::bigint, ${list} FROM unnest(${arrays}) AS i(${list})
+    WHERE NOT EXISTS (
+      SELECT 1 FROM ${target} e WHERE e.location_id = ${locationId}::bigint AND ${matches} AND e.deleted_at IS NULL
+    )
+    ORDER BY ${list}
+    ON CONFLICT (location_id, ${list}) DO UPDATE SET deleted_at = NULL WHERE t.deleted_at IS NOT NULL
+    RETURNING (t.xmax = 0) AS inserted`;
 }
 
 function pairColumns(pairs: LocationLinks['staffServices']): number[][] {

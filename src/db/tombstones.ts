@@ -52,27 +52,66 @@ export async function tombstoneLocationLinks(
   const columns = linkKeyColumns(seen);
   const scope = Prisma.sql`t.location_id = ${locationId}::bigint`;
   const results = {} as Record<LinkTable, TombstoneResult>;
-  const unseen = await countUnseenLinks(db, scope, columns);
+  // One read counts, per table, the active links and those the walk did not see; the guard
+  // decides on those counts, and only a table with something to mark costs a write. (Links are
+  // written for one location by one walk at a time, so the counts hold until the mark.)
+  const counts = await countLinks(db, scope, columns);
+  const allowed: LinkTable[] = [];
   for (const table of LINK_TABLES) {
-    // Nothing to mark (every walk of an unchanged location): no transaction, no guard to ask
-    // (a step that marks nothing is never refused). One read instead of three transactions.
-    if (unseen[table] === 0) {
+    const { active, unseen } = counts[table];
+    if (unseen === 0) {
       results[table] = { refused: false, deleted: 0 };
       continue;
     }
     const label = `${table} links of location ${locationId}`;
-    const keyColumns = columns[table];
-    const { budget } = guard;
-    results[table] = await guarded(
-      db,
-      label,
-      keyColumns[0]?.length ?? 0,
-      guard,
-      (tx) => markUnseen(tx, table, scope, LINK_KEYS[table], keyColumns),
-      budget && !guard.allowMassDelete ? (step) => budget.reserve(table, step.doomed) : undefined,
-    );
+    const decision =
+      guard.budget && !guard.allowMassDelete
+        ? await guard.budget.reserve(table, unseen)
+        : evaluateDeleteGuard({ label, active, doomed: unseen, seen: columns[table][0]?.length ?? 0 }, guard);
+    if ('reason' in decision) {
+      results[table] = {
+        refused: true,
+        reason: guard.budget ? `${label}: ${decision.reason}` : decision.reason,
+      };
+      continue;
+    }
+    allowed.push(table);
   }
+  const deleted = await markUnseenLinks(db, scope, allowed, columns);
+  for (const table of allowed) results[table] = { refused: false, deleted: deleted[table] };
   return results;
+}
+
+/** Marks the unseen links of the allowed tables, all in one statement. */
+async function markUnseenLinks(
+  db: Db,
+  scope: Prisma.Sql,
+  tables: readonly LinkTable[],
+  columns: Record<LinkTable, number[][]>,
+): Promise<Record<LinkTable, number>> {
+  const deleted: Record<LinkTable, number> = { location_staff: 0, location_services: 0, staff_services: 0 };
+  if (tables.length === 0) return deleted;
+  const steps = tables.map((table) => {
+    const keys = LINK_KEYS[table];
+    const target = Prisma.raw(table);
+    const arrays = Prisma.join(columns[table].map((values) => Prisma.sql`${values}::bigint[]`));
+    const keyList = Prisma.raw(keys.map((k) => `t.${k}`).join(', '));
+    const matches = Prisma.raw(keys.map((k) => `u.${k} = t.${k}`).join(' AND '));
+    return Prisma.sql`${Prisma.raw(`${table}_marked`)} AS (
+      UPDATE ${target} t SET deleted_at = now()
+      FROM (SELECT ${keyList} FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL
+            EXCEPT SELECT * FROM unnest(${arrays})) u
+      WHERE ${scope} AND t.deleted_at IS NULL AND ${matches}
+      RETURNING 1)`;
+  });
+  const counts = tables.map(
+    (table) =>
+      Prisma.sql`(SELECT count(*) FROM ${Prisma.raw(`${table}_marked`)})::int AS ${Prisma.raw(table)}`,
+  );
+  const rows = await db.$queryRaw<Array<Record<LinkTable, number>>>`
+    WITH ${Prisma.join(steps)} SELECT ${Prisma.join(counts)}`;
+  for (const table of tables) deleted[table] = rows[0]?.[table] ?? 0;
+  return deleted;
 }
 
 /**
@@ -136,16 +175,21 @@ async function markUnseen(
 ): Promise<Step> {
   const target = Prisma.raw(table);
   const arrays = Prisma.join(seen.map((values) => Prisma.sql`${values}::bigint[]`));
-  const list = Prisma.raw(keys.join(', '));
-  const matches = Prisma.raw(keys.map((k) => `s.${k} = t.${k}`).join(' AND '));
+
+  const matches = Prisma.raw(keys.map((k) => `u.${k} = t.${k}`).join(' AND '));
+  const keyList = Prisma.raw(keys.map((k) => `t.${k}`).join(', '));
   const idColumn = Prisma.raw(
     table === 'locations' || table === 'staff' || table === 'services' ? 'id' : 'location_id',
   );
   const rows = await tx.$queryRaw<Array<{ doomed: number; active: number; ids: bigint[] }>>`
-    WITH doomed AS (
+    WITH unseen AS (
+      SELECT ${keyList} FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL
+      EXCEPT SELECT * FROM unnest(${arrays})
+    ),
+    doomed AS (
       UPDATE ${target} t SET deleted_at = now()
-      WHERE ${scope} AND t.deleted_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM unnest(${arrays}) AS s(${list}) WHERE ${matches})
+      FROM unseen u
+      WHERE ${scope} AND t.deleted_at IS NULL AND ${matches}
       RETURNING t.${idColumn} AS id
     )
     SELECT
@@ -157,25 +201,34 @@ async function markUnseen(
 }
 
 /** Per link table, the location's active links that the walk did not see: one read-only statement. */
-async function countUnseenLinks(
+async function countLinks(
   db: Db,
   scope: Prisma.Sql,
   columns: Record<LinkTable, number[][]>,
-): Promise<Record<LinkTable, number>> {
+): Promise<Record<LinkTable, { active: number; unseen: number }>> {
   const counts = LINK_TABLES.map((table) => {
     const keys = LINK_KEYS[table];
     const arrays = Prisma.join(columns[table].map((values) => Prisma.sql`${values}::bigint[]`));
-    const matches = Prisma.raw(keys.map((k) => `s.${k} = t.${k}`).join(' AND '));
-    return Prisma.sql`(SELECT count(*) FROM ${Prisma.raw(table)} t WHERE ${scope} AND t.deleted_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM unnest(${arrays}) AS s(${Prisma.raw(keys.join(', '))}) WHERE ${matches}))::int
-      AS ${Prisma.raw(table)}`;
+    const list = Prisma.raw(keys.map((k) => `t.${k}`).join(', '));
+    const target = Prisma.raw(table);
+    // EXCEPT rather than NOT EXISTS: a hashed set operation whatever the planner's statistics
+    // say (a freshly filled table has none, and the anti-join then degrades to a nested loop).
+    return Prisma.sql`
+      (SELECT count(*) FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL)::int AS ${Prisma.raw(`${table}_active`)},
+      (SELECT count(*) FROM (
+        SELECT ${list} FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL
+        EXCEPT SELECT * FROM unnest(${arrays})) unseen)::int AS ${Prisma.raw(`${table}_unseen`)}`;
   });
-  const rows = await db.$queryRaw<Array<Record<LinkTable, number>>>`SELECT ${Prisma.join(counts)}`;
-  const row = rows[0];
+  const rows = await db.$queryRaw<Array<Record<string, number>>>`SELECT ${Prisma.join(counts)}`;
+  const row = rows[0] ?? {};
+  const of = (table: LinkTable) => ({
+    active: row[`${table}_active`] ?? 0,
+    unseen: row[`${table}_unseen`] ?? 0,
+  });
   return {
-    location_staff: row?.location_staff ?? 1,
-    location_services: row?.location_services ?? 1,
-    staff_services: row?.staff_services ?? 1,
+    location_staff: of('location_staff'),
+    location_services: of('location_services'),
+    staff_services: of('staff_services'),
   };
 }
 
