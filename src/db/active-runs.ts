@@ -4,9 +4,10 @@
  * heart-beating and no longer counts; it is marked `abandoned` by whoever notices.
  */
 import type { Db } from './client.js';
+import { type RunStart, startRun } from './sync-runs.js';
 
 export async function findActiveRun(
-  db: Db,
+  db: Pick<Db, 'syncRun'>,
   scope: { scope: 'full' } | { scope: 'location'; locationId: number },
   options: { freshWithinMs: number; excludeRunId?: number },
 ): Promise<number | undefined> {
@@ -22,4 +23,28 @@ export async function findActiveRun(
     orderBy: { id: 'desc' },
   });
   return run?.id;
+}
+
+/**
+ * Starts a run unless one of the same scope is alive, as one step: two workers that pick up two
+ * full syncs at the same moment (the scheduled one and a manual one) would otherwise both find
+ * no active run and both start. A transaction-scoped advisory lock per scope serialises the check
+ * and the insert; under READ COMMITTED the check after the lock sees the other's committed run.
+ */
+export async function startRunIfIdle(
+  db: Db,
+  run: RunStart & ({ scope: 'full' } | { scope: 'location'; locationId: number }),
+  options: { freshWithinMs: number },
+): Promise<{ runId: number } | { activeRunId: number }> {
+  const scope =
+    run.scope === 'full'
+      ? ({ scope: 'full' } as const)
+      : ({ scope: 'location', locationId: run.locationId } as const);
+  const key = run.scope === 'full' ? 'timetap-sync:run:full' : `timetap-sync:run:location:${run.locationId}`;
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+    const active = await findActiveRun(tx, scope, options);
+    if (active !== undefined) return { activeRunId: active };
+    return { runId: await startRun(tx, run) };
+  });
 }

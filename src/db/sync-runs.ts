@@ -64,7 +64,7 @@ const MAX_ERROR_LENGTH = 8_000;
 
 export const ABANDONED_ERROR = 'process died';
 
-export async function startRun(db: Db, run: RunStart): Promise<number> {
+export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<number> {
   const row = await db.syncRun.create({
     data: {
       scope: run.scope,

@@ -8,8 +8,8 @@
  *            if every location completed, close the run
  */
 import { type Job, WaitingChildrenError } from 'bullmq';
-import { findActiveRun } from '../db/active-runs.js';
-import { finishRun, heartbeatRun, linkDeleteLimits, startRun } from '../db/index.js';
+import { startRunIfIdle } from '../db/active-runs.js';
+import { finishRun, heartbeatRun, linkDeleteLimits } from '../db/index.js';
 import { describeError } from '../errors.js';
 import { type LocationResult, tombstoneAccount } from '../sync/account-tombstones.js';
 import { walkAccount } from '../sync/account-walk.js';
@@ -23,6 +23,7 @@ import {
   type LocationWalkResult,
   type SkippedResult,
 } from './jobs.js';
+import { LockLostError, updateOwnedJobData } from './owned-job-data.js';
 import { addCounters, countersOf, jobError, type ProcessorDeps } from './processor-deps.js';
 
 export interface FullSyncResult {
@@ -42,7 +43,18 @@ export async function processFullSync(
   let data = job.data;
   const update = async (patch: Partial<FullSyncData>) => {
     data = { ...data, ...patch };
-    await job.updateData(data);
+    // Only while this attempt holds the job: see owned-job-data.ts.
+    if (!token) return job.updateData(data);
+    try {
+      await updateOwnedJobData(deps.redis, deps.queue, job, token, data);
+    } catch (error) {
+      if (error instanceof LockLostError)
+        deps.logger.warn(
+          { jobId: job.id, runId: data.runId },
+          'lost the job to another worker; this attempt stops',
+        );
+      throw error;
+    }
   };
 
   if ((data.step ?? 'start') === 'start') {
@@ -71,15 +83,14 @@ async function start(
       error: 'the worker running it stopped; the job was picked up again',
     });
   }
-  const active = await findActiveRun(deps.db, { scope: 'full' }, { freshWithinMs: deps.staleRunMs });
-  if (active !== undefined) return { skipped: `a full sync is already running (run ${active})` };
-
-  const runId = await startRun(deps.db, {
-    scope: 'full',
-    trigger: data.trigger,
-    ...(job.id ? { jobId: job.id } : {}),
-    workerId: deps.workerId,
-  });
+  const started = await startRunIfIdle(
+    deps.db,
+    { scope: 'full', trigger: data.trigger, ...(job.id ? { jobId: job.id } : {}), workerId: deps.workerId },
+    { freshWithinMs: deps.staleRunMs },
+  );
+  if ('activeRunId' in started)
+    return { skipped: `a full sync is already running (run ${started.activeRunId})` };
+  const { runId } = started;
   await update({ runId, step: 'start', startedAt: Date.now() });
   const client = deps.createClient(deps.shutdown);
   const logger = deps.logger.child({ jobId: job.id, runId });

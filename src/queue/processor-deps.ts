@@ -4,6 +4,7 @@
  */
 import type { Queue } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
 import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
 import type { GuardOptions } from '../db/delete-guard.js';
@@ -19,6 +20,8 @@ export interface ProcessorDeps {
   logger: Logger;
   redactor: Redactor;
   queue: Queue;
+  /** The connection `queue` uses, for scripts of our own over the queue's keys. */
+  redis: Redis;
   createClient: (signal: AbortSignal) => TimeTapClient;
   /** The run's account-wide budget of link deletions, shared by its location jobs. */
   createDeleteBudget: (runId: number, limits: DeleteLimits) => DeleteBudget;

@@ -94,6 +94,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     logger,
     redactor,
     queue,
+    redis,
     createClient: (signal) =>
       createTimeTapClient({
         config: config.timetap,

@@ -38,7 +38,7 @@ export interface FaultEnv {
   /** Starts a worker process and waits until it serves HTTP. */
   startWorker(extra?: Record<string, string>): Promise<WorkerProcess>;
   /** Enqueues an on-demand sync the way `timetap-sync resync` does; returns the job id. */
-  resync(request?: { locationId?: number }): Promise<string>;
+  resync(request?: { locationId?: number }, retry?: typeof RETRY): Promise<string>;
   /** Polls the job until it completes (its return value) or fails for good (throws). */
   waitForJob(jobId: string, timeoutMs?: number): Promise<unknown>;
   runs(): Promise<RunRow[]>;
@@ -101,8 +101,8 @@ export async function createFaultEnv(options: {
       await worker.started;
       return worker;
     },
-    async resync(request = {}) {
-      return (await enqueueResync(queue, request, RETRY)).jobId;
+    async resync(request = {}, retry = RETRY) {
+      return (await enqueueResync(queue, request, retry)).jobId;
     },
     async waitForJob(jobId, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

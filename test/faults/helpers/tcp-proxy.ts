@@ -3,7 +3,10 @@
  * Postgres, to play the network faults a process cannot tell from a real outage:
  * - `latency`: every chunk, both ways, is held back for `latencyMs`;
  * - `blackhole`: connections stay open but nothing gets through in either direction, and new
- *   connections are accepted and then starved (a cable pulled, no reset);
+ *   connections are accepted and then starved (a cable pulled, no reset). Nothing is lost
+ *   either: what was sent meanwhile is held and delivered when the blackhole lifts, the way TCP
+ *   retransmits once a path heals (dropping it would desynchronise request/reply protocols
+ *   such as Redis', which no real network does to an open connection);
  * - `reset()`: every open connection is torn down with a TCP RST.
  */
 import { connect, createServer, type Socket } from 'node:net';
@@ -23,10 +26,23 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: ProxyMode = { type: 'pass' };
   const pairs = new Set<[Socket, Socket]>();
+  /** Chunks held back by the blackhole, in order, per direction; flushed when it lifts. */
+  const held = new Map<Socket, Buffer[]>();
+  const flush = () => {
+    for (const [to, chunks] of held) {
+      if (!to.destroyed) for (const chunk of chunks) to.write(chunk);
+    }
+    held.clear();
+  };
 
   const pipe = (from: Socket, to: Socket) => {
     from.on('data', (chunk) => {
-      if (mode.type === 'blackhole') return; // swallowed: the peer waits forever
+      if (mode.type === 'blackhole') {
+        const chunks = held.get(to);
+        if (chunks) chunks.push(chunk);
+        else held.set(to, [chunk]);
+        return;
+      }
       if (mode.type === 'latency') {
         from.pause();
         setTimeout(() => {
@@ -67,8 +83,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     setMode(next) {
       mode = next;
+      if (next.type !== 'blackhole') flush();
     },
     reset() {
+      held.clear();
       for (const [client, upstream] of pairs) {
         client.resetAndDestroy();
         upstream.resetAndDestroy();
