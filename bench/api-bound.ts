@@ -9,17 +9,11 @@
  */
 import pg from 'pg';
 import { startSimulator } from '../src/simulator/index.js';
+import { ENTITIES } from '../src/sync/stats.js';
 import { type BenchContext, type BenchSection, fmt } from './figures.js';
 import { apiBoundMs, createSyncHarness } from './sync-harness.js';
 
-const MIRROR_TABLES = [
-  'locations',
-  'staff',
-  'services',
-  'location_staff',
-  'location_services',
-  'staff_services',
-] as const;
+const MIRROR_TABLES = ENTITIES;
 
 export const TIME_TO_BOUND_TARGET = 1.15;
 
