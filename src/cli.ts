@@ -104,6 +104,21 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .option('--token-idle-ms <n>', 'session idle expiry', parseNonNegative)
     .option('--api-key <key>', 'the API key it accepts (default derived from the seed)')
     .option('--private-key <key>', 'the private key it accepts (default derived from the seed)')
+    .option(
+      '--token-max-calls <n>',
+      'data calls one session token serves, then 401 (default unlimited)',
+      parseNonNegative,
+    )
+    .option('--paged [pageSize]', 'page every list with pageNumber/pageSize (default page size 25)', parseId)
+    .option(
+      '--empty-list-status <200|404>',
+      'what a filtered list with no result answers',
+      (value: string) => {
+        if (value !== '200' && value !== '404') throw new InvalidArgumentError('must be 200 or 404');
+        return Number(value);
+      },
+      404,
+    )
     .action(async (options: Record<string, unknown>) => {
       const { runSimulatorCommand } = await import('./simulator/standalone.js');
       await runSimulatorCommand(dropUndefined(options));

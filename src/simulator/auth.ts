@@ -1,6 +1,8 @@
 /**
  * TimeTap's authentication as the simulator plays it: the login signature is md5(apiKey +
  * privateKey) in lowercase hex; session tokens expire after an idle period, each use resets it.
+ * Optionally a token also dies after a number of data calls: the docs allow a token to stop
+ * working at any time (a 401 right after a login), and a client must cope by logging in again.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -13,7 +15,11 @@ export type LoginResult = { ok: true; token: string } | { ok: false; status: 400
 
 export interface TokenStore {
   login(query: Record<string, string>): LoginResult;
-  /** True if the token is known and not idle-expired; refreshes its clock when `touch`. */
+  /**
+   * True if the token is known, not idle-expired and not used up. With `touch` the check is a data
+   * call: it refreshes the token's clock and counts against its call budget; a token whose budget
+   * is spent is forgotten. Without `touch` nothing changes (a look, not a use).
+   */
   check(token: string | undefined, touch: boolean): boolean;
   revokeAll(): void;
 }
@@ -30,8 +36,20 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-export function createTokenStore(credentials: Credentials, idleMs: () => number, now = Date.now): TokenStore {
-  const lastUse = new Map<string, number>();
+export interface TokenLimits {
+  idleMs(): number;
+  /** Data calls one token serves; undefined = unlimited. Read at each call, so changes apply at once. */
+  maxCalls(): number | undefined;
+}
+
+interface Session {
+  lastUse: number;
+  /** Data calls served so far. */
+  used: number;
+}
+
+export function createTokenStore(credentials: Credentials, limits: TokenLimits, now = Date.now): TokenStore {
+  const sessions = new Map<string, Session>();
   const signature = expectedSignature(credentials);
   return {
     login(query) {
@@ -44,23 +62,31 @@ export function createTokenStore(credentials: Credentials, idleMs: () => number,
         return { ok: false, status: 401, message: 'Invalid API key or signature' };
       }
       const token = `st:api:api:${randomBytes(16).toString('hex')}`;
-      lastUse.set(token, now());
+      sessions.set(token, { lastUse: now(), used: 0 });
       return { ok: true, token };
     },
     check(token, touch) {
       if (!token) return false;
-      const last = lastUse.get(token);
-      if (last === undefined) return false;
+      const session = sessions.get(token);
+      if (session === undefined) return false;
       const at = now();
-      if (at - last > idleMs()) {
-        lastUse.delete(token);
+      if (at - session.lastUse > limits.idleMs()) {
+        sessions.delete(token);
         return false;
       }
-      if (touch) lastUse.set(token, at);
+      const max = limits.maxCalls();
+      if (max !== undefined && session.used >= max) {
+        if (touch) sessions.delete(token);
+        return false;
+      }
+      if (touch) {
+        session.lastUse = at;
+        session.used++;
+      }
       return true;
     },
     revokeAll() {
-      lastUse.clear();
+      sessions.clear();
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { ID_FIELD, type Kind, MAKERS, type RawObject } from './objects.js';
 import { createRandom, mixSeed } from './random.js';
+import { shapeAt } from './sparse.js';
 
 export interface DataShape {
   seed: number;
@@ -68,14 +69,28 @@ function orphanCount(total: number, perLocation: number): number {
   return Math.max(0, Math.min(Math.max(2, Math.floor(total / 20)), total - perLocation));
 }
 
+/**
+ * Display names that two generated objects share, when the set is large enough: names are not
+ * keys, and a mirror (or a report grouping by name) must not treat them as such. Both positions
+ * of each pair are full objects (see sparse.ts).
+ */
+const SHARED_NAMES: Partial<Record<Kind, { field: string; from: number; to: number }>> = {
+  location: { field: 'locationName', from: 0, to: 3 },
+  service: { field: 'reasonDesc', from: 3, to: 5 },
+};
+
 function makeAll(shape: DataShape, kind: Kind, base: number, count: number, businessId: number) {
   const objects = new Map<number, RawObject>();
   for (let index = 0; index < count; index++) {
     const id = base + index + 1;
-    const object = MAKERS[kind]({ seed: shape.seed, businessId, index }, id);
+    const object = shapeAt(kind, index, MAKERS[kind]({ seed: shape.seed, businessId, index }, id));
     object[ID_FIELD[kind]] = id;
     objects.set(id, object);
   }
+  const shared = SHARED_NAMES[kind];
+  const from = shared && objects.get(base + shared.from + 1);
+  const to = shared && objects.get(base + shared.to + 1);
+  if (shared && from && to) to[shared.field] = from[shared.field];
   return objects;
 }
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { TokenStore } from './auth.js';
 import type { Fault, FaultSet } from './faults.js';
-import { route } from './routes.js';
+import { type ListSwitches, route } from './routes.js';
 import type { SimulatorData } from './store.js';
 
 export interface CallRecord {
@@ -30,6 +30,8 @@ export interface ServerDeps {
   tokens: TokenStore;
   faults: FaultSet;
   latencyMs(): number;
+  /** Read at each call, so that a test can flip the switches while the server runs. */
+  lists(): ListSwitches;
   calls(): CallRecord[];
   /** Access log; receives method, path and status only. */
   log?: (line: string) => void;
@@ -101,7 +103,7 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
         body: { error: 'Unauthorized', message: 'Session token missing, unknown or expired' },
       };
     }
-    return route(deps.data, path, query);
+    return route(deps.data, path, query, deps.lists());
   };
 
   const respond = (res: ServerResponse, fault: Fault | undefined, real: () => Answer): number => {

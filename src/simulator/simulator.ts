@@ -1,6 +1,7 @@
 /**
- * startSimulator: a local imitation of the TimeTap API (see /work/shared/timetap-api.md) over
- * real HTTP, with a mutable data set and fault injection. It knows only TimeTap's contract and
+ * startSimulator: a local imitation of the TimeTap API (as TimeTap's public API documentation
+ * describes it) over real HTTP, with a mutable data set, fault injection, and switches that make
+ * it as strict and as sparse as the documentation allows. It knows only TimeTap's contract and
  * imports nothing else from the project.
  */
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,16 @@ import { createFaultSet, type FaultRule } from './faults.js';
 import { createRandom, mixSeed } from './random.js';
 import { type CallRecord, createSimulatorServer } from './server.js';
 import { createSimulatorData, type SimulatorData } from './store.js';
+import {
+  checkEmptyListStatus,
+  checkListPaging,
+  checkTokenMaxCalls,
+  type EmptyListStatus,
+  type ListPaging,
+  resolveSwitches,
+} from './switches.js';
+
+export type { EmptyListStatus, ListPaging } from './switches.js';
 
 export interface SimulatorOptions extends ShapeOptions {
   /** Added before every answer. Default 0. */
@@ -26,6 +37,15 @@ export interface SimulatorOptions extends ShapeOptions {
   quiet?: boolean;
   /** Where the access log goes when not quiet. Default console.log. */
   log?: (line: string) => void;
+  /**
+   * Authorized data calls one session token serves; the next one gets 401 and the token is
+   * forgotten. Default undefined: unlimited (only the idle expiry ends a token).
+   */
+  tokenMaxCalls?: number;
+  /** Default `{ mode: 'all' }`: bare arrays of everything, paging parameters ignored (as documented). */
+  listPaging?: ListPaging;
+  /** What a filtered list with an empty result answers. Default 404, the stricter guess. */
+  emptyListStatus?: EmptyListStatus;
 }
 
 export interface Simulator {
@@ -40,6 +60,10 @@ export interface Simulator {
   clearFaults(): void;
   revokeTokens(): void;
   setLatency(ms: number): void;
+  /** Applies from the next call on; existing tokens keep the calls they have used. */
+  setTokenMaxCalls(n: number | undefined): void;
+  setListPaging(p: ListPaging): void;
+  setEmptyListStatus(s: EmptyListStatus): void;
   stats(): { logins: number; maxInFlight: number; inFlight: number; openSockets: number };
   /** Empties `calls` and resets the logins and maxInFlight counters. */
   resetCalls(): void;
@@ -63,7 +87,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     privateKey: options.privateKey ?? generated.privateKey,
   });
   const idleMs = options.tokenIdleMs ?? FOUR_HOURS_MS;
-  const tokens = createTokenStore(credentials, () => idleMs);
+  const switches = resolveSwitches(options);
+  const tokens = createTokenStore(credentials, {
+    idleMs: () => idleMs,
+    maxCalls: () => switches.tokenMaxCalls,
+  });
   const faults = createFaultSet();
   let latencyMs = options.latencyMs ?? 0;
   let calls: CallRecord[] = [];
@@ -73,6 +101,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tokens,
     faults,
     latencyMs: () => latencyMs,
+    lists: () => switches,
     calls: () => calls,
     ...(options.quiet === false ? { log: options.log ?? ((line: string) => console.log(line)) } : {}),
   });
@@ -101,6 +130,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     revokeTokens: () => tokens.revokeAll(),
     setLatency(ms) {
       latencyMs = ms;
+    },
+    setTokenMaxCalls(n) {
+      switches.tokenMaxCalls = checkTokenMaxCalls(n);
+    },
+    setListPaging(p) {
+      switches.listPaging = checkListPaging(p);
+    },
+    setEmptyListStatus(s) {
+      switches.emptyListStatus = checkEmptyListStatus(s);
     },
     stats: () => http.stats(),
     resetCalls() {

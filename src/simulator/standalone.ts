@@ -4,6 +4,14 @@
  * (never a query string), and closes on SIGINT/SIGTERM.
  */
 import { type Simulator, type SimulatorOptions, startSimulator } from './simulator.js';
+import { DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, describeSwitches, resolveSwitches } from './switches.js';
+
+/** The command's options: the simulator's, plus `paged` as the CLI's `--paged [pageSize]` gives it. */
+export type SimulatorCommandOptions = SimulatorOptions & {
+  port?: number;
+  /** A default page size turns paged lists on; `true` (the flag without a value) means the default 25. */
+  paged?: number | true;
+};
 
 export interface StandaloneHooks {
   /** Where the banner and the access log go. Default console.log. */
@@ -13,10 +21,24 @@ export interface StandaloneHooks {
 }
 
 export async function runSimulatorCommand(
-  options: SimulatorOptions & { port?: number },
+  commandOptions: SimulatorCommandOptions,
   hooks: StandaloneHooks = {},
 ): Promise<Simulator> {
   const out = hooks.out ?? ((line: string) => console.log(line));
+  const { paged, ...rest } = commandOptions;
+  const pageSize = paged === true ? DEFAULT_PAGE_SIZE : paged;
+  // The cap grows with a larger page size asked for on the command line, so that it is honoured.
+  const options: SimulatorOptions =
+    pageSize === undefined
+      ? rest
+      : {
+          ...rest,
+          listPaging: {
+            mode: 'paged',
+            defaultPageSize: pageSize,
+            maxPageSize: Math.max(pageSize, DEFAULT_MAX_PAGE_SIZE),
+          },
+        };
   const simulator = await startSimulator({ ...options, quiet: options.quiet ?? false, log: out });
   out(`TimeTap simulator listening on ${simulator.url}`);
   out(`TIMETAP_BASE_URL=${simulator.url}`);
@@ -24,6 +46,8 @@ export async function runSimulatorCommand(
   out(`TIMETAP_PRIVATE_KEY=${simulator.credentials.privateKey}`);
   const { locations, staff, services } = simulator.data;
   out(`(${locations.size} locations, ${staff.size} staff, ${services.size} services; Ctrl-C to stop)`);
+  // startSimulator has validated the options, so resolving them again cannot throw.
+  out(describeSwitches(resolveSwitches(options)));
 
   if (hooks.handleSignals !== false) {
     const stop = (signal: NodeJS.Signals) => {

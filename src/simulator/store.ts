@@ -17,6 +17,8 @@ export interface SimulatorSnapshot {
   locationServices: Array<[number, number]>;
   /** [locationId, staffId, serviceId], sorted. */
   staffServices: Array<[number, number, number]>;
+  /** Ids left out of every list (the objects themselves stay in the arrays above), sorted. */
+  hidden: { locations: number[]; staff: number[]; services: number[] };
 }
 
 export interface SimulatorData {
@@ -33,8 +35,17 @@ export interface SimulatorData {
   addService(fields?: RawObject): number;
   /** Shallow merge; the id field cannot change. Throws for an unknown id. */
   update(kind: Kind, id: number, fields: RawObject): void;
-  /** Removes the object and every link that mentions it. */
+  /** Removes the object and every link that mentions it (and unhides its id). */
   remove(kind: Kind, id: number): void;
+  /**
+   * Leaves the object out of every list (account-wide, per location, per staff member) while its
+   * own URL still answers it: TimeTap's lists may omit inactive or private records. Its links stay,
+   * and a hidden location's own lists answer as usual. Throws for an unknown id.
+   */
+  hide(kind: Kind, id: number): void;
+  /** Lists show the object again; a no-op if it was not hidden. */
+  unhide(kind: Kind, id: number): void;
+  isHidden(kind: Kind, id: number): boolean;
   /** Links a staff member or service to a location (both must exist). */
   link(kind: LinkKind, locationId: number, id: number): void;
   /** Unlinks; also drops the staffServices that depended on the link. */
@@ -73,6 +84,7 @@ export function createSimulatorData(shape: DataShape): SimulatorData {
     service: shape.services,
   };
   const base: Record<Kind, number> = { location: block, staff: 2 * block, service: 3 * block };
+  const hidden: Record<Kind, Set<number>> = { location: new Set(), staff: new Set(), service: new Set() };
 
   const mustGet = (kind: Kind, id: number): RawObject => {
     const object = maps[kind].get(id);
@@ -124,6 +136,7 @@ export function createSimulatorData(shape: DataShape): SimulatorData {
     remove(kind, id) {
       mustGet(kind, id);
       maps[kind].delete(id);
+      hidden[kind].delete(id);
       switch (kind) {
         case 'location':
           locationStaff.delete(id);
@@ -144,6 +157,14 @@ export function createSimulatorData(shape: DataShape): SimulatorData {
         }
       }
     },
+    hide(kind, id) {
+      mustGet(kind, id);
+      hidden[kind].add(id);
+    },
+    unhide(kind, id) {
+      hidden[kind].delete(id);
+    },
+    isHidden: (kind, id) => hidden[kind].has(id),
     link(kind, locationId, id) {
       mustGet('location', locationId);
       mustGet(kind, id);
@@ -184,6 +205,11 @@ export function createSimulatorData(shape: DataShape): SimulatorData {
         locationStaff: pairs(locationStaff),
         locationServices: pairs(locationServices),
         staffServices: triples.sort(byTuple),
+        hidden: {
+          locations: [...hidden.location].sort(byNumber),
+          staff: [...hidden.staff].sort(byNumber),
+          services: [...hidden.service].sort(byNumber),
+        },
       };
     },
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSimulatorData, resolveShape } from '../../src/simulator/index.js';
+import { makeStaff } from '../../src/simulator/objects.js';
 
 const generate = (options: Parameters<typeof resolveShape>[0] = {}) =>
   createSimulatorData(resolveShape(options));
@@ -161,5 +162,116 @@ describe('simulator data mutations', () => {
     const a = generate();
     const b = generate();
     expect(a.staff.get(a.addStaff())).toEqual(b.staff.get(b.addStaff()));
+  });
+});
+
+/** The keys of TimeTap's documented examples, exactly. */
+const DOCUMENTED = {
+  location: ['businessId', 'createdDate', 'locationId', 'locationName', 'locationType', 'privateUrl'],
+  staff: ['businessId', 'email', 'professionalId', 'timeZoneCode', 'userName'],
+  service: ['businessId', 'reasonDesc', 'reasonId', 'visitMinutes'],
+};
+const keysOf = (object: object) => Object.keys(object).sort();
+/** Generated objects by position (ids are block + index + 1, in insertion order). */
+const byIndex = <T>(map: Map<number, T>) => [...map.values()];
+
+describe('simulator data: sparse objects shaped like the documented examples', () => {
+  for (const seed of [1, 11, 42]) {
+    it(`seed ${seed}: every 4th staff member, every 4th service, every 5th location is exactly documented`, () => {
+      const data = generate({ seed, locations: 12 });
+      byIndex(data.staff).forEach((staff, index) => {
+        if (index % 4 === 3) {
+          expect(keysOf(staff), `staff ${index}`).toEqual(DOCUMENTED.staff);
+          expect(keysOf(staff.timeZoneCode as object)).toEqual([
+            'timeZoneCode',
+            'timeZoneDesc',
+            'timeZoneId',
+          ]);
+        } else {
+          expect(staff, `staff ${index}`).toHaveProperty('firstName');
+          expect(staff).toHaveProperty('lastName');
+          expect(staff).toHaveProperty('title');
+          expect('fullName' in staff, `staff ${index}`).toBe(index !== 6);
+        }
+      });
+      byIndex(data.services).forEach((service, index) => {
+        if (index % 4 === 2) expect(keysOf(service), `service ${index}`).toEqual(DOCUMENTED.service);
+        else expect(service, `service ${index}`).toHaveProperty('reasonType');
+      });
+      byIndex(data.locations).forEach((location, index) => {
+        if (index % 5 === 4) expect(keysOf(location), `location ${index}`).toEqual(DOCUMENTED.location);
+        else expect(location, `location ${index}`).toHaveProperty('address');
+      });
+    });
+  }
+
+  it('staff index 6 keeps every full field but fullName', () => {
+    const data = generate();
+    const six = byIndex(data.staff)[6]!;
+    const seven = byIndex(data.staff)[7]!;
+    expect(six).toMatchObject({ firstName: expect.any(String), lastName: expect.any(String) });
+    const full = makeStaff({ seed: 1, businessId: data.businessId, index: 6 }, six.professionalId as number);
+    expect(six).toEqual(Object.fromEntries(Object.entries(full).filter(([key]) => key !== 'fullName')));
+    expect(keysOf(seven)).toEqual(DOCUMENTED.staff);
+  });
+
+  it('keeps the special strings on full objects', () => {
+    const data = generate();
+    const services = byIndex(data.services);
+    expect(services[0]!.description).toContain('\u0000');
+    expect(Buffer.byteLength(services[1]!.description as string)).toBeGreaterThanOrEqual(10_000);
+    expect(byIndex(data.locations)[1]!.locationName).toMatch(/\p{Extended_Pictographic}/u);
+    const emojiStaff = byIndex(generate({ staff: 60 }).staff)[54]!;
+    expect(emojiStaff.firstName).toMatch(/\p{Extended_Pictographic}/u);
+    expect(emojiStaff).toHaveProperty('fullName');
+  });
+
+  it('has duplicate location names and service names (seed 1 default, seed 11 with 6 locations)', () => {
+    for (const options of [{ seed: 1 }, { seed: 11, locations: 6 }]) {
+      const data = generate(options);
+      const names = byIndex(data.locations).map((l) => l.locationName);
+      const descs = byIndex(data.services).map((s) => s.reasonDesc);
+      expect(new Set(names).size, JSON.stringify(options)).toBeLessThan(names.length);
+      expect(new Set(descs).size, JSON.stringify(options)).toBeLessThan(descs.length);
+    }
+  });
+
+  it('objects added after start-up are full', () => {
+    const data = generate();
+    for (let i = 0; i < 12; i++) {
+      expect(data.staff.get(data.addStaff())).toHaveProperty('fullName');
+      expect(data.services.get(data.addService())).toHaveProperty('reasonType');
+      expect(data.locations.get(data.addLocation())).toHaveProperty('address');
+    }
+  });
+});
+
+describe('simulator data: hidden objects', () => {
+  it('hide and unhide show in the snapshot, sorted; hidden objects stay in it', () => {
+    const data = generate();
+    expect(data.snapshot().hidden).toEqual({ locations: [], staff: [], services: [] });
+    data.hide('staff', 2009);
+    data.hide('staff', 2003);
+    data.hide('location', 1004);
+    data.hide('service', 3002);
+    data.hide('service', 3002);
+    expect(data.isHidden('staff', 2003)).toBe(true);
+    expect(data.isHidden('location', 2003)).toBe(false);
+    const snapshot = data.snapshot();
+    expect(snapshot.hidden).toEqual({ locations: [1004], staff: [2003, 2009], services: [3002] });
+    expect(snapshot.staff.map((s) => s.professionalId)).toContain(2003);
+    expect(snapshot.locations.map((l) => l.locationId)).toContain(1004);
+    data.unhide('staff', 2009);
+    data.unhide('staff', 2010); // never hidden: nothing happens
+    expect(data.snapshot().hidden.staff).toEqual([2003]);
+  });
+
+  it('remove also unhides; hiding an unknown object throws', () => {
+    const data = generate();
+    data.hide('service', 3005);
+    data.remove('service', 3005);
+    expect(data.snapshot().hidden.services).toEqual([]);
+    expect(data.isHidden('service', 3005)).toBe(false);
+    expect(() => data.hide('location', 999_999)).toThrow(/no location/);
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * The run-time switches that make the simulator stricter or sparser than TimeTap's documentation
+ * strictly requires, where the documentation is silent: how long a session token lives in calls,
+ * whether lists are paged, and what an empty filtered list answers. Tests flip them while a
+ * simulator runs; the defaults are the documented behaviour or, where the docs are silent, the
+ * stricter of the plausible ones.
+ */
+
+/**
+ * `all`: every list answers its whole result and ignores `pageNumber`/`pageSize` (what the docs
+ * describe). `paged`: every list honours them (like the connectors that page `/locations`).
+ */
+export type ListPaging = { mode: 'all' } | { mode: 'paged'; defaultPageSize?: number; maxPageSize?: number };
+
+export type EmptyListStatus = 200 | 404;
+
+export interface Switches {
+  /** Authorized data calls one session token serves; undefined = unlimited. */
+  tokenMaxCalls: number | undefined;
+  listPaging: ListPaging;
+  /** What a filtered list whose result is empty answers. */
+  emptyListStatus: EmptyListStatus;
+}
+
+export interface SwitchOptions {
+  tokenMaxCalls?: number;
+  listPaging?: ListPaging;
+  emptyListStatus?: EmptyListStatus;
+}
+
+/** TimeTap's `...List/report` endpoints default to 25 per page; the cap is our own guess. */
+export const DEFAULT_PAGE_SIZE = 25;
+export const DEFAULT_MAX_PAGE_SIZE = 100;
+/** The docs do not say; 404 is the stricter answer, so a client that copes with it copes with both. */
+export const DEFAULT_EMPTY_LIST_STATUS: EmptyListStatus = 404;
+
+export function checkTokenMaxCalls(n: number | undefined): number | undefined {
+  if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) {
+    throw new RangeError('simulator: tokenMaxCalls must be an integer >= 0 or undefined');
+  }
+  return n;
+}
+
+/** The page sizes of a paged mode, defaults filled in. */
+export function pageSizes(paging: Extract<ListPaging, { mode: 'paged' }>): {
+  defaultPageSize: number;
+  maxPageSize: number;
+} {
+  return {
+    defaultPageSize: paging.defaultPageSize ?? DEFAULT_PAGE_SIZE,
+    maxPageSize: paging.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
+  };
+}
+
+export function checkListPaging(paging: ListPaging): ListPaging {
+  switch (paging.mode) {
+    case 'all':
+      return { mode: 'all' };
+    case 'paged': {
+      const sizes = pageSizes(paging);
+      for (const [name, value] of Object.entries(sizes)) {
+        if (!Number.isSafeInteger(value) || value < 1)
+          throw new RangeError(`simulator: listPaging.${name} must be an integer >= 1`);
+      }
+      return { mode: 'paged', ...sizes };
+    }
+    default: {
+      const never: never = paging;
+      throw new RangeError(`simulator: unknown listPaging ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function checkEmptyListStatus(status: EmptyListStatus): EmptyListStatus {
+  if (status !== 200 && status !== 404) throw new RangeError('simulator: emptyListStatus must be 200 or 404');
+  return status;
+}
+
+export function resolveSwitches(options: SwitchOptions = {}): Switches {
+  return {
+    tokenMaxCalls: checkTokenMaxCalls(options.tokenMaxCalls),
+    listPaging: checkListPaging(options.listPaging ?? { mode: 'all' }),
+    emptyListStatus: checkEmptyListStatus(options.emptyListStatus ?? DEFAULT_EMPTY_LIST_STATUS),
+  };
+}
+
+/** One line for the standalone banner. */
+export function describeSwitches(switches: Switches): string {
+  const paging = switches.listPaging;
+  let lists: string;
+  switch (paging.mode) {
+    case 'all':
+      lists = 'lists unpaged';
+      break;
+    case 'paged': {
+      const { defaultPageSize, maxPageSize } = pageSizes(paging);
+      lists = `lists paged (default page size ${defaultPageSize}, max ${maxPageSize})`;
+      break;
+    }
+    default: {
+      const never: never = paging;
+      throw new Error(`unknown listPaging ${JSON.stringify(never)}`);
+    }
+  }
+  const calls = switches.tokenMaxCalls === undefined ? 'unlimited' : String(switches.tokenMaxCalls);
+  return `switches: token max calls ${calls}; ${lists}; empty filtered list ${switches.emptyListStatus}`;
+}
