@@ -11,15 +11,9 @@ import { ConfigError } from './errors.js';
 export type ConfigNeed = 'timetap' | 'database' | 'redis';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const optionalSecret = z
-  .string()
-  .optional()
-  .transform((value) => (value === '' ? undefined : value));
-/** Unset or empty (as in .env.example) means the default chosen by the code that reads it. */
-const optionalPositiveInt = z.preprocess(
-  (value) => (value === '' ? undefined : value),
-  z.coerce.number().int().positive().optional(),
-);
+const optionalSecret = z.string().optional();
+/** Unset means the default chosen by the code that reads it. */
+const optionalPositiveInt = z.coerce.number().int().positive().optional();
 const url = z.url({ protocol: /^https?$/ });
 
 const schema = z.object({
@@ -33,6 +27,7 @@ const schema = z.object({
   TIMETAP_RETRY_BASE_MS: positiveInt(500),
   TIMETAP_RETRY_MAX_TIME_MS: positiveInt(120_000),
   TIMETAP_RETRY_AFTER_CAP_MS: positiveInt(60_000),
+  TIMETAP_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(25),
   TIMETAP_SESSION_IDLE_MS: positiveInt(3 * 60 * 60 * 1000 + 45 * 60 * 1000),
 
   DATABASE_URL: z
@@ -87,6 +82,8 @@ export interface Config {
     retryMaxTimeMs: number;
     retryAfterCapMs: number;
     sessionIdleMs: number;
+    /** Records asked for per page of a list (paging.ts). */
+    pageSize: number;
   };
   database: { url: string; poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string; queueName: string };
@@ -124,7 +121,10 @@ const REQUIRED: Record<ConfigNeed, Array<keyof Parsed>> = {
  * Validates `env` and returns the typed configuration. Sections that `needs` does not name may
  * be unset (their fields are then empty strings that no code path reads).
  */
-export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly ConfigNeed[]): Config {
+export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[]): Config {
+  // An empty variable (`DATABASE_URL=` as in a copied .env.example) means unset: the default
+  // applies, and a command that does not need it does not complain about it.
+  const env = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== ''));
   const result = schema.safeParse(env);
   const problems = new Map<string, string>();
   if (!result.success) {
@@ -186,6 +186,7 @@ function toConfig(p: Parsed): Config {
       retryMaxTimeMs: p.TIMETAP_RETRY_MAX_TIME_MS,
       retryAfterCapMs: p.TIMETAP_RETRY_AFTER_CAP_MS,
       sessionIdleMs: p.TIMETAP_SESSION_IDLE_MS,
+      pageSize: p.TIMETAP_PAGE_SIZE,
     },
     database: {
       url: p.DATABASE_URL ?? '',

@@ -43,10 +43,56 @@ export class TimeTapHttpError extends SyncError {
   }
 }
 
-/** 404 on a single object or a per-location list: the object is gone; the caller decides. */
+/**
+ * 404. On a single object's own URL it means the object is gone; on a list it proves nothing by
+ * itself (TimeTap does not document what an empty or unknown filter answers): the walk confirms
+ * through the object's own URL.
+ */
 export class NotFoundError extends TimeTapHttpError {
   constructor(path: string) {
     super(404, path, { retryable: false });
+  }
+}
+
+/**
+ * TimeTap logged us in but kept answering 401 to one call on fresh sessions: not a sign of wrong
+ * keys (only `/sessionToken` refusing them is), but of an API user that may not read this data.
+ * It fails the call's scope (a location), not the run.
+ */
+export class SessionRefusedError extends TimeTapHttpError {
+  constructor(endpoint: string, path: string) {
+    super(401, path, { retryable: false });
+    this.message =
+      `TimeTap accepted the keys but refused the session for ${endpoint}: ` +
+      'the API user may lack access to it';
+  }
+}
+
+/**
+ * The session breaker is open: most recent calls were refused although the keys were accepted, so
+ * the run stops instead of hammering TimeTap with logins (session-breaker.ts).
+ */
+export class SessionBreakerOpenError extends SyncError {
+  constructor(refused: number, recent: number) {
+    super(
+      `TimeTap accepted the keys but refused the session for ${refused} of the last ${recent} calls: ` +
+        'the API user may lack access to the data; stopped early',
+      { retryable: false },
+    );
+  }
+}
+
+/** A location sync for an id whose own URL answers 404: a mistake to report, not a run. */
+export class UnknownLocationError extends SyncError {
+  readonly locationId: number;
+  constructor(locationId: number) {
+    super(
+      `TimeTap has no location ${locationId} (GET /locations/${locationId} answered 404); nothing was written`,
+      {
+        retryable: false,
+      },
+    );
+    this.locationId = locationId;
   }
 }
 

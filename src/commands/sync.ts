@@ -58,10 +58,12 @@ export function formatSummary(summary: SyncSummary): string {
   const lines = [
     `${scope} ${summary.status} (run ${summary.runId}) in ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
-  const head = ['table', 'inserted', 'updated', 'unchanged', 'revived', 'deleted', 'skipped'];
+  const head = ['table', 'inserted', 'updated', 'unchanged', 'revived', 'deleted', 'inactive', 'skipped'];
   const rows = ENTITIES.map((entity) => {
     const s = summary.stats[entity];
-    return [entity, s.inserted, s.updated, s.unchanged, s.revived, s.deleted, s.skipped].map(String);
+    return [entity, s.inserted, s.updated, s.unchanged, s.revived, s.deleted, s.inactive, s.skipped].map(
+      String,
+    );
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: string[]) =>

@@ -1,12 +1,14 @@
 /**
  * The mass-delete guard for the links of a full sync. Its scope is the whole account (spec), but
  * the links are tombstoned location by location as each walk completes, possibly in several
- * processes. So the run starts with a budget per link table, the guard's share of the account's
- * active links, and each location reserves the deletions it is about to make; a location whose
+ * processes. So the run starts with a budget per link table, what the guard allows of the
+ * account's active links, and each location reserves the deletions it is about to make; a location whose
  * reservation would overdraw the budget marks nothing and says why. (A location sync has no
  * budget: its scope is the one location, judged on its own.)
  */
 import type { Db } from './client.js';
+import { countActiveRows, deleteBaseline } from './delete-baseline.js';
+import { deleteAllowance } from './delete-guard.js';
 import type { LinkTable } from './links.js';
 
 export type DeleteLimits = Record<LinkTable, number>;
@@ -16,25 +18,25 @@ export interface DeleteBudget {
   reserve(table: LinkTable, count: number): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
-/** The run's limits: `ratio` of each link table's active rows at the start of the run. */
+/**
+ * The run's limits: per link table, how many of the active links may go without leaving fewer
+ * than `1 - ratio` of the baseline (delete-guard.ts, delete-baseline.ts).
+ */
 export async function linkDeleteLimits(db: Db, ratio: number): Promise<DeleteLimits> {
-  const [row] = await db.$queryRaw<Array<Record<LinkTable, number>>>`
-    SELECT
-      (SELECT count(*) FROM location_staff WHERE deleted_at IS NULL)::int AS location_staff,
-      (SELECT count(*) FROM location_services WHERE deleted_at IS NULL)::int AS location_services,
-      (SELECT count(*) FROM staff_services WHERE deleted_at IS NULL)::int AS staff_services`;
-  const active = row ?? { location_staff: 0, location_services: 0, staff_services: 0 };
+  const [active, baseline] = await Promise.all([countActiveRows(db), deleteBaseline(db)]);
+  const limit = (table: LinkTable) => deleteAllowance(active[table], baseline[table], ratio);
   return {
-    location_staff: Math.floor(active.location_staff * ratio),
-    location_services: Math.floor(active.location_services * ratio),
-    staff_services: Math.floor(active.staff_services * ratio),
+    location_staff: limit('location_staff'),
+    location_services: limit('location_services'),
+    staff_services: limit('staff_services'),
   };
 }
 
 export function refusalReason(table: LinkTable, wanted: number, used: number, limit: number): string {
   return (
     `would bring this sync's ${table} deletions to ${used + wanted}, more than ${limit} ` +
-    '(SYNC_DELETE_GUARD_RATIO of the active links at the start of the run); nothing was marked deleted ' +
+    '(what SYNC_DELETE_GUARD_RATIO allows of the links the recent successful syncs ended with); ' +
+    'nothing was marked deleted ' +
     '(SYNC_ALLOW_MASS_DELETE=true allows it)'
   );
 }

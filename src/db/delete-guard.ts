@@ -1,10 +1,15 @@
 /**
  * The mass-delete guard. A walk that completed is evidence that what it did not see is gone, but
  * an API answering with a truncated or empty list would look exactly like that. So a tombstone
- * step that would mark more than `ratio` of the active rows in its scope (the account for an
- * entity table, one location for a link table), or that saw an empty list where the mirror has
- * active rows (for lists where empty is implausible), marks nothing and says why. An operator who
- * knows the deletes are real sets `allowMassDelete` (SYNC_ALLOW_MASS_DELETE) once.
+ * step that would bring the active rows in its scope (the account for an entity table, one
+ * location for a link table in a location sync) below `1 - ratio` of its baseline, or that saw an
+ * empty list where the mirror has active rows (for lists where empty is implausible), marks
+ * nothing and says why. An operator who knows the deletes are real sets `allowMassDelete`
+ * (SYNC_ALLOW_MASS_DELETE) once.
+ *
+ * The baseline is the largest active count at the end of the last few successful full syncs
+ * (delete-baseline.ts), not only what is active now: measured against "now" alone, an API that
+ * keeps answering bad lists would remove another share of what is left on every run.
  */
 
 import type { DeleteBudget } from './delete-budget.js';
@@ -12,7 +17,7 @@ import type { DeleteBudget } from './delete-budget.js';
 const OVERRIDE_HINT = '; nothing was marked deleted (SYNC_ALLOW_MASS_DELETE=true allows it)';
 
 export interface GuardOptions {
-  /** Largest share of the active rows in scope that one step may mark deleted (0 < ratio <= 1). */
+  /** Largest share of the baseline that may be marked deleted (0 < ratio <= 1). */
   ratio: number;
   /** Overrides both checks. */
   allowMassDelete: boolean;
@@ -36,6 +41,14 @@ export interface GuardInput {
   doomed: number;
   /** How many distinct ids the walk saw. */
   seen: number;
+  /** The most active rows recently (delete-baseline.ts); `active` when unknown or smaller. */
+  baseline?: number;
+}
+
+/** How many of `active` rows may be marked deleted without going below `1 - ratio` of the baseline. */
+export function deleteAllowance(active: number, baseline: number | undefined, ratio: number): number {
+  const base = Math.max(active, baseline ?? 0);
+  return Math.max(0, Math.floor(active - (1 - ratio) * base + 1e-9));
 }
 
 export function evaluateDeleteGuard(input: GuardInput, options: GuardOptions): GuardDecision {
@@ -47,11 +60,12 @@ export function evaluateDeleteGuard(input: GuardInput, options: GuardOptions): G
       reason: `saw an empty list but the mirror has ${active} active ${label}${OVERRIDE_HINT}`,
     };
   }
-  if (doomed > options.ratio * active) {
-    return {
-      refused: true,
-      reason: `would delete ${doomed} of ${active} active ${label} (ratio ${options.ratio})${OVERRIDE_HINT}`,
-    };
-  }
-  return { refused: false };
+  if (doomed <= deleteAllowance(active, input.baseline, options.ratio)) return { refused: false };
+  const base = Math.max(active, input.baseline ?? 0);
+  const reason =
+    base === active
+      ? `would delete ${doomed} of ${active} active ${label} (ratio ${options.ratio})`
+      : `would delete ${doomed} of ${active} active ${label}, leaving fewer than ${1 - options.ratio} of ` +
+        `the ${base} a recent successful sync ended with (ratio ${options.ratio})`;
+  return { refused: true, reason: `${reason}${OVERRIDE_HINT}` };
 }

@@ -9,6 +9,14 @@
  */
 export { createDatabase, type Database, type Db } from './client.js';
 export {
+  type ActiveRows,
+  BASELINE_RUNS,
+  countActiveRows,
+  deleteBaseline,
+  MIRROR_TABLES,
+  type MirrorTable,
+} from './delete-baseline.js';
+export {
   createMemoryDeleteBudget,
   type DeleteBudget,
   type DeleteLimits,
@@ -16,6 +24,7 @@ export {
   refusalReason,
 } from './delete-budget.js';
 export {
+  deleteAllowance,
   evaluateDeleteGuard,
   type GuardDecision,
   type GuardOptions,
@@ -53,4 +62,10 @@ export {
   type SyncRunRecord,
   startRun,
 } from './sync-runs.js';
-export { tombstoneEntities, tombstoneLocation, tombstoneLocationLinks } from './tombstones.js';
+export {
+  setInactive,
+  tombstoneEntityRows,
+  tombstoneLocationLinks,
+  type UnseenRows,
+  unseenEntities,
+} from './tombstones.js';

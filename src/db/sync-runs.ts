@@ -7,6 +7,7 @@
  */
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
+import type { ActiveRows } from './delete-baseline.js';
 
 export type RunScope = 'full' | 'location';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
@@ -20,6 +21,7 @@ export interface RunCounts {
   deleted: number;
   skipped: number;
   revived?: number;
+  inactive?: number;
 }
 
 export interface RunStart {
@@ -39,6 +41,8 @@ export interface RunOutcome {
   relogins: number;
   /** Why the run failed or is partial. Must hold no secret: see `finishRun`'s `scrub`. */
   error?: string;
+  /** Full syncs: per table, the active rows as the run ends (the mass-delete guard's baseline). */
+  activeRows?: ActiveRows;
 }
 
 export interface SyncRunRecord {
@@ -93,11 +97,12 @@ export async function finishRun(
   const scrub = options.scrub ?? ((text: string) => text);
   const error = outcome.error === undefined ? null : truncate(scrub(outcome.error));
   const stats = JSON.stringify(outcome.stats);
+  const activeRows = outcome.activeRows === undefined ? null : JSON.stringify(outcome.activeRows);
   const updated = await db.$executeRaw`
     UPDATE sync_runs
     SET status = ${outcome.status}, finished_at = now(), heartbeat_at = now(), stats = ${stats}::jsonb,
         api_calls = ${outcome.apiCalls}::int, retries = ${outcome.retries}::int, relogins = ${outcome.relogins}::int,
-        error = ${error}
+        error = ${error}, active_rows = ${activeRows}::jsonb
     WHERE id = ${runId}::int AND status = 'running'`;
   return updated > 0;
 }

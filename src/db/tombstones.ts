@@ -1,10 +1,12 @@
 /**
- * Tombstones: `deleted_at = now()` on active rows that a completed walk did not see. Rows are
- * never removed, so reports can still join history, and a row that comes back is revived by the
- * next upsert. Every step goes through the mass-delete guard (delete-guard.ts) inside one
- * transaction: the rows are marked, counted against the scope's active rows as of the same
- * statement, and the transaction is rolled back when the guard refuses, so the decision is taken
- * on exactly the rows that would have been marked.
+ * Tombstones: `deleted_at = now()` on active rows that TimeTap showed to be gone. Rows are never
+ * removed, so reports can still join history, and a row that comes back is revived by the next
+ * upsert.
+ * - Links (per location): the active links a complete walk of the location did not see, behind
+ *   the mass-delete guard (delete-guard.ts), or the run's account-wide budget in a full sync.
+ * - Entities (account-wide): absence from a list is not proof, so the sync layer confirms each
+ *   unseen row through its own URL (sync/account-tombstones.ts); this module reads the unseen
+ *   rows and marks what was confirmed: gone (404) or inactive (still answered, not listed).
  */
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
@@ -12,31 +14,93 @@ import { evaluateDeleteGuard, type GuardOptions, type TombstoneResult } from './
 import type { EntityTable } from './entities.js';
 import { LINK_KEYS, type LinkTable, type LocationLinks, linkKeyColumns } from './links.js';
 
-type Tx = Prisma.TransactionClient;
-
 const LINK_TABLES: readonly LinkTable[] = ['location_staff', 'location_services', 'staff_services'];
-const TRANSACTION = { maxWait: 10_000, timeout: 120_000 };
 
-class Refused extends Error {}
+export interface UnseenRows {
+  /** Active rows in the table. */
+  active: number;
+  /** Unseen, not marked inactive yet: what a list stopped showing since the last run. */
+  missing: number[];
+  /** Unseen and already inactive: confirmed again on every full sync. */
+  inactive: number[];
+}
 
-/**
- * Marks the entity rows (account-wide) whose id is not in `seenIds`. Tombstoned locations take
- * their active links with them (those are not counted in `deleted`).
- */
-export async function tombstoneEntities(
+/** The active rows of an entity table whose id is not among `seenIds` (one read-only statement). */
+export async function unseenEntities(
   db: Db,
   table: EntityTable,
   seenIds: readonly number[],
-  guard: GuardOptions,
-): Promise<TombstoneResult> {
+): Promise<UnseenRows> {
+  const target = Prisma.raw(table);
   const seen = [...new Set(seenIds)];
-  return guarded(db, table, seen.length, guard, async (tx) => {
-    const step = await markUnseen(tx, table, Prisma.sql`TRUE`, ['id'], [seen]);
-    if (table === 'locations' && step.ids.length > 0) {
-      await tombstoneLinksOf(tx, step.ids);
-    }
-    return step;
-  });
+  // EXCEPT rather than an anti-join: hashed whatever the planner's statistics say (links.ts).
+  const rows = await db.$queryRaw<Array<{ active: number; missing: bigint[]; inactive: bigint[] }>>`
+    WITH unseen AS (
+      SELECT id FROM ${target} WHERE deleted_at IS NULL
+      EXCEPT SELECT unnest(${seen}::bigint[])
+    )
+    SELECT
+      (SELECT count(*) FROM ${target} WHERE deleted_at IS NULL)::int AS active,
+      (SELECT coalesce(array_agg(t.id ORDER BY t.id), '{}') FROM ${target} t JOIN unseen u USING (id)
+        WHERE t.inactive_at IS NULL) AS missing,
+      (SELECT coalesce(array_agg(t.id ORDER BY t.id), '{}') FROM ${target} t JOIN unseen u USING (id)
+        WHERE t.inactive_at IS NOT NULL) AS inactive`;
+  const row = rows[0];
+  return {
+    active: row?.active ?? 0,
+    missing: (row?.missing ?? []).map(Number),
+    inactive: (row?.inactive ?? []).map(Number),
+  };
+}
+
+/**
+ * Marks entity rows deleted: their own URL answered 404. A location takes its active links with
+ * it (those are not counted). Returns how many rows were marked.
+ */
+export async function tombstoneEntityRows(
+  db: Db,
+  table: EntityTable,
+  ids: readonly number[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const target = Prisma.raw(table);
+  if (table !== 'locations') {
+    return db.$executeRaw`
+      UPDATE ${target} SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL`;
+  }
+  const unlinked = LINK_TABLES.map(
+    (link) => Prisma.sql`${Prisma.raw(`${link}_gone`)} AS (
+      UPDATE ${Prisma.raw(link)} SET deleted_at = now()
+      WHERE location_id IN (SELECT id FROM marked) AND deleted_at IS NULL RETURNING 1)`,
+  );
+  const rows = await db.$queryRaw<Array<{ marked: number }>>`
+    WITH marked AS (
+      UPDATE locations SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL
+      RETURNING id
+    ), ${Prisma.join(unlinked)}
+    SELECT (SELECT count(*) FROM marked)::int AS marked`;
+  return rows[0]?.marked ?? 0;
+}
+
+/**
+ * `inactive_at`: set on rows that a list omits while their own URL still answers, cleared on rows
+ * a list shows again. Only rows whose state changes are written.
+ */
+export async function setInactive(
+  db: Db,
+  table: EntityTable,
+  ids: readonly number[],
+  inactive: boolean,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const target = Prisma.raw(table);
+  const list = [...new Set(ids)];
+  return inactive
+    ? db.$executeRaw`
+        UPDATE ${target} SET inactive_at = now()
+        WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND inactive_at IS NULL`
+    : db.$executeRaw`
+        UPDATE ${target} SET inactive_at = NULL WHERE id = ANY(${list}::bigint[]) AND inactive_at IS NOT NULL`;
 }
 
 /**
@@ -114,92 +178,6 @@ async function markUnseenLinks(
   return deleted;
 }
 
-/**
- * A location that is gone (TimeTap answers 404): the location row and all its active links are
- * marked, without the guard, since the 404 is direct evidence about this one location. Returns
- * how many location rows were marked (0 when it was already tombstoned or never seen).
- */
-export async function tombstoneLocation(db: Db, locationId: number): Promise<number> {
-  return db.$transaction(async (tx) => {
-    const marked = await tx.$executeRaw`
-      UPDATE locations SET deleted_at = now() WHERE id = ${locationId}::bigint AND deleted_at IS NULL`;
-    await tombstoneLinksOf(tx, [BigInt(locationId)]);
-    return marked;
-  }, TRANSACTION);
-}
-
-interface Step {
-  doomed: number;
-  active: number;
-  ids: bigint[];
-}
-
-async function guarded(
-  db: Db,
-  label: string,
-  seen: number,
-  guard: GuardOptions,
-  mark: (tx: Tx) => Promise<Step>,
-  reserve?: (step: Step) => Promise<{ ok: true } | { ok: false; reason: string }>,
-): Promise<TombstoneResult> {
-  try {
-    return await db.$transaction(async (tx) => {
-      const step = await mark(tx);
-      if (reserve && step.doomed > 0) {
-        const reservation = await reserve(step);
-        if (!reservation.ok) throw new Refused(`${label}: ${reservation.reason}`);
-        return { refused: false, deleted: step.doomed } as const;
-      }
-      const decision = evaluateDeleteGuard({ label, active: step.active, doomed: step.doomed, seen }, guard);
-      // Throwing rolls the marks back.
-      if (decision.refused) throw new Refused(decision.reason);
-      return { refused: false, deleted: step.doomed } as const;
-    }, TRANSACTION);
-  } catch (error) {
-    if (error instanceof Refused) return { refused: true, reason: error.message };
-    throw error;
-  }
-}
-
-/**
- * One statement: marks the active rows in scope whose key is not among the seen keys (an
- * anti-join, not `<> ALL`, so 10,000 seen ids stay cheap), and counts the scope's active rows as
- * they were before (the outer query does not see the CTE's update).
- */
-async function markUnseen(
-  tx: Tx,
-  table: EntityTable | LinkTable,
-  scope: Prisma.Sql,
-  keys: readonly string[],
-  seen: number[][],
-): Promise<Step> {
-  const target = Prisma.raw(table);
-  const arrays = Prisma.join(seen.map((values) => Prisma.sql`${values}::bigint[]`));
-
-  const matches = Prisma.raw(keys.map((k) => `u.${k} = t.${k}`).join(' AND '));
-  const keyList = Prisma.raw(keys.map((k) => `t.${k}`).join(', '));
-  const idColumn = Prisma.raw(
-    table === 'locations' || table === 'staff' || table === 'services' ? 'id' : 'location_id',
-  );
-  const rows = await tx.$queryRaw<Array<{ doomed: number; active: number; ids: bigint[] }>>`
-    WITH unseen AS (
-      SELECT ${keyList} FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL
-      EXCEPT SELECT * FROM unnest(${arrays})
-    ),
-    doomed AS (
-      UPDATE ${target} t SET deleted_at = now()
-      FROM unseen u
-      WHERE ${scope} AND t.deleted_at IS NULL AND ${matches}
-      RETURNING t.${idColumn} AS id
-    )
-    SELECT
-      (SELECT count(*) FROM doomed)::int AS doomed,
-      (SELECT count(*) FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL)::int AS active,
-      (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM doomed) AS ids`;
-  const row = rows[0];
-  return { doomed: row?.doomed ?? 0, active: row?.active ?? 0, ids: row?.ids ?? [] };
-}
-
 /** Per link table, the location's active links that the walk did not see: one read-only statement. */
 async function countLinks(
   db: Db,
@@ -230,12 +208,4 @@ async function countLinks(
     location_services: of('location_services'),
     staff_services: of('staff_services'),
   };
-}
-
-async function tombstoneLinksOf(tx: Tx, locationIds: bigint[]): Promise<void> {
-  for (const table of LINK_TABLES) {
-    await tx.$executeRaw`
-      UPDATE ${Prisma.raw(table)} SET deleted_at = now()
-      WHERE location_id = ANY(${locationIds}::bigint[]) AND deleted_at IS NULL`;
-  }
 }

@@ -9,7 +9,7 @@
  */
 import { type Job, WaitingChildrenError } from 'bullmq';
 import { startRunIfIdle } from '../db/active-runs.js';
-import { finishRun, heartbeatRun, linkDeleteLimits } from '../db/index.js';
+import { countActiveRows, finishRun, heartbeatRun, linkDeleteLimits } from '../db/index.js';
 import { describeError } from '../errors.js';
 import { type LocationResult, tombstoneAccount } from '../sync/account-tombstones.js';
 import { walkAccount } from '../sync/account-walk.js';
@@ -180,15 +180,25 @@ async function finish(
   const results = [...completed.values(), ...failedResults];
 
   const reasons = [...(account.reasons ?? []), ...locationReasons(values), ...failureReasons];
-  reasons.push(
-    ...(await tombstoneAccount({ ...deps, logger: deps.logger.child({ runId }) }, account, results, stats)),
-  );
+  // The confirmations of unseen rows (account-tombstones.ts) are calls of this run too.
+  const client = deps.createClient(deps.shutdown);
+  try {
+    const logger = deps.logger.child({ runId });
+    reasons.push(...(await tombstoneAccount({ ...deps, client, logger }, account, results, stats)));
+  } catch (error) {
+    // Shutdown: this step runs again in the next worker. Anything else closes the run `partial`.
+    if (deps.shutdown.aborted) throw jobError(error, deps);
+    reasons.push(`account-wide tombstones stopped: ${deps.redactor.scrub(describeError(error))}`);
+  } finally {
+    counters = addCounters(counters, countersOf(client));
+  }
   const status: RunStatus = reasons.length === 0 ? 'succeeded' : 'partial';
   await finishRun(deps.db, runId, {
     status,
     stats,
     ...counters,
     ...(reasons.length > 0 ? { error: reasons.join('\n') } : {}),
+    activeRows: await countActiveRows(deps.db),
   });
   await job.updateProgress({ done: values.length + failed.length, total: account.locationIds.length });
   deps.logger.info(

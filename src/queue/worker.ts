@@ -18,7 +18,7 @@ import { createRedisConnection } from '../redis/connection.js';
 import { createRedisDeleteBudget } from '../redis/delete-budget.js';
 import { createRedisLimiter } from '../redis/limiter.js';
 import { createRedisSessionStore } from '../redis/session-store.js';
-import { createTimeTapClient } from '../timetap/index.js';
+import { createSessionGuard, createTimeTapClient } from '../timetap/index.js';
 import { jobOptions } from './enqueue.js';
 import { processFullSync } from './full-sync-job.js';
 import {
@@ -85,6 +85,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     // a minute later: otherwise the worker that takes the jobs over may find no slot free.
     leaseMs: options.lockDurationMs ?? 30_000,
   });
+  // What this process learns of its session is shared by all of its jobs' clients.
+  const sessionGuard = createSessionGuard(sessionStore);
   const shutdown = new AbortController();
   // Every request in flight listens to this one signal; there may be many more than ten.
   setMaxListeners(0, shutdown.signal);
@@ -100,7 +102,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
         config: config.timetap,
         logger,
         redactor,
-        sessionStore,
+        sessionGuard,
         limiter,
         signal,
         ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),

@@ -8,7 +8,9 @@
  * Processes that do not get the lock poll for the token to change or the lock to go away (its
  * owner died, or its login failed), then try to take it themselves; bounded by `waitTimeoutMs`.
  * The token never appears in a log or an error; with `encryptionSecret` it is not even readable
- * in Redis (see token-codec.ts).
+ * in Redis (see token-codec.ts). Whether a token has served a call is shared too (`markUsed`, once
+ * per token and process, under the token's fingerprint), so that a process reading a 401 knows
+ * whether another process used the token first.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -56,6 +58,9 @@ export function createRedisSessionStore(redis: Redis, options: RedisSessionStore
   const codec = createTokenCodec({ secret: options.encryptionSecret, context: key });
   let inflight: Promise<string> | undefined;
   let lastTouch: { prefix: string; at: number } | undefined;
+  // Fingerprints this process already marked as used (the newest few; a token lives for hours).
+  let marked: string[] = [];
+  const usedKey = (token: string) => `${key}:used:${codec.prefix(token).slice(0, -1)}`;
 
   async function get(): Promise<string | undefined> {
     const stored = await redis.get(key);
@@ -111,6 +116,17 @@ export function createRedisSessionStore(redis: Redis, options: RedisSessionStore
       if (lastTouch && lastTouch.prefix === prefix && now - lastTouch.at < interval) return;
       lastTouch = { prefix, at: now };
       await TOUCH.run(redis, [key], [prefix, Math.max(1, Math.round(idleMs))]);
+    },
+    async markUsed(token) {
+      const prefix = codec.prefix(token);
+      if (marked.includes(prefix)) return;
+      marked = [...marked.slice(-7), prefix];
+      // As long as a token can live: TimeTap's idle expiry is renewed by use, so a day is plenty.
+      await redis.set(usedKey(token), '1', 'EX', 24 * 3600);
+    },
+    async wasUsed(token) {
+      if (marked.includes(codec.prefix(token))) return true;
+      return (await redis.exists(usedKey(token))) === 1;
     },
     refresh(staleToken, login) {
       if (inflight) return inflight;

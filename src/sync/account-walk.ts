@@ -4,7 +4,7 @@
  * tombstones rest on a complete list.
  */
 import { upsertLocations, upsertServices, upsertStaff } from '../db/index.js';
-import { describeError, TimeTapHttpError } from '../errors.js';
+import { describeError, SessionRefusedError, TimeTapHttpError } from '../errors.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
 import { addCounts, emptyStats, type SyncStats } from './stats.js';
 
@@ -106,7 +106,13 @@ export async function walkAccount(
   };
 }
 
-/** A permanent refusal of the request itself (not of our credentials): the list does not exist. */
+/**
+ * A permanent refusal of the request itself, not of our credentials: the list does not exist
+ * here, or this API user may not read it (a session refused although the keys were accepted).
+ */
 function isUnsupported(error: unknown): boolean {
-  return error instanceof TimeTapHttpError && [400, 404, 405].includes(error.status);
+  return (
+    error instanceof SessionRefusedError ||
+    (error instanceof TimeTapHttpError && [400, 404, 405].includes(error.status))
+  );
 }

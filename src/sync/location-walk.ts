@@ -2,13 +2,26 @@
  * The walk of one location: its staff, its services, and the services each of its staff offers
  * there. What TimeTap returned is upserted and the location's links recorded; the links that were
  * not seen are tombstoned only when every call of the location succeeded and every record was
- * usable. A 404 on the location's lists means the location is gone; any other failure leaves
- * everything under the location untouched.
+ * usable, and always behind the mass-delete guard. Any failure leaves everything under the
+ * location untouched.
+ *
+ * A 404 on one of the location's lists proves nothing by itself: TimeTap does not document what a
+ * filter that matches nothing answers. The location's own URL decides: 200 means the list is
+ * empty; 404 means TimeTap contradicts its own location list (which the walk came from), so the
+ * location is left untouched this time and the next run's list settles it.
  */
 import type { Db } from '../db/client.js';
 import type { GuardOptions } from '../db/delete-guard.js';
 import { recordLocationLinks, tombstoneLocationLinks, upsertServices, upsertStaff } from '../db/index.js';
-import { AuthError, describeError, isRetryable, NetworkError, NotFoundError } from '../errors.js';
+import {
+  AuthError,
+  describeError,
+  isRetryable,
+  NetworkError,
+  NotFoundError,
+  SessionBreakerOpenError,
+  SyncError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ListResult, TimeTapClient, TimeTapService, TimeTapStaff } from '../timetap/index.js';
 import type { Authoritative } from './account-walk.js';
@@ -29,10 +42,9 @@ export interface WalkDeps {
 /**
  * complete: every call succeeded and every record was usable (links tombstoned, unless the guard
  * refused, which `reasons` then says); incomplete: upserted, but a record was unusable, so no
- * tombstones; gone: 404, the location's links were tombstoned; failed: a call failed, nothing
- * under the location was touched.
+ * tombstones; failed: a call failed, nothing under the location was touched.
  */
-export type LocationStatus = 'complete' | 'incomplete' | 'gone' | 'failed';
+export type LocationStatus = 'complete' | 'incomplete' | 'failed';
 
 export interface LocationOutcome {
   locationId: number;
@@ -65,25 +77,33 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
     retryable,
   });
 
+  let exists: Promise<unknown> | undefined;
+  const orEmpty = async <T>(read: () => Promise<ListResult<T>>): Promise<ListResult<T>> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      exists ??= client.getLocation(locationId).catch((cause: unknown) => {
+        throw cause instanceof NotFoundError ? new ContradictionError(locationId) : cause;
+      });
+      await exists;
+      return { items: [], skipped: [] };
+    }
+  };
   let staffList: ListResult<TimeTapStaff>;
   let serviceList: ListResult<TimeTapService>;
   try {
     [staffList, serviceList] = await Promise.all([
-      client.listStaff(locationId),
-      client.listServices(locationId),
+      orEmpty(() => client.listStaff(locationId)),
+      orEmpty(() => client.listServices(locationId)),
     ]);
   } catch (error) {
-    if (error instanceof NotFoundError) {
-      logger.info({ locationId }, 'location is gone (404): its links are tombstoned');
-      await tombstoneGoneLocationLinks(deps, locationId, stats);
-      return outcome('gone', []);
-    }
     if (isFatal(error)) throw error;
     return outcome('failed', [describeError(error)], undefined, isRetryable(error));
   }
 
   const perStaff = await mapSettled(staffList.items, deps.staffConcurrency, (staff) =>
-    client.listServices(locationId, staff.id),
+    orEmpty(() => client.listServices(locationId, staff.id)),
   );
   const fatal = perStaff.find((r) => r.status === 'rejected' && isFatal(r.reason));
   if (fatal?.status === 'rejected') throw fatal.reason;
@@ -148,26 +168,27 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
   return outcome('complete', reasons, seenIds);
 }
 
-async function tombstoneGoneLocationLinks(
-  deps: WalkDeps,
-  locationId: number,
-  stats: SyncStats,
-): Promise<void> {
-  const empty = { staffIds: [], serviceIds: [], staffServices: [] };
-  const result = await tombstoneLocationLinks(deps.db, locationId, empty, {
-    ...deps.guard,
-    allowMassDelete: true,
-  });
-  for (const [table, r] of Object.entries(result)) {
-    if (!r.refused) addCounts(stats, table as keyof SyncStats, { deleted: r.deleted });
+/** The location list shows the location, its own URL answers 404: decided by the next run. */
+class ContradictionError extends SyncError {
+  constructor(locationId: number) {
+    super(
+      `a list of the location answered 404 and so did GET /locations/${locationId}, although ` +
+        'GET /locations lists it; left untouched until TimeTap agrees with itself',
+      { retryable: true },
+    );
   }
 }
 
 /**
  * Failures that no other location can escape either, so the whole run stops on them: TimeTap
- * refused the keys, or the process is shutting down (the client's only non-retryable network
+ * refused the keys, or refused the session for almost every call (the breaker), or the process is
+ * shutting down (the client's only non-retryable network
  * error is the shutdown abort).
  */
 export function isFatal(error: unknown): boolean {
-  return error instanceof AuthError || (error instanceof NetworkError && !error.retryable);
+  return (
+    error instanceof AuthError ||
+    error instanceof SessionBreakerOpenError ||
+    (error instanceof NetworkError && !error.retryable)
+  );
 }

@@ -9,17 +9,17 @@
  * - scope: what a run covers, the whole account (`full`) or one location (`location`).
  */
 import {
+  countActiveRows,
   createMemoryDeleteBudget,
   finishRun,
   heartbeatRun,
   linkDeleteLimits,
   startRun,
-  tombstoneLocation,
   upsertLocations,
 } from '../db/index.js';
-import { describeError, NotFoundError } from '../errors.js';
+import { describeError, NotFoundError, UnknownLocationError } from '../errors.js';
 import type { Redactor } from '../redact.js';
-import type { ClientStats } from '../timetap/index.js';
+import type { ClientStats, TimeTapLocation } from '../timetap/index.js';
 import { tombstoneAccount } from './account-tombstones.js';
 import { walkAccount } from './account-walk.js';
 import { mapSettled } from './concurrency.js';
@@ -55,6 +55,9 @@ export interface RunDeps extends WalkDeps {
 export async function runSync(deps: RunDeps, request: SyncRequest): Promise<SyncSummary> {
   const started = Date.now();
   const before = deps.client.stats();
+  // A location sync starts from the location's own object: an id TimeTap does not know is a
+  // mistake to report, not a run (nothing is written, not even a sync_runs row).
+  const location = request.scope === 'location' ? await knownLocation(deps, request.locationId) : undefined;
   const runId = await startRun(deps.db, {
     scope: request.scope,
     ...(request.scope === 'location' ? { locationId: request.locationId } : {}),
@@ -72,9 +75,9 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
   const stats = emptyStats();
   try {
     const reasons =
-      request.scope === 'full'
+      location === undefined
         ? await walkFull({ ...deps, logger }, stats)
-        : await walkOne({ ...deps, logger }, request.locationId, stats);
+        : await walkOne({ ...deps, logger }, location, stats);
     const status: RunStatus = reasons.length === 0 ? 'succeeded' : 'partial';
     return await close(deps, runId, request, { status, stats, reasons, started, before });
   } catch (error) {
@@ -111,19 +114,19 @@ async function walkFull(deps: RunDeps, stats: SyncStats): Promise<string[]> {
   return reasons;
 }
 
-/** A location sync: the location's own object, then its walk; tombstones limited to its links. */
-async function walkOne(deps: RunDeps, locationId: number, stats: SyncStats): Promise<string[]> {
-  deps.onProgress?.({ done: 0, total: 1, locationId });
+async function knownLocation(deps: RunDeps, locationId: number): Promise<TimeTapLocation> {
   try {
-    const location = await deps.client.getLocation(locationId);
-    addCounts(stats, 'locations', await upsertLocations(deps.db, [location]));
+    return await deps.client.getLocation(locationId);
   } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-    deps.logger.info({ locationId }, 'location is gone (404): tombstoned with its links');
-    addCounts(stats, 'locations', { deleted: await tombstoneLocation(deps.db, locationId) });
-    deps.onProgress?.({ done: 1, total: 1, locationId });
-    return [];
+    throw error instanceof NotFoundError ? new UnknownLocationError(locationId) : error;
   }
+}
+
+/** A location sync: the location's own object, then its walk; tombstones limited to its links. */
+async function walkOne(deps: RunDeps, location: TimeTapLocation, stats: SyncStats): Promise<string[]> {
+  const locationId = location.id;
+  deps.onProgress?.({ done: 0, total: 1, locationId });
+  addCounts(stats, 'locations', await upsertLocations(deps.db, [location]));
   const outcome = await walkLocation(deps, locationId);
   mergeStats(stats, outcome.stats);
   deps.onProgress?.({ done: 1, total: 1, locationId });
@@ -162,6 +165,7 @@ async function close(
     retries: summary.retries,
     relogins: summary.relogins,
     ...(summary.reasons.length > 0 ? { error: summary.reasons.join('\n') } : {}),
+    ...(request.scope === 'full' ? { activeRows: await countActiveRows(deps.db) } : {}),
   });
   return summary;
 }

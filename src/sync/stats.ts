@@ -1,7 +1,8 @@
 /**
  * The counts a sync run reports (sync_runs.stats and the CLI summary): per table, how many rows
  * were inserted, updated (content changed), left unchanged, revived (came back after a
- * tombstone), marked deleted, and skipped (a record TimeTap sent without a usable id).
+ * tombstone), marked deleted, marked inactive (no list shows them, their own URL still does), and
+ * skipped (a record TimeTap sent without a usable id).
  */
 export const ENTITIES = [
   'locations',
@@ -19,6 +20,7 @@ export interface EntityStats {
   unchanged: number;
   revived: number;
   deleted: number;
+  inactive: number;
   skipped: number;
 }
 export type SyncStats = Record<Entity, EntityStats>;
@@ -26,7 +28,15 @@ export type SyncStats = Record<Entity, EntityStats>;
 export function emptyStats(): SyncStats {
   const stats = {} as SyncStats;
   for (const entity of ENTITIES) {
-    stats[entity] = { inserted: 0, updated: 0, unchanged: 0, revived: 0, deleted: 0, skipped: 0 };
+    stats[entity] = {
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      revived: 0,
+      deleted: 0,
+      inactive: 0,
+      skipped: 0,
+    };
   }
   return stats;
 }

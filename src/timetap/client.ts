@@ -9,8 +9,10 @@ import type { Config } from '../config.js';
 import { AuthError, MalformedResponseError, NotFoundError, TimeTapHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
+import { createAuthorizedExchange } from './authorized.js';
 import { ExchangeError, exchange, extractSessionToken, type HttpAnswer, parseJsonBody } from './http.js';
 import { createLocalLimiter, type RequestLimiter } from './limiter.js';
+import { readAllPages } from './paging.js';
 import { classifyResponse, parseRetryAfter } from './retry-policy.js';
 import { type BackoffOptions, createRetrying } from './retrying.js';
 import {
@@ -23,6 +25,7 @@ import {
   type TimeTapStaff,
 } from './schemas.js';
 import { createMemorySessionStore, type SessionStore } from './session.js';
+import { createSessionGuard, type SessionGuard } from './session-guard.js';
 import { computeSignature } from './signature.js';
 import { type ClientStats, createStatsRecorder } from './stats.js';
 
@@ -64,6 +67,13 @@ export interface TimeTapClientDeps {
   onRequest?: (e: { endpoint: string; status: string; durationMs: number }) => void;
   /** Backoff between retries; the defaults suit production, tests shorten them. */
   backoff?: BackoffOptions;
+  /**
+   * Shared by the clients of one process (the worker's jobs), with the session store it is bound
+   * to; default: this client's own, around `sessionStore`.
+   */
+  sessionGuard?: SessionGuard;
+  /** The jittered pause before a 401 is read (authorized.ts). */
+  replayPauseMs?: () => number;
 }
 
 const LOGIN_PATH = '/sessionToken';
@@ -76,7 +86,8 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
   const signature = computeSignature(config.apiKey, config.privateKey);
   redactor.add(signature);
 
-  const store = deps.sessionStore ?? createMemorySessionStore();
+  const guard = deps.sessionGuard ?? createSessionGuard(deps.sessionStore ?? createMemorySessionStore());
+  const { store } = guard;
   const limiter =
     deps.limiter ?? createLocalLimiter({ maxRps: config.maxRps, maxConcurrency: config.maxConcurrency });
   const doFetch = deps.fetch ?? globalThis.fetch;
@@ -84,44 +95,42 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
   const retrying = createRetrying({ config, logger, stats, signal, backoff: deps.backoff });
   let hadToken = false;
 
-  /** One exchange inside a limiter slot. `token` undefined means the login exchange. */
-  async function send(
-    endpoint: string,
-    path: string,
-    url: string,
-    token: string | undefined,
-  ): Promise<{ answer: HttpAnswer; token: string | undefined }> {
+  /** One exchange, once a limiter slot is ours; `token` undefined for the login. */
+  async function exchangeNow(endpoint: string, path: string, url: string, token: string | undefined) {
+    redactor.add(token);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const sentAt = performance.now();
+    let status = 'network';
+    try {
+      const answer = await exchange({
+        fetch: doFetch,
+        url,
+        path,
+        headers,
+        timeoutMs: config.timeoutMs,
+        shutdown: signal,
+      });
+      status = String(answer.status);
+      return { answer, token: token ?? '', sentAt, answeredAt: performance.now() };
+    } catch (error) {
+      if (error instanceof ExchangeError) status = error.label;
+      else if (error instanceof MalformedResponseError) status = 'truncated';
+      throw error;
+    } finally {
+      const durationMs = Math.round(performance.now() - sentAt);
+      stats.call(endpoint, status);
+      deps.onRequest?.({ endpoint, status, durationMs });
+      logger.debug({ endpoint, path, status, ms: durationMs }, 'timetap request');
+    }
+  }
+
+  /** Waits for a limiter slot (the wait is counted), then runs `fn` in it. */
+  function inSlot<T>(fn: () => Promise<T>): Promise<T> {
     const queuedAt = performance.now();
     return limiter.run(async () => {
       stats.limiterWait(performance.now() - queuedAt);
-      // A newer token may have arrived while this request waited; using it saves a 401.
-      const used = token === undefined ? undefined : ((await store.get()) ?? token);
-      redactor.add(used);
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (used !== undefined) headers.authorization = `Bearer ${used}`;
-      const startedAt = performance.now();
-      let status = 'network';
-      try {
-        const answer = await exchange({
-          fetch: doFetch,
-          url,
-          path,
-          headers,
-          timeoutMs: config.timeoutMs,
-          shutdown: signal,
-        });
-        status = String(answer.status);
-        return { answer, token: used };
-      } catch (error) {
-        if (error instanceof ExchangeError) status = error.label;
-        else if (error instanceof MalformedResponseError) status = 'truncated';
-        throw error;
-      } finally {
-        const durationMs = Math.round(performance.now() - startedAt);
-        stats.call(endpoint, status);
-        deps.onRequest?.({ endpoint, status, durationMs });
-        logger.debug({ endpoint, path, status, ms: durationMs }, 'timetap request');
-      }
+      return fn();
     }, signal);
   }
 
@@ -156,7 +165,7 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
     const url =
       `${config.baseUrl}${LOGIN_PATH}?apiKey=${encodeURIComponent(config.apiKey)}` +
       `&timestamp=${timestamp}&signature=${signature}`;
-    const { answer } = await send(`GET ${LOGIN_PATH}`, LOGIN_PATH, url, undefined);
+    const { answer } = await inSlot(() => exchangeNow(`GET ${LOGIN_PATH}`, LOGIN_PATH, url, undefined));
     // 401/403 from the login itself: the keys are wrong, no retry can help.
     if (answer.status === 401 || answer.status === 403) throw new AuthError();
     if (classifyResponse(answer.status) !== 'ok') throw statusError(answer, LOGIN_PATH);
@@ -171,62 +180,69 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
     return token;
   }
 
-  /**
-   * One authorized exchange. On a 401: one re-login shared with every concurrent caller (the
-   * store logs in only if the token that failed is still the current one), then one replay; a
-   * 401 on the replay means the fresh token is refused too, which only bad keys explain.
-   */
-  async function authorized(endpoint: string, path: string, url: string): Promise<HttpAnswer> {
-    const token = (await store.get()) ?? (await store.refresh(undefined, loginOnce));
-    let result = await send(endpoint, path, url, token);
-    if (result.answer.status === 401) {
-      const fresh = await store.refresh(result.token, loginOnce);
-      result = await send(endpoint, path, url, fresh);
-      if (result.answer.status === 401) throw new AuthError();
-    }
-    if (classifyResponse(result.answer.status) !== 'ok') throw statusError(result.answer, path);
-    if (store.touch && result.token !== undefined) {
-      await store.touch(result.token, config.sessionIdleMs).catch((error: unknown) => {
-        logger.debug({ err: error }, 'could not extend the session idle time');
-      });
-    }
-    return result.answer;
+  const authorized = createAuthorizedExchange({
+    guard,
+    logger,
+    signal,
+    // The token is chosen once the slot is ours: the session may have moved on during the wait.
+    send: (endpoint, path, url, authorize) =>
+      inSlot(async () => {
+        const token = await authorize();
+        return token === undefined ? undefined : exchangeNow(endpoint, path, url, token);
+      }),
+    login: loginOnce,
+    sessionIdleMs: config.sessionIdleMs,
+    ...(deps.replayPauseMs ? { pauseMs: deps.replayPauseMs } : {}),
+  });
+
+  /** A data call: any answer but a success becomes a typed error. */
+  async function authorizedOk(endpoint: string, path: string, url: string): Promise<HttpAnswer> {
+    const answer = await authorized(endpoint, path, url);
+    if (classifyResponse(answer.status) !== 'ok') throw statusError(answer, path);
+    return answer;
   }
 
   async function fetchJson(endpoint: string, path: string): Promise<unknown> {
     return retrying(path, async () => {
-      const answer = await authorized(endpoint, path, `${config.baseUrl}${path}`);
+      const answer = await authorizedOk(endpoint, path, `${config.baseUrl}${path}`);
       return parseJsonBody(answer.body, path);
     });
   }
 
-  async function list<T>(
+  /** Every page of a list (paging.ts); records without a usable id are skipped and reported. */
+  async function list<T extends { id: number }>(
     endpoint: string,
     path: string,
+    filter: Record<string, number | undefined>,
     parse: (input: unknown) => RecordParse<T>,
   ): Promise<ListResult<T>> {
-    const data = await retrying(path, async () => {
-      const answer = await authorized(endpoint, path, `${config.baseUrl}${path}`);
-      const body = parseJsonBody(answer.body, path);
-      if (!Array.isArray(body)) {
-        throw new MalformedResponseError(path, `expected a JSON array, got ${describeKind(body)}`, {
-          retryable: true,
-        });
-      }
-      return body as unknown[];
-    });
     const result: ListResult<T> = { items: [], skipped: [] };
-    data.forEach((input, index) => {
-      const parsed = parse(input);
-      if (parsed.ok) {
-        result.items.push(parsed.value);
-        return;
-      }
-      const skipped: SkippedRecord = { list: `GET ${path}`, index, reason: parsed.reason };
-      result.skipped.push(skipped);
-      stats.add('skipped');
-      logger.warn(skipped, 'skipped a TimeTap record without a usable id');
+    const label = `GET ${withQuery(path, filter)}`;
+    const pages = await readAllPages({
+      pageSize: config.pageSize,
+      label,
+      readPage: async (pageNumber) => {
+        const pagePath = withQuery(path, { ...filter, pageNumber, pageSize: config.pageSize });
+        const body = await fetchJson(endpoint, pagePath);
+        if (!Array.isArray(body)) {
+          throw new MalformedResponseError(pagePath, `expected a JSON array, got ${describeKind(body)}`, {
+            retryable: true,
+          });
+        }
+        return body as unknown[];
+      },
+      accept: (input, index) => {
+        const parsed = parse(input);
+        if (parsed.ok) return { id: parsed.value.id, value: parsed.value };
+        const skipped: SkippedRecord = { list: label, index, reason: parsed.reason };
+        result.skipped.push(skipped);
+        stats.add('skipped');
+        logger.warn(skipped, 'skipped a TimeTap record without a usable id');
+        return undefined;
+      },
     });
+    result.items = pages.values;
+    if (pages.pages > 1) logger.debug({ list: label, pages: pages.pages }, 'read a paged list');
     return result;
   }
 
@@ -239,10 +255,10 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
   }
 
   return {
-    listLocations: () => list('GET /locations', '/locations', parseLocation),
-    listStaff: (locationId) => list('GET /staff', withQuery('/staff', { locationId }), parseStaff),
+    listLocations: () => list('GET /locations', '/locations', {}, parseLocation),
+    listStaff: (locationId) => list('GET /staff', '/staff', { locationId }, parseStaff),
     listServices: (locationId, staffId) =>
-      list('GET /services', withQuery('/services', { locationId, staffId }), parseService),
+      list('GET /services', '/services', { locationId, staffId }, parseService),
     getLocation: (id) => single('locations', id, parseLocation),
     getStaff: (id) => single('staff', id, parseStaff),
     getService: (id) => single('services', id, parseService),

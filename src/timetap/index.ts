@@ -12,5 +12,6 @@ export { classifyResponse, isTransientStatus, parseRetryAfter, type ResponseClas
 export type { BackoffOptions } from './retrying.js';
 export type { TimeTapLocation, TimeTapService, TimeTapStaff } from './schemas.js';
 export { createMemorySessionStore, type SessionStore } from './session.js';
+export { createSessionGuard, type SessionGuard } from './session-guard.js';
 export { computeSignature } from './signature.js';
 export type { ClientStats } from './stats.js';

@@ -17,6 +17,13 @@ export interface SessionStore {
    * stores the new token with `set` itself before it resolves.
    */
   refresh(staleToken: string | undefined, login: () => Promise<string>): Promise<string>;
+  /**
+   * Optional, for stores shared by several processes: records that `token` served a call, so that
+   * another process can tell a token that died (it had served calls) from one refused on its
+   * first use (token-uses.ts). A process-local store needs neither: the client knows its own calls.
+   */
+  markUsed?(token: string): Promise<void>;
+  wasUsed?(token: string): Promise<boolean>;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   upsertServices,
   upsertStaff,
 } from '../../src/db/entities.js';
-import { tombstoneEntities } from '../../src/db/tombstones.js';
+import { tombstoneEntityRows } from '../../src/db/tombstones.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let database: TestDatabase;
@@ -150,8 +150,7 @@ describe('upserts', () => {
 
   it('revives a tombstoned row seen again, without touching updated_at when the content is the same', async () => {
     await upsertStaff(db, [staff(1), staff(2), staff(3)]);
-    const guard = { ratio: 0.5, allowMassDelete: false };
-    expect(await tombstoneEntities(db, 'staff', [1, 2], guard)).toEqual({ refused: false, deleted: 1 });
+    expect(await tombstoneEntityRows(db, 'staff', [3])).toBe(1);
     const tombstoned = (await versions('staff')).get(3);
     expect(tombstoned?.deleted_at).toBeInstanceOf(Date);
 
@@ -235,7 +234,7 @@ describe('onlyMissing', () => {
       raw: { professionalId: id, email },
     });
     await upsertStaff(db, [staff(1, 'account-wide@example.com'), staff(2, 'gone@example.com')]);
-    await tombstoneEntities(db, 'staff', [1], { ratio: 1, allowMassDelete: true });
+    await tombstoneEntityRows(db, 'staff', [2]);
     const before = await versions('staff');
 
     const counts = await upsertStaff(

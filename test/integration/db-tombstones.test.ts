@@ -2,7 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import type { Db } from '../../src/db/client.js';
 import { upsertLocations, upsertStaff } from '../../src/db/entities.js';
 import { type LocationLinks, recordLocationLinks } from '../../src/db/links.js';
-import { tombstoneEntities, tombstoneLocation, tombstoneLocationLinks } from '../../src/db/tombstones.js';
+import {
+  setInactive,
+  tombstoneEntityRows,
+  tombstoneLocationLinks,
+  unseenEntities,
+} from '../../src/db/tombstones.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let database: TestDatabase;
@@ -134,71 +139,51 @@ describe('links', () => {
 describe('entity tombstones', () => {
   const staff = (id: number) => ({ id, raw: { professionalId: id } });
 
-  it('marks active rows not seen, account-wide, within the ratio', async () => {
+  it('reads the unseen active rows, split into newly missing and already inactive', async () => {
+    await upsertStaff(db, [1, 2, 3, 4, 5].map(staff));
+    await tombstoneEntityRows(db, 'staff', [5]);
+    await setInactive(db, 'staff', [4], true);
+    expect(await unseenEntities(db, 'staff', [1, 2])).toEqual({ active: 4, missing: [3], inactive: [4] });
+    expect(await unseenEntities(db, 'staff', [1, 2, 3, 4])).toEqual({ active: 4, missing: [], inactive: [] });
+  });
+
+  it('marks rows deleted once; a second mark writes nothing', async () => {
     await upsertStaff(db, [1, 2, 3, 4].map(staff));
-    expect(await tombstoneEntities(db, 'staff', [1, 2, 3], guard)).toEqual({ refused: false, deleted: 1 });
+    expect(await tombstoneEntityRows(db, 'staff', [4])).toBe(1);
     expect(await active('staff')).toEqual(['1', '2', '3']);
-    // Already tombstoned rows are not marked again.
-    expect(await tombstoneEntities(db, 'staff', [1, 2, 3], guard)).toEqual({ refused: false, deleted: 0 });
+    const before = await xmins('staff');
+    expect(await tombstoneEntityRows(db, 'staff', [4])).toBe(0);
+    expect(await xmins('staff')).toEqual(before);
   });
 
-  it('refuses a mass delete and an empty account-wide list, marking nothing; the override works', async () => {
-    await upsertStaff(
-      db,
-      Array.from({ length: 10 }, (_, i) => staff(i + 1)),
+  it('sets and clears inactive_at only where it changes, and never on a deleted row', async () => {
+    await upsertStaff(db, [1, 2, 3].map(staff));
+    await tombstoneEntityRows(db, 'staff', [3]);
+    expect(await setInactive(db, 'staff', [1, 3], true)).toBe(1);
+    const before = await xmins('staff');
+    expect(await setInactive(db, 'staff', [1], true)).toBe(0);
+    expect(await setInactive(db, 'staff', [2], false)).toBe(0);
+    expect(await xmins('staff')).toEqual(before);
+    expect(await setInactive(db, 'staff', [1, 2], false)).toBe(1);
+    const rows = await db.$queryRawUnsafe<Array<{ id: bigint }>>(
+      'SELECT id FROM staff WHERE inactive_at IS NOT NULL',
     );
-    const refused = await tombstoneEntities(db, 'staff', [1, 2, 3], guard);
-    expect(refused).toEqual({
-      refused: true,
-      reason: expect.stringContaining('would delete 7 of 10 active staff (ratio 0.5)'),
-    });
-    expect(await active('staff')).toHaveLength(10);
-
-    const empty = await tombstoneEntities(db, 'staff', [], {
-      ...guard,
-      ratio: 1,
-      emptyListIsSuspicious: true,
-    });
-    expect(empty).toMatchObject({ refused: true, reason: expect.stringContaining('empty list') });
-    expect(await active('staff')).toHaveLength(10);
-
-    const forced = await tombstoneEntities(db, 'staff', [1, 2, 3], { ...guard, allowMassDelete: true });
-    expect(forced).toEqual({ refused: false, deleted: 7 });
-    expect(await active('staff')).toEqual(['1', '2', '3']);
+    expect(rows).toEqual([]);
   });
 
-  it('takes the links of tombstoned locations with them', async () => {
+  it("takes the links of tombstoned locations with them, and no other location's", async () => {
     await upsertLocations(
       db,
       [1, 2, 3].map((id) => ({ id, raw: { locationId: id } })),
     );
     await recordLocationLinks(db, 1, links);
     await recordLocationLinks(db, 2, links);
-    expect(await tombstoneEntities(db, 'locations', [2, 3], guard)).toEqual({ refused: false, deleted: 1 });
-    expect(await active('location_staff', 'location_id = 1')).toEqual([]);
-    expect(await active('staff_services', 'location_id = 1')).toEqual([]);
-    expect(await active('location_staff', 'location_id = 2')).toHaveLength(4);
-  });
-
-  it('leaves links alone when the location step is refused', async () => {
-    await upsertLocations(
-      db,
-      [1, 2, 3].map((id) => ({ id, raw: { locationId: id } })),
-    );
-    await recordLocationLinks(db, 1, links);
-    expect((await tombstoneEntities(db, 'locations', [3], guard)).refused).toBe(true);
-    expect(await active('location_staff', 'location_id = 1')).toHaveLength(4);
-  });
-
-  it('tombstones a gone location with all its links, without the guard', async () => {
-    await upsertLocations(db, [{ id: 1, raw: { locationId: 1 } }]);
-    await recordLocationLinks(db, 1, links);
-    await recordLocationLinks(db, 2, links);
-    expect(await tombstoneLocation(db, 1)).toBe(1);
-    expect(await active('locations')).toEqual([]);
+    expect(await tombstoneEntityRows(db, 'locations', [1])).toBe(1);
+    expect(await active('locations')).toEqual(['2', '3']);
     expect(await active('location_staff', 'location_id = 1')).toEqual([]);
     expect(await active('location_services', 'location_id = 1')).toEqual([]);
+    expect(await active('staff_services', 'location_id = 1')).toEqual([]);
     expect(await active('location_staff', 'location_id = 2')).toHaveLength(4);
-    expect(await tombstoneLocation(db, 1)).toBe(0);
+    expect(await tombstoneEntityRows(db, 'locations', [1])).toBe(0);
   });
 });

@@ -3,6 +3,7 @@
  * mirrors TimeTap exactly, a second writes nothing, changes arrive, failures touch nothing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { UnknownLocationError } from '../../src/errors.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
@@ -209,15 +210,24 @@ describe('location sync', () => {
     expect(calls.every((c) => c.query.locationId === String(target))).toBe(true);
   });
 
-  it('tombstones a location that TimeTap no longer knows, with its links', async () => {
+  it('refuses an id that TimeTap does not know: a clear error, and nothing written', async () => {
     await runSync(deps(), { scope: 'full' });
     const [gone] = [...sim.data.locations.keys()] as [number];
     sim.data.remove('location', gone);
-    const summary = await runSync(deps(), { scope: 'location', locationId: gone });
-    expect(summary.status).toBe('succeeded');
-    const [row] = await db.$queryRaw<Array<{ active: bigint }>>`
-      SELECT count(*) AS active FROM location_staff WHERE location_id = ${gone} AND deleted_at IS NULL`;
-    expect(Number(row?.active)).toBe(0);
+    const before = await rowVersions(db);
+    const [{ runs } = { runs: 0n }] = await db.$queryRaw<
+      Array<{ runs: bigint }>
+    >`SELECT count(*) AS runs FROM sync_runs`;
+    for (const id of [gone, 987_654]) {
+      const error = await runSync(deps(), { scope: 'location', locationId: id }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnknownLocationError);
+      expect((error as Error).message).toBe(
+        `TimeTap has no location ${id} (GET /locations/${id} answered 404); nothing was written`,
+      );
+    }
+    expect(await rowVersions(db)).toEqual(before);
+    const [after] = await db.$queryRaw<Array<{ runs: bigint }>>`SELECT count(*) AS runs FROM sync_runs`;
+    expect(after?.runs).toBe(runs);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   MalformedResponseError,
   NetworkError,
   NotFoundError,
+  SessionRefusedError,
   TimeTapHttpError,
 } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -61,6 +62,7 @@ function timetapConfig(overrides: Partial<Config['timetap']> = {}): Config['time
     retryMaxTimeMs: 20_000,
     retryAfterCapMs: 5000,
     sessionIdleMs: 60 * 60 * 1000,
+    pageSize: 25,
     ...overrides,
   };
 }
@@ -208,7 +210,7 @@ describe('TimeTap client over HTTP', () => {
     sim.inject({ path: '/locations', times: 1, fault: { type: 'status', status: 400 } });
     const bad = await failure(client.listLocations());
     expect(bad).toBeInstanceOf(TimeTapHttpError);
-    expect(bad).toMatchObject({ status: 400, retryable: false, path: '/locations' });
+    expect(bad).toMatchObject({ status: 400, retryable: false, path: '/locations?pageNumber=1&pageSize=25' });
     expect(callsTo('/locations')).toHaveLength(1);
 
     const gone = await failure(client.getLocation(987_654_321));
@@ -256,13 +258,18 @@ describe('TimeTap client over HTTP', () => {
     expect(callsTo('/locations')).toHaveLength(0);
   });
 
-  it('treats a 401 right after a fresh login as an authentication failure', async () => {
+  it('never blames the keys for a 401 on a data call: fresh sessions refused three times fail that call', async () => {
     const { client } = makeClient();
     sim.inject({ path: '/locations', fault: { type: 'status', status: 401 } });
     const error = await failure(client.listLocations());
-    expect(error).toBeInstanceOf(AuthError);
-    expect(callsTo('/sessionToken')).toHaveLength(2);
-    expect(callsTo('/locations')).toHaveLength(2);
+    expect(error).toBeInstanceOf(SessionRefusedError);
+    expect(error).not.toBeInstanceOf(AuthError);
+    expect(error.message).toBe(
+      'TimeTap accepted the keys but refused the session for GET /locations: the API user may lack access to it',
+    );
+    // One login per attempt, each refused on its first use: three, then it stops.
+    expect(callsTo('/sessionToken')).toHaveLength(3);
+    expect(callsTo('/locations')).toHaveLength(3);
   });
 
   it('skips and reports a record without an id', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateDeleteGuard } from '../../src/db/delete-guard.js';
+import { deleteAllowance, evaluateDeleteGuard } from '../../src/db/delete-guard.js';
 
 const guard = { ratio: 0.5, allowMassDelete: false };
 
@@ -40,5 +40,26 @@ describe('evaluateDeleteGuard', () => {
     expect(evaluateDeleteGuard({ label: 'staff', active: 0, doomed: 0, seen: 0 }, options)).toEqual({
       refused: false,
     });
+  });
+
+  it('measures against a baseline that bad answers cannot erode', () => {
+    // 60 links; an API answering empty lists took 30 in a run that still succeeded (within the
+    // ratio). Measured against what is left, the next run could take 15, then 8, ...; measured
+    // against the baseline of the recent successful runs, nothing more may go.
+    expect(evaluateDeleteGuard({ label: 'links', active: 30, doomed: 15, seen: 15 }, guard)).toEqual({
+      refused: false,
+    });
+    const decision = evaluateDeleteGuard(
+      { label: 'links', active: 30, doomed: 1, seen: 29, baseline: 60 },
+      guard,
+    );
+    expect(decision).toMatchObject({
+      refused: true,
+      reason: expect.stringContaining('the 60 a recent successful sync ended with'),
+    });
+    expect(deleteAllowance(30, 60, 0.5)).toBe(0);
+    expect(deleteAllowance(40, 60, 0.5)).toBe(10);
+    expect(deleteAllowance(40, 20, 0.5)).toBe(20);
+    expect(deleteAllowance(10, undefined, 0.3)).toBe(3);
   });
 });

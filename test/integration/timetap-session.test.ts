@@ -1,0 +1,133 @@
+/**
+ * What a 401 means, against the simulator over real HTTP. Only `/sessionToken` refusing the keys
+ * means the keys are wrong (timetap-client.test.ts); a 401 on a data call means the token died,
+ * or that the session may not read that data. These tests stage each case and count the logins.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { AuthError, SessionBreakerOpenError, SessionRefusedError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedactor } from '../../src/redact.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { createTimeTapClient, type TimeTapClientDeps } from '../../src/timetap/index.js';
+
+let sim: Simulator;
+const silent = createLogger({ level: 'silent', redactor: createRedactor() });
+
+function makeClient(overrides: Partial<Config['timetap']> = {}, deps: Partial<TimeTapClientDeps> = {}) {
+  return createTimeTapClient({
+    config: {
+      apiKey: sim.credentials.apiKey,
+      privateKey: sim.credentials.privateKey,
+      baseUrl: sim.url,
+      maxRps: 1000,
+      maxConcurrency: 8,
+      timeoutMs: 3000,
+      retries: 3,
+      retryBaseMs: 20,
+      retryMaxTimeMs: 20_000,
+      retryAfterCapMs: 1000,
+      sessionIdleMs: 60 * 60 * 1000,
+      pageSize: 25,
+      ...overrides,
+    },
+    logger: silent,
+    redactor: createRedactor(),
+    backoff: { minTimeoutMs: 10, maxTimeoutMs: 50 },
+    ...deps,
+  });
+}
+
+const logins = () => sim.calls.filter((c) => c.path === '/sessionToken').length;
+const locationIds = () => [...sim.data.locations.keys()];
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 3, locations: 4 });
+});
+afterAll(async () => {
+  await sim?.close();
+});
+beforeEach(() => {
+  sim.clearFaults();
+  sim.setTokenMaxCalls(undefined);
+  sim.resetCalls();
+});
+
+describe('a 401 on a data call', () => {
+  it.each([1, 2, 3, 4, 5])(
+    'is a dead token when tokens die after %i calls: 120 calls, 8 in flight, all succeed',
+    async (n) => {
+      sim.setTokenMaxCalls(n);
+      const client = makeClient();
+      const ids = locationIds();
+      const calls = Array.from({ length: 120 }, (_, i) => client.listStaff(ids[i % ids.length]));
+      const results = await Promise.allSettled(calls);
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      // Each token serves n calls, so 120 / n logins are needed; the line of calls waiting for a
+      // fresh token (relogin-line.ts) makes one login at a time and learns how long a token lasts,
+      // so it needs hardly more. A 401 is spent when a token dies under the calls in flight, and
+      // on the occasional probe whether tokens last longer now: well under one per call.
+      expect(logins()).toBeGreaterThanOrEqual(Math.ceil(120 / n));
+      expect(logins()).toBeLessThanOrEqual(Math.ceil(120 / n) + 3);
+      const refused = sim.calls.filter((c) => c.path === '/staff' && c.status === 401).length;
+      expect(refused).toBeLessThanOrEqual(60);
+      expect(client.stats().calls['GET /staff']?.['200']).toBe(120);
+    },
+  );
+
+  it('fails only the refused call when the token keeps working for the others, without a new login', async () => {
+    const client = makeClient();
+    await client.login();
+    const [refused, other] = locationIds() as [number, number];
+    sim.inject({
+      path: '/services',
+      query: { locationId: String(refused) },
+      fault: { type: 'status', status: 401 },
+    });
+    // Other calls go on while the refused one is read: they prove that the token is alive.
+    let done = false;
+    const others = (async () => {
+      let count = 0;
+      while (!done) {
+        await client.listStaff(other);
+        count++;
+      }
+      return count;
+    })();
+    const outcome = await client.listServices(refused).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    done = true;
+    expect(await others).toBeGreaterThan(3);
+    expect(outcome).toBeInstanceOf(SessionRefusedError);
+    expect(outcome).not.toBeInstanceOf(AuthError);
+    expect(logins()).toBe(1);
+    expect(sim.calls.filter((c) => c.path === '/services' && c.status === 401)).toHaveLength(3);
+  });
+
+  it('opens the breaker when almost every call is refused, and stops calling TimeTap', async () => {
+    const client = makeClient({ maxConcurrency: 2 });
+    sim.inject({ path: /^\/(?!sessionToken)/, fault: { type: 'status', status: 401 } });
+    const ids = locationIds();
+    const errors: unknown[] = [];
+    for (let i = 0; i < 12; i++) {
+      await client.listStaff(ids[i % ids.length]).catch((error: unknown) => errors.push(error));
+    }
+    const refused = errors.filter((e) => e instanceof SessionRefusedError);
+    const stopped = errors.filter((e) => e instanceof SessionBreakerOpenError);
+    expect(refused).toHaveLength(5);
+    expect(stopped).toHaveLength(7);
+    expect(errors.some((e) => e instanceof AuthError)).toBe(false);
+    // 5 calls x 3 refused sessions each; the 7 calls after the breaker opened cost nothing.
+    expect(sim.calls.filter((c) => c.path === '/staff')).toHaveLength(15);
+    expect(logins()).toBeLessThanOrEqual(15);
+  });
+
+  it('a refusal of the keys by /sessionToken is still an AuthError at once', async () => {
+    const client = makeClient();
+    sim.inject({ path: '/sessionToken', fault: { type: 'status', status: 403 } });
+    await expect(client.listLocations()).rejects.toBeInstanceOf(AuthError);
+    expect(logins()).toBe(1);
+  });
+});
