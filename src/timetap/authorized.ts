@@ -3,7 +3,7 @@
  * that the keys are wrong (only `/sessionToken` refusing them does, see client.ts): with several
  * calls in flight, the token a call used may have been consumed, rotated or expired by the time
  * it arrived, even right after a login. So a 401 is first read (token-uses.ts), after a short
- * jittered pause that lets the answers of the other calls in flight arrive:
+ * jittered pause that lets the answers of the other calls in flight arrive (`readingPause`):
  * - the token died (it served calls, none after ours): the call takes its place in the line for a
  *   fresh token (relogin-line.ts) and replays; as often as it takes;
  * - the token outlived the 401 (a later call succeeded with it), or a fresh token was refused on
@@ -51,8 +51,16 @@ export interface AuthorizedDeps {
   login(): Promise<string>;
   /** Each use extends the session's idle expiry in the store. */
   sessionIdleMs: number;
-  /** Jittered pause before a 401 is read, in ms. Default 20-120 ms. */
-  pauseMs?: () => number;
+  /** The pause before a 401 is read, in ms, given the round trip of the call it answered. */
+  pauseMs?: (roundTripMs: number) => number;
+}
+
+/**
+ * The answers of the calls sent about when ours was are on their way: half a round trip of ours
+ * (10-250 ms), jittered up to twice that so that the callers of one expiry spread apart.
+ */
+export function readingPause(roundTripMs: number): number {
+  return Math.min(Math.max(roundTripMs / 2, 10), 250) * (1 + Math.random());
 }
 
 export type AuthorizedExchange = (endpoint: string, path: string, url: string) => Promise<HttpAnswer>;
@@ -60,7 +68,7 @@ export type AuthorizedExchange = (endpoint: string, path: string, url: string) =
 export function createAuthorizedExchange(deps: AuthorizedDeps): AuthorizedExchange {
   const { guard, signal } = deps;
   const { store, uses, line, breaker } = guard;
-  const pauseMs = deps.pauseMs ?? (() => 20 + Math.random() * 100);
+  const pauseMs = deps.pauseMs ?? readingPause;
 
   async function accepted(sent: Sent): Promise<void> {
     uses.succeeded(sent.token, sent.sentAt);
@@ -123,7 +131,7 @@ export function createAuthorizedExchange(deps: AuthorizedDeps): AuthorizedExchan
         return sent.answer;
       }
       cycles++;
-      await sleep(pauseMs(), undefined, { signal });
+      await sleep(pauseMs(sent.answeredAt - sent.sentAt), undefined, { signal });
       const usedElsewhere = (await store.wasUsed?.(sent.token).catch(() => true)) ?? false;
       const verdict = uses.verdict(sent.token, sent.answeredAt, usedElsewhere);
       if (verdict !== 'consumed') refusals++;

@@ -72,8 +72,8 @@ export interface TimeTapClientDeps {
    * to; default: this client's own, around `sessionStore`.
    */
   sessionGuard?: SessionGuard;
-  /** The jittered pause before a 401 is read (authorized.ts). */
-  replayPauseMs?: () => number;
+  /** The pause before a 401 is read, given the call's round trip (authorized.ts `readingPause`). */
+  replayPauseMs?: (roundTripMs: number) => number;
 }
 
 const LOGIN_PATH = '/sessionToken';

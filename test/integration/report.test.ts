@@ -69,10 +69,14 @@ describe('timetap-sync report', () => {
     let idleStaff: number;
     let idleLocation: number;
     beforeAll(async () => {
-      // A staff member who offers nothing at one location.
-      const [locationId, offers] = [...sim.data.staffServices][0] ?? [];
-      const [staffId, services] = [...(offers ?? [])][0] ?? [];
-      if (locationId === undefined || staffId === undefined) throw new Error('no staff in the simulator');
+      // A staff member who offers nothing at one location: one shaped like TimeTap's documented
+      // example (no name fields at all), so that the report has to name them from what exists.
+      const sparse = (id: number) => sim.data.staff.get(id)?.firstName === undefined;
+      const [locationId, offers] =
+        [...sim.data.staffServices].find(([, o]) => [...o.keys()].some(sparse)) ?? [];
+      const [staffId, services] = [...(offers ?? [])].find(([id]) => sparse(id)) ?? [];
+      if (locationId === undefined || staffId === undefined)
+        throw new Error('no sparse staff in the simulator');
       for (const serviceId of [...(services ?? [])])
         sim.data.unlinkStaffService(locationId, staffId, serviceId);
       idleStaff = staffId;
@@ -118,6 +122,13 @@ describe('timetap-sync report', () => {
       expect(here?.staffWithoutServices.map((s) => s.id)).toContain(idleStaff);
       expect(text.stdout).toContain('staff who offer nothing here:');
       expect(text.stdout).toContain(`(${idleStaff})`);
+      // Staff objects as sparse as TimeTap's own examples still have a name in the report.
+      const idleNames = json.locations.flatMap((l) => l.staffWithoutServices.map((s) => s.name));
+      expect(idleNames.every((name) => typeof name === 'string' && name !== '')).toBe(true);
+      expect(text.stdout).not.toContain('(no name)');
+      expect(here?.staffWithoutServices.find((s) => s.id === idleStaff)?.name).toBe(
+        sim.data.staff.get(idleStaff)?.userName,
+      );
     });
 
     it('a stale mirror (older than two schedule intervals) is flagged; a slower schedule makes it fresh again', async () => {

@@ -121,9 +121,22 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
     await sim?.close();
   });
 
+  /** The display name TimeTap's objects allow: full name, else first + last, else user name, else email. */
+  function displayName(staff: Record<string, unknown>): string | null {
+    const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+    const firstLast = text(`${text(staff.firstName) ?? ''} ${text(staff.lastName) ?? ''}`);
+    return text(staff.fullName) ?? firstLast ?? text(staff.userName) ?? text(staff.email) ?? null;
+  }
+
   async function expectViewsToMatchTheTruth(): Promise<void> {
     const truth = sim.data.snapshot();
     const name = new Map(truth.locations.map((l) => [Number(l.locationId), l.locationName ?? null]));
+    // Documented-sparse staff objects carry no name at all: the views still name everyone.
+    const staffNames = new Map(truth.staff.map((s) => [Number(s.professionalId), displayName(s)]));
+    const shown = await rows('SELECT DISTINCT staff_id, staff_name FROM location_staff_view ORDER BY 1');
+    expect(shown).toEqual(shown.map(([id]) => [id, staffNames.get(Number(id))]));
+    expect(shown.every(([, staffName]) => typeof staffName === 'string')).toBe(true);
+    expect(truth.staff.some((s) => s.fullName === undefined && s.firstName === undefined)).toBe(true);
     expect(await rows('SELECT location_id, staff_id FROM location_staff_view ORDER BY 1, 2')).toEqual(
       truth.locationStaff,
     );

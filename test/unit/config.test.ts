@@ -58,4 +58,22 @@ describe('loadConfig', () => {
       'http://127.0.0.1:4010',
     );
   });
+
+  it('takes an empty variable (as in a copied .env.example) for an unset one', () => {
+    const copied = {
+      TIMETAP_API_KEY: valid.TIMETAP_API_KEY,
+      TIMETAP_PRIVATE_KEY: valid.TIMETAP_PRIVATE_KEY,
+      TIMETAP_BASE_URL: '',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      TIMETAP_PAGE_SIZE: '',
+      WORKER_LOCK_DURATION_MS: '',
+    };
+    // `check` needs only the TimeTap section: the empty database and Redis URLs do not stop it.
+    const config = loadConfig(copied, ['timetap']);
+    expect(config.timetap.baseUrl).toBe('https://api.timetap.com/live');
+    expect(config.timetap.pageSize).toBe(25);
+    expect(config.worker.lockDurationMs).toBeUndefined();
+    expect(problems(copied, ['timetap', 'database'])).toContain('DATABASE_URL is required');
+  });
 });

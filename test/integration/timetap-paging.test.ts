@@ -1,0 +1,105 @@
+/**
+ * Every record of every list, whether TimeTap pages its lists or not (paging.ts), against the
+ * simulator over HTTP in both modes, with the calls counted: a list that is not paged costs one
+ * call (two when it happens to be exactly one page long), a paged one a call per page.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TimeTapHttpError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedactor } from '../../src/redact.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { createTimeTapClient } from '../../src/timetap/index.js';
+
+let sim: Simulator;
+const PAGE = 4;
+
+function makeClient() {
+  return createTimeTapClient({
+    config: {
+      apiKey: sim.credentials.apiKey,
+      privateKey: sim.credentials.privateKey,
+      baseUrl: sim.url,
+      maxRps: 1000,
+      maxConcurrency: 4,
+      timeoutMs: 3000,
+      retries: 1,
+      retryBaseMs: 10,
+      retryMaxTimeMs: 5000,
+      retryAfterCapMs: 1000,
+      sessionIdleMs: 60 * 60 * 1000,
+      pageSize: PAGE,
+    },
+    logger: createLogger({ level: 'silent', redactor: createRedactor() }),
+    redactor: createRedactor(),
+    backoff: { minTimeoutMs: 10, maxTimeoutMs: 20 },
+  });
+}
+
+const staffCalls = () => sim.calls.filter((c) => c.path === '/staff');
+const sorted = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b);
+
+beforeAll(async () => {
+  // 22 staff: 5 full pages of 4 and a short one.
+  sim = await startSimulator({ seed: 5, locations: 4, staff: 22 });
+});
+afterAll(async () => {
+  await sim?.close();
+});
+beforeEach(() => {
+  sim.clearFaults();
+  sim.setListPaging({ mode: 'all' });
+  sim.resetCalls();
+});
+
+describe('paging', () => {
+  it('reads every page of a paged list, a call per page', async () => {
+    sim.setListPaging({ mode: 'paged', maxPageSize: 100 });
+    const staff = await makeClient().listStaff();
+    expect(sorted(staff.items.map((s) => s.id))).toEqual(sorted(sim.data.staff.keys()));
+    expect(staffCalls().map((c) => c.query.pageNumber)).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(staffCalls().every((c) => c.query.pageSize === String(PAGE))).toBe(true);
+  });
+
+  it('asks once more after a last page that is exactly full, and stops on the empty one', async () => {
+    sim.setListPaging({ mode: 'paged', maxPageSize: 100 });
+    for (const id of sorted(sim.data.staff.keys()).slice(0, 2)) sim.data.remove('staff', id);
+    const staff = await makeClient().listStaff();
+    expect(staff.items).toHaveLength(20);
+    expect(staffCalls()).toHaveLength(6);
+  });
+
+  it('costs one call when the API ignores the paging parameters and sends everything', async () => {
+    const staff = await makeClient().listStaff();
+    expect(sorted(staff.items.map((s) => s.id))).toEqual(sorted(sim.data.staff.keys()));
+    expect(staffCalls()).toHaveLength(1);
+  });
+
+  it('costs one extra call, and no duplicate, when an unpaged list is exactly one page long', async () => {
+    const locationId = [...sim.data.locations.keys()][0] as number;
+    for (const id of [...(sim.data.locationStaff.get(locationId) ?? [])])
+      sim.data.unlink('staff', locationId, id);
+    const exact = sorted(sim.data.staff.keys()).slice(0, PAGE);
+    for (const id of exact) sim.data.link('staff', locationId, id);
+    const staff = await makeClient().listStaff(locationId);
+    expect(sorted(staff.items.map((s) => s.id))).toEqual(exact);
+    expect(staffCalls()).toHaveLength(2);
+  });
+
+  it('never returns a list partially: a page that keeps failing fails the list', async () => {
+    sim.setListPaging({ mode: 'paged', maxPageSize: 100 });
+    sim.inject({ path: '/staff', query: { pageNumber: '3' }, fault: { type: 'status', status: 500 } });
+    const error = await makeClient()
+      .listStaff()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeTapHttpError);
+    expect((error as TimeTapHttpError).status).toBe(500);
+  });
+
+  it('takes a 404 on a later page for the end of the list', async () => {
+    sim.setListPaging({ mode: 'paged', maxPageSize: 100 });
+    sim.inject({ path: '/staff', query: { pageNumber: '6' }, fault: { type: 'status', status: 404 } });
+    const staff = await makeClient().listStaff();
+    expect(staff.items).toHaveLength(20);
+    expect(staffCalls()).toHaveLength(6);
+  });
+});
