@@ -5,7 +5,9 @@
  * Terminology, used the same way everywhere:
  * - sync run: one attempt to bring the mirror up to date, recorded as one `sync_runs` row.
  * - walk: reading TimeTap's lists (account-wide, then per location) during a run.
- * - tombstone: `deleted_at` set on a row or link that a complete walk did not see.
+ * - tombstone: `deleted_at` set on a row that TimeTap showed to be gone (its own URL answered 404
+ *   once a complete walk no longer listed it), or on a link a complete walk did not see.
+ * - inactive: `inactive_at` set on a row the lists no longer show but whose own URL still answers.
  * - scope: what a run covers, the whole account (`full`) or one location (`location`).
  */
 import {

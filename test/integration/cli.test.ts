@@ -88,3 +88,17 @@ describe('sync', () => {
     expect(everything).not.toMatch(/st:api:api:[0-9a-f]{32}/);
   });
 });
+
+describe('sync --location', () => {
+  it('for an id TimeTap does not know: a clear error, exit 1, and no run written', async () => {
+    const env = { ...simulatorEnv(sim), DATABASE_URL: database.url };
+    const before = await database.db.syncRun.count();
+    const result = await runCli(['sync', '--location', '987654'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'TimeTap has no location 987654 (GET /locations/987654 answered 404); nothing was written',
+    );
+    expect(result.stdout).not.toContain('succeeded');
+    expect(await database.db.syncRun.count()).toBe(before);
+  });
+});

@@ -165,6 +165,17 @@ describe('worker', () => {
     expect(delayed.filter((j) => j.name === 'full-sync')).toHaveLength(1);
   });
 
+  it('fails a location sync for an id TimeTap does not know at once: one attempt, no run written', async () => {
+    await harness.start();
+    const error = await resyncAndWait({ locationId: 987_654 }).catch((e: unknown) => e);
+    expect(String(error)).toContain(
+      'TimeTap has no location 987654 (GET /locations/987654 answered 404); nothing was written',
+    );
+    const [job] = await harness.queue.getJobs(['failed']);
+    expect(job?.attemptsMade).toBe(1);
+    expect(await runs()).toEqual([]);
+  });
+
   it('keeps secrets out of logs and Redis job data', async () => {
     await harness.start();
     await resyncAndWait();
