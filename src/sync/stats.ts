@@ -4,15 +4,11 @@
  * tombstone), marked deleted, marked inactive (no list shows them, their own URL still does), and
  * skipped (a record TimeTap sent without a usable id).
  */
-export const ENTITIES = [
-  'locations',
-  'staff',
-  'services',
-  'location_staff',
-  'location_services',
-  'staff_services',
-] as const;
-export type Entity = (typeof ENTITIES)[number];
+import { MIRROR_TABLES, type MirrorTable } from '../db/index.js';
+
+/** The tables a run counts: the mirror's six (db/delete-baseline.ts). */
+export const ENTITIES = MIRROR_TABLES;
+export type Entity = MirrorTable;
 
 export interface EntityStats {
   inserted: number;

@@ -3,7 +3,7 @@
  * retry delays, and the run dependencies around a test database.
  */
 import type { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createRedactor, type Redactor } from '../../src/redact.js';
@@ -38,6 +38,28 @@ export function simulatorEnv(sim: Simulator, extra: Record<string, string> = {})
     TIMETAP_RETRIES: '3',
     TIMETAP_RETRY_MAX_TIME_MS: '10000',
     ...extra,
+  };
+}
+
+/** A TimeTap client configuration pointed at the simulator, quick to retry, for client-level tests. */
+export function testTimeTapConfig(
+  sim: Simulator,
+  overrides: Partial<Config['timetap']> = {},
+): Config['timetap'] {
+  return {
+    apiKey: sim.credentials.apiKey,
+    privateKey: sim.credentials.privateKey,
+    baseUrl: sim.url,
+    maxRps: 500,
+    maxConcurrency: 8,
+    timeoutMs: 3000,
+    retries: 4,
+    retryBaseMs: 20,
+    retryMaxTimeMs: 20_000,
+    retryAfterCapMs: 5000,
+    sessionIdleMs: 60 * 60 * 1000,
+    pageSize: 25,
+    ...overrides,
   };
 }
 

@@ -23,6 +23,7 @@ import {
   runCheck,
   type TimeTapClientDeps,
 } from '../../src/timetap/index.js';
+import { testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
 /** Every log line of every client in this file, unscrubbed (see `rawLogger`). */
@@ -49,28 +50,10 @@ const recordingFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 
-function timetapConfig(overrides: Partial<Config['timetap']> = {}): Config['timetap'] {
-  return {
-    apiKey: sim.credentials.apiKey,
-    privateKey: sim.credentials.privateKey,
-    baseUrl: sim.url,
-    maxRps: 500,
-    maxConcurrency: 8,
-    timeoutMs: 3000,
-    retries: 4,
-    retryBaseMs: 500,
-    retryMaxTimeMs: 20_000,
-    retryAfterCapMs: 5000,
-    sessionIdleMs: 60 * 60 * 1000,
-    pageSize: 25,
-    ...overrides,
-  };
-}
-
 function makeClient(overrides: Partial<Config['timetap']> = {}, deps: Partial<TimeTapClientDeps> = {}) {
   const redactor = createRedactor();
   const client = createTimeTapClient({
-    config: timetapConfig(overrides),
+    config: testTimeTapConfig(sim, { retryBaseMs: 500, ...overrides }),
     logger: rawLogger,
     redactor,
     fetch: recordingFetch,

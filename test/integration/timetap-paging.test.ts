@@ -9,26 +9,22 @@ import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { createTimeTapClient } from '../../src/timetap/index.js';
+import { testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
 const PAGE = 4;
 
 function makeClient() {
   return createTimeTapClient({
-    config: {
-      apiKey: sim.credentials.apiKey,
-      privateKey: sim.credentials.privateKey,
-      baseUrl: sim.url,
+    config: testTimeTapConfig(sim, {
       maxRps: 1000,
       maxConcurrency: 4,
-      timeoutMs: 3000,
       retries: 1,
       retryBaseMs: 10,
       retryMaxTimeMs: 5000,
       retryAfterCapMs: 1000,
-      sessionIdleMs: 60 * 60 * 1000,
       pageSize: PAGE,
-    },
+    }),
     logger: createLogger({ level: 'silent', redactor: createRedactor() }),
     redactor: createRedactor(),
     backoff: { minTimeoutMs: 10, maxTimeoutMs: 20 },

@@ -10,27 +10,14 @@ import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { createTimeTapClient, type TimeTapClientDeps } from '../../src/timetap/index.js';
+import { testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
 const silent = createLogger({ level: 'silent', redactor: createRedactor() });
 
 function makeClient(overrides: Partial<Config['timetap']> = {}, deps: Partial<TimeTapClientDeps> = {}) {
   return createTimeTapClient({
-    config: {
-      apiKey: sim.credentials.apiKey,
-      privateKey: sim.credentials.privateKey,
-      baseUrl: sim.url,
-      maxRps: 1000,
-      maxConcurrency: 8,
-      timeoutMs: 3000,
-      retries: 3,
-      retryBaseMs: 20,
-      retryMaxTimeMs: 20_000,
-      retryAfterCapMs: 1000,
-      sessionIdleMs: 60 * 60 * 1000,
-      pageSize: 25,
-      ...overrides,
-    },
+    config: testTimeTapConfig(sim, { maxRps: 1000, retries: 3, retryAfterCapMs: 1000, ...overrides }),
     logger: silent,
     redactor: createRedactor(),
     backoff: { minTimeoutMs: 10, maxTimeoutMs: 50 },
