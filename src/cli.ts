@@ -8,10 +8,13 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ConfigNeed } from './config.js';
 import { ConfigError, describeError } from './errors.js';
 import { EXIT } from './exit-codes.js';
+import { createRedactor, type Redactor } from './redact.js';
 import type { Runtime } from './runtime.js';
 
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode: number = EXIT.ok;
+  // The configuration's redactor, once a command has one: the last line an error prints passes it.
+  let redactor: Redactor = createRedactor();
   const program = new Command()
     .name('timetap-sync')
     .description('Keeps a complete, fresh copy of a TimeTap account in your own Postgres.')
@@ -26,7 +29,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     <O>(needs: readonly ConfigNeed[], command: (runtime: Runtime, options: O) => Promise<number>) =>
     async (options: O) => {
       const { createRuntime } = await import('./runtime.js');
-      exitCode = await command(createRuntime(env, needs), options);
+      const runtime = createRuntime(env, needs);
+      redactor = runtime.redactor;
+      exitCode = await command(runtime, options);
     };
 
   program
@@ -75,7 +80,11 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .description('validate the configuration, log in to TimeTap, count the locations')
     .action(
       withRuntime(['timetap'], async (runtime) =>
-        (await import('./timetap/check.js')).runCheck({ ...runtime, out: (line) => console.log(line) }),
+        (await import('./timetap/check.js')).runCheck({
+          ...runtime,
+          out: (line) => console.log(line),
+          err: (line) => console.error(line),
+        }),
       ),
     );
 
@@ -147,11 +156,11 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    return exitCodeFor(error);
+    return exitCodeFor(error, redactor);
   }
 }
 
-function exitCodeFor(error: unknown): number {
+function exitCodeFor(error: unknown, redactor: Redactor): number {
   if (error instanceof CommanderError) {
     // --help and --version end through here with exit code 0.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -160,7 +169,7 @@ function exitCodeFor(error: unknown): number {
     console.error(error.message);
     return EXIT.usage;
   }
-  console.error(`error: ${describeError(error)}`);
+  console.error(`error: ${redactor.scrub(describeError(error))}`);
   return EXIT.failure;
 }
 

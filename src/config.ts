@@ -19,7 +19,12 @@ const url = z.url({ protocol: /^https?$/ });
 const schema = z.object({
   TIMETAP_API_KEY: optionalSecret,
   TIMETAP_PRIVATE_KEY: optionalSecret,
-  TIMETAP_BASE_URL: url.default('https://api.timetap.com/live'),
+  TIMETAP_BASE_URL: url
+    .refine(
+      (value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value),
+      'must not contain a user name or password (TimeTap authenticates with the key pair)',
+    )
+    .default('https://api.timetap.com/live'),
   TIMETAP_MAX_RPS: z.coerce.number().positive().max(1000).default(5),
   TIMETAP_MAX_CONCURRENCY: positiveInt(4),
   TIMETAP_TIMEOUT_MS: positiveInt(30_000),

@@ -1,12 +1,14 @@
 /**
  * Secrets must never reach a log line, an error text, the database or Redis. pino's `redact`
  * only knows object paths, so strings are scrubbed here as well: known secret values, anything
- * shaped like a TimeTap session token, and the query strings of URLs (the `/sessionToken` URL
- * carries the apiKey and the signature).
+ * shaped like a TimeTap session token, the secret parameters of URLs (the `/sessionToken` URL
+ * carries the apiKey and the signature), and the user and password of any URL.
  */
 const REPLACEMENT = '[REDACTED]';
 const SESSION_TOKEN = /st:[a-z0-9]+:[a-z0-9]+:[0-9a-f]{16,}/gi;
 const SECRET_PARAMS = /([?&](?:apiKey|signature|sessionToken|token|privateKey)=)[^&\s"'#]*/gi;
+/** `scheme://user:password@host`: the user and password, whatever the scheme. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi;
 const MIN_SECRET_LENGTH = 4;
 
 export interface Redactor {
@@ -29,7 +31,10 @@ export function createRedactor(initial: Array<string | undefined> = []): Redacto
       rebuild();
     },
     scrub(text) {
-      let out = text.replace(SECRET_PARAMS, `$1${REPLACEMENT}`).replace(SESSION_TOKEN, REPLACEMENT);
+      let out = text
+        .replace(SECRET_PARAMS, `$1${REPLACEMENT}`)
+        .replace(SESSION_TOKEN, REPLACEMENT)
+        .replace(URL_USERINFO, `$1${REPLACEMENT}@`);
       if (pattern) out = out.replace(pattern, REPLACEMENT);
       return out;
     },
@@ -38,7 +43,7 @@ export function createRedactor(initial: Array<string | undefined> = []): Redacto
   return redactor;
 }
 
-/** A URL fit for a log or an error: origin and path, never the query string. */
+/** A URL fit for a log or an error: origin and path, never the query string nor a password. */
 export function safeUrl(url: string | URL): string {
   try {
     const parsed = typeof url === 'string' ? new URL(url) : url;
@@ -50,4 +55,27 @@ export function safeUrl(url: string | URL): string {
 
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The password a URL carries (raw and decoded), for `Redactor.add`: a password in DATABASE_URL is
+ * a secret wherever its text turns up, inside a URL or not. (A user name is scrubbed inside URLs
+ * only: names like `postgres` are everywhere else too.)
+ */
+export function urlCredentials(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const { password } = new URL(url);
+    return [password, decode(password)].filter((v) => v !== '');
+  } catch {
+    return [];
+  }
+}
+
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { type Config, type ConfigNeed, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { createRedactor, type Redactor } from './redact.js';
+import { createRedactor, type Redactor, urlCredentials } from './redact.js';
 
 export interface Runtime {
   config: Config;
@@ -18,19 +18,10 @@ export function createRuntime(env: NodeJS.ProcessEnv, needs: readonly ConfigNeed
     config.timetap.apiKey,
     config.timetap.privateKey,
     config.http.adminToken,
-    passwordOf(config.database.url),
-    passwordOf(config.redis.url),
+    ...urlCredentials(config.timetap.baseUrl),
+    ...urlCredentials(config.database.url),
+    ...urlCredentials(config.redis.url),
   ]);
   const logger = createLogger({ level: config.logLevel, redactor });
   return { config, redactor, logger };
-}
-
-function passwordOf(url: string): string | undefined {
-  if (!url) return undefined;
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password || undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -3,7 +3,7 @@
  * (sharing the session and the request budget) so that its API-call counters are its own.
  */
 import type { Queue } from 'bullmq';
-import { UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
 import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
@@ -61,7 +61,23 @@ export function jobError(error: unknown, deps: Pick<ProcessorDeps, 'shutdown' | 
   if (error instanceof AuthError || error instanceof ConfigError) return new UnrecoverableError(message);
   if (error instanceof Error && !isRetryable(error) && isPermanent(error))
     return new UnrecoverableError(message);
-  return error instanceof Error ? error : new Error(message);
+  return new Error(message);
+}
+
+/**
+ * What BullMQ stores of a failure (`failedReason`, `stacktrace`, the events stream, the dashboard)
+ * leaves the process: every error a processor throws passes the redactor here, its stack too.
+ * BullMQ's own signals (waiting for children, moved to delayed) pass unchanged: they carry no text
+ * of ours and BullMQ recognises them by class.
+ */
+export function scrubbedForQueue(error: unknown, redactor: Redactor): unknown {
+  if (error instanceof WaitingChildrenError || error instanceof DelayedError || error instanceof WaitingError)
+    return error;
+  const message = redactor.scrub(error instanceof Error ? error.message : String(error));
+  const scrubbed = error instanceof UnrecoverableError ? new UnrecoverableError(message) : new Error(message);
+  const stack = error instanceof Error ? error.stack : undefined;
+  if (stack !== undefined) scrubbed.stack = redactor.scrub(stack);
+  return scrubbed;
 }
 
 /** Our own typed errors know; anything else (a database hiccup, say) is worth another attempt. */

@@ -30,7 +30,7 @@ import {
   SCHEDULER_ID,
 } from './jobs.js';
 import { processLocationSync, processLocationWalk, reportParentProgress } from './location-job.js';
-import type { ProcessorDeps } from './processor-deps.js';
+import { type ProcessorDeps, scrubbedForQueue } from './processor-deps.js';
 
 export interface SyncWorkerOptions {
   config: Config;
@@ -147,18 +147,10 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     async (job: Job, token?: string) => {
       const log = logger.child({ jobId: job.id, job: job.name });
       log.debug('job started');
-      const name = job.name as JobName;
-      switch (name) {
-        case JOB.fullSync:
-          return processFullSync(job as Job<FullSyncData>, token, deps);
-        case JOB.locationWalk:
-          return processLocationWalk(job as Job<LocationWalkData>, deps);
-        case JOB.locationSync:
-          return processLocationSync(job as Job<LocationSyncData>, deps);
-        default: {
-          const unknown: never = name;
-          throw new Error(`unknown job name ${String(unknown)}`);
-        }
+      try {
+        return await processJob(job, token, deps);
+      } catch (error) {
+        throw scrubbedForQueue(error, redactor);
       }
     },
     {
@@ -203,6 +195,22 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+function processJob(job: Job, token: string | undefined, deps: ProcessorDeps): Promise<unknown> {
+  const name = job.name as JobName;
+  switch (name) {
+    case JOB.fullSync:
+      return processFullSync(job as Job<FullSyncData>, token, deps);
+    case JOB.locationWalk:
+      return processLocationWalk(job as Job<LocationWalkData>, deps);
+    case JOB.locationSync:
+      return processLocationSync(job as Job<LocationSyncData>, deps);
+    default: {
+      const unknown: never = name;
+      throw new Error(`unknown job name ${String(unknown)}`);
+    }
+  }
 }
 
 function countRequest(metrics: Metrics) {

@@ -73,12 +73,18 @@ export async function exchange(options: {
   }
 }
 
-/** A short, secret-free description of a fetch failure (undici hides the reason in `cause`). */
+/**
+ * A short, secret-free description of a fetch failure (undici hides the reason in `cause`). Its
+ * messages may quote the URL, and the login URL carries the key and the signature: URLs go.
+ */
 function describeCause(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const code = (cause as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') return `network error ${code}`;
-  if (cause instanceof Error) return `network error (${cause.name}: ${cause.message.split('\n')[0]})`;
+  if (cause instanceof Error) {
+    const message = (cause.message.split('\n')[0] ?? '').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<url>');
+    return `network error (${cause.name}: ${message})`;
+  }
   return 'network error';
 }
 

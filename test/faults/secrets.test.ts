@@ -6,8 +6,10 @@
  */
 import { afterEach, expect, inject, it } from 'vitest';
 import { expectedSignature } from '../../src/simulator/auth.js';
+import { runCli } from '../helpers/cli.js';
 import { createFaultEnv, type FaultEnv } from './helpers/fault-env.js';
-import { findSecrets, secretLeaks } from './helpers/secrets.js';
+import { dumpRedis, findSecrets, secretLeaks } from './helpers/secrets.js';
+import { spawnWorker } from './helpers/worker-process.js';
 
 let env: FaultEnv | undefined;
 afterEach(async () => {
@@ -66,4 +68,62 @@ it('18: no secret in any log line, sync_runs row or Redis key after faults, trac
   expect(runs.some((r) => (r.error ?? '').length > 0)).toBe(true); // errors were recorded, and swept
   expect(e.output().length).toBeGreaterThan(10_000);
   expect(await secretLeaks(e)).toEqual([]);
+});
+
+it('18b: credentials in the URL variables: refused in the base URL, and never printed, stored or queued', async () => {
+  env = await createFaultEnv({
+    sim: { locations: 4 },
+    databaseUrl: inject('databaseUrl'),
+    redisUrl: inject('redisUrl'),
+  });
+  const e = env;
+  const { sim } = e;
+  const basePassword = 'base-pass-7f3a91';
+  const withUser = new URL(sim.url);
+  withUser.username = 'proxy-user-0c4d';
+  withUser.password = basePassword;
+  // A proxy's credentials (or a typo) in TIMETAP_BASE_URL: every command refuses it, naming the
+  // variable, never its value; the worker does not start.
+  const refused: string[] = [];
+  for (const command of [['check'], ['sync']]) {
+    const result = await runCli(command, { ...e.env, TIMETAP_BASE_URL: withUser.toString() });
+    expect(result.code, command.join(' ')).toBe(2);
+    refused.push(result.stdout + result.stderr);
+  }
+  const worker = spawnWorker({ ...e.env, TIMETAP_BASE_URL: withUser.toString() });
+  expect((await worker.exited).code).toBe(2);
+  refused.push(worker.output());
+  for (const text of refused) {
+    expect(text).toContain('TIMETAP_BASE_URL must not contain a user name or password');
+    expect(text).not.toContain(basePassword);
+    expect(text).not.toContain('proxy-user-0c4d');
+  }
+
+  // A password in DATABASE_URL (the local Postgres trusts it) is a secret too: a worker whose
+  // jobs fail in every way that leaves text in Redis (failedReason, stacktrace, the events
+  // stream), in sync_runs and in its log says none of it.
+  const dbPassword = 'db-pass-5e1b77';
+  const database = new URL(e.database.url);
+  database.password = dbPassword;
+  await e.startWorker({ DATABASE_URL: database.toString(), LOG_LEVEL: 'trace' });
+  const [failing] = [...sim.data.locations.keys()] as [number];
+  sim.inject({
+    path: '/services',
+    query: { locationId: String(failing) },
+    fault: { type: 'status', status: 500 },
+  });
+  const partial = (await e.waitForJob(await e.resync())) as { status: string };
+  expect(partial.status).toBe('partial');
+  sim.clearFaults();
+  sim.inject({ path: '/sessionToken', fault: { type: 'status', status: 401 } });
+  sim.revokeTokens();
+  await expect(e.waitForJob(await e.resync({ locationId: failing }))).rejects.toThrow(/rejected the API key/);
+  const check = await runCli(['check'], { ...e.env, DATABASE_URL: database.toString() });
+  expect(check.code).toBe(1);
+
+  const extra = { 'check output': check.stdout + check.stderr, refused: refused.join('\n') };
+  expect(await secretLeaks(e, extra)).toEqual([]);
+  const everything = [e.output(), await dumpRedis(e.redis, e.prefix), extra['check output']].join('\n');
+  expect(everything).toContain('failedReason');
+  expect(everything).not.toContain(dbPassword);
 });

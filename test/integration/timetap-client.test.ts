@@ -318,6 +318,7 @@ describe('TimeTap client over HTTP', () => {
       logger: rawLogger,
       redactor,
       out: (l) => lines.push(l),
+      err: (l) => lines.push(`stderr: ${l}`),
     });
     expect(ok).toBe(0);
     expect(lines).toEqual([`ok: ${sim.data.locations.size} locations (base URL ${sim.url})`]);
@@ -328,9 +329,10 @@ describe('TimeTap client over HTTP', () => {
       logger: rawLogger,
       redactor,
       out: (l) => lines.push(l),
+      err: (l) => lines.push(`stderr: ${l}`),
     });
     expect(bad).toBe(1);
-    expect(lines).toEqual([`error: ${AUTH_FAILURE_MESSAGE}`]);
+    expect(lines).toEqual([`stderr: error: ${AUTH_FAILURE_MESSAGE}`]);
     errorMessages.push(...lines);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { createRedactor, safeUrl } from '../../src/redact.js';
+import { createRedactor, safeUrl, urlCredentials } from '../../src/redact.js';
 
 describe('redactor', () => {
   it('scrubs known secrets, session tokens and secret query parameters inside any string', () => {
@@ -16,6 +16,18 @@ describe('redactor', () => {
     expect(out).not.toContain('apiKey=abc');
     expect(out).not.toContain('st:api:api:');
     expect(out).toContain('timestamp=1');
+  });
+
+  it('scrubs the user and password of any URL, and knows the passwords of the URL variables', () => {
+    const redactor = createRedactor(urlCredentials('postgresql://app:s3cr%40t-pass@db:5432/x'));
+    const out = redactor.scrub(
+      'connect to postgresql://app:s3cr%40t-pass@db:5432/x failed; redis://:r3dis-pw@cache:6379; pw s3cr@t-pass',
+    );
+    expect(out).toBe(
+      'connect to postgresql://[REDACTED]@db:5432/x failed; redis://[REDACTED]@cache:6379; pw [REDACTED]',
+    );
+    expect(urlCredentials('postgresql://postgres@db/x')).toEqual([]);
+    expect(urlCredentials('not a url')).toEqual([]);
   });
 
   it('gives URLs without their query string', () => {

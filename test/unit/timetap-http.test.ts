@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../src/errors.js';
-import { extractSessionToken, parseJsonBody } from '../../src/timetap/http.js';
+import { MalformedResponseError, NetworkError } from '../../src/errors.js';
+import { exchange, extractSessionToken, parseJsonBody } from '../../src/timetap/http.js';
 
 const TOKEN = 'st:api:api:0123456789abcdef0123456789abcdef';
 
@@ -45,5 +45,27 @@ describe('parseJsonBody', () => {
         expect((error as MalformedResponseError).retryable).toBe(true);
       }
     }
+  });
+});
+
+describe('exchange', () => {
+  it('never quotes the URL of a failed request (the login URL carries the key and the signature)', async () => {
+    const url = 'http://user:pw@127.0.0.1:1/sessionToken?apiKey=the-key&timestamp=1&signature=abc123';
+    const failing: typeof fetch = async () => {
+      throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url}`);
+    };
+    const error = await exchange({
+      fetch: failing,
+      url,
+      path: '/sessionToken',
+      headers: {},
+      timeoutMs: 1000,
+      shutdown: undefined,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as Error).message).toBe(
+      'Request to TimeTap /sessionToken failed: network error (TypeError: Request cannot be constructed ' +
+        'from a URL that includes credentials: <url>) before the answer',
+    );
   });
 });
