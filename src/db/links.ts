@@ -30,6 +30,11 @@ export const LINK_KEYS: Record<LinkTable, readonly string[]> = {
   staff_services: ['staff_id', 'service_id'],
 };
 
+/** Key columns as `unnest` arguments: one bigint array per column. */
+export function keyArrays(columns: number[][]): Prisma.Sql {
+  return Prisma.join(columns.map((values) => Prisma.sql`${values}::bigint[]`));
+}
+
 /** The seen keys of each link table, distinct and sorted, as one array per key column. */
 export function linkKeyColumns(seen: LocationLinks): Record<LinkTable, number[][]> {
   return {
@@ -105,11 +110,10 @@ function insertLinks(table: LinkTable, locationId: number, columns: number[][]):
   const keys = LINK_KEYS[table];
   const target = Prisma.raw(table);
   const list = Prisma.raw(keys.join(', '));
-  const arrays = Prisma.join(columns.map((values) => Prisma.sql`${values}::bigint[]`));
   const matches = Prisma.raw(keys.map((k) => `e.${k} = i.${k}`).join(' AND '));
   return Prisma.sql`
     INSERT INTO ${target} AS t (location_id, ${list})
-    SELECT ${locationId}::bigint, ${list} FROM unnest(${arrays}) AS i(${list})
+    SELECT ${locationId}::bigint, ${list} FROM unnest(${keyArrays(columns)}) AS i(${list})
     WHERE NOT EXISTS (
       SELECT 1 FROM ${target} e WHERE e.location_id = ${locationId}::bigint AND ${matches} AND e.deleted_at IS NULL
     )

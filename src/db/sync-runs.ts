@@ -39,7 +39,7 @@ export interface RunOutcome {
   apiCalls: number;
   retries: number;
   relogins: number;
-  /** Why the run failed or is partial. Must hold no secret: see `finishRun`'s `scrub`. */
+  /** Why the run failed or is partial. Must hold no secret: scrubbed by the caller. */
   error?: string;
   /** Full syncs: per table, the active rows as the run ends (the mass-delete guard's baseline). */
   activeRows?: ActiveRows;
@@ -85,17 +85,11 @@ export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<
 
 /**
  * Finishes a run that is still `running`; returns false when it was not (already finished, or
- * marked abandoned meanwhile), so that a run is finished once. The error text is stored as given
- * after `scrub` (default: none): the caller passes its redactor's scrub, or text without secrets.
+ * marked abandoned meanwhile), so that a run is finished once. The error text is stored as given:
+ * the caller has passed it through its redactor.
  */
-export async function finishRun(
-  db: Db,
-  runId: number,
-  outcome: RunOutcome,
-  options: { scrub?: (text: string) => string } = {},
-): Promise<boolean> {
-  const scrub = options.scrub ?? ((text: string) => text);
-  const error = outcome.error === undefined ? null : truncate(scrub(outcome.error));
+export async function finishRun(db: Db, runId: number, outcome: RunOutcome): Promise<boolean> {
+  const error = outcome.error === undefined ? null : truncate(outcome.error);
   const stats = JSON.stringify(outcome.stats);
   const activeRows = outcome.activeRows === undefined ? null : JSON.stringify(outcome.activeRows);
   const updated = await db.$executeRaw`

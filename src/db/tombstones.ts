@@ -12,7 +12,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
 import { evaluateDeleteGuard, type GuardOptions, type TombstoneResult } from './delete-guard.js';
 import type { EntityTable } from './entities.js';
-import { LINK_KEYS, type LinkTable, type LocationLinks, linkKeyColumns } from './links.js';
+import { keyArrays, LINK_KEYS, type LinkTable, type LocationLinks, linkKeyColumns } from './links.js';
 
 const LINK_TABLES: readonly LinkTable[] = ['location_staff', 'location_services', 'staff_services'];
 
@@ -156,15 +156,10 @@ async function markUnseenLinks(
   const deleted: Record<LinkTable, number> = { location_staff: 0, location_services: 0, staff_services: 0 };
   if (tables.length === 0) return deleted;
   const steps = tables.map((table) => {
-    const keys = LINK_KEYS[table];
-    const target = Prisma.raw(table);
-    const arrays = Prisma.join(columns[table].map((values) => Prisma.sql`${values}::bigint[]`));
-    const keyList = Prisma.raw(keys.map((k) => `t.${k}`).join(', '));
-    const matches = Prisma.raw(keys.map((k) => `u.${k} = t.${k}`).join(' AND '));
+    const matches = Prisma.raw(LINK_KEYS[table].map((k) => `u.${k} = t.${k}`).join(' AND '));
     return Prisma.sql`${Prisma.raw(`${table}_marked`)} AS (
-      UPDATE ${target} t SET deleted_at = now()
-      FROM (SELECT ${keyList} FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL
-            EXCEPT SELECT * FROM unnest(${arrays})) u
+      UPDATE ${Prisma.raw(table)} t SET deleted_at = now()
+      FROM (${unseenLinkKeys(table, scope, columns[table])}) u
       WHERE ${scope} AND t.deleted_at IS NULL AND ${matches}
       RETURNING 1)`;
   });
@@ -178,25 +173,28 @@ async function markUnseenLinks(
   return deleted;
 }
 
+/**
+ * The keys of the active links in `scope` that are not among the seen ones. EXCEPT rather than
+ * NOT EXISTS: a hashed set operation whatever the planner's statistics say (a freshly filled table
+ * has none, and the anti-join then degrades to a nested loop).
+ */
+function unseenLinkKeys(table: LinkTable, scope: Prisma.Sql, seen: number[][]): Prisma.Sql {
+  const keyList = Prisma.raw(LINK_KEYS[table].map((k) => `t.${k}`).join(', '));
+  return Prisma.sql`SELECT ${keyList} FROM ${Prisma.raw(table)} t WHERE ${scope} AND t.deleted_at IS NULL
+    EXCEPT SELECT * FROM unnest(${keyArrays(seen)})`;
+}
+
 /** Per link table, the location's active links that the walk did not see: one read-only statement. */
 async function countLinks(
   db: Db,
   scope: Prisma.Sql,
   columns: Record<LinkTable, number[][]>,
 ): Promise<Record<LinkTable, { active: number; unseen: number }>> {
-  const counts = LINK_TABLES.map((table) => {
-    const keys = LINK_KEYS[table];
-    const arrays = Prisma.join(columns[table].map((values) => Prisma.sql`${values}::bigint[]`));
-    const list = Prisma.raw(keys.map((k) => `t.${k}`).join(', '));
-    const target = Prisma.raw(table);
-    // EXCEPT rather than NOT EXISTS: a hashed set operation whatever the planner's statistics
-    // say (a freshly filled table has none, and the anti-join then degrades to a nested loop).
-    return Prisma.sql`
-      (SELECT count(*) FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL)::int AS ${Prisma.raw(`${table}_active`)},
-      (SELECT count(*) FROM (
-        SELECT ${list} FROM ${target} t WHERE ${scope} AND t.deleted_at IS NULL
-        EXCEPT SELECT * FROM unnest(${arrays})) unseen)::int AS ${Prisma.raw(`${table}_unseen`)}`;
-  });
+  const counts = LINK_TABLES.map(
+    (table) => Prisma.sql`
+      (SELECT count(*) FROM ${Prisma.raw(table)} t WHERE ${scope} AND t.deleted_at IS NULL)::int AS ${Prisma.raw(`${table}_active`)},
+      (SELECT count(*) FROM (${unseenLinkKeys(table, scope, columns[table])}) unseen)::int AS ${Prisma.raw(`${table}_unseen`)}`,
+  );
   const rows = await db.$queryRaw<Array<Record<string, number>>>`SELECT ${Prisma.join(counts)}`;
   const row = rows[0] ?? {};
   const of = (table: LinkTable) => ({

@@ -22,6 +22,7 @@
  * benchmark can prove the budget held across processes (see limiter-audit.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { RequestLimiter } from '../timetap/limiter.js';
 import { defineScript } from './script.js';
@@ -124,7 +125,7 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
         const untilSlotMs = Math.ceil(-wait / 1000);
         if (untilSlotMs > 0) {
           try {
-            await abortableSleep(untilSlotMs, signal);
+            await sleep(untilSlotMs, undefined, { signal });
           } catch (error) {
             release(member);
             throw error;
@@ -133,7 +134,7 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
         return;
       }
       // A little jitter so that processes woken for the same start do not collide every time.
-      await abortableSleep(Math.min(wait, MAX_SLEEP_MS) + Math.random() * 2, signal);
+      await sleep(Math.min(wait, MAX_SLEEP_MS) + Math.random() * 2, undefined, { signal });
     }
   }
 
@@ -145,6 +146,9 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
       const queuedAt = performance.now();
       try {
         await acquire(member, signal);
+      } catch (error) {
+        // An aborted sleep rejects with an AbortError; callers expect the signal's own reason.
+        throw signal?.aborted ? signal.reason : error;
       } finally {
         waitMs += performance.now() - queuedAt;
       }
@@ -166,24 +170,6 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
     },
     stats: () => ({ waitMs }),
   };
-}
-
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** `work`'s outcome, or the signal's reason as soon as it aborts; `late` sees a result that lost. */

@@ -50,13 +50,3 @@ export function mergeStats(into: SyncStats, from: Partial<SyncStats>): SyncStats
   }
   return into;
 }
-
-/** Rows written: what a sync that found nothing changed keeps at zero. */
-export function writtenRows(stats: SyncStats): number {
-  let total = 0;
-  for (const entity of ENTITIES) {
-    const s = stats[entity];
-    total += s.inserted + s.updated + s.revived + s.deleted;
-  }
-  return total;
-}

@@ -43,19 +43,14 @@ describe('sync_runs', () => {
     [run] = await recentRuns(db, 1);
     expect(run?.heartbeatAt.getTime()).toBeGreaterThan(startedHeartbeat);
 
-    const finished = await finishRun(
-      db,
-      id,
-      {
-        status: 'partial',
-        stats: { staff: counts },
-        apiCalls: 12,
-        retries: 2,
-        relogins: 1,
-        error: 'token=abc refused',
-      },
-      { scrub: (text) => text.replace(/token=\w+/, 'token=[REDACTED]') },
-    );
+    const finished = await finishRun(db, id, {
+      status: 'partial',
+      stats: { staff: counts },
+      apiCalls: 12,
+      retries: 2,
+      relogins: 1,
+      error: 'location 7 refused',
+    });
     expect(finished).toBe(true);
     [run] = await recentRuns(db, 1);
     expect(run).toMatchObject({
@@ -64,7 +59,7 @@ describe('sync_runs', () => {
       apiCalls: 12,
       retries: 2,
       relogins: 1,
-      error: 'token=[REDACTED] refused',
+      error: 'location 7 refused',
     });
     expect(run?.finishedAt?.getTime()).toBeGreaterThanOrEqual(
       run?.startedAt.getTime() ?? Number.POSITIVE_INFINITY,

@@ -3,32 +3,13 @@
  * connection; the budget must hold across all of them together. The rate is checked on the grant
  * times Redis itself recorded (audit), which is exact, and on the tasks' own start times.
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisLimiter, limiterKeys, type RedisLimiterOptions } from '../../src/redis/limiter.js';
 import { maxGrantsInWindow, minGrantGapUs, readLimiterAudit } from '../../src/redis/limiter-audit.js';
+import { useTestRedis } from '../helpers/redis.js';
 
-const connections: Redis[] = [];
-let prefix = '';
-
-function connect(): Redis {
-  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  connections.push(redis);
-  return redis;
-}
-
-function newKey(): string {
-  prefix = `test:redis-limiter:${randomUUID()}`;
-  return `${prefix}:timetap:budget`;
-}
-
-afterEach(async () => {
-  const admin = connect();
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await Promise.all(connections.splice(0).map((redis) => redis.quit().catch(() => redis.disconnect())));
-});
+const { connect, newKey: keyFor } = useTestRedis('redis-limiter');
+const newKey = () => keyFor('timetap:budget');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

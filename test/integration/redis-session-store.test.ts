@@ -2,34 +2,15 @@
  * The shared session store against a real Redis. Each "process" is a store on its own
  * connection, so the cross-process lock is what keeps the login single, not the in-process promise.
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/errors.js';
 import { createRedisSessionStore, type RedisSessionStoreOptions } from '../../src/redis/session-store.js';
 import type { SessionStore } from '../../src/timetap/session.js';
+import { useTestRedis } from '../helpers/redis.js';
 
 const IDLE_MS = 60_000;
-const connections: Redis[] = [];
-let prefix = '';
-
-function connect(): Redis {
-  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  connections.push(redis);
-  return redis;
-}
-
-function newKey(): string {
-  prefix = `test:redis-session:${randomUUID()}`;
-  return `${prefix}:timetap:session`;
-}
-
-afterEach(async () => {
-  const admin = connect();
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await Promise.all(connections.splice(0).map((redis) => redis.quit()));
-});
+const { connect, newKey: keyFor } = useTestRedis('redis-session');
+const newKey = () => keyFor('timetap:session');
 
 /** A login like the client's: it stores the token itself before resolving. */
 function loginFor(store: SessionStore, counter: { logins: number }, token: string, delayMs = 100) {
@@ -195,5 +176,18 @@ describe('createRedisSessionStore', () => {
     const [plain] = stores(1, key) as [SessionStore];
     expect(await other.get()).toBeUndefined();
     expect(await plain.get()).toBeUndefined();
+  });
+
+  it('shares which tokens served a call, under a fingerprint, never the token itself', async () => {
+    const key = newKey();
+    const [a, b] = stores(2, key, { encryptionSecret: 'the-private-key' }) as [SessionStore, SessionStore];
+    const token = 'st:api:api:0123456789abcdef0123456789abcdef';
+    expect(await b.wasUsed?.(token)).toBe(false);
+    await a.markUsed?.(token);
+    expect(await b.wasUsed?.(token)).toBe(true);
+    expect(await b.wasUsed?.('st:api:api:ffffffffffffffffffffffffffffffff')).toBe(false);
+    const keys = await connect().keys(`${key}*`);
+    expect(keys.some((k) => k.startsWith(`${key}:used:`))).toBe(true);
+    expect(keys.join(' ')).not.toContain('0123456789abcdef');
   });
 });
