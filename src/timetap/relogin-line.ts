@@ -150,7 +150,7 @@ export function createReloginLine(refresh: Refresh, served: Served): ReloginLine
   }
 
   const kick = () => {
-    if (serving) return;
+    if (serving !== undefined) return;
     serving = serve().finally(() => {
       serving = undefined;
       if (waiting.length > 0) kick();
@@ -176,7 +176,7 @@ export function createReloginLine(refresh: Refresh, served: Served): ReloginLine
     async current(read, login) {
       // While tokens are dying, the current one is most likely dead too: wait in line instead
       // of spending a request to find out.
-      if (serving) return next(++tickets, undefined, login);
+      if (serving !== undefined) return next(++tickets, undefined, login);
       const token = (await read()) ?? (await refresh(undefined, login));
       return { token, kind: 'current', report: noReport };
     },
