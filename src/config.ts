@@ -3,18 +3,126 @@
  * validated once, and every module receives the frozen, typed result. A bad or missing variable
  * is reported together with every other one in a single message; values are never echoed, since
  * several of them are secrets.
+ *
+ * Each variable is checked against the range its consumer really accepts, so that a bad value
+ * stops the program at start with exit code 2 instead of failing later at run time (a timer that
+ * overflows, a host name that does not resolve, a cron pattern the job scheduler rejects).
  */
+import { isIP } from 'node:net';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
-/** Which parts of the configuration a command needs; the others may stay unset. */
-export type ConfigNeed = 'timetap' | 'database' | 'redis';
+/**
+ * Which parts of the configuration a command needs; the others may stay unset. `schedule`: the
+ * command registers the job scheduler, so SYNC_SCHEDULE must be a pattern it accepts (a command
+ * that only reads the pattern, such as `report`, must not fail on it).
+ */
+export type ConfigNeed = 'timetap' | 'database' | 'redis' | 'schedule';
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Redis' default `databases` setting: indexes 0..15. */
+const REDIS_DATABASES = 16;
+export const DEFAULT_SCHEDULE = '0 * * * *';
+
+interface NumberRange {
+  whole: boolean;
+  min: number;
+  /** `min` itself is refused (a positive rate, a ratio above 0). */
+  exclusiveMin?: boolean;
+  max: number;
+  ms?: boolean;
+}
+
+// Plain decimal notation only: `Number()` (and z.coerce) would also read "0x10", "1e3", " 5 ".
+const WHOLE = /^-?\d+$/;
+const DECIMAL = /^-?(?:\d+(?:\.\d+)?|\.\d+)$/;
+
+/** What is wrong with `text` as a number of `range`, in words; undefined when it is fine. */
+function numberProblem(text: string, range: NumberRange): string | undefined {
+  const unit = range.ms === true ? ' (ms)' : '';
+  if (range.whole && !WHOLE.test(text)) return `must be a whole number, in decimal digits${unit}`;
+  if (!range.whole && !DECIMAL.test(text)) return `must be a number in decimal notation, such as 2.5${unit}`;
+  const value = Number(text);
+  if (range.exclusiveMin === true ? value <= range.min : value < range.min) {
+    if (range.exclusiveMin === true) return `must be greater than ${range.min}${unit}`;
+    return range.whole && range.min === 1
+      ? `must be a positive whole number${unit}`
+      : `must be at least ${range.min}${unit}`;
+  }
+  if (value > range.max) return `must be at most ${range.max}${unit}`;
+  return undefined;
+}
+
+const numberIn = (range: NumberRange) =>
+  z.string().transform((text, ctx) => {
+    const problem = numberProblem(text, range);
+    if (problem === undefined) return Number(text);
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  });
+const whole = (min: number, max: number) => numberIn({ whole: true, min, max });
+const count = (max: number) => whole(1, max);
+/** Milliseconds that end up in a timer: at most what Node's timers hold, or a smaller `max`. */
+const ms = (max = MAX_TIMER_MS) => numberIn({ whole: true, min: 1, max, ms: true });
+
 const optionalSecret = z.string().optional();
-/** Unset means the default chosen by the code that reads it. */
-const optionalPositiveInt = z.coerce.number().int().positive().optional();
 const url = z.url({ protocol: /^https?$/ });
+
+/** RFC 1123 host names; an all-digit last label is an IPv4 address in disguise, not a name. */
+function isHostName(value: string): boolean {
+  const name = value.endsWith('.') ? value.slice(0, -1) : value;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  if (/^\d+$/.test(labels[labels.length - 1] ?? '')) return false;
+  return labels.every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
+
+/** The database index in a Redis URL (its path, or ioredis' `db` parameter) must exist. */
+function redisUrlProblem(value: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    return 'must be a redis:// or rediss:// URL';
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    return 'must be a redis:// or rediss:// URL';
+  for (const index of [parsed.pathname.slice(1), parsed.searchParams.get('db')]) {
+    if (index === null || index === '') continue;
+    if (!/^\d+$/.test(index) || Number(index) >= REDIS_DATABASES) {
+      return (
+        `has a database index (the path after the host, as in redis://host:6379/0) that is not a ` +
+        `whole number from 0 to ${REDIS_DATABASES - 1} (Redis has ${REDIS_DATABASES} databases by default)`
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why `pattern` cannot drive the job scheduler, or undefined when it can. It is read by
+ * cron-parser, the parser (and version) BullMQ's job scheduler uses. The pattern is not quoted:
+ * cron-parser's own messages are, so they are not passed on.
+ */
+export function scheduleProblem(pattern: string): string | undefined {
+  const fields = pattern.trim().split(/\s+/).length;
+  const shape =
+    'must be a cron pattern such as "0 * * * *" (minute hour day-of-month month day-of-week; ' +
+    'with 6 fields the first is seconds) or an alias such as @hourly';
+  // cron-parser fills in missing fields, so "1 2" would quietly mean something nobody wrote.
+  if (!pattern.trim().startsWith('@') && fields !== 5 && fields !== 6) return shape;
+  try {
+    CronExpressionParser.parse(pattern, { currentDate: new Date() }).next();
+    return undefined;
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('Invalid explicit day of month')) {
+      return 'never fires: its day of month does not exist in its months (such as 30 February)';
+    }
+    return shape;
+  }
+}
 
 const schema = z.object({
   TIMETAP_API_KEY: optionalSecret,
@@ -25,46 +133,64 @@ const schema = z.object({
       'must not contain a user name or password (TimeTap authenticates with the key pair)',
     )
     .default('https://api.timetap.com/live'),
-  TIMETAP_MAX_RPS: z.coerce.number().positive().max(1000).default(5),
-  TIMETAP_MAX_CONCURRENCY: positiveInt(4),
-  TIMETAP_TIMEOUT_MS: positiveInt(30_000),
-  TIMETAP_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
-  TIMETAP_RETRY_BASE_MS: positiveInt(500),
-  TIMETAP_RETRY_MAX_TIME_MS: positiveInt(120_000),
-  TIMETAP_RETRY_AFTER_CAP_MS: positiveInt(60_000),
-  TIMETAP_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(25),
-  TIMETAP_SESSION_IDLE_MS: positiveInt(3 * 60 * 60 * 1000 + 45 * 60 * 1000),
+  TIMETAP_MAX_RPS: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1000 }).default(5),
+  TIMETAP_MAX_CONCURRENCY: count(1000).default(4),
+  TIMETAP_TIMEOUT_MS: ms().default(30_000),
+  TIMETAP_RETRIES: whole(0, 20).default(5),
+  TIMETAP_RETRY_BASE_MS: ms().default(500),
+  TIMETAP_RETRY_MAX_TIME_MS: ms().default(120_000),
+  TIMETAP_RETRY_AFTER_CAP_MS: ms().default(60_000),
+  TIMETAP_PAGE_SIZE: count(1000).default(25),
+  TIMETAP_SESSION_IDLE_MS: ms().default(3 * 60 * 60 * 1000 + 45 * 60 * 1000),
 
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  DATABASE_POOL_SIZE: positiveInt(10),
-  DATABASE_CONNECT_TIMEOUT_MS: positiveInt(10_000),
-  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(60_000),
+  DATABASE_POOL_SIZE: count(1000).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: ms().default(10_000),
+  // The client's own timer is set 5 s past it; beyond a day a statement is hung, not slow.
+  DATABASE_STATEMENT_TIMEOUT_MS: ms(24 * 60 * 60 * 1000).default(60_000),
 
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .superRefine((value, ctx) => {
+      const problem = redisUrlProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   QUEUE_PREFIX: z.string().min(1).default('timetap-sync'),
-  QUEUE_NAME: z.string().min(1).default('sync'),
-  SYNC_SCHEDULE: z.string().min(9).default('0 * * * *'),
-  SYNC_LOCATION_CONCURRENCY: positiveInt(4),
-  SYNC_DELETE_GUARD_RATIO: z.coerce.number().gt(0).max(1).default(0.5),
+  // BullMQ refuses a queue name with a colon (its key separator).
+  QUEUE_NAME: z
+    .string()
+    .min(1)
+    .regex(/^[^:]*$/, 'must not contain ":"')
+    .default('sync'),
+  // Checked in loadConfig, and only for commands that schedule (see ConfigNeed).
+  SYNC_SCHEDULE: z.string().default(DEFAULT_SCHEDULE),
+  SYNC_LOCATION_CONCURRENCY: count(1000).default(4),
+  SYNC_DELETE_GUARD_RATIO: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1 }).default(0.5),
   SYNC_ALLOW_MASS_DELETE: z.stringbool().default(false),
-  WORKER_CONCURRENCY: positiveInt(4),
-  JOB_ATTEMPTS: positiveInt(5),
-  JOB_BACKOFF_MS: positiveInt(5_000),
-  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  WORKER_CONCURRENCY: count(1000).default(4),
+  JOB_ATTEMPTS: count(100).default(5),
+  JOB_BACKOFF_MS: ms().default(5_000),
+  // The worker's last-resort exit timer is twice this plus 5 s; an hour is already generous.
+  SHUTDOWN_GRACE_MS: ms(60 * 60 * 1000).default(10_000),
   TIMETAP_LIMITER_AUDIT: z.stringbool().default(false),
-  WORKER_LOCK_DURATION_MS: optionalPositiveInt,
-  WORKER_STALLED_INTERVAL_MS: optionalPositiveInt,
-  SYNC_STALE_RUN_MS: optionalPositiveInt,
-  SYNC_HEARTBEAT_MS: optionalPositiveInt,
+  // Unset means the default chosen by the code that reads it.
+  WORKER_LOCK_DURATION_MS: ms().optional(),
+  WORKER_STALLED_INTERVAL_MS: ms().optional(),
+  SYNC_STALE_RUN_MS: ms().optional(),
+  SYNC_HEARTBEAT_MS: ms().optional(),
 
-  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HTTP_HOST: z
+    .string()
+    .refine(
+      (value) => isIP(value) !== 0 || isHostName(value),
+      'must be an IP address (IPv6 without brackets) or a host name',
+    )
+    .default('127.0.0.1'),
+  HTTP_PORT: whole(0, 65535).default(3000),
   ADMIN_TOKEN: optionalSecret.refine(
     (v) => v === undefined || v.length >= 16,
     'must be at least 16 characters',
@@ -93,6 +219,7 @@ export interface Config {
   database: { url: string; poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string; queueName: string };
   sync: {
+    /** Checked only when the command needs `schedule`; a reader must expect a bad pattern. */
     schedule: string;
     locationConcurrency: number;
     deleteGuardRatio: number;
@@ -120,6 +247,7 @@ const REQUIRED: Record<ConfigNeed, Array<keyof Parsed>> = {
   timetap: ['TIMETAP_API_KEY', 'TIMETAP_PRIVATE_KEY'],
   database: ['DATABASE_URL'],
   redis: ['REDIS_URL'],
+  schedule: [],
 };
 
 /**
@@ -147,6 +275,10 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
       }
     }
   }
+  if (needs.includes('schedule')) {
+    const problem = scheduleProblem(env.SYNC_SCHEDULE ?? DEFAULT_SCHEDULE);
+    if (problem !== undefined) problems.set('SYNC_SCHEDULE', problem);
+  }
   if (problems.size > 0 || parsed === undefined) {
     const lines = [...problems].map(([name, why]) => `  ${name} ${why}`);
     throw new ConfigError(
@@ -163,7 +295,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return `must be a ${issue.expected}`;
     case 'too_small':
-      return `must be at least ${String(issue.minimum)}`;
+      return issue.inclusive === false
+        ? `must be greater than ${String(issue.minimum)}`
+        : `must be at least ${String(issue.minimum)}`;
     case 'too_big':
       return `must be at most ${String(issue.maximum)}`;
     case 'invalid_format':
@@ -172,11 +306,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
         : `must be a valid ${issue.format}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'custom':
+      // Our own refinements, whose messages never contain the value.
+      return issue.message;
     default:
       return issue.message.includes('received') ? 'is invalid' : issue.message;
   }
 }
-
 function toConfig(p: Parsed): Config {
   return {
     timetap: {

@@ -6,27 +6,109 @@
  * numbers as null), which is also what reaches the jsonb column.
  *
  * Only `raw` is hashed: the typed columns are derived from it, so they cannot change alone.
+ *
+ * The canonical text is also what the upsert hands to Postgres: jsonb keeps no key order, so it
+ * stores the same value as JSON.stringify's text would. The walk is iterative, with a stack of
+ * its own: a record nested thousands of levels deep must not overflow the call stack (neither
+ * may JSON.stringify, which recurses, see it).
  */
 import { createHash } from 'node:crypto';
 
+type Frame =
+  | { kind: 'array'; value: object; items: readonly unknown[]; next: number }
+  | {
+      kind: 'object';
+      value: object;
+      record: Record<string, unknown>;
+      keys: string[];
+      next: number;
+      wrote: boolean;
+    };
+
+/** Left out of an object, null in an array: as JSON.stringify does. */
+function isOmitted(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
+}
+
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value);
-    return text === undefined ? 'null' : text;
+  let out = '';
+  const stack: Frame[] = [];
+  // The containers being written: one met again below itself is a cycle, which JSON cannot carry.
+  const open = new Set<object>();
+  const close = (frame: Frame): void => {
+    stack.pop();
+    open.delete(frame.value);
+  };
+
+  const enter = (item: unknown): void => {
+    if (item === null || typeof item !== 'object') {
+      out += JSON.stringify(item) ?? 'null';
+      return;
+    }
+    if (open.has(item)) throw new TypeError('canonicalJson: cyclic structure');
+    open.add(item);
+    if (Array.isArray(item)) {
+      out += '[';
+      stack.push({ kind: 'array', value: item, items: item, next: 0 });
+    } else {
+      const record = item as Record<string, unknown>;
+      out += '{';
+      stack.push({
+        kind: 'object',
+        value: item,
+        record,
+        keys: Object.keys(record).sort(),
+        next: 0,
+        wrote: false,
+      });
+    }
+  };
+
+  enter(value);
+  for (let frame = stack.at(-1); frame !== undefined; frame = stack.at(-1)) {
+    switch (frame.kind) {
+      case 'array': {
+        if (frame.next === frame.items.length) {
+          out += ']';
+          close(frame);
+          break;
+        }
+        if (frame.next > 0) out += ',';
+        const item = frame.items[frame.next++];
+        if (isOmitted(item)) out += 'null';
+        else enter(item);
+        break;
+      }
+      case 'object': {
+        let key: string | undefined;
+        while (frame.next < frame.keys.length && key === undefined) {
+          const candidate = frame.keys[frame.next++] as string;
+          if (!isOmitted(frame.record[candidate])) key = candidate;
+        }
+        if (key === undefined) {
+          out += '}';
+          close(frame);
+          break;
+        }
+        out += `${frame.wrote ? ',' : ''}${JSON.stringify(key)}:`;
+        frame.wrote = true;
+        enter(frame.record[key]);
+        break;
+      }
+      default: {
+        const unknownFrame: never = frame;
+        throw new Error(`canonicalJson: unknown frame ${String(unknownFrame)}`);
+      }
+    }
   }
-  if (Array.isArray(value)) {
-    return `[${value.map((item) => (item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item))).join(',')}]`;
-  }
-  const record = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const key of Object.keys(record).sort()) {
-    const item = record[key];
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
-  }
-  return `{${parts.join(',')}}`;
+  return out;
+}
+
+/** The content hash of a canonical JSON text (what `canonicalJson` returns). */
+export function hashCanonicalJson(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 export function contentHash(raw: unknown): string {
-  return createHash('sha256').update(canonicalJson(raw)).digest('hex');
+  return hashCanonicalJson(canonicalJson(raw));
 }

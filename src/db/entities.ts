@@ -11,9 +11,9 @@
  */
 import { Prisma } from '../generated/prisma/client.js';
 import { chunks, collapseById } from './batch.js';
-import { type CleanCounter, cleanJson, cleanOptionalString } from './clean.js';
+import { type CleanCounter, cleanJson, cleanOptionalString, MAX_JSON_DEPTH } from './clean.js';
 import type { Db } from './client.js';
-import { contentHash } from './content-hash.js';
+import { canonicalJson, hashCanonicalJson } from './content-hash.js';
 
 export interface LocationRow {
   id: number;
@@ -48,6 +48,9 @@ export interface ServiceRow {
  * Disjoint outcomes per distinct id: inserted + updated + unchanged + revived = rows written
  * (after collapsing repeated ids). A revived row whose content also changed counts as revived.
  * `cleanedValues`: strings (values or keys) that lost a NUL character or a lone surrogate.
+ * `outOfRange`: numbers that do not fit their typed column (a 32-bit `integer`, or a `bigint`
+ * beyond JavaScript's safe integers), left NULL there; `raw` keeps them.
+ * `tooDeep`: rows whose `raw` nests deeper than Postgres can parse; the deeper parts are null.
  * A type, not an interface, so that it is also a `Record<string, number>`.
  */
 export type UpsertCounts = {
@@ -56,51 +59,60 @@ export type UpsertCounts = {
   unchanged: number;
   revived: number;
   cleanedValues: number;
+  outOfRange: number;
+  tooDeep: number;
 };
 
 export type EntityTable = 'locations' | 'staff' | 'services';
 
 type Value = string | number | null;
-interface Column<R> {
-  name: string;
-  type: 'bigint' | 'integer' | 'text';
-  value: (row: R, counter: CleanCounter) => Value;
-}
+type NumericType = 'bigint' | 'integer';
+type Column<R> =
+  | { name: string; type: 'text'; pick: (row: R) => string | undefined }
+  | { name: string; type: NumericType; pick: (row: R) => number | undefined };
 
-const text =
-  <R>(pick: (row: R) => string | undefined) =>
-  (row: R, counter: CleanCounter): Value =>
-    cleanOptionalString(pick(row), counter);
-const num =
-  <R>(pick: (row: R) => number | undefined) =>
-  (row: R): Value =>
-    pick(row) ?? null;
+/** What each numeric column type holds; a value outside makes the whole statement fail. */
+const NUMERIC_RANGE: Record<NumericType, { min: number; max: number }> = {
+  integer: { min: -2_147_483_648, max: 2_147_483_647 },
+  // Postgres' bigint goes further, but a JavaScript number past this is no longer exact.
+  bigint: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
+};
+
+/**
+ * Postgres' smallest `max_stack_depth` (100kB) parses jsonb about 600 levels deep: a batch that
+ * the server refuses for depth is written again with `raw` cut here, so that the sync goes on.
+ */
+const FALLBACK_JSON_DEPTH = 500;
 
 const LOCATION_COLUMNS: Column<LocationRow>[] = [
-  { name: 'business_id', type: 'bigint', value: num((r) => r.businessId) },
-  { name: 'name', type: 'text', value: text((r) => r.name) },
-  { name: 'location_type', type: 'text', value: text((r) => r.locationType) },
+  { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
+  { name: 'name', type: 'text', pick: (r) => r.name },
+  { name: 'location_type', type: 'text', pick: (r) => r.locationType },
 ];
 
 const STAFF_COLUMNS: Column<StaffRow>[] = [
-  { name: 'business_id', type: 'bigint', value: num((r) => r.businessId) },
-  { name: 'user_name', type: 'text', value: text((r) => r.userName) },
-  { name: 'email', type: 'text', value: text((r) => r.email) },
-  { name: 'first_name', type: 'text', value: text((r) => r.firstName) },
-  { name: 'last_name', type: 'text', value: text((r) => r.lastName) },
-  { name: 'full_name', type: 'text', value: text((r) => r.fullName) },
-  { name: 'time_zone', type: 'text', value: text((r) => r.timeZone) },
+  { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
+  { name: 'user_name', type: 'text', pick: (r) => r.userName },
+  { name: 'email', type: 'text', pick: (r) => r.email },
+  { name: 'first_name', type: 'text', pick: (r) => r.firstName },
+  { name: 'last_name', type: 'text', pick: (r) => r.lastName },
+  { name: 'full_name', type: 'text', pick: (r) => r.fullName },
+  { name: 'time_zone', type: 'text', pick: (r) => r.timeZone },
 ];
 
 const SERVICE_COLUMNS: Column<ServiceRow>[] = [
-  { name: 'business_id', type: 'bigint', value: num((r) => r.businessId) },
-  { name: 'name', type: 'text', value: text((r) => r.name) },
-  { name: 'duration_minutes', type: 'integer', value: num((r) => r.durationMinutes) },
-  { name: 'service_type', type: 'text', value: text((r) => r.serviceType) },
+  { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
+  { name: 'name', type: 'text', pick: (r) => r.name },
+  { name: 'duration_minutes', type: 'integer', pick: (r) => r.durationMinutes },
+  { name: 'service_type', type: 'text', pick: (r) => r.serviceType },
 ];
 
-export function upsertLocations(db: Db, rows: readonly LocationRow[]): Promise<UpsertCounts> {
-  return upsertEntities(db, 'locations', LOCATION_COLUMNS, rows);
+export function upsertLocations(
+  db: Db,
+  rows: readonly LocationRow[],
+  options: UpsertOptions = {},
+): Promise<UpsertCounts> {
+  return upsertEntities(db, 'locations', LOCATION_COLUMNS, rows, options);
 }
 
 /**
@@ -108,9 +120,17 @@ export function upsertLocations(db: Db, rows: readonly LocationRow[]): Promise<U
  * they are. A full sync that read the account-wide list uses it for the copies it meets again in
  * per-location lists, so that a copy shaped a little differently there can never overwrite the
  * account-wide one back and forth.
+ * `logger`: where a batch that had to leave values out says so (one warning per kind and call,
+ * naming the table and columns, never a value).
  */
 export interface UpsertOptions {
   onlyMissing?: boolean;
+  logger?: WarningLogger;
+}
+
+/** What the upserts need of a logger (a pino Logger is one). */
+export interface WarningLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
 }
 
 export function upsertStaff(
@@ -129,49 +149,154 @@ export function upsertServices(
   return upsertEntities(db, 'services', SERVICE_COLUMNS, rows, options);
 }
 
-async function upsertEntities<R extends { id: number; raw: Record<string, unknown> }>(
+type Entity = { id: number; raw: Record<string, unknown> };
+
+/** One chunk as the statement takes it: parallel arrays, and what had to be left out. */
+interface Prepared {
+  ids: number[];
+  raws: string[];
+  hashes: string[];
+  typed: Value[][];
+  cleaned: number;
+  tooDeep: number;
+  /** Per column name: values left NULL for not fitting the column. */
+  outOfRange: Map<string, number>;
+}
+
+async function upsertEntities<R extends Entity>(
   db: Db,
   table: EntityTable,
   columns: readonly Column<R>[],
   rows: readonly R[],
-  options: UpsertOptions = {},
+  options: UpsertOptions,
 ): Promise<UpsertCounts> {
-  const total: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0, revived: 0, cleanedValues: 0 };
+  const total: UpsertCounts = {
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    revived: 0,
+    cleanedValues: 0,
+    outOfRange: 0,
+    tooDeep: 0,
+  };
+  const outOfRangeColumns = new Set<string>();
+  let depthLimit = MAX_JSON_DEPTH;
+  const onlyMissing = options.onlyMissing === true;
   for (const chunk of chunks(collapseById(rows))) {
-    const counter: CleanCounter = { cleaned: 0 };
-    const ids: number[] = [];
-    const raws: string[] = [];
-    const hashes: string[] = [];
-    const typed: Value[][] = columns.map(() => []);
-    for (const row of chunk) {
-      const raw = cleanJson(row.raw, counter);
-      ids.push(row.id);
-      raws.push(JSON.stringify(raw));
-      hashes.push(contentHash(raw));
-      columns.forEach((column, i) => {
-        typed[i]?.push(column.value(row, counter));
-      });
+    let prepared = prepare(chunk, columns, MAX_JSON_DEPTH);
+    let counts: Array<{ inserted: number; updated: number; revived: number }>;
+    try {
+      counts = await db.$queryRaw(upsertStatement(table, columns, prepared, onlyMissing));
+    } catch (error) {
+      if (postgresCode(error) !== STACK_DEPTH_EXCEEDED) throw error;
+      const shallower = prepare(chunk, columns, FALLBACK_JSON_DEPTH);
+      // Nothing deeper than the fallback: the refusal is about something else.
+      if (shallower.tooDeep === 0) throw error;
+      prepared = shallower;
+      depthLimit = FALLBACK_JSON_DEPTH;
+      counts = await db.$queryRaw(upsertStatement(table, columns, prepared, onlyMissing));
     }
-    const counts = await db.$queryRaw<Array<{ inserted: number; updated: number; revived: number }>>(
-      upsertStatement(table, columns, ids, typed, raws, hashes, options.onlyMissing === true),
-    );
     const { inserted = 0, updated = 0, revived = 0 } = counts[0] ?? {};
     total.inserted += inserted;
     total.updated += updated;
     total.revived += revived;
     total.unchanged += chunk.length - inserted - updated - revived;
-    total.cleanedValues += counter.cleaned;
+    total.cleanedValues += prepared.cleaned;
+    total.tooDeep += prepared.tooDeep;
+    for (const [column, n] of prepared.outOfRange) {
+      total.outOfRange += n;
+      outOfRangeColumns.add(column);
+    }
+  }
+  if (total.outOfRange > 0) {
+    options.logger?.warn(
+      { table, columns: [...outOfRangeColumns], values: total.outOfRange },
+      'numbers that do not fit their typed column were stored as NULL there (raw keeps them)',
+    );
+  }
+  if (total.tooDeep > 0) {
+    options.logger?.warn(
+      { table, column: 'raw', rows: total.tooDeep, maxDepth: depthLimit },
+      'records nested deeper than Postgres can store were stored with the deeper parts as null',
+    );
   }
   return total;
+}
+
+function prepare<R extends Entity>(
+  chunk: readonly R[],
+  columns: readonly Column<R>[],
+  maxDepth: number,
+): Prepared {
+  const counter: CleanCounter = { cleaned: 0, cut: 0 };
+  const prepared: Prepared = {
+    ids: [],
+    raws: [],
+    hashes: [],
+    typed: columns.map(() => []),
+    cleaned: 0,
+    tooDeep: 0,
+    outOfRange: new Map(),
+  };
+  for (const row of chunk) {
+    const cutBefore = counter.cut ?? 0;
+    // The canonical text is both hashed and stored: jsonb keeps no key order, so it stores the
+    // same value, and JSON.stringify, which recurses, is never needed for a deep record.
+    const canonical = canonicalJson(cleanJson(row.raw, counter, maxDepth));
+    if ((counter.cut ?? 0) > cutBefore) prepared.tooDeep += 1;
+    prepared.ids.push(row.id);
+    prepared.raws.push(canonical);
+    prepared.hashes.push(hashCanonicalJson(canonical));
+    columns.forEach((column, i) => {
+      prepared.typed[i]?.push(typedValue(column, row, counter, prepared.outOfRange));
+    });
+  }
+  prepared.cleaned = counter.cleaned;
+  return prepared;
+}
+
+function typedValue<R>(
+  column: Column<R>,
+  row: R,
+  counter: CleanCounter,
+  outOfRange: Map<string, number>,
+): Value {
+  switch (column.type) {
+    case 'text':
+      return cleanOptionalString(column.pick(row), counter);
+    case 'integer':
+    case 'bigint': {
+      const value = column.pick(row);
+      if (value === undefined) return null;
+      const { min, max } = NUMERIC_RANGE[column.type];
+      if (Number.isInteger(value) && value >= min && value <= max) return value;
+      outOfRange.set(column.name, (outOfRange.get(column.name) ?? 0) + 1);
+      return null;
+    }
+    default: {
+      const unknownColumn: never = column;
+      throw new Error(`unknown column type of ${String(unknownColumn)}`);
+    }
+  }
+}
+
+/** SQLSTATE of "stack depth limit exceeded", which is how Postgres refuses too deep a jsonb. */
+const STACK_DEPTH_EXCEEDED = '54001';
+
+/** The SQLSTATE under a Prisma error of a raw query (driver adapter) or a plain pg error. */
+function postgresCode(error: unknown): string | undefined {
+  const shaped = error as {
+    code?: unknown;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+  } | null;
+  const code = shaped?.meta?.driverAdapterError?.cause?.originalCode ?? shaped?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function upsertStatement<R>(
   table: EntityTable,
   columns: readonly Column<R>[],
-  ids: number[],
-  typed: Value[][],
-  raws: string[],
-  hashes: string[],
+  { ids, typed, raws, hashes }: Prepared,
   onlyMissing: boolean,
 ): Prisma.Sql {
   const contentChanged = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;

@@ -74,7 +74,7 @@ export async function tombstoneAccount(
 /** How to read one object through its own URL, and how to store that copy. */
 interface OwnUrl<R extends { id: number }> {
   get(client: TimeTapClient, id: number): Promise<R>;
-  upsert(db: Deps['db'], rows: R[]): Promise<UpsertCounts>;
+  upsert(db: Deps['db'], rows: R[], options: { logger: Deps['logger'] }): Promise<UpsertCounts>;
 }
 
 // The copy from the object's own URL is the authoritative one for a row that no list shows.
@@ -120,7 +120,7 @@ async function reconcile<R extends { id: number }>(
   const checked = await confirm(deps, own, [...unseen.missing, ...unseen.inactive]);
   const present = checked.present.map((row) => row.id);
   if (present.length > 0) {
-    addCounts(stats, table, await own.upsert(db, checked.present));
+    addCounts(stats, table, await own.upsert(db, checked.present, { logger }));
     const marked = await setInactive(db, table, present, true);
     addCounts(stats, table, { inactive: marked });
     if (marked > 0) logger.info({ table, marked }, 'kept rows that the list no longer shows, as inactive');

@@ -39,7 +39,7 @@ export async function walkAccount(
 
   const locations = await client.listLocations();
   addCounts(stats, 'locations', {
-    ...(await upsertLocations(db, locations.items)),
+    ...(await upsertLocations(db, locations.items, { logger: deps.logger })),
     skipped: locations.skipped.length,
   });
   if (locations.skipped.length > 0) {
@@ -82,13 +82,13 @@ export async function walkAccount(
   const staffIds = await readList(
     'GET /staff',
     () => client.listStaff(),
-    (items) => upsertStaff(db, items),
+    (items) => upsertStaff(db, items, { logger: deps.logger }),
     'staff',
   );
   const serviceIds = await readList(
     'GET /services',
     () => client.listServices(),
-    (items) => upsertServices(db, items),
+    (items) => upsertServices(db, items, { logger: deps.logger }),
     'services',
   );
 

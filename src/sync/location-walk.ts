@@ -131,11 +131,11 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
 
   const onlyMissing = deps.authoritative ?? { staff: false, services: false };
   addCounts(stats, 'staff', {
-    ...(await upsertStaff(db, staffList.items, { onlyMissing: onlyMissing.staff })),
+    ...(await upsertStaff(db, staffList.items, { onlyMissing: onlyMissing.staff, logger })),
     skipped: staffList.skipped.length,
   });
   addCounts(stats, 'services', {
-    ...(await upsertServices(db, [...services.values()], { onlyMissing: onlyMissing.services })),
+    ...(await upsertServices(db, [...services.values()], { onlyMissing: onlyMissing.services, logger })),
     skipped: serviceList.skipped.length + skippedStaffServices,
   });
 

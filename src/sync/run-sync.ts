@@ -128,7 +128,7 @@ async function knownLocation(deps: RunDeps, locationId: number): Promise<TimeTap
 async function walkOne(deps: RunDeps, location: TimeTapLocation, stats: SyncStats): Promise<string[]> {
   const locationId = location.id;
   deps.onProgress?.({ done: 0, total: 1, locationId });
-  addCounts(stats, 'locations', await upsertLocations(deps.db, [location]));
+  addCounts(stats, 'locations', await upsertLocations(deps.db, [location], { logger: deps.logger }));
   const outcome = await walkLocation(deps, locationId);
   mergeStats(stats, outcome.stats);
   deps.onProgress?.({ done: 1, total: 1, locationId });

@@ -41,12 +41,19 @@ export async function readMirror(db: PrismaClient): Promise<MirrorSnapshot> {
 }
 
 /**
- * What the mirror must hold for a snapshot: the same, less the NUL characters Postgres refuses.
- * Objects the lists hide are still rows of the mirror (kept and marked inactive), so they stay.
+ * What the mirror must hold for a snapshot: the same tables, less the NUL characters Postgres
+ * refuses. Objects the lists hide are still rows of the mirror (kept and marked inactive).
  */
 export function expectedMirror(snapshot: SimulatorSnapshot): MirrorSnapshot {
-  const { hidden: _hidden, ...mirrored } = snapshot;
-  return withoutNul(mirrored) as MirrorSnapshot;
+  const { locations, staff, services, locationStaff, locationServices, staffServices } = snapshot;
+  return withoutNul({
+    locations,
+    staff,
+    services,
+    locationStaff,
+    locationServices,
+    staffServices,
+  }) as MirrorSnapshot;
 }
 
 function withoutNul(value: unknown): unknown {

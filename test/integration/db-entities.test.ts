@@ -1,5 +1,8 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
+import { cleanJson, MAX_JSON_DEPTH } from '../../src/db/clean.js';
+import { createDatabase, type Db } from '../../src/db/client.js';
+import { contentHash } from '../../src/db/content-hash.js';
 import {
   type LocationRow,
   type ServiceRow,
@@ -7,6 +10,7 @@ import {
   upsertLocations,
   upsertServices,
   upsertStaff,
+  type WarningLogger,
 } from '../../src/db/entities.js';
 import { tombstoneEntityRows } from '../../src/db/tombstones.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -65,6 +69,8 @@ describe('upserts', () => {
       unchanged: 0,
       revived: 0,
       cleanedValues: 0,
+      outOfRange: 0,
+      tooDeep: 0,
     });
     const before = await versions('staff');
 
@@ -77,6 +83,8 @@ describe('upserts', () => {
       unchanged: 3,
       revived: 0,
       cleanedValues: 0,
+      outOfRange: 0,
+      tooDeep: 0,
     });
     const after = await versions('staff');
     for (const [id, row] of before) {
@@ -160,6 +168,8 @@ describe('upserts', () => {
       unchanged: 2,
       revived: 1,
       cleanedValues: 0,
+      outOfRange: 0,
+      tooDeep: 0,
     });
     const revived = (await versions('staff')).get(3);
     expect(revived?.deleted_at).toBeNull();
@@ -248,5 +258,168 @@ describe('onlyMissing', () => {
     expect(after.get(1)?.raw).toEqual({ professionalId: 1, email: 'account-wide@example.com' });
     expect(after.get(2)?.deleted_at).toBeNull();
     expect(after.has(3)).toBe(true);
+  });
+});
+
+/** A logger that keeps what `warn` was given, to check what a batch says (and never says). */
+function warnings(): { logger: WarningLogger; calls: Array<[object, string]> } {
+  const calls: Array<[object, string]> = [];
+  return { calls, logger: { warn: (fields, message) => calls.push([fields, message]) } };
+}
+
+describe('numbers that do not fit their typed column', () => {
+  it('leaves the column NULL, keeps the number in raw, counts it and names the column once', async () => {
+    const service = (id: number, durationMinutes: number, businessId?: number): ServiceRow => ({
+      id,
+      name: `Service ${id}`,
+      durationMinutes,
+      ...(businessId === undefined ? {} : { businessId }),
+      raw: {
+        reasonId: id,
+        visitMinutes: durationMinutes,
+        ...(businessId === undefined ? {} : { businessId }),
+      },
+    });
+    const rows = [
+      service(1, 3_000_000_000),
+      service(2, 2_147_483_647, Number.MAX_SAFE_INTEGER),
+      service(3, -2_147_483_649, 2 ** 53),
+      service(4, -2_147_483_648),
+      service(5, 45.5),
+    ];
+    const { logger, calls } = warnings();
+    expect(await upsertServices(db, rows, { logger })).toEqual({
+      inserted: 5,
+      updated: 0,
+      unchanged: 0,
+      revived: 0,
+      cleanedValues: 0,
+      outOfRange: 4,
+      tooDeep: 0,
+    });
+    const stored = new Map(
+      (await db.service.findMany({ orderBy: { id: 'asc' } })).map((row) => [Number(row.id), row]),
+    );
+    expect(stored.get(1)).toMatchObject({ durationMinutes: null, name: 'Service 1' });
+    expect(stored.get(1)?.raw).toEqual({ reasonId: 1, visitMinutes: 3_000_000_000 });
+    expect(stored.get(2)).toMatchObject({
+      durationMinutes: 2_147_483_647,
+      businessId: BigInt(Number.MAX_SAFE_INTEGER),
+    });
+    expect(stored.get(3)).toMatchObject({ durationMinutes: null, businessId: null });
+    expect(stored.get(3)?.raw).toEqual({ reasonId: 3, visitMinutes: -2_147_483_649, businessId: 2 ** 53 });
+    expect(stored.get(4)?.durationMinutes).toBe(-2_147_483_648);
+    expect(stored.get(5)?.durationMinutes).toBeNull();
+
+    expect(calls).toHaveLength(1);
+    const [fields, message] = calls[0] as [object, string];
+    expect(fields).toEqual({ table: 'services', columns: ['duration_minutes', 'business_id'], values: 4 });
+    expect(message).toContain('NULL');
+    for (const value of ['3000000000', '2147483649', '9007199254740992', '45.5']) {
+      expect(JSON.stringify(calls)).not.toContain(value);
+    }
+
+    // The hash covers raw only: the same content again writes nothing.
+    expect(await upsertServices(db, rows)).toMatchObject({ unchanged: 5, outOfRange: 4 });
+  });
+
+  it('applies to every numeric column (business_id of locations and staff)', async () => {
+    expect(
+      await upsertLocations(db, [
+        { id: 1, businessId: 2 ** 60, raw: { locationId: 1, businessId: 2 ** 60 } },
+      ]),
+    ).toMatchObject({ inserted: 1, outOfRange: 1 });
+    expect((await db.location.findUniqueOrThrow({ where: { id: 1n } })).businessId).toBeNull();
+    expect(await upsertStaff(db, [{ ...staff(1), businessId: -(2 ** 60) }])).toMatchObject({
+      inserted: 1,
+      outOfRange: 1,
+    });
+    expect((await db.staff.findUniqueOrThrow({ where: { id: 1n } })).businessId).toBeNull();
+  });
+});
+
+/** A service whose raw is `depth` objects nested in one another (the top level is 1). */
+function deepService(id: number, depth: number): ServiceRow {
+  let value: unknown = 'bottom';
+  for (let i = 1; i < depth; i++) value = { a: value };
+  return { id, name: `Deep ${id}`, raw: { reasonId: id, a: value } };
+}
+
+function depthOf(value: unknown): number {
+  let depth = 0;
+  for (let v = value; v !== null && typeof v === 'object'; v = (v as { a: unknown }).a) depth += 1;
+  return depth;
+}
+
+describe('records nested thousands of levels deep', () => {
+  it('stores 3,000 and 10,000 levels whole, and writes nothing when they come again', async () => {
+    const rows = [deepService(1, 3_000), deepService(2, 10_000), deepService(3, 2)];
+    const { logger, calls } = warnings();
+    expect(await upsertServices(db, rows, { logger })).toMatchObject({ inserted: 3, tooDeep: 0 });
+    expect(calls).toEqual([]);
+    const stored = await db.service.findMany({ orderBy: { id: 'asc' } });
+    expect(stored.map((row) => depthOf(row.raw))).toEqual([3_000, 10_000, 2]);
+    for (const row of stored) {
+      expect(row.contentHash).toBe(
+        contentHash(cleanJson(rows.find((r) => BigInt(r.id) === row.id)?.raw, { cleaned: 0 })),
+      );
+    }
+    const lengths = await db.$queryRaw<Array<{ id: bigint; text_length: number }>>`
+      SELECT id, length(raw::text)::int AS text_length FROM services ORDER BY id`;
+    expect(lengths[1]?.text_length).toBeGreaterThan(50_000);
+
+    // xmin changes with every row version: unchanged, nothing was written.
+    const xmins = () => db.$queryRaw<Array<{ xmin: string }>>`SELECT xmin::text FROM services ORDER BY id`;
+    const before = await xmins();
+    expect(await upsertServices(db, rows)).toMatchObject({ unchanged: 3, updated: 0 });
+    expect(await xmins()).toEqual(before);
+  });
+
+  it('cuts what is deeper than Postgres parses, keeps the rest of the batch, and says so', async () => {
+    const rows = [deepService(1, MAX_JSON_DEPTH + 1), deepService(2, 50_000), deepService(3, 5)];
+    const { logger, calls } = warnings();
+    expect(await upsertServices(db, rows, { logger })).toMatchObject({ inserted: 3, tooDeep: 2 });
+    const stored = await db.service.findMany({ orderBy: { id: 'asc' } });
+    expect(stored.map((row) => depthOf(row.raw))).toEqual([MAX_JSON_DEPTH, MAX_JSON_DEPTH, 5]);
+    expect(stored[0]?.name).toBe('Deep 1');
+    expect(calls).toEqual([
+      [
+        { table: 'services', column: 'raw', rows: 2, maxDepth: MAX_JSON_DEPTH },
+        expect.stringContaining('deeper'),
+      ],
+    ]);
+    // The hash is over what was stored: the same records again write nothing.
+    expect(await upsertServices(db, rows)).toMatchObject({ unchanged: 3, tooDeep: 2 });
+  });
+
+  it('falls back to a shallower cut when the server allows less stack (max_stack_depth)', async () => {
+    const name = new URL(database.url).pathname.slice(1);
+    await db.$executeRawUnsafe(`ALTER DATABASE "${name}" SET max_stack_depth = '100kB'`);
+    const small = createDatabase(
+      { url: database.url, poolSize: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
+      pino({ level: 'silent' }),
+    );
+    try {
+      const setting = await small.prisma.$queryRaw<Array<{ max_stack_depth: string }>>`SHOW max_stack_depth`;
+      expect(setting[0]?.max_stack_depth).toBe('100kB');
+      const { logger, calls } = warnings();
+      const rows = [deepService(1, 3_000), deepService(2, 3)];
+      expect(await upsertServices(small.prisma, rows, { logger })).toMatchObject({ inserted: 2, tooDeep: 1 });
+      const stored = await small.prisma.service.findMany({ orderBy: { id: 'asc' } });
+      expect(stored.map((row) => depthOf(row.raw))).toEqual([500, 3]);
+      expect(calls).toEqual([
+        [{ table: 'services', column: 'raw', rows: 1, maxDepth: 500 }, expect.stringContaining('deeper')],
+      ]);
+      expect(await upsertServices(small.prisma, rows)).toMatchObject({ unchanged: 2 });
+      // An ordinary batch never needs the fallback.
+      const silent = pino({ level: 'silent' });
+      expect(await upsertStaff(small.prisma, [staff(1)], { logger: silent })).toMatchObject({
+        inserted: 1,
+        tooDeep: 0,
+      });
+    } finally {
+      await small.close();
+      await db.$executeRawUnsafe(`ALTER DATABASE "${name}" RESET max_stack_depth`);
+    }
   });
 });

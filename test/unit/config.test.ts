@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, scheduleProblem } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const valid = {
@@ -75,5 +75,257 @@ describe('loadConfig', () => {
     expect(config.timetap.pageSize).toBe(25);
     expect(config.worker.lockDurationMs).toBeUndefined();
     expect(problems(copied, ['timetap', 'database'])).toContain('DATABASE_URL is required');
+  });
+});
+
+describe('loadConfig: every variable within the range its consumer accepts', () => {
+  const MS_VARIABLES = [
+    'TIMETAP_TIMEOUT_MS',
+    'TIMETAP_RETRY_BASE_MS',
+    'TIMETAP_RETRY_MAX_TIME_MS',
+    'TIMETAP_RETRY_AFTER_CAP_MS',
+    'TIMETAP_SESSION_IDLE_MS',
+    'DATABASE_CONNECT_TIMEOUT_MS',
+    'JOB_BACKOFF_MS',
+    'WORKER_LOCK_DURATION_MS',
+    'WORKER_STALLED_INTERVAL_MS',
+    'SYNC_STALE_RUN_MS',
+    'SYNC_HEARTBEAT_MS',
+  ];
+
+  it('bounds milliseconds by what Node timers hold (a longer one is a RangeError or fires at once)', () => {
+    expect(problems({ ...valid, TIMETAP_TIMEOUT_MS: '99999999999' }, [])).toContain(
+      'TIMETAP_TIMEOUT_MS must be at most 2147483647 (ms)',
+    );
+    const tooLong = Object.fromEntries(MS_VARIABLES.map((name) => [name, '2147483648']));
+    const message = problems({ ...valid, ...tooLong }, []);
+    expect(message).toContain(`(${MS_VARIABLES.length} variables)`);
+    for (const name of MS_VARIABLES) expect(message).toContain(`${name} must be at most 2147483647 (ms)`);
+    const longest = Object.fromEntries(MS_VARIABLES.map((name) => [name, '2147483647']));
+    expect(loadConfig({ ...valid, ...longest }, []).timetap.timeoutMs).toBe(2_147_483_647);
+  });
+
+  it('keeps a smaller maximum where a longer value makes no sense (and its timer adds to it)', () => {
+    const message = problems(
+      { ...valid, DATABASE_STATEMENT_TIMEOUT_MS: '86400001', SHUTDOWN_GRACE_MS: '3600001' },
+      [],
+    );
+    expect(message).toContain('DATABASE_STATEMENT_TIMEOUT_MS must be at most 86400000 (ms)');
+    expect(message).toContain('SHUTDOWN_GRACE_MS must be at most 3600000 (ms)');
+    const config = loadConfig(
+      { ...valid, DATABASE_STATEMENT_TIMEOUT_MS: '86400000', SHUTDOWN_GRACE_MS: '3600000' },
+      [],
+    );
+    expect(config.database.statementTimeoutMs).toBe(86_400_000);
+    expect(config.worker.shutdownGraceMs).toBe(3_600_000);
+  });
+
+  it('accepts plain decimal numbers only (no hex, exponent, sign or blanks)', () => {
+    for (const text of ['0x10', '1e1', ' 5', '5 ', '+5', 'Infinity', '5,5', '0b1', '1_000']) {
+      expect(problems({ ...valid, TIMETAP_MAX_RPS: text }, []), text).toContain(
+        'TIMETAP_MAX_RPS must be a number in decimal notation, such as 2.5',
+      );
+      expect(problems({ ...valid, TIMETAP_PAGE_SIZE: text }, []), text).toContain(
+        'TIMETAP_PAGE_SIZE must be a whole number, in decimal digits',
+      );
+    }
+    expect(loadConfig({ ...valid, TIMETAP_MAX_RPS: '2.5' }, []).timetap.maxRps).toBe(2.5);
+    expect(loadConfig({ ...valid, SYNC_DELETE_GUARD_RATIO: '.25' }, []).sync.deleteGuardRatio).toBe(0.25);
+    expect(loadConfig({ ...valid, TIMETAP_PAGE_SIZE: '050' }, []).timetap.pageSize).toBe(50);
+  });
+
+  it('says that a positive-only variable must be greater than 0, not "at least 0"', () => {
+    const message = problems(
+      {
+        ...valid,
+        TIMETAP_MAX_RPS: '0',
+        SYNC_DELETE_GUARD_RATIO: '0',
+        TIMETAP_MAX_CONCURRENCY: '0',
+        TIMETAP_TIMEOUT_MS: '0',
+        WORKER_CONCURRENCY: '-3',
+      },
+      [],
+    );
+    expect(message).toContain('TIMETAP_MAX_RPS must be greater than 0');
+    expect(message).toContain('SYNC_DELETE_GUARD_RATIO must be greater than 0');
+    expect(message).toContain('TIMETAP_MAX_CONCURRENCY must be a positive whole number');
+    expect(message).toContain('TIMETAP_TIMEOUT_MS must be a positive whole number (ms)');
+    expect(message).toContain('WORKER_CONCURRENCY must be a positive whole number');
+    expect(message).not.toContain('at least 0');
+    expect(problems({ ...valid, TIMETAP_RETRIES: '-1' }, [])).toContain('TIMETAP_RETRIES must be at least 0');
+  });
+
+  it('says "whole number" for a fraction where a whole number is expected', () => {
+    const message = problems({ ...valid, WORKER_CONCURRENCY: '1.5', HTTP_PORT: '80.0' }, []);
+    expect(message).toContain('WORKER_CONCURRENCY must be a whole number');
+    expect(message).toContain('HTTP_PORT must be a whole number');
+    expect(message).not.toContain(' int');
+  });
+
+  it('bounds counts and the port', () => {
+    const message = problems(
+      {
+        ...valid,
+        TIMETAP_MAX_RPS: '1000.5',
+        TIMETAP_MAX_CONCURRENCY: '1001',
+        JOB_ATTEMPTS: '101',
+        HTTP_PORT: '65536',
+        SYNC_DELETE_GUARD_RATIO: '1.01',
+      },
+      [],
+    );
+    expect(message).toContain('TIMETAP_MAX_RPS must be at most 1000');
+    expect(message).toContain('TIMETAP_MAX_CONCURRENCY must be at most 1000');
+    expect(message).toContain('JOB_ATTEMPTS must be at most 100');
+    expect(message).toContain('HTTP_PORT must be at most 65535');
+    expect(message).toContain('SYNC_DELETE_GUARD_RATIO must be at most 1');
+    expect(loadConfig({ ...valid, HTTP_PORT: '0' }, []).http.port).toBe(0);
+  });
+
+  it('takes HTTP_HOST as an IP address or a host name only', () => {
+    for (const host of [
+      '0.0.0.0',
+      '127.0.0.1',
+      '::',
+      '::1',
+      'fe80::1',
+      'localhost',
+      'worker-1.internal',
+      'a.example.com.',
+    ]) {
+      expect(loadConfig({ ...valid, HTTP_HOST: host }, []).http.host, host).toBe(host);
+    }
+    for (const host of [
+      'not a host!',
+      '[::1]',
+      '999.1.1.1',
+      '-bad.example',
+      'a..b',
+      'under_score',
+      'x'.repeat(64),
+    ]) {
+      expect(problems({ ...valid, HTTP_HOST: host }, []), host).toContain(
+        'HTTP_HOST must be an IP address (IPv6 without brackets) or a host name',
+      );
+    }
+  });
+
+  it('refuses a Redis database index that does not exist, saying that it is the index', () => {
+    for (const url of [
+      'redis://127.0.0.1:6379/99',
+      'redis://127.0.0.1:6379/16',
+      'redis://h:6379/-1',
+      'redis://h/db1',
+      'redis://h?db=16',
+    ]) {
+      expect(problems({ ...valid, REDIS_URL: url }, ['redis']), url).toContain(
+        'REDIS_URL has a database index (the path after the host, as in redis://host:6379/0) that is not a whole number from 0 to 15',
+      );
+    }
+    for (const url of [
+      'redis://127.0.0.1:6379',
+      'redis://127.0.0.1:6379/',
+      'redis://h:6379/0',
+      'rediss://:pw@h:6380/15',
+      'redis://h?db=3',
+    ]) {
+      expect(loadConfig({ ...valid, REDIS_URL: url }, ['redis']).redis.url, url).toBe(url);
+    }
+    expect(problems({ ...valid, REDIS_URL: 'http://127.0.0.1:6379' }, [])).toContain(
+      'REDIS_URL must be a redis:// or rediss:// URL',
+    );
+    const secret = problems({ ...valid, REDIS_URL: 'redis://:hunter2-redis-secret@h:6379/42' }, []);
+    expect(secret).not.toContain('hunter2-redis-secret');
+    expect(secret).not.toContain('42');
+  });
+
+  it('refuses a queue name with a colon, which BullMQ refuses', () => {
+    expect(problems({ ...valid, QUEUE_NAME: 'sync:1' }, [])).toContain('QUEUE_NAME must not contain ":"');
+  });
+});
+
+describe('loadConfig: SYNC_SCHEDULE', () => {
+  it('checks the pattern with the other variables when the command schedules', () => {
+    const message = problems({ ...valid, SYNC_SCHEDULE: 'bogus', HTTP_PORT: 'x' }, ['schedule']);
+    expect(message).toContain('(2 variables)');
+    expect(message).toContain('SYNC_SCHEDULE must be a cron pattern such as "0 * * * *"');
+    expect(message).toContain('HTTP_PORT must be');
+    expect(message).not.toContain('bog');
+  });
+
+  it('lets a command that only reads the pattern (report) start with a bad one', () => {
+    expect(loadConfig({ ...valid, SYNC_SCHEDULE: 'bogus' }, ['database']).sync.schedule).toBe('bogus');
+  });
+
+  it('accepts what the job scheduler accepts, and refuses a pattern that would never fire', () => {
+    for (const pattern of [
+      '0 * * * *',
+      '@hourly',
+      '*/2 * * * * *',
+      '0 9 * * 1-5',
+      '0 0 29 2 *',
+      ' 0 3 * * * ',
+    ]) {
+      expect(loadConfig({ ...valid, SYNC_SCHEDULE: pattern }, ['schedule']).sync.schedule, pattern).toBe(
+        pattern,
+      );
+    }
+    expect(loadConfig(valid, ['schedule']).sync.schedule).toBe('0 * * * *');
+    for (const pattern of ['61 * * * *', '1 2', '0 * * * * * *', '@sometimes', 'every hour']) {
+      expect(problems({ ...valid, SYNC_SCHEDULE: pattern }, ['schedule']), pattern).toContain(
+        'SYNC_SCHEDULE must be a cron pattern',
+      );
+    }
+    expect(problems({ ...valid, SYNC_SCHEDULE: '0 0 30 2 *' }, ['schedule'])).toContain(
+      'SYNC_SCHEDULE never fires: its day of month does not exist in its months',
+    );
+  });
+
+  it('describes a bad pattern for readers that do not stop on it', () => {
+    expect(scheduleProblem('0 * * * *')).toBeUndefined();
+    expect(scheduleProblem('bogus')).toMatch(/^must be a cron pattern/);
+  });
+});
+
+describe('loadConfig: what stays as it was', () => {
+  it('names every bad variable at once and echoes none of the values', () => {
+    const env = {
+      ...valid,
+      TIMETAP_BASE_URL: 'https://user:pa55word-in-url@api.timetap.com/live',
+      TIMETAP_MAX_RPS: '0x10',
+      TIMETAP_TIMEOUT_MS: '99999999999',
+      HTTP_HOST: 'not a host!',
+      REDIS_URL: 'redis://:redis-secret-xyz@h:6379/99',
+      SYNC_SCHEDULE: 'bogus',
+      SYNC_ALLOW_MASS_DELETE: 'maybe',
+      WORKER_CONCURRENCY: '1.5',
+    };
+    const message = problems(env, ['timetap', 'database', 'redis', 'schedule']);
+    expect(message).toContain('(8 variables)');
+    expect(message).toContain('TIMETAP_BASE_URL must not contain a user name or password');
+    expect(message).toContain('SYNC_ALLOW_MASS_DELETE must be one of true');
+    for (const value of [
+      'pa55word-in-url',
+      '0x10',
+      '99999999999',
+      'not a host',
+      'redis-secret-xyz',
+      'bog',
+      'maybe',
+      '1.5',
+    ]) {
+      expect(message).not.toContain(value);
+    }
+  });
+});
+
+describe('.env.example', () => {
+  it('is itself a valid configuration, schedule included', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { parse } = await import('dotenv');
+    const example = parse(await readFile(new URL('../../.env.example', import.meta.url), 'utf8'));
+    const config = loadConfig(example, ['database', 'redis', 'schedule']);
+    expect(config.sync.schedule).toBe('0 * * * *');
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
   });
 });
