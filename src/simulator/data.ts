@@ -1,8 +1,11 @@
 /**
  * Generation of the initial data set: how many objects of each kind, and which staff and services
  * are linked to which location. Sampling is O(links), so 1000 locations x 30 staff x 12 services
- * per staff (360k links) take well under a second.
+ * per staff (360k links) take well under a second. The shape also says how many clients and which
+ * appointments there are; those are made elsewhere (clients.ts, appointment-generation.ts) from
+ * streams of their own, so that everything generated here stays exactly as it was.
  */
+import { formatDay, parseDay, todayUtc } from './dates.js';
 import { ID_FIELD, type Kind, MAKERS, type RawObject } from './objects.js';
 import { createRandom, mixSeed } from './random.js';
 import { shapeAt } from './sparse.js';
@@ -15,6 +18,30 @@ export interface DataShape {
   staffPerLocation: number;
   servicesPerLocation: number;
   servicesPerStaff: number;
+  clients: number;
+  /** "YYYY-MM-DD": what is past (mostly COMPLETED) and what is future (OPEN, PENDING). */
+  today: string;
+  /** The generated appointments' dates, both ends inclusive; false: none. */
+  appointments: AppointmentRange | false;
+}
+
+export interface AppointmentRange {
+  from: string;
+  to: string;
+  /**
+   * Slots per staff member and location and day: each slot is booked with probability 2/3, so
+   * that not every day is full (20 locations x 10 staff x 6 slots over a year make ~290 000).
+   */
+  perStaffPerDay: number;
+}
+
+export interface AppointmentOptions {
+  /** Default: 14 days before `today`. */
+  from?: string;
+  /** Default: 14 days after `today`. */
+  to?: string;
+  /** Default 1. */
+  perStaffPerDay?: number;
 }
 
 export interface ShapeOptions {
@@ -25,6 +52,34 @@ export interface ShapeOptions {
   staffPerLocation?: number;
   servicesPerLocation?: number;
   servicesPerStaff?: number;
+  /** Default 4 per location. */
+  clients?: number;
+  /** "YYYY-MM-DD"; default today's date in UTC (read once, when the shape is resolved). */
+  today?: string;
+  /** Default: 14 days either side of `today`, one slot per staff member and location and day. */
+  appointments?: AppointmentOptions | false;
+}
+
+/** Default appointment window either side of today, in days. */
+const DEFAULT_WINDOW_DAYS = 14;
+
+function checkDate(name: string, text: string): number {
+  const day = parseDay(text);
+  if (day === undefined) throw new RangeError(`simulator: ${name} must be a date YYYY-MM-DD`);
+  return day;
+}
+
+function resolveAppointments(options: ShapeOptions, today: number): AppointmentRange | false {
+  if (options.appointments === false) return false;
+  const given = options.appointments ?? {};
+  const from =
+    given.from === undefined ? today - DEFAULT_WINDOW_DAYS : checkDate('appointments.from', given.from);
+  const to = given.to === undefined ? today + DEFAULT_WINDOW_DAYS : checkDate('appointments.to', given.to);
+  if (from > to) throw new RangeError('simulator: appointments.from must not be after appointments.to');
+  const perStaffPerDay = given.perStaffPerDay ?? 1;
+  if (!Number.isInteger(perStaffPerDay) || perStaffPerDay < 0)
+    throw new RangeError('simulator: appointments.perStaffPerDay must be an integer >= 0');
+  return { from: formatDay(from), to: formatDay(to), perStaffPerDay };
 }
 
 export function resolveShape(options: ShapeOptions = {}): DataShape {
@@ -36,11 +91,25 @@ export function resolveShape(options: ShapeOptions = {}): DataShape {
   const staffPerLocation = Math.min(options.staffPerLocation ?? 6, staff);
   const servicesPerLocation = Math.min(options.servicesPerLocation ?? 8, services);
   const servicesPerStaff = Math.min(options.servicesPerStaff ?? 3, servicesPerLocation);
-  for (const [name, value] of Object.entries({ seed, locations, staff, services })) {
+  const clients = options.clients ?? locations * 4;
+  for (const [name, value] of Object.entries({ seed, locations, staff, services, clients })) {
     if (!Number.isInteger(value) || value < 0)
       throw new RangeError(`simulator: ${name} must be an integer >= 0`);
   }
-  return { seed, locations, staff, services, staffPerLocation, servicesPerLocation, servicesPerStaff };
+  const today = options.today ?? todayUtc();
+  const appointments = resolveAppointments(options, checkDate('today', today));
+  return {
+    seed,
+    locations,
+    staff,
+    services,
+    staffPerLocation,
+    servicesPerLocation,
+    servicesPerStaff,
+    clients,
+    today,
+    appointments,
+  };
 }
 
 export interface GeneratedData {
@@ -127,4 +196,15 @@ export function generateData(shape: DataShape): GeneratedData {
     staffServices.set(locationId, offers);
   }
   return { businessId, locations, staff, services, locationStaff, locationServices, staffServices };
+}
+
+/**
+ * Id bases of the kinds that came later: clients, recurring series and appointments. They sit
+ * above the three blocks of `idBlock`, which stay as they were for every shape; the block grows
+ * (by tens) when the clients do not fit it. Appointments come last, so their count is unbounded.
+ */
+export function laterIdBases(shape: DataShape): { client: number; series: number; appointment: number } {
+  let block = idBlock(shape);
+  while (block < shape.clients + 100) block *= 10;
+  return { client: 4 * block, series: 5 * block, appointment: 6 * block };
 }

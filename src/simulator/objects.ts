@@ -23,8 +23,8 @@ export type RawObject = Record<string, unknown>;
 export type Kind = 'location' | 'staff' | 'service';
 
 /** 2020-01-01T00:00:00Z: createdDate values are fixed offsets from it, never the clock. */
-const EPOCH_2020 = 1_577_836_800_000;
-const DAY_MS = 86_400_000;
+export const EPOCH_2020 = 1_577_836_800_000;
+export const DAY_MS = 86_400_000;
 const KIND_SALT: Record<Kind, number> = { location: 1, staff: 2, service: 3 };
 
 export interface ObjectContext {
@@ -38,7 +38,7 @@ function rngFor(ctx: ObjectContext, kind: Kind, id: number): Random {
   return createRandom(mixSeed(ctx.seed, KIND_SALT[kind], id));
 }
 
-function phone(rng: Random): string {
+export function phone(rng: Random): string {
   return `(555) ${rng.int(100, 999)}-${String(rng.int(0, 9999)).padStart(4, '0')}`;
 }
 

@@ -14,7 +14,16 @@ export interface Random {
   sampleInPlace<T>(pool: T[], k: number): T[];
 }
 
+/** A Random whose state can be set again: one object serves many short streams without allocating. */
+export interface ReseedableRandom extends Random {
+  reseed(seed: number): void;
+}
+
 export function createRandom(seed: number): Random {
+  return createReseedableRandom(seed);
+}
+
+export function createReseedableRandom(seed: number): ReseedableRandom {
   let state = seed >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -25,6 +34,9 @@ export function createRandom(seed: number): Random {
   };
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
   return {
+    reseed(seed) {
+      state = seed >>> 0;
+    },
     next,
     int,
     pick<T>(items: readonly T[]): T {

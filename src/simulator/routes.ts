@@ -2,14 +2,17 @@
  * The read endpoints, as a pure function of the data and the switches (authentication happens
  * before). Lists are built from the link indexes, so a request costs O(its answer), never
  * O(account). Every list leaves hidden objects out; a single object's URL still shows them.
+ * Appointments and clients are answered by appointment-routes.ts.
  */
 import { badRequest, notFound, type RouteResult } from './answers.js';
+import { type AppointmentSwitches, type RouteHooks, routeAppointments } from './appointment-routes.js';
 import { ID_FIELD, type Kind, type RawObject } from './objects.js';
 import { isPage, pageOf, readPage } from './paging.js';
 import type { SimulatorData } from './store.js';
 import type { Switches } from './switches.js';
 
-export type ListSwitches = Pick<Switches, 'listPaging' | 'emptyListStatus'>;
+/** The switches the endpoints read (the token's budget is the server's business). */
+export type ListSwitches = Pick<Switches, 'listPaging' | 'emptyListStatus'> & AppointmentSwitches;
 
 /** Parses a positive integer id; undefined for anything else ("12abc", "-1", "1.5"). */
 function parseId(text: string | undefined): number | undefined {
@@ -79,9 +82,12 @@ export function route(
   path: string,
   query: Record<string, string>,
   switches: ListSwitches,
+  hooks: RouteHooks = {},
 ): RouteResult {
   const [, collection, id, extra] = path.split('/');
   if (extra !== undefined) return notFound('no such endpoint');
+  const appointments = routeAppointments(data, collection, id, query, switches, hooks);
+  if (appointments) return appointments;
   switch (collection) {
     case 'locations':
       if (id !== undefined) return single(data, 'location', id, 'location');

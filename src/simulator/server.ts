@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { RouteHooks } from './appointment-routes.js';
 import type { TokenStore } from './auth.js';
 import type { Fault, FaultSet } from './faults.js';
 import { type ListSwitches, route } from './routes.js';
@@ -32,6 +33,8 @@ export interface ServerDeps {
   latencyMs(): number;
   /** Read at each call, so that a test can flip the switches while the server runs. */
   lists(): ListSwitches;
+  /** Called by the endpoints (the report's page churn). */
+  hooks?: RouteHooks;
   calls(): CallRecord[];
   /** Access log; receives method, path and status only. */
   log?: (line: string) => void;
@@ -50,7 +53,7 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-const ID_FIELDS = ['locationId', 'professionalId', 'reasonId'];
+const ID_FIELDS = ['locationId', 'professionalId', 'reasonId', 'clientId', 'calendarId', 'calendarid'];
 const HTML_PAGE =
   '<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>' +
   '<body><h1>We&rsquo;ll be right back</h1><p>TimeTap is undergoing maintenance.</p></body></html>';
@@ -65,6 +68,7 @@ function write(res: ServerResponse, status: number, body: string, type: string, 
   res.end(body);
 }
 
+/** The body with one record's id fields gone (top level only: nested objects keep theirs). */
 function withoutOneId(body: unknown): unknown {
   const strip = (object: unknown) => {
     if (!object || typeof object !== 'object') return object;
@@ -72,7 +76,14 @@ function withoutOneId(body: unknown): unknown {
     for (const field of ID_FIELDS) delete copy[field];
     return copy;
   };
-  if (!Array.isArray(body)) return strip(body);
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    // A report's wrapper (whatever its property names; it has no id of its own): strip inside its array.
+    const arrays = Object.entries(body).filter(([, value]) => Array.isArray(value));
+    const [only] = arrays;
+    const isWrapper = !ID_FIELDS.some((field) => field in body) && arrays.length === 1 && only;
+    return isWrapper ? { ...body, [only[0]]: withoutOneId(only[1]) } : strip(body);
+  }
+  if (!Array.isArray(body)) return body;
   if (body.length === 0) return body;
   const copy = [...body];
   const middle = Math.floor(copy.length / 2);
@@ -103,7 +114,7 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
         body: { error: 'Unauthorized', message: 'Session token missing, unknown or expired' },
       };
     }
-    return route(deps.data, path, query, deps.lists());
+    return route(deps.data, path, query, deps.lists(), deps.hooks);
   };
 
   const respond = (res: ServerResponse, fault: Fault | undefined, real: () => Answer): number => {

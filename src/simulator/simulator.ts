@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createTokenStore } from './auth.js';
+import { type ChurnEvent, createChurner, type PageChurn } from './churn.js';
 import { resolveShape, type ShapeOptions } from './data.js';
 import { createFaultSet, type FaultRule } from './faults.js';
 import { createRandom, mixSeed } from './random.js';
@@ -14,13 +15,18 @@ import { createSimulatorData, type SimulatorData } from './store.js';
 import {
   checkEmptyListStatus,
   checkListPaging,
+  checkReportPaging,
+  checkReportWrapper,
   checkTokenMaxCalls,
   type EmptyListStatus,
   type ListPaging,
+  type ReportPaging,
+  type ReportWrapper,
   resolveSwitches,
 } from './switches.js';
 
-export type { EmptyListStatus, ListPaging } from './switches.js';
+export type { ChurnEvent, PageChurn } from './churn.js';
+export type { EmptyListStatus, ListPaging, ReportPaging, ReportWrapper } from './switches.js';
 
 export interface SimulatorOptions extends ShapeOptions {
   /** Added before every answer. Default 0. */
@@ -46,6 +52,12 @@ export interface SimulatorOptions extends ShapeOptions {
   listPaging?: ListPaging;
   /** What a filtered list with an empty result answers. Default 404, the stricter guess. */
   emptyListStatus?: EmptyListStatus;
+  /** reportWithCount's property names for the page and the count. Default `{ list: 'objects', count: 'count' }`. */
+  reportWrapper?: ReportWrapper;
+  /** The report endpoints' page sizes. Default 25; larger requests get pages of maxPageSize (default 100). */
+  reportPaging?: ReportPaging;
+  /** Appointments carry `calendarid` instead of `calendarId`. Default false. */
+  lowercaseCalendarId?: boolean;
 }
 
 export interface Simulator {
@@ -64,6 +76,16 @@ export interface Simulator {
   setTokenMaxCalls(n: number | undefined): void;
   setListPaging(p: ListPaging): void;
   setEmptyListStatus(s: EmptyListStatus): void;
+  setReportWrapper(w: ReportWrapper): void;
+  setReportPaging(p: ReportPaging): void;
+  setLowercaseCalendarId(on: boolean): void;
+  /**
+   * Books, cancels or deletes an appointment inside the range being read after every N-th report
+   * page (see churn.ts); undefined stops it. Pages are counted from this call.
+   */
+  setPageChurn(c: PageChurn | undefined): void;
+  /** What the page churn did, in order. */
+  churnEvents(): ChurnEvent[];
   stats(): { logins: number; maxInFlight: number; inFlight: number; openSockets: number };
   /** Empties `calls` and resets the logins and maxInFlight counters. */
   resetCalls(): void;
@@ -95,6 +117,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = createFaultSet();
   let latencyMs = options.latencyMs ?? 0;
   let calls: CallRecord[] = [];
+  const churn = createChurner(data);
 
   const http = createSimulatorServer({
     data,
@@ -102,6 +125,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults,
     latencyMs: () => latencyMs,
     lists: () => switches,
+    hooks: { afterReportPage: (filter) => churn.afterReportPage(filter) },
     calls: () => calls,
     ...(options.quiet === false ? { log: options.log ?? ((line: string) => console.log(line)) } : {}),
   });
@@ -140,6 +164,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setEmptyListStatus(s) {
       switches.emptyListStatus = checkEmptyListStatus(s);
     },
+    setReportWrapper(w) {
+      switches.reportWrapper = checkReportWrapper(w);
+    },
+    setReportPaging(p) {
+      switches.reportPaging = checkReportPaging(p);
+    },
+    setLowercaseCalendarId(on) {
+      switches.lowercaseCalendarId = on;
+    },
+    setPageChurn: (c) => churn.set(c),
+    churnEvents: () => churn.events(),
     stats: () => http.stats(),
     resetCalls() {
       calls = [];

@@ -1,7 +1,10 @@
 /**
  * The simulator's truth: raw objects and links in plain Maps that the server reads on every
  * request (nothing is cached), plus helpers that keep the links consistent when tests mutate it.
+ * Clients and appointments live in appointment-store.ts and are mixed in here.
  */
+import { type Appointment, plainCopy } from './appointment-objects.js';
+import { type AppointmentData, type ClientData, createAppointmentData } from './appointment-store.js';
 import { type DataShape, generateData, idBlock } from './data.js';
 import { ID_FIELD, type Kind, MAKERS, type RawObject } from './objects.js';
 
@@ -19,9 +22,13 @@ export interface SimulatorSnapshot {
   staffServices: Array<[number, number, number]>;
   /** Ids left out of every list (the objects themselves stay in the arrays above), sorted. */
   hidden: { locations: number[]; staff: number[]; services: number[] };
+  /** Sorted by calendarId; deep copies (unfrozen). */
+  appointments: Appointment[];
+  /** Sorted by clientId. */
+  clients: RawObject[];
 }
 
-export interface SimulatorData {
+export interface SimulatorData extends AppointmentData, ClientData {
   readonly businessId: number;
   locations: Map<number, RawObject>;
   staff: Map<number, RawObject>;
@@ -116,8 +123,25 @@ export function createSimulatorData(shape: DataShape): SimulatorData {
   };
 
   const linkSets = (kind: LinkKind) => (kind === 'staff' ? locationStaff : locationServices);
+  // After generateData, from the same Maps: bookings read the links as tests have changed them.
+  const people = createAppointmentData(shape, generated);
 
   const data: SimulatorData = {
+    // Delegated one by one, not spread: a spread would read `appointments` and generate them now.
+    today: people.today,
+    get appointments() {
+      return people.appointments;
+    },
+    clients: people.clients,
+    bookAppointment: people.bookAppointment,
+    rescheduleAppointment: people.rescheduleAppointment,
+    cancelAppointment: people.cancelAppointment,
+    deleteAppointment: people.deleteAppointment,
+    updateAppointment: people.updateAppointment,
+    findAppointments: people.findAppointments,
+    addClient: people.addClient,
+    updateClient: people.updateClient,
+    removeClient: people.removeClient,
     businessId,
     locations,
     staff,
@@ -210,6 +234,10 @@ export function createSimulatorData(shape: DataShape): SimulatorData {
           staff: [...hidden.staff].sort(byNumber),
           services: [...hidden.service].sort(byNumber),
         },
+        appointments: [...people.appointments.keys()]
+          .sort(byNumber)
+          .map((id) => plainCopy(people.appointments.get(id) as Appointment)),
+        clients: sorted(people.clients),
       };
     },
   };

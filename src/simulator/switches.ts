@@ -14,18 +14,40 @@ export type ListPaging = { mode: 'all' } | { mode: 'paged'; defaultPageSize?: nu
 
 export type EmptyListStatus = 200 | 404;
 
+/**
+ * The property names of `...List/reportWithCount`'s answer: the page and the total count. TimeTap
+ * does not document them, so a client must not depend on them; tests rename them to prove it.
+ */
+export interface ReportWrapper {
+  list: string;
+  count: string;
+}
+
+/** Page sizes of the `...List/report` endpoints, which always page. */
+export interface ReportPaging {
+  defaultPageSize?: number;
+  maxPageSize?: number;
+}
+
 export interface Switches {
   /** Authorized data calls one session token serves; undefined = unlimited. */
   tokenMaxCalls: number | undefined;
   listPaging: ListPaging;
   /** What a filtered list whose result is empty answers. */
   emptyListStatus: EmptyListStatus;
+  reportWrapper: ReportWrapper;
+  reportPaging: Required<ReportPaging>;
+  /** Appointments carry `calendarid` (as some of the docs' examples spell it) instead of `calendarId`. */
+  lowercaseCalendarId: boolean;
 }
 
 export interface SwitchOptions {
   tokenMaxCalls?: number;
   listPaging?: ListPaging;
   emptyListStatus?: EmptyListStatus;
+  reportWrapper?: ReportWrapper;
+  reportPaging?: ReportPaging;
+  lowercaseCalendarId?: boolean;
 }
 
 /** TimeTap's `...List/report` endpoints default to 25 per page; the cap is our own guess. */
@@ -76,11 +98,43 @@ export function checkEmptyListStatus(status: EmptyListStatus): EmptyListStatus {
   return status;
 }
 
+/** Our guess at the names, until someone sees a real answer; configurable (see ReportWrapper). */
+export const DEFAULT_REPORT_WRAPPER: ReportWrapper = { list: 'objects', count: 'count' };
+
+export function checkReportWrapper(wrapper: ReportWrapper): ReportWrapper {
+  const { list, count } = wrapper;
+  if (
+    typeof list !== 'string' ||
+    typeof count !== 'string' ||
+    list === '' ||
+    count === '' ||
+    list === count
+  ) {
+    throw new RangeError('simulator: reportWrapper needs two different, non-empty property names');
+  }
+  return { list, count };
+}
+
+export function checkReportPaging(paging: ReportPaging): Required<ReportPaging> {
+  const sizes = {
+    defaultPageSize: paging.defaultPageSize ?? DEFAULT_PAGE_SIZE,
+    maxPageSize: paging.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
+  };
+  for (const [name, value] of Object.entries(sizes)) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`simulator: reportPaging.${name} must be an integer >= 1`);
+  }
+  return sizes;
+}
+
 export function resolveSwitches(options: SwitchOptions = {}): Switches {
   return {
     tokenMaxCalls: checkTokenMaxCalls(options.tokenMaxCalls),
     listPaging: checkListPaging(options.listPaging ?? { mode: 'all' }),
     emptyListStatus: checkEmptyListStatus(options.emptyListStatus ?? DEFAULT_EMPTY_LIST_STATUS),
+    reportWrapper: checkReportWrapper(options.reportWrapper ?? DEFAULT_REPORT_WRAPPER),
+    reportPaging: checkReportPaging(options.reportPaging ?? {}),
+    lowercaseCalendarId: options.lowercaseCalendarId ?? false,
   };
 }
 
