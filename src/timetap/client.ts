@@ -4,7 +4,14 @@
  * it. How each request travels (limiter, login, session, retries) is the transport's business.
  */
 import { MalformedResponseError } from '../errors.js';
+import {
+  parseAppointment,
+  parseClientRecord,
+  type TimeTapAppointment,
+  type TimeTapClientRecord,
+} from './appointment-schemas.js';
 import { readAllPages } from './paging.js';
+import { readReportBody } from './report-body.js';
 import {
   parseLocation,
   parseService,
@@ -38,9 +45,37 @@ export interface TimeTapClient {
   getLocation(id: number): Promise<TimeTapLocation>;
   getStaff(id: number): Promise<TimeTapStaff>;
   getService(id: number): Promise<TimeTapService>;
+  /**
+   * One page of `GET /appointmentList/reportWithCount` for the appointments that start within
+   * [startDate, endDate] (inclusive, YYYY-MM-DD). A page may hold fewer records than asked for
+   * (TimeTap enforces a maximum), so `received` and `count` say where the walk stands, not the page
+   * size (appointment-chunk.ts reads a whole range).
+   */
+  appointmentPage(
+    range: DateRange,
+    pageNumber: number,
+    pageSize: number,
+  ): Promise<ReportPage<TimeTapAppointment>>;
+  /** NotFoundError on 404: the appointment is gone. */
+  getAppointment(id: number): Promise<TimeTapAppointment>;
+  listClients(): Promise<ListResult<TimeTapClientRecord>>;
+  getClient(id: number): Promise<TimeTapClientRecord>;
   /** Forces a login (used by `check`). */
   login(): Promise<void>;
   stats(): ClientStats;
+}
+
+/** Inclusive, as `YYYY-MM-DD`. */
+export interface DateRange {
+  startDate: string;
+  endDate: string;
+}
+
+export interface ReportPage<T> extends ListResult<T> {
+  /** Records the page held, usable or not. */
+  received: number;
+  /** The total TimeTap reports for the whole range, when it does. */
+  count?: number;
 }
 
 /** What the client needs: the transport's dependencies (transport.ts). */
@@ -77,10 +112,7 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
       accept: (input, index) => {
         const parsed = parse(input);
         if (parsed.ok) return { id: parsed.value.id, value: parsed.value };
-        const skipped: SkippedRecord = { list: label, index, reason: parsed.reason };
-        result.skipped.push(skipped);
-        stats.add('skipped');
-        logger.warn(skipped, 'skipped a TimeTap record without a usable id');
+        result.skipped.push(skip({ list: label, index, reason: parsed.reason }));
         return undefined;
       },
     });
@@ -97,6 +129,33 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
     return parsed.value;
   }
 
+  async function appointmentPage(
+    range: DateRange,
+    pageNumber: number,
+    pageSize: number,
+  ): Promise<ReportPage<TimeTapAppointment>> {
+    for (const date of [range.startDate, range.endDate]) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new RangeError('dates must be YYYY-MM-DD');
+    }
+    const dates = `startDate=${range.startDate}&endDate=${range.endDate}`;
+    const path = withQuery(`/appointmentList/reportWithCount?${dates}`, { pageNumber, pageSize });
+    const body = readReportBody(await fetchJson('GET /appointmentList/reportWithCount', path), path);
+    const page: ReportPage<TimeTapAppointment> = { items: [], skipped: [], received: body.records.length };
+    if (body.count !== undefined) page.count = body.count;
+    body.records.forEach((input, index) => {
+      const parsed = parseAppointment(input);
+      if (parsed.ok) page.items.push(parsed.value);
+      else page.skipped.push(skip({ list: `GET ${path}`, index, reason: parsed.reason }));
+    });
+    return page;
+  }
+
+  function skip(skipped: SkippedRecord): SkippedRecord {
+    stats.add('skipped');
+    logger.warn(skipped, 'skipped a TimeTap record without a usable id');
+    return skipped;
+  }
+
   return {
     listLocations: () => list('GET /locations', '/locations', {}, parseLocation),
     listStaff: (locationId) => list('GET /staff', '/staff', { locationId }, parseStaff),
@@ -105,12 +164,16 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
     getLocation: (id) => single('locations', id, parseLocation),
     getStaff: (id) => single('staff', id, parseStaff),
     getService: (id) => single('services', id, parseService),
+    appointmentPage,
+    getAppointment: (id) => single('appointments', id, parseAppointment),
+    listClients: () => list('GET /clients', '/clients', {}, parseClientRecord),
+    getClient: (id) => single('clients', id, parseClientRecord),
     login: () => transport.login(),
     stats: () => stats.snapshot(),
   };
 }
 
-/** Only non-secret ids ever go into a query string built here. */
+/** Only non-secret ids ever go into a query string built here (after any query `path` has). */
 function withQuery(path: string, ids: Record<string, number | undefined>): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(ids)) {
@@ -119,7 +182,8 @@ function withQuery(path: string, ids: Record<string, number | undefined>): strin
     params.set(name, String(value));
   }
   const query = params.toString();
-  return query === '' ? path : `${path}?${query}`;
+  if (query === '') return path;
+  return `${path}${path.includes('?') ? '&' : '?'}${query}`;
 }
 
 function describeKind(value: unknown): string {

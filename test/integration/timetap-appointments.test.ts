@@ -1,0 +1,117 @@
+/**
+ * Appointments and clients through the TimeTap client, against the simulator over HTTP: the
+ * report's wrapper whatever its names, `calendarid` in lower case, pages shorter than asked, and
+ * chunks read completely even while bookings and deletions shift records between pages.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedactor } from '../../src/redact.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
+import { createTimeTapClient } from '../../src/timetap/index.js';
+import { testTimeTapConfig } from '../helpers/sync.js';
+
+let sim: Simulator;
+const TODAY = '2026-03-16';
+const range = { startDate: '2026-03-09', endDate: '2026-03-22' };
+
+function makeClient() {
+  return createTimeTapClient({
+    config: testTimeTapConfig(sim, { maxRps: 1000, retries: 1, retryBaseMs: 10 }),
+    logger: createLogger({ level: 'silent', redactor: createRedactor() }),
+    redactor: createRedactor(),
+    backoff: { minTimeoutMs: 10, maxTimeoutMs: 20 },
+  });
+}
+
+const inRange = () =>
+  sim.data
+    .findAppointments({ from: range.startDate, to: range.endDate })
+    .map((a) => a.calendarId)
+    .sort((a, b) => a - b);
+const ids = (list: Array<{ id: number }>) => list.map((a) => a.id).sort((a, b) => a - b);
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 4, locations: 3, today: TODAY, appointments: { perStaffPerDay: 2 } });
+});
+afterAll(async () => {
+  await sim?.close();
+});
+beforeEach(() => {
+  sim.setPageChurn(undefined);
+  sim.setReportWrapper({ list: 'objects', count: 'count' });
+  sim.setLowercaseCalendarId(false);
+  sim.setReportPaging({});
+  sim.resetCalls();
+});
+
+describe('appointments', () => {
+  it('reads a chunk whole, whatever the wrapper calls its array and its count', async () => {
+    sim.setReportWrapper({ list: 'rows', count: 'totalRecords' });
+    const read = await readAppointmentChunk(makeClient(), range, { pageSize: 25, maxReads: 3 });
+    expect(read.complete).toBe(true);
+    expect(ids(read.appointments)).toEqual(inRange());
+    expect(read.count).toBe(inRange().length);
+    expect(read.reads).toBe(1);
+  });
+
+  it('does not stop on pages shorter than asked for (an enforced maximum)', async () => {
+    sim.setReportPaging({ maxPageSize: 10 });
+    const read = await readAppointmentChunk(makeClient(), range, { pageSize: 25, maxReads: 3 });
+    expect(read.complete).toBe(true);
+    expect(ids(read.appointments)).toEqual(inRange());
+    expect(read.pages).toBe(Math.ceil(inRange().length / 10) + 1);
+  });
+
+  it('reads calendarid spelt in lower case, and maps the nested objects', async () => {
+    sim.setLowercaseCalendarId(true);
+    const client = makeClient();
+    const page = await client.appointmentPage(range, 1, 5);
+    expect(page.skipped).toEqual([]);
+    const [first] = page.items;
+    const truth = sim.data.appointments.get(first?.id ?? -1);
+    expect(first).toMatchObject({
+      id: truth?.calendarId,
+      locationId: truth?.location.locationId,
+      staffId: truth?.staff.professionalId,
+      serviceId: truth?.reason.reasonId,
+      clientId: truth?.client?.clientId,
+      status: truth?.status,
+      startDate: truth?.startDate,
+      startTime: truth?.startTime,
+    });
+    expect(first?.nested.location?.id).toBe(truth?.location.locationId);
+    expect((await client.getAppointment(first?.id ?? -1)).id).toBe(first?.id);
+  });
+
+  it('reads again when bookings and deletions shift records between pages, and says when it cannot agree', async () => {
+    sim.setPageChurn({ bookEvery: 2, deleteEvery: 3 });
+    const read = await readAppointmentChunk(makeClient(), range, { pageSize: 5, maxReads: 2 });
+    // Each read is disturbed: never complete, never a false "complete".
+    expect(read.complete).toBe(false);
+    expect(read.reads).toBe(2);
+    expect(read.why).toMatch(/distinct appointments for a count of/);
+
+    sim.setPageChurn(undefined);
+    const calm = await readAppointmentChunk(makeClient(), range, { pageSize: 5, maxReads: 2 });
+    expect(calm.complete).toBe(true);
+    expect(ids(calm.appointments)).toEqual(inRange());
+  });
+
+  it('answers a deleted appointment with NotFoundError at its own URL', async () => {
+    const [id] = inRange();
+    sim.data.deleteAppointment(id as number);
+    await expect(makeClient().getAppointment(id as number)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('clients', () => {
+  it('lists every client and reads one by id', async () => {
+    const client = makeClient();
+    const clients = await client.listClients();
+    expect(ids(clients.items)).toEqual([...sim.data.clients.keys()].sort((a, b) => a - b));
+    const [one] = clients.items;
+    expect(await client.getClient(one?.id ?? -1)).toEqual(one);
+  });
+});
