@@ -4,33 +4,58 @@
  * Command implementations are imported lazily so that `--help` and `simulator` stay fast and do
  * not need the configuration of the others.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ConfigNeed } from './config.js';
+import { DatabaseProblem, explainDatabaseError } from './db/database-problem.js';
 import { ConfigError, describeError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { createRedactor, type Redactor } from './redact.js';
 import type { Runtime } from './runtime.js';
 
+/** How a command uses the database, checked before it runs (db/preflight.ts). */
+interface RuntimeOptions {
+  /** `schema` (default): the server answers and the schema is up to date; `none`: the command checks itself. */
+  database?: 'schema' | 'none';
+  /** The long-running worker logs JSON whatever the terminal; one-shot commands may log for a person. */
+  service?: boolean;
+}
+
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode: number = EXIT.ok;
   // The configuration's redactor, once a command has one: the last line an error prints passes it.
   let redactor: Redactor = createRedactor();
+  // The database of the running command, once known: an error from it becomes one line.
+  let databaseUrl: string | undefined;
   const program = new Command()
     .name('timetap-sync')
     .description('Keeps a complete, fresh copy of a TimeTap account in your own Postgres.')
+    .version(packageVersion(), '-V, --version', 'print the version of timetap-sync')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
 
   /**
-   * An action that validates the configuration its command needs, then runs the command, whose
-   * module is loaded only now. Commander hands the parsed options over first.
+   * An action that validates the configuration its command needs, checks the database it needs
+   * (one clear line instead of a failure half-way), then runs the command, whose module is
+   * loaded only now. Commander hands the parsed options over first.
    */
   const withRuntime =
-    <O>(needs: readonly ConfigNeed[], command: (runtime: Runtime, options: O) => Promise<number>) =>
+    <O>(
+      needs: readonly ConfigNeed[],
+      command: (runtime: Runtime, options: O) => Promise<number>,
+      runtimeOptions: RuntimeOptions = {},
+    ) =>
     async (options: O) => {
       const { createRuntime } = await import('./runtime.js');
-      const runtime = createRuntime(env, needs);
+      const runtime = createRuntime(env, needs, { service: runtimeOptions.service === true });
       redactor = runtime.redactor;
+      if (needs.includes('database')) {
+        databaseUrl = runtime.config.database.url;
+        if ((runtimeOptions.database ?? 'schema') === 'schema') {
+          const { checkDatabase } = await import('./db/preflight.js');
+          await checkDatabase(runtime.config.database, { use: 'command', schema: true });
+        }
+      }
       exitCode = await command(runtime, options);
     };
 
@@ -38,8 +63,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .command('worker')
     .description('run the long-lived worker: job schedulers, sync jobs, HTTP endpoints')
     .action(
-      withRuntime(['timetap', 'database', 'redis'], async (runtime) =>
-        (await import('./commands/worker.js')).workerCommand(runtime),
+      withRuntime(
+        ['timetap', 'database', 'redis', 'schedule'],
+        async (runtime) => (await import('./commands/worker.js')).workerCommand(runtime),
+        { service: true },
       ),
     );
 
@@ -58,16 +85,22 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .command('resync')
     .description('ask the running workers for an on-demand sync')
     .option('--location <id>', 'only this location', parseId)
-    .option('--wait', 'wait for the sync and print its result')
+    .option('--wait', 'wait for the sync and print its result (gives up when no worker consumes the queue)')
+    .option(
+      '--timeout <duration>',
+      'wait at most this long (90s, 10m, 1h), even while no worker consumes the queue; implies --wait',
+    )
     .action(
-      withRuntime(['redis'], async (runtime, options: { location?: number; wait?: boolean }) =>
-        (await import('./commands/resync.js')).resyncCommand(runtime, options),
+      withRuntime(
+        ['redis'],
+        async (runtime, options: { location?: number; wait?: boolean; timeout?: string }) =>
+          (await import('./commands/resync.js')).resyncCommand(runtime, options),
       ),
     );
 
   program
     .command('status')
-    .description('recent sync runs, the next scheduled run, queue counts')
+    .description('recent sync runs, the next scheduled run, queue counts, workers consuming the queue')
     .option('--json', 'print as JSON')
     .action(
       withRuntime(['database', 'redis'], async (runtime, options: { json?: boolean }) =>
@@ -91,9 +124,13 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   program
     .command('migrate')
     .description('bring the database schema up to date (safe to run twice, and concurrently)')
+    .option('--create-database', 'create the database first if it does not exist')
     .action(
-      withRuntime(['database'], async (runtime) =>
-        (await import('./commands/migrate.js')).migrateCommand(runtime),
+      withRuntime(
+        ['database'],
+        async (runtime, options: { createDatabase?: boolean }) =>
+          (await import('./commands/migrate.js')).migrateCommand(runtime, options),
+        { database: 'none' },
       ),
     );
 
@@ -156,11 +193,11 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    return exitCodeFor(error, redactor);
+    return exitCodeFor(error, redactor, databaseUrl);
   }
 }
 
-function exitCodeFor(error: unknown, redactor: Redactor): number {
+function exitCodeFor(error: unknown, redactor: Redactor, databaseUrl: string | undefined): number {
   if (error instanceof CommanderError) {
     // --help and --version end through here with exit code 0.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -169,8 +206,32 @@ function exitCodeFor(error: unknown, redactor: Redactor): number {
     console.error(error.message);
     return EXIT.usage;
   }
+  // Postgres down, a database or schema missing: one line that says what to do, not Prisma's
+  // multi-line account of the call that failed.
+  const problem =
+    error instanceof DatabaseProblem
+      ? error
+      : databaseUrl === undefined
+        ? undefined
+        : explainDatabaseError(error, databaseUrl);
+  if (problem) {
+    console.error(`error: ${redactor.scrub(problem.message)}`);
+    return problem.kind === 'missing-schema' ? EXIT.usage : EXIT.failure;
+  }
   console.error(`error: ${redactor.scrub(describeError(error))}`);
   return EXIT.failure;
+}
+
+/** The version in package.json (one level above src/ and dist/ alike). */
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 function parseId(value: string): number {

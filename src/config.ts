@@ -196,6 +196,7 @@ const schema = z.object({
     'must be at least 16 characters',
   ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -241,6 +242,8 @@ export interface Config {
   };
   http: { host: string; port: number; adminToken: string | undefined };
   logLevel: Parsed['LOG_LEVEL'];
+  /** `auto`: JSON for the worker and when stderr is no terminal, human lines otherwise (logger.ts). */
+  logFormat: Parsed['LOG_FORMAT'];
 }
 
 const REQUIRED: Record<ConfigNeed, Array<keyof Parsed>> = {
@@ -355,5 +358,6 @@ function toConfig(p: Parsed): Config {
     },
     http: { host: p.HTTP_HOST, port: p.HTTP_PORT, adminToken: p.ADMIN_TOKEN },
     logLevel: p.LOG_LEVEL,
+    logFormat: p.LOG_FORMAT,
   };
 }

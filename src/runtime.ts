@@ -3,7 +3,7 @@
  * secret of that configuration, and a logger that uses it.
  */
 import { type Config, type ConfigNeed, loadConfig } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { chooseLogOutput, createLogger, type Logger } from './logger.js';
 import { createRedactor, type Redactor, urlCredentials } from './redact.js';
 
 export interface Runtime {
@@ -12,7 +12,15 @@ export interface Runtime {
   logger: Logger;
 }
 
-export function createRuntime(env: NodeJS.ProcessEnv, needs: readonly ConfigNeed[]): Runtime {
+/**
+ * `service`: the long-running worker, which logs JSON lines whatever the terminal; one-shot
+ * commands log human lines on a terminal (logger.ts `chooseLogOutput`).
+ */
+export function createRuntime(
+  env: NodeJS.ProcessEnv,
+  needs: readonly ConfigNeed[],
+  options: { service?: boolean } = {},
+): Runtime {
   const config = loadConfig(env, needs);
   const redactor = createRedactor([
     config.timetap.apiKey,
@@ -22,6 +30,12 @@ export function createRuntime(env: NodeJS.ProcessEnv, needs: readonly ConfigNeed
     ...urlCredentials(config.database.url),
     ...urlCredentials(config.redis.url),
   ]);
-  const logger = createLogger({ level: config.logLevel, redactor });
+  const output = chooseLogOutput({
+    setting: config.logFormat,
+    level: config.logLevel,
+    oneShot: options.service !== true,
+    terminal: process.stderr.isTTY === true,
+  });
+  const logger = createLogger({ ...output, redactor });
   return { config, redactor, logger };
 }

@@ -5,6 +5,7 @@
  * no tables (it is then marked); otherwise the demo refuses.
  */
 import pg from 'pg';
+import { quoteIdentifier, withMaintenanceClient } from '../db/create-database.js';
 
 /** The comment that marks a database as the demo's. */
 export const DEMO_MARKER = 'timetap-sync demo';
@@ -33,8 +34,8 @@ export function demoDatabaseUrl(configuredUrl: string): { url: string; name: str
 
 export async function ensureDemoDatabase(configuredUrl: string): Promise<DemoDatabase> {
   const { url, name } = demoDatabaseUrl(configuredUrl);
-  const quoted = `"${name.replaceAll('"', '""')}"`;
-  return withMaintenanceClient(url, async (admin) => {
+  const quoted = quoteIdentifier(name);
+  return withMaintenanceClient(url, { applicationName: 'timetap-sync demo' }, async (admin) => {
     const found = await admin.query<{ comment: string | null }>(
       "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1",
       [name],
@@ -72,34 +73,4 @@ async function countTables(url: string): Promise<number> {
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/**
- * Runs `fn` on a connection to the server's maintenance database (`postgres`, or `template1`
- * where `postgres` was dropped): the configured database itself need not exist.
- */
-async function withMaintenanceClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  let lastError: unknown;
-  for (const database of ['postgres', 'template1']) {
-    const target = new URL(url);
-    target.pathname = `/${database}`;
-    const client = new pg.Client({
-      connectionString: target.toString(),
-      application_name: 'timetap-sync demo',
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (error) {
-      lastError = error;
-      if ((error as { code?: string }).code === '3D000') continue; // that database does not exist
-      throw error;
-    }
-    try {
-      return await fn(client);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  throw lastError;
 }

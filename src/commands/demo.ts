@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createDatabase } from '../db/client.js';
+import { explainDatabaseError } from '../db/database-problem.js';
 import { migrate } from '../db/migrate.js';
 import { describeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { chooseLogOutput, createLogger, parseLogFormat } from '../logger.js';
 import { enqueueResync } from '../queue/enqueue.js';
 import { startSyncWorker } from '../queue/worker.js';
 import { formatReport } from '../report/format-report.js';
@@ -22,6 +24,7 @@ import {
   DEFAULT_DATABASE_URL,
   type DemoDatabase,
   DemoDatabaseRefused,
+  demoDatabaseUrl,
   ensureDemoDatabase,
 } from './demo-database.js';
 import { createProgressLine } from './progress.js';
@@ -55,6 +58,8 @@ export async function startDemoSimulator(): Promise<Simulator> {
 export async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
   const configuredUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const redisUrl = env.REDIS_URL || DEFAULT_REDIS_URL;
+  // Checked before anything starts, so that a typo ends the demo with one line, not half-way.
+  const logSetting = parseLogFormat(env.LOG_FORMAT);
 
   let demoDatabase: DemoDatabase;
   try {
@@ -64,9 +69,13 @@ export async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
       console.error(`demo: refused: ${error.message}`);
       return EXIT.usage;
     }
+    // The demo creates its database, so what remains is a server that is down or refuses us.
+    const problem = explainDatabaseError(error, safeDemoUrl(configuredUrl));
     console.error(
-      `demo: cannot reach Postgres at ${describeServer(configuredUrl)} (${reasonOf(error)}): ` +
-        'start it, or set DATABASE_URL',
+      problem
+        ? `demo: ${problem.message}`
+        : `demo: cannot reach Postgres at ${describeServer(configuredUrl)} (${reasonOf(error)}): ` +
+            'start it, or set DATABASE_URL',
     );
     return EXIT.failure;
   }
@@ -100,7 +109,18 @@ export async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
     },
     ['timetap', 'database', 'redis'],
   );
-  const { config, logger, redactor } = runtime;
+  const { config, redactor } = runtime;
+  // On a terminal the tour's own lines are what matters: logs come as short human lines (warnings
+  // and errors only), above the progress line.
+  const logger = createLogger({
+    ...chooseLogOutput({
+      setting: logSetting,
+      level: config.logLevel,
+      oneShot: true,
+      terminal: process.stderr.isTTY === true,
+    }),
+    redactor,
+  });
   const { locations, staff, services } = simulator.data;
   console.log(
     `simulator: ${simulator.url} (a made-up account: ${locations.size} locations, ${staff.size} staff, ${services.size} services)`,
@@ -211,6 +231,15 @@ function describeServer(url: string): string {
     return u.host || 'localhost';
   } catch {
     return 'the configured server';
+  }
+}
+
+/** The demo database's URL when it can be derived, for naming it in a message. */
+function safeDemoUrl(configuredUrl: string): string {
+  try {
+    return demoDatabaseUrl(configuredUrl).url;
+  } catch {
+    return configuredUrl;
   }
 }
 

@@ -1,7 +1,10 @@
 /**
  * A single progress line on a terminal (rewritten in place), silent when the stream is not a TTY
- * so that logs and pipes stay clean.
+ * so that logs and pipes stay clean. Log lines written meanwhile go above it (live-line.ts), so
+ * it stays one line.
  */
+import { clearLiveLine, showLiveLine } from '../live-line.js';
+
 export interface ProgressLine {
   update(text: string): void;
   done(): void;
@@ -11,7 +14,6 @@ export function createProgressLine(
   stream: NodeJS.WriteStream,
   enabled = stream.isTTY === true,
 ): ProgressLine {
-  let shown = false;
   let last = 0;
   return {
     update(text) {
@@ -19,12 +21,12 @@ export function createProgressLine(
       const now = Date.now();
       if (now - last < 100) return; // a terminal need not redraw more than ten times a second
       last = now;
-      stream.write(`\r\x1b[2K${text}`);
-      shown = true;
+      // Wider than the terminal, the line would wrap, and `\r` would rewrite only its last part.
+      const width = stream.columns;
+      showLiveLine(stream, width && text.length >= width ? `${text.slice(0, width - 2)}…` : text);
     },
     done() {
-      if (shown) stream.write('\r\x1b[2K');
-      shown = false;
+      clearLiveLine(stream);
     },
   };
 }

@@ -1,49 +1,122 @@
 /**
- * `timetap-sync resync [--location ID] [--wait]`: asks the running workers for an on-demand
- * sync through the queue; with --wait, waits for it and prints its result.
+ * `timetap-sync resync [--location ID] [--wait] [--timeout DURATION]`: asks the running workers
+ * for an on-demand sync through the queue; with --wait, waits for it and prints its result.
+ *
+ * What can go wrong is said in one line on stderr, exit 1: Redis down or refusing (within a few
+ * seconds, naming its host, never its password), no worker consuming the queue (after a few
+ * seconds, unless --timeout asks to wait anyway), a job that failed, or one that only recorded
+ * that it was skipped (another sync of the same scope was running): that is no success either.
  */
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { EXIT } from '../exit-codes.js';
 import { enqueueResync } from '../queue/enqueue.js';
-import { createRedisConnection } from '../redis/connection.js';
+import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { type JobOutcome, waitForJob } from './wait-for-job.js';
+
+export interface ResyncOptions {
+  location?: number;
+  wait?: boolean;
+  /** The --timeout option as typed; implies --wait. */
+  timeout?: string;
+}
 
 export async function resyncCommand(
   runtime: Runtime,
-  options: { location?: number; wait?: boolean; timeoutMs?: number },
+  options: ResyncOptions,
+  output: CommandOutput = CONSOLE_OUTPUT,
 ): Promise<number> {
-  const { config, logger } = runtime;
+  const { config, redactor } = runtime;
+  const out = (line: string) => output.out(line);
+  const err = (line: string) => output.err(redactor.scrub(line));
+  let timeoutMs: number | undefined;
+  if (options.timeout !== undefined) {
+    timeoutMs = parseDuration(options.timeout);
+    if (timeoutMs === undefined) {
+      err(
+        `error: --timeout must be a duration such as 90s, 10m or 1h (got ${JSON.stringify(options.timeout)})`,
+      );
+      return EXIT.usage;
+    }
+  }
+  const wait = options.wait === true || timeoutMs !== undefined;
+  const what = options.location === undefined ? 'full sync' : `sync of location ${options.location}`;
+
+  // A client connection: no offline queue, so a Redis lost midway fails the next command at once.
   const redis = createRedisConnection(config.redis.url, {
-    role: 'worker',
-    logger,
+    role: 'client',
+    logger: runtime.logger,
     name: 'timetap-sync:resync',
+    report: 'caller',
   });
   const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
-  // QueueEvents blocks on its connection, so it gets its own (and closes it: BullMQ leaves
-  // connections it was handed open).
-  const eventsRedis = options.wait ? redis.duplicate() : undefined;
-  const events = eventsRedis
-    ? new QueueEvents(config.redis.queueName, { connection: eventsRedis, prefix: config.redis.prefix })
-    : undefined;
+  // The command reports its own failures; without a listener BullMQ prints raw stack traces.
+  queue.on('error', () => undefined);
   try {
-    await events?.waitUntilReady();
+    await waitForRedis(redis, config.redis.url);
     const request = options.location === undefined ? {} : { locationId: options.location };
     const { jobId, existing } = await enqueueResync(queue, { ...request, trigger: 'manual' }, config.worker);
-    const what = options.location === undefined ? 'full sync' : `sync of location ${options.location}`;
-    console.log(existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`);
-    if (!events) return EXIT.ok;
+    out(existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`);
+    if (!wait) return EXIT.ok;
 
-    const job = await queue.getJob(jobId);
-    if (!job) throw new Error(`job ${jobId} disappeared from the queue`);
-    const result: unknown = await job.waitUntilFinished(events, options.timeoutMs ?? 60 * 60_000);
-    console.log(JSON.stringify(result, null, 2));
-    const status =
-      typeof result === 'object' && result !== null && 'status' in result ? result.status : 'succeeded';
-    return status === 'succeeded' ? EXIT.ok : status === 'partial' ? EXIT.partial : EXIT.failure;
+    const outcome = await waitForJob(queue, jobId, timeoutMs === undefined ? {} : { timeoutMs });
+    return report(outcome, { what, jobId, timeoutMs, queueName: config.redis.queueName }, { out, err });
+  } catch (error) {
+    const failure = asRedisFailure(config.redis.url, error);
+    if (!failure) throw error;
+    err(`error: ${failure.message}`);
+    return EXIT.failure;
   } finally {
-    await events?.close();
-    await eventsRedis?.quit().catch(() => eventsRedis.disconnect());
-    await queue.close();
-    await redis.quit().catch(() => redis.disconnect());
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
   }
+}
+
+function report(
+  outcome: JobOutcome,
+  context: { what: string; jobId: string; timeoutMs: number | undefined; queueName: string },
+  { out, err }: CommandOutput,
+): number {
+  const { what, jobId } = context;
+  switch (outcome.kind) {
+    case 'completed': {
+      const { result } = outcome;
+      if (isRecord(result) && typeof result.skipped === 'string') {
+        err(`resync: ${what} skipped (job ${jobId}): ${result.skipped}`);
+        return EXIT.failure;
+      }
+      out(JSON.stringify(result, null, 2));
+      const status = isRecord(result) && typeof result.status === 'string' ? result.status : 'succeeded';
+      return status === 'succeeded' ? EXIT.ok : status === 'partial' ? EXIT.partial : EXIT.failure;
+    }
+    case 'failed':
+      err(`resync: ${what} failed (job ${jobId}): ${outcome.reason.split('\n')[0]}`);
+      return EXIT.failure;
+    case 'gone':
+      err(`resync: job ${jobId} left the queue before it finished (removed?); see \`timetap-sync status\``);
+      return EXIT.failure;
+    case 'no worker':
+      err(
+        `resync: no worker is consuming the queue "${context.queueName}": job ${jobId} stays ${outcome.state} ` +
+          'until one starts (`timetap-sync worker`); pass --timeout <duration> to wait for it anyway',
+      );
+      return EXIT.failure;
+    case 'timed out': {
+      const nobody = outcome.workers === 0 ? ' (no worker is consuming the queue)' : '';
+      err(
+        `resync: gave up after ${formatDuration(context.timeoutMs ?? 0)}: job ${jobId} is still ${outcome.state}${nobody}`,
+      );
+      return EXIT.failure;
+    }
+    default: {
+      const unknown: never = outcome;
+      throw new Error(`unknown outcome ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }

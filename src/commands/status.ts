@@ -1,28 +1,47 @@
 /**
- * `timetap-sync status [--json]`: recent sync runs, the next scheduled run, the queue's counts.
+ * `timetap-sync status [--json]`: recent sync runs, the next scheduled run, the queue's counts and
+ * how many workers consume it. Redis down or refusing is one line on stderr within a few seconds,
+ * exit 1: never a hang, a stack trace or the password of REDIS_URL.
  */
 import { Queue } from 'bullmq';
 import { createDatabase } from '../db/client.js';
 import { recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import { SCHEDULER_ID } from '../queue/jobs.js';
-import { createRedisConnection } from '../redis/connection.js';
+import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
+import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 
-export async function statusCommand(runtime: Runtime, options: { json?: boolean }): Promise<number> {
-  const { config, logger } = runtime;
+export async function statusCommand(
+  runtime: Runtime,
+  options: { json?: boolean },
+  output: CommandOutput = CONSOLE_OUTPUT,
+): Promise<number> {
+  const { config, logger, redactor } = runtime;
+  const out = (line: string) => output.out(line);
+  const err = (line: string) => output.err(redactor.scrub(line));
   const database = createDatabase(config.database, logger);
+  // A client connection: no offline queue, so a Redis lost midway fails the next command at once.
   const redis = createRedisConnection(config.redis.url, {
     role: 'client',
     logger,
     name: 'timetap-sync:status',
+    report: 'caller',
   });
   const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
+  // The command reports its own failures; without a listener BullMQ prints raw stack traces.
+  queue.on('error', () => undefined);
   try {
-    const [runs, scheduler, counts] = await Promise.all([
-      recentRuns(database.prisma, 10),
+    const readRuns = recentRuns(database.prisma, 10).catch((error: unknown) => {
+      throw new DatabaseFailure(error);
+    });
+    readRuns.catch(() => undefined); // awaited below; Redis may fail first
+    await waitForRedis(redis, config.redis.url);
+    const [runs, scheduler, counts, workers] = await Promise.all([
+      readRuns,
       queue.getJobScheduler(SCHEDULER_ID),
       queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
+      queue.getWorkersCount(),
     ]);
     const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
     const rows = runs.map((run) => ({
@@ -37,34 +56,55 @@ export async function statusCommand(runtime: Runtime, options: { json?: boolean 
       error: run.error,
     }));
     if (options.json) {
-      console.log(
+      out(
         JSON.stringify(
-          { nextScheduledRun: next, schedule: scheduler?.pattern ?? null, queue: counts, runs: rows },
+          {
+            nextScheduledRun: next,
+            schedule: scheduler?.pattern ?? null,
+            queue: counts,
+            workers,
+            runs: rows,
+          },
           null,
           2,
         ),
       );
       return EXIT.ok;
     }
-    console.log(`next scheduled full sync: ${next ?? 'none (no worker has registered the schedule yet)'}`);
-    console.log(
+    out(`next scheduled full sync: ${next ?? 'none (no worker has registered the schedule yet)'}`);
+    out(
       `queue: ${Object.entries(counts)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     );
-    console.log(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
+    out(`workers consuming the queue: ${workers}${workers === 0 ? ' (start one: timetap-sync worker)' : ''}`);
+    out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
     for (const r of rows) {
       const scope = r.scope === 'full' ? 'full' : `location ${r.locationId}`;
       const took = r.durationS === null ? 'running' : `${r.durationS.toFixed(1)} s`;
-      console.log(
+      out(
         `  #${r.id}  ${r.startedAt}  ${scope.padEnd(16)} ${r.status.padEnd(9)} ${took.padStart(9)}  ${r.apiCalls} calls  (${r.trigger})`,
       );
-      if (r.error && r.status !== 'succeeded') console.log(`      ${r.error.split('\n')[0]}`);
+      if (r.error && r.status !== 'succeeded') out(`      ${r.error.split('\n')[0]}`);
     }
     return EXIT.ok;
+  } catch (error) {
+    // The command line turns a database error into its one line (db/database-problem.ts).
+    if (error instanceof DatabaseFailure) throw error.cause;
+    const failure = asRedisFailure(config.redis.url, error);
+    if (!failure) throw error;
+    err(`error: ${failure.message}`);
+    return EXIT.failure;
   } finally {
-    await queue.close();
-    await redis.quit().catch(() => redis.disconnect());
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
     await database.close();
+  }
+}
+
+/** Tells a database failure from a Redis one: both can be an ECONNREFUSED. */
+class DatabaseFailure extends Error {
+  constructor(cause: unknown) {
+    super('database failure', { cause });
   }
 }

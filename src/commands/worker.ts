@@ -2,19 +2,41 @@
  * `timetap-sync worker` (`npm start`): the long-running service. Processes sync jobs, serves the
  * HTTP endpoints, and on SIGTERM/SIGINT stops taking jobs, lets running ones finish within the
  * grace period, closes everything and exits 0.
+ *
+ * It does not start on a Redis it cannot use: down (the first BullMQ command would wait for it
+ * forever), refusing the password, or refusing the database index of REDIS_URL (ioredis would
+ * carry on in database 0, where no one looks for the jobs). One line, exit 1; an orchestrator's
+ * restart policy tries again. Once started, it rides out Redis outages.
  */
-import { createDatabase } from '../db/client.js';
-import { describeError } from '../errors.js';
+import { createDatabase, type Database } from '../db/client.js';
 import { EXIT } from '../exit-codes.js';
+import { failureReason } from '../failure-reason.js';
+import type { ReadinessChecks } from '../http/health.js';
 import { createHttpServer } from '../http/server.js';
+import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
-import { enqueueResync } from '../queue/enqueue.js';
-import { startSyncWorker } from '../queue/worker.js';
+import { createOutageLog, type OutageLog } from '../outage-log.js';
+import { createResyncEnqueuer } from '../queue/enqueue.js';
+import { type SyncWorker, startSyncWorker } from '../queue/worker.js';
+import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
 import { recordJobMetrics } from './job-metrics.js';
+import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { countJobsInFlight, shutDown } from './worker-shutdown.js';
 
-export async function workerCommand(runtime: Runtime): Promise<number> {
+export async function workerCommand(
+  runtime: Runtime,
+  output: CommandOutput = CONSOLE_OUTPUT,
+): Promise<number> {
   const { config, logger, redactor } = runtime;
+  try {
+    await checkRedis(config.redis.url, logger);
+  } catch (error) {
+    if (!(error instanceof RedisUnavailableError)) throw error;
+    // The same one line as every command that cannot start (cli.ts), before any log line.
+    output.err(redactor.scrub(`error: ${error.message}`));
+    return EXIT.failure;
+  }
   const database = createDatabase(config.database, logger);
   const { registry, metrics } = createMetrics();
   const { lockDurationMs, stalledIntervalMs, staleRunMs, heartbeatMs } = config.worker;
@@ -30,6 +52,7 @@ export async function workerCommand(runtime: Runtime): Promise<number> {
     ...(heartbeatMs ? { heartbeatMs } : {}),
   });
   recordJobMetrics(sync.worker, metrics);
+  const jobsInFlight = countJobsInFlight(sync.worker);
 
   const http = createHttpServer({
     host: config.http.host,
@@ -37,18 +60,18 @@ export async function workerCommand(runtime: Runtime): Promise<number> {
     adminToken: config.http.adminToken,
     logger,
     registry,
-    readiness: async () => ({
-      postgres: await database.prisma.$queryRaw`SELECT 1`.then(
-        () => true,
-        (error: unknown) => describeError(error),
-      ),
-      redis: await sync.redis.ping().then(
-        (answer) => answer === 'PONG',
-        (error: unknown) => describeError(error),
-      ),
-      worker: sync.isConsuming() || 'not consuming',
+    readiness: readinessChecks(
+      database,
+      sync,
+      createOutageLog({ logger, dependency: 'database', where: hostOf(config.database.url) }),
+    ),
+    enqueueResync: createResyncEnqueuer({
+      queue: sync.queue,
+      redis: sync.redis,
+      redisUrl: config.redis.url,
+      retry: config.worker,
+      trigger: 'http',
     }),
-    enqueueResync: (request) => enqueueResync(sync.queue, { ...request, trigger: 'http' }, config.worker),
     dashboardQueues: [sync.queue],
   });
   const { url } = await http.start();
@@ -63,7 +86,7 @@ export async function workerCommand(runtime: Runtime): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
 
-  // A second signal, or a close that hangs past twice the grace period, ends the process anyway.
+  // The last resort, should a close hang where shutDown does not expect it (it bounds itself).
   const hardStop = setTimeout(
     () => {
       logger.error('shutdown took too long; exiting');
@@ -72,9 +95,59 @@ export async function workerCommand(runtime: Runtime): Promise<number> {
     config.worker.shutdownGraceMs * 2 + 5_000,
   );
   hardStop.unref();
-  await sync.close();
-  await http.close();
-  await database.close();
+  await shutDown({ sync, http, database }, { graceMs: config.worker.shutdownGraceMs, logger, jobsInFlight });
   logger.info('worker stopped');
   return EXIT.ok;
+}
+
+/** Connects once with a client connection that fails fast, and closes it. */
+async function checkRedis(url: string, logger: Logger): Promise<void> {
+  const probe = createRedisConnection(url, {
+    role: 'client',
+    logger,
+    name: 'timetap-sync:probe',
+    report: 'caller',
+  });
+  try {
+    await waitForRedis(probe, url);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * One check per dependency, named as the README names them. None quotes an error: a check that
+ * throws is reported by the kind of failure (health.ts). Redis reports its own outages (its
+ * connection's outage log); for the database, which nothing else watches while the worker is
+ * idle, the probes do.
+ */
+function readinessChecks(database: Database, sync: SyncWorker, databaseOutages: OutageLog): ReadinessChecks {
+  return {
+    database: async () => {
+      try {
+        await database.prisma.$queryRaw`SELECT 1`;
+      } catch (error) {
+        databaseOutages.lost(failureReason(error));
+        throw error;
+      }
+      databaseOutages.restored();
+      return true;
+    },
+    // A connection that is not ready would queue the PING until Redis is back: ask its state first.
+    redis: async () => {
+      if (sync.redis.status !== 'ready') return 'unreachable';
+      return (await sync.redis.ping()) === 'PONG' || 'unexpected answer';
+    },
+    worker: async () => (sync.isConsuming() && sync.redis.status === 'ready') || 'not consuming',
+  };
+}
+
+/** host:port of a URL, for log lines; never the user or password. */
+function hostOf(url: string): string {
+  try {
+    const { hostname, port } = new URL(url);
+    return port ? `${hostname}:${port}` : hostname;
+  } catch {
+    return 'unparseable URL';
+  }
 }

@@ -56,12 +56,15 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations"
 export async function migrate(options: {
   databaseUrl: string;
   migrationsDir?: string;
+  /** How long to wait for the connection (not for the lock); default 10 s. */
+  connectTimeoutMs?: number;
   logger: Logger;
 }): Promise<MigrateResult> {
   const { logger } = options;
   const migrations = readMigrations(options.migrationsDir ?? defaultMigrationsDir());
   const client = new pg.Client({
     connectionString: options.databaseUrl,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'timetap-sync migrate',
   });
   // A connection that dies while we wait or work must reject the current query, not crash the process.

@@ -10,6 +10,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { AUTH_REALM, parseCredentials, type TokenCheck } from './auth.js';
+import { isCrossSiteWrite } from './cross-site.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -17,7 +18,7 @@ export const DASHBOARD_PATH = '/admin/queues';
 export function createDashboardRouter(deps: {
   queues: Queue[];
   tokenCheck: TokenCheck;
-  /** Counts failed authentications per client; past the limit even a right token waits. */
+  /** Counts failed authentications per client address; past the limit even a right token waits. */
   failures: RateLimiter;
 }): Router {
   const serverAdapter = new ExpressAdapter();
@@ -36,6 +37,11 @@ export function createDashboardRouter(deps: {
 function createDashboardGuard(tokenCheck: TokenCheck, failures: RateLimiter) {
   return (req: Request, res: Response, next: NextFunction): void => {
     res.set('Cache-Control', 'no-store');
+    // First, so that a hostile page cannot burn the admin's budget of failed attempts either.
+    if (isCrossSiteWrite(req)) {
+      res.status(403).type('text/plain').send('cross-site requests may not change the queues\n');
+      return;
+    }
     const client = req.socket.remoteAddress ?? 'unknown';
     const blocked = failures.peek(client);
     if (!blocked.allowed) {
@@ -44,30 +50,13 @@ function createDashboardGuard(tokenCheck: TokenCheck, failures: RateLimiter) {
       return;
     }
     if (!tokenCheck.matches(parseCredentials(req.headers.authorization))) {
-      failures.take(client);
+      // A browser's first request carries no credentials (it asks for them after this 401): only
+      // a presented, wrong token counts as a failed attempt.
+      if (req.headers.authorization !== undefined) failures.take(client);
       res.set('WWW-Authenticate', `Basic realm="${AUTH_REALM}"`);
       res.status(401).type('text/plain').send('authentication required: the password is ADMIN_TOKEN\n');
       return;
     }
-    if (isCrossSiteWrite(req)) {
-      // Browsers resend basic-auth credentials on their own, so a page on another site could
-      // otherwise make a logged-in browser retry or delete jobs.
-      res.status(403).type('text/plain').send('cross-site requests may not change the queues\n');
-      return;
-    }
     next();
   };
-}
-
-function isCrossSiteWrite(req: Request): boolean {
-  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return false;
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
-  const origin = req.headers.origin;
-  if (origin === undefined) return false;
-  try {
-    return new URL(origin).host !== req.headers.host;
-  } catch {
-    return true;
-  }
 }

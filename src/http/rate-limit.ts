@@ -1,7 +1,13 @@
 /**
- * A small in-process fixed-window limiter. Enough to keep `POST /resync` from being used to flood
- * the queue and to make guessing the admin token by brute force hopeless; it is per process,
- * which is fine because each worker process serves its own HTTP port.
+ * A small in-process fixed-window limiter, for the admin endpoints: it caps failed
+ * authentications per client address (so that guessing the admin token by brute force is
+ * hopeless) and authenticated `POST /resync` requests (so that they cannot flood the queue). It is
+ * per process, which is fine because each worker process serves its own HTTP port.
+ *
+ * Why not rate-limiter-flexible: its memory limiter would do the same behind a promise, and its
+ * Redis limiter would tie these answers to Redis, which is exactly what must keep answering (401,
+ * 429, 503) while Redis is down. This one decides synchronously, before anything else is awaited,
+ * takes an injected clock in tests, and needs no timers.
  *
  * Windows are aligned on the clock (every key's window starts at the same instant), so when a
  * window ends all counts can be dropped at once: memory stays bounded by the number of clients

@@ -1,12 +1,20 @@
 /**
  * `POST /resync`: asks the workers for an on-demand sync of the whole account or of one location.
- * Order matters: the rate limit comes first, so that failed authentications count too and the
- * token cannot be brute-forced; the body is read only once the caller is known.
+ * Order matters:
+ * 1. a cross-site request is refused before anything else, so that a hostile page cannot use an
+ *    admin's browser (which resends basic-auth credentials by itself) to queue syncs, nor to burn
+ *    the admin's budget of failed attempts;
+ * 2. a client address with too many failed authentications waits, even with the right token, so
+ *    that the token cannot be brute-forced;
+ * 3. requests that passed authentication draw on a budget of their own, so that a flood of
+ *    unauthenticated requests can never get the admin's correct token a 429;
+ * 4. the body is read only once the caller is known.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { Logger } from '../logger.js';
 import { AUTH_REALM, parseCredentials, type TokenCheck } from './auth.js';
+import { isCrossSiteWrite } from './cross-site.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export const MAX_RESYNC_BODY_BYTES = 1024;
@@ -19,27 +27,42 @@ export type EnqueueResync = (request: ResyncRequestBody) => Promise<{ jobId: str
 
 export interface ResyncRouteDeps {
   tokenCheck: TokenCheck;
-  perClient: RateLimiter;
-  global: RateLimiter;
+  /** Failed authentications per client address (only requests that present a token count). */
+  failures: RateLimiter;
+  /** Authenticated requests, all clients together (key '*'). */
+  authorized: RateLimiter;
   enqueueResync: EnqueueResync;
   logger: Logger;
 }
 
 export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Response) => Promise<void> {
-  const { tokenCheck, perClient, global, enqueueResync, logger } = deps;
+  const { tokenCheck, failures, authorized, enqueueResync, logger } = deps;
   return async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const client = req.socket.remoteAddress ?? 'unknown';
-    const limit = perClient.take(client);
-    const decision = limit.allowed ? global.take('*') : limit;
-    if (!decision.allowed) {
-      res.set('Retry-After', String(decision.retryAfterSeconds));
-      res.status(429).json({ error: 'too many resync requests; try again later' });
+    if (isCrossSiteWrite(req)) {
+      res.status(403).json({ error: 'cross-site requests may not queue syncs' });
       return;
     }
-    if (!tokenCheck.matches(parseCredentials(req.headers.authorization))) {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const blocked = failures.peek(client);
+    if (!blocked.allowed) {
+      res.set('Retry-After', String(blocked.retryAfterSeconds));
+      res.status(429).json({ error: 'too many failed authentications from this address; try again later' });
+      return;
+    }
+    const presented = parseCredentials(req.headers.authorization);
+    if (!tokenCheck.matches(presented)) {
+      // A request without any token guesses nothing: counting it would only let anyone lock the
+      // admin's address out.
+      if (req.headers.authorization !== undefined) failures.take(client);
       res.set('WWW-Authenticate', `Bearer realm="${AUTH_REALM}"`);
       res.status(401).json({ error: 'missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)' });
+      return;
+    }
+    const budget = authorized.take('*');
+    if (!budget.allowed) {
+      res.set('Retry-After', String(budget.retryAfterSeconds));
+      res.status(429).json({ error: 'too many resync requests; try again later' });
       return;
     }
     const body = await readBody(req, MAX_RESYNC_BODY_BYTES);
@@ -59,11 +82,12 @@ export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Re
       logger.info({ jobId, existing, locationId: parsed.request.locationId }, 'resync requested over HTTP');
       res.status(202).json({ jobId, existing });
     } catch (error) {
-      logger.error(
+      logger.warn(
         { err: error instanceof Error ? error.message : String(error) },
         'could not enqueue resync',
       );
-      res.status(503).json({ error: 'could not enqueue the resync; is Redis reachable?' });
+      res.set('Retry-After', '10');
+      res.status(503).json({ error: 'could not enqueue the resync: Redis is unreachable; try again later' });
     }
   };
 }

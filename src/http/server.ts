@@ -11,20 +11,28 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { createTokenCheck } from './auth.js';
 import { createDashboardRouter, DASHBOARD_PATH } from './dashboard.js';
-import { createReadyz, healthz, type Readiness } from './health.js';
+import { createReadyz, healthz, type ReadinessChecks } from './health.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createResyncRoute, type EnqueueResync } from './resync-route.js';
 
+/**
+ * Budgets of `POST /resync`, per window. Failed and successful authentications never share one:
+ * otherwise anyone could spend the budget with wrong tokens and get the admin's right one a 429.
+ */
 export interface ResyncLimits {
-  /** Attempts (authorized or not) per client IP per window. */
-  perClient: number;
-  /** Attempts from all clients together per window. */
-  global: number;
+  /** Failed authentications per client address; past it, that address waits even with the token. */
+  failuresPerClient: number;
+  /** Authenticated requests from all clients together (each may queue a sync). */
+  authorized: number;
   windowMs: number;
 }
 
-export const DEFAULT_RESYNC_LIMITS: ResyncLimits = { perClient: 10, global: 30, windowMs: 60_000 };
-/** Failed dashboard logins per client IP per minute; a browser's first, prompting 401 counts. */
+export const DEFAULT_RESYNC_LIMITS: ResyncLimits = {
+  failuresPerClient: 10,
+  authorized: 30,
+  windowMs: 60_000,
+};
+/** Failed dashboard logins per client address per minute. */
 const DASHBOARD_FAILURES_PER_MINUTE = 20;
 
 export interface HttpServerDeps {
@@ -33,8 +41,8 @@ export interface HttpServerDeps {
   adminToken: string | undefined;
   logger: Logger;
   registry: Registry;
-  /** e.g. {postgres: true, redis: 'timeout', worker: true}; ready iff every value is true. */
-  readiness: Readiness;
+  /** One check per dependency, named as the README names it: `database`, `redis`, `worker`. */
+  readiness: ReadinessChecks;
   enqueueResync: EnqueueResync;
   /** BullMQ queues for the dashboard; may be empty. */
   dashboardQueues: Queue[];
@@ -87,7 +95,7 @@ function createApp(deps: HttpServerDeps): express.Express {
   app.use(requestLog(logger));
 
   app.get('/healthz', healthz);
-  app.get('/readyz', createReadyz({ readiness: deps.readiness, timeoutMs: deps.readinessTimeoutMs, logger }));
+  app.get('/readyz', createReadyz({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, logger }));
   app.get('/metrics', async (_req, res) => {
     const text = await deps.registry.metrics();
     res.set('Cache-Control', 'no-store').type(deps.registry.contentType).send(text);
@@ -98,8 +106,8 @@ function createApp(deps: HttpServerDeps): express.Express {
     const limits = deps.resyncLimits ?? DEFAULT_RESYNC_LIMITS;
     const resync = createResyncRoute({
       tokenCheck,
-      perClient: createRateLimiter({ limit: limits.perClient, windowMs: limits.windowMs }),
-      global: createRateLimiter({ limit: limits.global, windowMs: limits.windowMs }),
+      failures: createRateLimiter({ limit: limits.failuresPerClient, windowMs: limits.windowMs }),
+      authorized: createRateLimiter({ limit: limits.authorized, windowMs: limits.windowMs }),
       enqueueResync: deps.enqueueResync,
       logger,
     });

@@ -4,6 +4,8 @@
  * deduplication lasts until the job completes or fails).
  */
 import type { JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { RedisUnavailableError, redisHost, unreachable } from '../redis/connection.js';
 import { JOB } from './jobs.js';
 
 export interface ResyncRequest {
@@ -52,4 +54,45 @@ export async function enqueueResync(
 async function pendingFullSync(queue: Queue): Promise<string | undefined> {
   const jobs = await queue.getJobs(['active', 'waiting-children', 'waiting', 'prioritized'], 0, 200);
   return jobs.find((job) => job?.name === JOB.fullSync)?.id;
+}
+
+/** How long `POST /resync` waits for Redis to take the job before it answers 503. */
+export const ENQUEUE_TIMEOUT_MS = 3_000;
+
+/**
+ * `enqueueResync` for a caller that must answer quickly (an HTTP handler on the worker): it fails
+ * at once with RedisUnavailableError while the connection is down, and within `timeoutMs` when
+ * Redis accepts the connection but does not answer. On the worker's connection (an offline queue
+ * and no retry limit, connection.ts) a command waits for Redis to come back, however long that
+ * takes: without these two checks `POST /resync` hung for as long as Redis was down.
+ */
+export function createResyncEnqueuer(deps: {
+  queue: Queue;
+  /** The queue's connection, whose state says whether Redis is reachable right now. */
+  redis: Redis;
+  redisUrl: string;
+  retry: JobRetry;
+  trigger: string;
+  timeoutMs?: number;
+}): (request: { locationId?: number }) => Promise<{ jobId: string; existing: boolean }> {
+  const timeoutMs = deps.timeoutMs ?? ENQUEUE_TIMEOUT_MS;
+  return async (request) => {
+    if (deps.redis.status !== 'ready') {
+      throw new RedisUnavailableError(`Redis at ${redisHost(deps.redisUrl)} is unreachable`, {
+        retryable: true,
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(unreachable(deps.redisUrl, undefined, timeoutMs)), timeoutMs);
+    });
+    try {
+      return await Promise.race([
+        enqueueResync(deps.queue, { ...request, trigger: deps.trigger }, deps.retry),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }

@@ -13,8 +13,9 @@ import type { Db } from '../db/client.js';
 import { abandonStaleRuns } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { createErrorListener } from '../outage-log.js';
 import type { Redactor } from '../redact.js';
-import { createRedisConnection } from '../redis/connection.js';
+import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { createRedisDeleteBudget } from '../redis/delete-budget.js';
 import { createRedisLimiter } from '../redis/limiter.js';
 import { createRedisSessionStore } from '../redis/session-store.js';
@@ -65,7 +66,13 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     name: `timetap-sync:${workerId}`,
   });
   const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
-  queue.on('error', (error) => logger.warn({ err: redactor.scrub(String(error)) }, 'queue connection error'));
+  // The queue, the worker and the connection under them all report a Redis outage: one voice.
+  const redisOutages = outageLogOf(redis, logger);
+  const redisIsUp = () => redis.status === 'ready';
+  queue.on(
+    'error',
+    createErrorListener({ outages: redisOutages, isUp: redisIsUp, logger, redactor, source: 'queue' }),
+  );
 
   const prefix = `${config.redis.prefix}:timetap`;
   // The token is stored encrypted with the private key, which every worker has anyway.
@@ -162,7 +169,10 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       maxStalledCount: 2,
     },
   );
-  worker.on('error', (error) => logger.warn({ err: redactor.scrub(String(error)) }, 'worker error'));
+  worker.on(
+    'error',
+    createErrorListener({ outages: redisOutages, isUp: redisIsUp, logger, redactor, source: 'worker' }),
+  );
   worker.on('failed', (job, error) =>
     logger.warn(
       { jobId: job?.id, job: job?.name, attempt: job?.attemptsMade },

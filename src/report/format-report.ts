@@ -16,11 +16,21 @@ export function formatReport(report: Report): string {
     success
       ? `last successful full sync: run #${success.runId} at ${success.finishedAt} (${formatDuration(success.ageSeconds * 1000)} ago)`
       : 'last successful full sync: none',
+    ...(freshness.lastSuccessfulLocationSync &&
+    (success === null || freshness.lastSuccessfulLocationSync.finishedAt > success.finishedAt)
+      ? [
+          `last successful location sync: run #${freshness.lastSuccessfulLocationSync.runId} ` +
+            `(location ${freshness.lastSuccessfulLocationSync.locationId}) at ` +
+            `${freshness.lastSuccessfulLocationSync.finishedAt} (one location only; the freshness counts full syncs)`,
+        ]
+      : []),
     freshness.lastRun
       ? `last run: #${freshness.lastRun.id} ${freshness.lastRun.scope === 'full' ? 'full' : `location ${freshness.lastRun.locationId}`} ${freshness.lastRun.status}`
       : 'last run: none',
-    `schedule: "${freshness.schedule}" (every ${formatDuration(freshness.scheduleIntervalSeconds * 1000)}); ` +
-      `the mirror is ${freshness.stale ? 'STALE' : 'fresh'}`,
+    freshness.scheduleIntervalSeconds === null
+      ? `schedule: "${freshness.schedule}" (not a usable cron pattern); the mirror's freshness is unknown`
+      : `schedule: "${freshness.schedule}" (every ${formatDuration(freshness.scheduleIntervalSeconds * 1000)}); ` +
+          `the mirror is ${freshness.stale ? 'STALE' : 'fresh'}`,
   );
   for (const location of report.locations) lines.push('', ...formatLocation(location));
   return lines.join('\n');

@@ -4,6 +4,8 @@
  * staff, the staff who offer nothing there; and the mirror's freshness, judged against the
  * schedule. Ages are measured on the database clock, which also stamps `sync_runs`.
  */
+
+import { scheduleProblem } from '../config.js';
 import type { Db } from '../db/client.js';
 import { formatDuration, scheduleIntervalMs } from './schedule-interval.js';
 
@@ -43,11 +45,19 @@ export interface Report {
   totals: { locations: number; staff: number; services: number };
   freshness: {
     lastSuccessfulFullSync: { runId: number; finishedAt: string; ageSeconds: number } | null;
+    /** A location sync refreshes one location only: it never makes the mirror fresh. */
+    lastSuccessfulLocationSync: {
+      runId: number;
+      locationId: number | null;
+      finishedAt: string;
+      ageSeconds: number;
+    } | null;
     lastRun: ReportRun | null;
     schedule: string;
-    scheduleIntervalSeconds: number;
-    /** No successful full sync, or the last one is older than two schedule intervals. */
-    stale: boolean;
+    /** null when SYNC_SCHEDULE is not a usable cron pattern: then freshness is not judged. */
+    scheduleIntervalSeconds: number | null;
+    /** No successful full sync, or the last one is older than two schedule intervals; null: unknown. */
+    stale: boolean | null;
   };
   warnings: string[];
   /** Informational lines (a sync running right now). */
@@ -65,8 +75,11 @@ export async function hasReportingViews(db: Db): Promise<boolean> {
 
 interface StatusRow {
   db_now: Date;
-  last_success_run_id: number | null;
-  last_success_at: Date | null;
+  last_full_success_run_id: number | null;
+  last_full_success_at: Date | null;
+  last_location_success_run_id: number | null;
+  last_location_success_location_id: bigint | null;
+  last_location_success_at: Date | null;
   last_run_id: number | null;
   last_run_scope: string | null;
   last_run_location_id: bigint | null;
@@ -79,8 +92,10 @@ interface StatusRow {
 export async function readReport(db: Db, options: { schedule: string }): Promise<Report> {
   const [statusRows, totalsRows, locationRows, topRows, idleRows] = await Promise.all([
     db.$queryRawUnsafe<StatusRow[]>(
-      `SELECT now() AS db_now, last_success_run_id, last_success_at, last_run_id, last_run_scope,
-              last_run_location_id, last_run_status, last_run_started_at, last_run_finished_at, last_run_error
+      `SELECT now() AS db_now, last_full_success_run_id, last_full_success_at,
+              last_location_success_run_id, last_location_success_location_id, last_location_success_at,
+              last_run_id, last_run_scope, last_run_location_id, last_run_status, last_run_started_at,
+              last_run_finished_at, last_run_error
          FROM sync_status_view`,
     ),
     db.$queryRawUnsafe<Array<{ locations: bigint; staff: bigint; services: bigint }>>(
@@ -148,12 +163,25 @@ export async function readReport(db: Db, options: { schedule: string }): Promise
   }
 
   const now = status.db_now;
+  const ageSeconds = (at: Date) => Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000));
   const lastSuccess =
-    status.last_success_run_id !== null && status.last_success_at !== null
+    status.last_full_success_run_id !== null && status.last_full_success_at !== null
       ? {
-          runId: status.last_success_run_id,
-          finishedAt: status.last_success_at.toISOString(),
-          ageSeconds: Math.max(0, Math.round((now.getTime() - status.last_success_at.getTime()) / 1000)),
+          runId: status.last_full_success_run_id,
+          finishedAt: status.last_full_success_at.toISOString(),
+          ageSeconds: ageSeconds(status.last_full_success_at),
+        }
+      : null;
+  const lastLocationSuccess =
+    status.last_location_success_run_id !== null && status.last_location_success_at !== null
+      ? {
+          runId: status.last_location_success_run_id,
+          locationId:
+            status.last_location_success_location_id === null
+              ? null
+              : Number(status.last_location_success_location_id),
+          finishedAt: status.last_location_success_at.toISOString(),
+          ageSeconds: ageSeconds(status.last_location_success_at),
         }
       : null;
   const lastRun: ReportRun | null =
@@ -168,8 +196,18 @@ export async function readReport(db: Db, options: { schedule: string }): Promise
           error: status.last_run_error,
         }
       : null;
-  const intervalMs = scheduleIntervalMs(options.schedule, status.last_success_at ?? now);
-  const stale = lastSuccess === null || lastSuccess.ageSeconds * 1000 > 2 * intervalMs;
+  // `report` schedules nothing: a bad SYNC_SCHEDULE only leaves the mirror's age unjudged.
+  const scheduleIssue = scheduleProblem(options.schedule);
+  const intervalMs =
+    scheduleIssue === undefined
+      ? scheduleIntervalMs(options.schedule, status.last_full_success_at ?? now)
+      : undefined;
+  const stale =
+    lastSuccess === null
+      ? true
+      : intervalMs === undefined
+        ? null
+        : lastSuccess.ageSeconds * 1000 > 2 * intervalMs;
   const empty = lastRun === null && Number(totals.locations) === 0;
 
   const warnings: string[] = [];
@@ -178,7 +216,9 @@ export async function readReport(db: Db, options: { schedule: string }): Promise
     warnings.push('no sync has run yet: run `timetap-sync sync`');
   } else if (lastSuccess === null) {
     warnings.push('no full sync has succeeded yet: the mirror may be incomplete; run `timetap-sync sync`');
-  } else if (stale) {
+  } else if (stale === null) {
+    warnings.push(`SYNC_SCHEDULE ${scheduleIssue}: the mirror's freshness is not judged`);
+  } else if (stale && intervalMs !== undefined) {
     warnings.push(
       `the mirror is stale: the last successful full sync (run #${lastSuccess.runId}) finished ` +
         `${formatDuration(lastSuccess.ageSeconds * 1000)} ago, more than two schedule intervals ` +
@@ -207,9 +247,10 @@ export async function readReport(db: Db, options: { schedule: string }): Promise
     },
     freshness: {
       lastSuccessfulFullSync: lastSuccess,
+      lastSuccessfulLocationSync: lastLocationSuccess,
       lastRun,
       schedule: options.schedule,
-      scheduleIntervalSeconds: Math.round(intervalMs / 1000),
+      scheduleIntervalSeconds: intervalMs === undefined ? null : Math.round(intervalMs / 1000),
       stale,
     },
     warnings,

@@ -11,13 +11,18 @@ export interface RequestLimiter {
 
 interface Waiter {
   start: () => void;
+  reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
-  onAbort: () => void;
 }
 
 /**
  * Starts are spaced evenly (1/maxRps apart, i.e. a token bucket of depth one): TimeTap publishes
  * no limit, so bursts buy nothing but risk. Waiters are served first come, first served.
+ *
+ * Every request of a sync waits here under the same shutdown signal, often dozens at once. A
+ * listener per waiter would pile up on that one signal (Node warns past ten: a
+ * MaxListenersExceededWarning on every full sync), so each signal gets one listener, shared by
+ * all the waiters queued under it and removed when the last of them leaves the queue.
  */
 export function createLocalLimiter(options: { maxRps: number; maxConcurrency: number }): RequestLimiter {
   if (!(options.maxRps > 0) || !(options.maxConcurrency >= 1)) {
@@ -26,9 +31,36 @@ export function createLocalLimiter(options: { maxRps: number; maxConcurrency: nu
   const intervalMs = 1000 / options.maxRps;
   const maxConcurrency = Math.floor(options.maxConcurrency);
   const queue: Waiter[] = [];
+  /** Per signal: its one abort listener and how many queued waiters it covers. */
+  const watched = new Map<AbortSignal, { waiting: number; onAbort: () => void }>();
   let inFlight = 0;
   let nextStartAt = 0;
   let timer: NodeJS.Timeout | undefined;
+
+  const watch = (signal: AbortSignal) => {
+    const entry = watched.get(signal);
+    if (entry) {
+      entry.waiting += 1;
+      return;
+    }
+    const onAbort = () => {
+      watched.delete(signal);
+      const dropped = queue.filter((waiter) => waiter.signal === signal);
+      for (const waiter of dropped) queue.splice(queue.indexOf(waiter), 1);
+      for (const waiter of dropped) waiter.reject(signal.reason);
+    };
+    watched.set(signal, { waiting: 1, onAbort });
+    signal.addEventListener('abort', onAbort, { once: true });
+  };
+
+  const unwatch = (signal: AbortSignal) => {
+    const entry = watched.get(signal);
+    if (!entry) return;
+    entry.waiting -= 1;
+    if (entry.waiting > 0) return;
+    watched.delete(signal);
+    signal.removeEventListener('abort', entry.onAbort);
+  };
 
   const pump = () => {
     while (queue.length > 0 && inFlight < maxConcurrency) {
@@ -46,7 +78,7 @@ export function createLocalLimiter(options: { maxRps: number; maxConcurrency: nu
         return;
       }
       const waiter = queue.shift()!;
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      if (waiter.signal) unwatch(waiter.signal);
       inFlight += 1;
       nextStartAt = Math.max(now, nextStartAt) + intervalMs;
       waiter.start();
@@ -65,19 +97,14 @@ export function createLocalLimiter(options: { maxRps: number; maxConcurrency: nu
           reject(signal.reason);
           return;
         }
-        const waiter: Waiter = {
+        queue.push({
           signal,
+          reject,
           start: () => {
             fn().then(resolve, reject).finally(release);
           },
-          onAbort: () => {
-            const index = queue.indexOf(waiter);
-            if (index >= 0) queue.splice(index, 1);
-            reject(signal?.reason);
-          },
-        };
-        signal?.addEventListener('abort', waiter.onAbort, { once: true });
-        queue.push(waiter);
+        });
+        if (signal) watch(signal);
         pump();
       });
     },

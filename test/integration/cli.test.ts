@@ -1,11 +1,20 @@
 /**
  * The command line as a user meets it: exit codes, the one-message configuration errors, `check`
- * and `sync` against the simulator, and no secret in anything printed.
+ * and `sync` against the simulator, Postgres down or without the database (one line, exit 1, at
+ * once, for every command that needs it), `--version`, and no secret in anything printed.
  */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import {
+  createEmptyDatabase,
+  createTestDatabase,
+  databaseUrl,
+  type TestDatabase,
+} from '../helpers/database.js';
 import { simulatorEnv } from '../helpers/sync.js';
 
 let sim: Simulator;
@@ -43,6 +52,144 @@ describe('configuration errors', () => {
     expect((await runCli(['no-such-command'])).code).toBe(2);
     expect((await runCli(['sync', '--location', 'abc'])).code).toBe(2);
   });
+
+  it('names a bad LOG_FORMAT, exit 2', async () => {
+    const result = await runCli(['report'], { DATABASE_URL: database.url, LOG_FORMAT: 'fancy' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('LOG_FORMAT must be one of auto, json, pretty');
+  });
+});
+
+describe('--version', () => {
+  it('prints the version of package.json, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const result = await runCli([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toBe(version);
+    }
+  });
+});
+
+/** A port on which nothing listens: Postgres "down". */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Every command that needs the database, with what else it needs to get that far. */
+function databaseCommands(url: string): Array<{ args: string[]; env: NodeJS.ProcessEnv }> {
+  const timetap = simulatorEnv(sim);
+  const redis = { REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: 'timetap-sync-cli-test' };
+  return [
+    { args: ['migrate'], env: { DATABASE_URL: url } },
+    { args: ['sync'], env: { ...timetap, DATABASE_URL: url } },
+    { args: ['sync', '--location', '1'], env: { ...timetap, DATABASE_URL: url } },
+    { args: ['report'], env: { DATABASE_URL: url } },
+    { args: ['status'], env: { DATABASE_URL: url, ...redis } },
+    { args: ['worker'], env: { ...timetap, DATABASE_URL: url, ...redis, HTTP_PORT: '0' } },
+  ];
+}
+
+/** What every such failure must look like: one line, exit 1, fast, no password, no Prisma prose. */
+async function expectOneLineFailure(
+  url: string,
+  expected: (args: string[]) => Array<string | RegExp>,
+): Promise<void> {
+  // One at a time, so that each one's time is its own.
+  const results: Array<{ args: string[]; result: Awaited<ReturnType<typeof runCli>>; seconds: number }> = [];
+  for (const { args, env } of databaseCommands(url)) {
+    const started = Date.now();
+    const result = await runCli(args, { ...env, LOG_LEVEL: 'info' }, 30_000);
+    results.push({ args, result, seconds: (Date.now() - started) / 1000 });
+  }
+  for (const { args, result, seconds } of results) {
+    const what = `${args.join(' ')}:\n${result.stderr}`;
+    expect(result.code, what).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines, what).toHaveLength(1);
+    expect(lines[0], what).toMatch(/^error: /);
+    for (const part of expected(args)) expect(lines[0], what).toMatch(part);
+    expect(result.stderr, what).not.toMatch(/Prisma|invocation|\bat .*\.ts:\d+|hunter2/);
+    expect(result.stdout, what).toBe('');
+    // About a second here; generous for a loaded machine (starting through tsx is most of it).
+    expect(seconds, what).toBeLessThan(8);
+  }
+}
+
+describe('Postgres down, or without the database', () => {
+  it('Postgres down: every command says so in one line naming the server and the database, exit 1', async () => {
+    const port = await freePort();
+    const url = `postgresql://postgres:hunter2-secret@127.0.0.1:${port}/timetap_cli_down`;
+    await expectOneLineFailure(url, () => [
+      `cannot reach Postgres at 127.0.0.1:${port} for the database "timetap_cli_down"`,
+      'start Postgres',
+    ]);
+  }, 60_000);
+
+  it('a database that does not exist: every command says how to create it, exit 1', async () => {
+    const name = 'timetap_cli_no_such_database';
+    const url = databaseUrl(inject('databaseUrl'), name).replace('postgres@', 'postgres:hunter2-secret@');
+    await expectOneLineFailure(url, (args) => [
+      `the database "${name}" on 127.0.0.1:5432 does not exist`,
+      `createdb -h 127.0.0.1 -p 5432 -U postgres ${name}`,
+      args[0] === 'migrate'
+        ? /or run `timetap-sync migrate --create-database`$/
+        : /migrate --create-database/,
+    ]);
+  }, 60_000);
+
+  it('a database without the schema: says to run migrate, exit 2, before touching TimeTap', async () => {
+    const empty = await createEmptyDatabase(inject('databaseUrl'));
+    try {
+      const before = sim.calls.length;
+      const result = await runCli(['sync'], { ...simulatorEnv(sim), DATABASE_URL: empty.url });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr.trim()).toMatch(
+        /^error: the database ".*" on .* has no timetap-sync schema.*run `timetap-sync migrate` first$/,
+      );
+      expect(sim.calls.length).toBe(before);
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  it('migrate --create-database creates the database, then migrates; twice, and two at once, succeed', async () => {
+    const admin = inject('databaseUrl');
+    const name = `timetap_cli_created_${process.pid}`;
+    const url = databaseUrl(admin, name);
+    const drop = async () => {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    };
+    await drop();
+    try {
+      const [first, second] = await Promise.all([
+        runCli(['migrate', '--create-database'], { DATABASE_URL: url }),
+        runCli(['migrate', '--create-database'], { DATABASE_URL: url }),
+      ]);
+      expect([first.code, second.code], first.stderr + second.stderr).toEqual([0, 0]);
+      const outputs = [first.stdout, second.stdout];
+      expect(
+        outputs.filter((out) => out.includes(`created the database "${name}" on 127.0.0.1:5432`)),
+      ).toHaveLength(1);
+      expect(outputs.filter((out) => out.includes('ok: applied'))).toHaveLength(1);
+      const again = await runCli(['migrate', '--create-database'], { DATABASE_URL: url });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^ok: schema up to date \(\d+ migrations\)\n$/);
+      const report = await runCli(['report'], { DATABASE_URL: url });
+      expect(report.code, report.stderr).toBe(0);
+    } finally {
+      await drop();
+    }
+  });
 });
 
 describe('check', () => {
@@ -68,6 +215,8 @@ describe('sync', () => {
     const env = { ...simulatorEnv(sim, { TIMETAP_RETRY_BASE_MS: '10' }), DATABASE_URL: database.url };
     const ok = await runCli(['sync', '--json'], env);
     expect(ok.code).toBe(0);
+    // Dozens of requests wait for the request budget at once; that must not look like a leak.
+    expect(ok.stderr).not.toContain('MaxListenersExceededWarning');
     const summary = JSON.parse(ok.stdout) as { status: string; stats: { locations: { inserted: number } } };
     expect(summary.status).toBe('succeeded');
     expect(summary.stats.locations.inserted).toBe(4);

@@ -1,23 +1,38 @@
 /**
  * docker-compose.yml and the Dockerfile, checked without a Docker engine (there is none in CI):
  * - the compose file goes through a real compose parser (`docker-compose config`, the Debian
- *   package), with and without the demo profile, and its normalized form is read back (with the
- *   parser's own YAML library, PyYAML) to check what the issue asks of it;
+ *   package), in a directory of its own with a `.env` made as a user makes it (a copy of
+ *   .env.example, then edited), with and without the demo profile; its normalized form is read
+ *   back (with the parser's own YAML library, PyYAML) to check that every documented variable
+ *   reaches the worker, that production never runs on the simulator or demo keys (the worker
+ *   refuses to start: the CLI is run with the worker's rendered environment), and the rest;
  * - the Dockerfile is read for its shape (multi-stage, non-root, no dev dependencies), and its
  *   runtime stage is rebuilt in a temporary directory by the same commands (`npm ci --omit=dev
  *   --ignore-scripts`, the compiled dist/, the migration files), then run: `--help`, `migrate`
  *   and `report` against a fresh database, with no Prisma CLI, compiler or tsx installed.
+ * Without the docker-compose binary the compose tests are skipped, and say so (`[...]` after
+ * each test's name in vitest's output).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
+import { parse as parseDotenv } from 'dotenv';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { createEmptyDatabase } from '../helpers/database.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const hasCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
+const NO_COMPOSE =
+  'the docker-compose binary is not installed, so docker-compose.yml was not checked ' +
+  '(`apt-get install docker-compose`; .ci/run installs it)';
+
+/** What compose sets for the worker itself, whatever .env says: its own services and port. */
+const COMPOSE_OWNED = ['DATABASE_URL', 'REDIS_URL', 'HTTP_HOST', 'HTTP_PORT'];
+const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+const exampleValues = parseDotenv(example);
 
 interface Service {
   image?: string;
@@ -27,18 +42,35 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  stop_grace_period?: string;
+  ports?: string[];
 }
 
-function compose(args: string[]): string {
+const projects: string[] = [];
+afterAll(() => {
+  for (const dir of projects) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The compose file in a directory of its own, with `dotenv` as its .env (none if undefined). */
+function project(dotenv: string | undefined): string {
+  const dir = mkdtempSync(join(tmpdir(), 'timetap-sync-compose-'));
+  projects.push(dir);
+  cpSync(join(ROOT, 'docker-compose.yml'), join(dir, 'docker-compose.yml'));
+  if (dotenv !== undefined) writeFileSync(join(dir, '.env'), dotenv);
+  return dir;
+}
+
+function compose(dir: string, args: string[]): string {
   return execFileSync('docker-compose', args, {
-    cwd: ROOT,
+    cwd: dir,
     encoding: 'utf8',
+    stdio: 'pipe',
     env: { PATH: process.env.PATH },
   });
 }
 
-function normalized(args: string[] = []): { services: Record<string, Service> } {
-  const yaml = compose([...args, 'config']);
+function normalized(dotenv: string = example, args: string[] = []): { services: Record<string, Service> } {
+  const yaml = compose(project(dotenv), [...args, 'config']);
   const json = execFileSync(
     'python3',
     ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'],
@@ -47,10 +79,103 @@ function normalized(args: string[] = []): { services: Record<string, Service> } 
   return JSON.parse(json);
 }
 
-describe.skipIf(!hasCompose)('docker-compose.yml', () => {
-  it('passes the compose parser, with and without the demo profile', () => {
-    expect(() => compose(['config', '-q'])).not.toThrow();
-    expect(() => compose(['--profile', 'demo', 'config', '-q'])).not.toThrow();
+/** .env.example with some lines changed, as a user edits a copy of it. */
+function edited(changes: Record<string, string>): string {
+  return example
+    .split('\n')
+    .map((line) => {
+      const name = /^([A-Z0-9_]+)=/.exec(line)?.[1];
+      return name !== undefined && name in changes ? `${name}=${changes[name]}` : line;
+    })
+    .join('\n');
+}
+
+/** `30s`, `1m30s`, `1500ms` in milliseconds. */
+function durationMs(value: string | undefined): number {
+  let total = 0;
+  for (const [, amount, unit] of (value ?? '').matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+    total += Number(amount) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  }
+  return total;
+}
+
+describe('docker-compose.yml', () => {
+  beforeAll(() => {
+    // vitest's default reporter shows a skipped test's note only in verbose mode: say it here too.
+    if (!hasCompose) console.warn(`docker-compose.yml tests skipped: ${NO_COMPOSE}`);
+  });
+  beforeEach((ctx) => {
+    ctx.skip(!hasCompose, NO_COMPOSE);
+  });
+
+  it('passes the compose parser with a .env copied from .env.example, with and without the demo profile', () => {
+    const dir = project(example);
+    expect(() => compose(dir, ['config', '-q'])).not.toThrow();
+    expect(() => compose(dir, ['--profile', 'demo', 'config', '-q'])).not.toThrow();
+  });
+
+  it('refuses to run without a .env: production has no settings to fall back on', () => {
+    const result = spawnSync('docker-compose', ['config', '-q'], {
+      cwd: project(undefined),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/\.env/);
+  });
+
+  it('passes every variable of .env.example to the worker as .env sets it, but its own services', () => {
+    const names = Object.keys(exampleValues);
+    expect(names.length).toBeGreaterThan(30);
+    const { services } = normalized();
+    const environment = services.worker?.environment ?? {};
+    for (const name of names) {
+      expect(environment, `${name} does not reach the worker`).toHaveProperty(name);
+      if (!COMPOSE_OWNED.includes(name)) expect(environment[name], name).toBe(exampleValues[name]);
+    }
+    // An edited .env reaches the worker as edited: nothing is silently dropped.
+    const changes = {
+      SYNC_ALLOW_MASS_DELETE: 'true',
+      SHUTDOWN_GRACE_MS: '12000',
+      JOB_ATTEMPTS: '9',
+      TIMETAP_API_KEY: 'key-from-env-file',
+      WORKER_LOCK_DURATION_MS: '45000',
+    };
+    const mine = normalized(edited(changes)).services;
+    expect(mine.worker?.environment).toMatchObject(changes);
+    // The one-shot migrate reads the same file (LOG_LEVEL, the database timeouts).
+    expect(mine.migrate?.environment).toMatchObject({ JOB_ATTEMPTS: '9', LOG_LEVEL: 'info' });
+  });
+
+  it('production never runs on demo settings: the worker refuses to start without real TimeTap keys', async () => {
+    for (const args of [[], ['--profile', 'demo']]) {
+      const { services } = normalized(example, args);
+      const production = ['migrate', 'worker'].map((name) => JSON.stringify(services[name]));
+      for (const text of production) {
+        expect(text).not.toMatch(/simulator|demo-api-key|demo-private-key|timetap_demo/);
+      }
+      expect(services.worker?.depends_on).not.toHaveProperty('simulator');
+    }
+    // What the container would run: the worker with the environment compose gives it.
+    const { services } = normalized();
+    const started = Date.now();
+    const refused = await runCli(['worker'], { ...services.worker?.environment }, 30_000);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('TIMETAP_API_KEY is required');
+    expect(refused.stderr).toContain('TIMETAP_PRIVATE_KEY is required');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('gives the worker longer than its own shutdown to stop (Docker kills after 10 s by default)', () => {
+    const { services } = normalized();
+    const graceMs = Number(exampleValues.SHUTDOWN_GRACE_MS);
+    expect(graceMs).toBeGreaterThan(0);
+    for (const name of ['worker']) {
+      // The worker's own hard stop is twice the grace period plus 5 s (commands/worker.ts).
+      expect(durationMs(services[name]?.stop_grace_period), name).toBeGreaterThanOrEqual(2 * graceMs + 5_000);
+    }
+    const demo = normalized(example, ['--profile', 'demo']).services;
+    expect(durationMs(demo['demo-worker']?.stop_grace_period)).toBeGreaterThanOrEqual(2 * 10_000 + 5_000);
   });
 
   it('runs Redis as BullMQ asks, migrates before the worker, and checks every service’s health', () => {
@@ -67,27 +192,43 @@ describe.skipIf(!hasCompose)('docker-compose.yml', () => {
     expect(services.redis?.healthcheck?.test.join(' ')).toContain('redis-cli ping');
     expect(services.worker?.healthcheck?.test.join(' ')).toContain('/healthz');
     expect(services.worker?.environment?.DATABASE_URL).toMatch(/@postgres:5432\/timetap$/);
+    expect(services.migrate?.environment?.DATABASE_URL).toBe(services.worker?.environment?.DATABASE_URL);
     expect(services.worker?.environment?.REDIS_URL).toBe('redis://redis:6379');
     expect(services.worker?.environment?.HTTP_HOST).toBe('0.0.0.0');
-    for (const name of ['migrate', 'worker', 'simulator', 'demo-resync']) {
-      expect(services[name]?.image, name).toBe('timetap-sync:local');
+    const demo = normalized(example, ['--profile', 'demo']).services;
+    for (const name of ['migrate', 'worker', 'simulator', 'demo-migrate', 'demo-worker', 'demo-resync']) {
+      expect(demo[name]?.image, name).toBe('timetap-sync:local');
     }
   });
 
-  it('has a demo profile: the simulator with the keys the worker uses by default, and a first sync', () => {
-    const { services } = normalized();
-    expect(services.simulator?.profiles).toEqual(['demo']);
-    expect(services['demo-resync']?.profiles).toEqual(['demo']);
+  it('has a demo profile: the simulator, and a database, worker and queue of its own', () => {
+    const { services } = normalized(example, ['--profile', 'demo']);
+    const demoServices = ['simulator', 'demo-migrate', 'demo-worker', 'demo-resync'];
+    for (const name of demoServices) expect(services[name]?.profiles, name).toEqual(['demo']);
     for (const name of ['postgres', 'redis', 'migrate', 'worker'])
-      expect(services[name]?.profiles).toBeUndefined();
+      expect(services[name]?.profiles, name).toBeUndefined();
+
     const command = services.simulator?.command ?? [];
     const option = (flag: string) => command[command.indexOf(flag) + 1];
     expect(option('--host')).toBe('0.0.0.0');
-    expect(services.worker?.environment?.TIMETAP_BASE_URL).toBe(`http://simulator:${option('--port')}`);
-    expect(services.worker?.environment?.TIMETAP_API_KEY).toBe(option('--api-key'));
-    expect(services.worker?.environment?.TIMETAP_PRIVATE_KEY).toBe(option('--private-key'));
+    const worker = services['demo-worker']?.environment ?? {};
+    expect(worker.TIMETAP_BASE_URL).toBe(`http://simulator:${option('--port')}`);
+    expect(worker.TIMETAP_API_KEY).toBe(option('--api-key'));
+    expect(worker.TIMETAP_PRIVATE_KEY).toBe(option('--private-key'));
+    // Never the production mirror or queue.
+    expect(worker.DATABASE_URL).toMatch(/@postgres:5432\/timetap_demo$/);
+    expect(services['demo-migrate']?.environment?.DATABASE_URL).toBe(worker.DATABASE_URL);
+    expect(services['demo-migrate']?.command).toEqual(['migrate', '--create-database']);
+    expect(worker.QUEUE_PREFIX).toBeDefined();
+    expect(worker.QUEUE_PREFIX).not.toBe(services.worker?.environment?.QUEUE_PREFIX);
+    expect(services['demo-resync']?.environment?.QUEUE_PREFIX).toBe(worker.QUEUE_PREFIX);
     expect(services['demo-resync']?.command).toEqual(['resync']);
-    expect(services['demo-resync']?.depends_on?.worker).toEqual({ condition: 'service_healthy' });
+    expect(services['demo-resync']?.depends_on?.['demo-worker']).toEqual({ condition: 'service_healthy' });
+    expect(services['demo-worker']?.depends_on?.['demo-migrate']).toEqual({
+      condition: 'service_completed_successfully',
+    });
+    // Both workers can run at once: different host ports.
+    expect(services['demo-worker']?.ports).not.toEqual(services.worker?.ports);
   });
 });
 

@@ -4,13 +4,19 @@
  * the queue, print the report, exit 0, and leave no queue keys behind; and it must refuse a
  * `_demo` database that holds data it did not create.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { databaseUrl } from '../helpers/database.js';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** util-linux's `script` gives the demo a real terminal (a pseudo-terminal) as stderr. */
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 const adminUrl = inject('databaseUrl');
 const redisUrl = inject('redisUrl');
 const created: string[] = [];
@@ -91,6 +97,77 @@ describe('timetap-sync demo', () => {
     expect(again.stdout).toContain(`demo database: ${name}_demo on 127.0.0.1:5432 (already there;`);
     expect(again.stdout).toContain('schema: up to date');
   }, 60_000);
+
+  it('on a terminal, with LOG_LEVEL=info as .env.example sets it: no JSON, and the progress line stays one line', async (ctx) => {
+    ctx.skip(!hasScript, 'needs `script` (util-linux) to run the demo on a pseudo-terminal');
+    const name = `timetap_test_${randomBytes(5).toString('hex')}`;
+    created.push(`${name}_demo`);
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl(adminUrl, name),
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: 'info',
+      TERM: 'dumb',
+    };
+    const output = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+      const child = spawn(
+        'script',
+        ['-qec', `"${process.execPath}" --import tsx src/main.ts demo`, '/dev/null'],
+        {
+          cwd: ROOT,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let text = '';
+      child.stdout.on('data', (chunk) => {
+        text += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        text += chunk;
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, text });
+      });
+    });
+    expect(output.code, output.text).toBe(0);
+    // The terminal as a person saw it: every line that was ended with a newline, after the
+    // progress line's erasures (\r ESC[2K) were applied.
+    const erase = '\r\u001b[2K';
+    const committed = output.text
+      .replaceAll('\r\n', '\n')
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => line.split(erase).at(-1) ?? '');
+    expect(output.text).toContain('syncing: ');
+    expect(committed.join('\n')).toContain('full sync: succeeded');
+    for (const line of committed) {
+      expect(line, 'a JSON log line on a terminal').not.toMatch(/^\s*\{"level"/);
+      expect(line, 'the progress line ran into another line').not.toContain('syncing: ');
+    }
+  }, 90_000);
+
+  it('Postgres down: one line naming the server and the demo database, never the password, exit 1', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const started = Date.now();
+    const result = await runCli(['demo'], {
+      DATABASE_URL: `postgresql://postgres:hunter2-demo@127.0.0.1:${port}/shop`,
+      REDIS_URL: redisUrl,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `demo: cannot reach Postgres at 127.0.0.1:${port} for the database "shop_demo" (connection refused): ` +
+        'start Postgres, or point DATABASE_URL at the right server',
+    );
+    expect(result.stdout).toBe('');
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
 
   it('refuses a _demo database that holds data it did not create: exit 2, nothing written', async () => {
     const name = `timetap_test_${randomBytes(5).toString('hex')}`;

@@ -4,6 +4,7 @@
  * test Redis.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -39,7 +40,7 @@ async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Started> 
     adminToken: TOKEN,
     logger,
     registry,
-    readiness: async () => ({ postgres: true, redis: true, worker: true }),
+    readiness: { database: async () => true, redis: async () => true, worker: async () => true },
     enqueueResync: async (request) => {
       enqueued.push(request);
       return { jobId: `job-${enqueued.length}`, existing: false };
@@ -85,6 +86,22 @@ function resync(url: string, body?: string, headers: Record<string, string> = be
   });
 }
 
+/** POST /resync from another loopback address (Linux routes all of 127/8): another client. */
+function resyncFrom(url: string, from: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      new URL('/resync', url),
+      { method: 'POST', localAddress: from, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
 describe('health and metrics', () => {
   it('answers /healthz with 200 ok', async () => {
     const { url } = await start();
@@ -102,29 +119,64 @@ describe('health and metrics', () => {
 
   it('answers /readyz with 503 naming the failing checks', async () => {
     const { url } = await start({
-      readiness: async () => ({ postgres: true, redis: 'timeout', worker: false }),
+      readiness: {
+        database: async () => true,
+        redis: async () => 'unreachable',
+        worker: async () => 'not consuming',
+      },
     });
     const res = await fetch(`${url}/readyz`);
     expect(res.status).toBe(503);
     const body = await jsonOf(res);
     expect(body.down).toEqual(['redis', 'worker']);
-    expect(body.checks).toEqual({ postgres: true, redis: 'timeout', worker: false });
+    expect(body.checks).toEqual({ database: true, redis: 'unreachable', worker: 'not consuming' });
   });
 
-  it('answers /readyz with 503, not a hang, when a check never resolves', async () => {
-    const { url } = await start({ readiness: () => new Promise(() => {}), readinessTimeoutMs: 200 });
+  it('times each check out on its own: a hung Redis is named, and the database still answers', async () => {
+    const { url } = await start({
+      readiness: {
+        database: async () => true,
+        redis: () => new Promise(() => {}),
+        worker: async () => true,
+      },
+      readinessTimeoutMs: 200,
+    });
     const started = Date.now();
     const res = await fetch(`${url}/readyz`);
     expect(res.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect((await jsonOf(res)).status).toBe('not ready');
+    const body = await jsonOf(res);
+    expect(body.status).toBe('not ready');
+    expect(body.down).toEqual(['redis']);
+    expect(body.checks).toEqual({ database: true, redis: 'no answer within 200 ms', worker: true });
   });
 
-  it('answers /readyz with 503 when the checks throw', async () => {
-    const { url } = await start({ readiness: () => Promise.reject(new Error('boom')) });
+  it('answers /readyz with the kind of failure of a check that throws, never its text', async () => {
+    // What Prisma throws when Postgres is gone: several lines, with the host.
+    const prismaError = Object.assign(
+      new Error(
+        "\nInvalid `prisma.$queryRaw()` invocation:\n\n\nRaw query failed. Message: `Can't reach database server at db.internal:5432`",
+      ),
+      { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } },
+    );
+    const { url } = await start({
+      readiness: {
+        database: () => Promise.reject(prismaError),
+        redis: () => Promise.reject(new Error('boom redis://:hunter2@cache.internal:6379')),
+        worker: async () => true,
+      },
+    });
     const res = await fetch(`${url}/readyz`);
     expect(res.status).toBe(503);
-    expect(await res.text()).not.toContain('boom');
+    const text = await res.text();
+    for (const leak of ['boom', 'db.internal', 'cache.internal', 'hunter2', 'prisma', '\\n']) {
+      expect(text).not.toContain(leak);
+    }
+    expect(JSON.parse(text)).toEqual({
+      status: 'not ready',
+      down: ['database', 'redis'],
+      checks: { database: 'connection refused', redis: 'error', worker: true },
+    });
   });
 
   it('serves the Prometheus metrics', async () => {
@@ -239,31 +291,95 @@ describe('POST /resync', () => {
     expect(server.enqueued).toEqual([]);
   });
 
-  it('answers 503 when the job cannot be queued', async () => {
-    const server = await start({ enqueueResync: () => Promise.reject(new Error('redis down')) });
+  it('answers 503 when the job cannot be queued, without the error text', async () => {
+    const server = await start({
+      enqueueResync: () => Promise.reject(new Error('redis down at redis://:hunter2@cache.internal:6379')),
+    });
     const res = await resync(server.url);
     expect(res.status).toBe(503);
-    expect(await res.text()).not.toContain('redis down');
+    expect(res.headers.get('retry-after')).toBe('10');
+    const text = await res.text();
+    expect(text).toContain('Redis');
+    for (const leak of ['redis down', 'hunter2', 'cache.internal']) expect(text).not.toContain(leak);
   });
 
-  it('throttles a flood past the limit, unauthorized attempts included', async () => {
-    const server = await start({ resyncLimits: { perClient: 3, global: 100, windowMs: 60_000 } });
-    expect((await resync(server.url, undefined, bearer('guess-1'))).status).toBe(401);
-    expect((await resync(server.url, undefined, bearer('guess-2'))).status).toBe(401);
+  it('never lets failed authentications use up the budget of the right token', async () => {
+    // The default limits; a flood of wrong tokens from four addresses, more than all budgets.
+    const server = await start();
+    for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) {
+      const statuses = await Promise.all(
+        Array.from({ length: 12 }, () => resyncFrom(server.url, from, bearer('guess'))),
+      );
+      expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(2);
+    }
+    expect(await resyncFrom(server.url, '127.0.0.6', bearer())).toBe(202);
     expect((await resync(server.url)).status).toBe(202);
-    const res = await resync(server.url);
+    expect(server.enqueued).toHaveLength(2);
+  });
+
+  it('makes an address with too many failed authentications wait, even with the right token', async () => {
+    const server = await start({ resyncLimits: { failuresPerClient: 3, authorized: 100, windowMs: 60_000 } });
+    for (const guess of ['guess-1', 'guess-2', 'guess-3']) {
+      expect(await resyncFrom(server.url, '127.0.0.7', bearer(guess))).toBe(401);
+    }
+    expect(await resyncFrom(server.url, '127.0.0.7', bearer('guess-4'))).toBe(429);
+    const res = await new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(
+        new URL('/resync', server.url),
+        { method: 'POST', localAddress: '127.0.0.7', headers: bearer() },
+        (r) => {
+          r.resume();
+          resolve({ status: r.statusCode ?? 0, retryAfter: r.headers['retry-after'] });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
     expect(res.status).toBe(429);
-    const retryAfter = Number(res.headers.get('retry-after'));
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(Number(res.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(res.retryAfter)).toBeLessThanOrEqual(60);
+    expect(await resyncFrom(server.url, '127.0.0.8', bearer())).toBe(202);
     expect(server.enqueued).toHaveLength(1);
   });
 
-  it('throttles all clients together past the global limit', async () => {
-    const server = await start({ resyncLimits: { perClient: 100, global: 2, windowMs: 60_000 } });
+  it('does not count requests that present no token as failed attempts', async () => {
+    const server = await start({ resyncLimits: { failuresPerClient: 2, authorized: 100, windowMs: 60_000 } });
+    for (let i = 0; i < 5; i++) expect((await resync(server.url, undefined, {})).status).toBe(401);
     expect((await resync(server.url)).status).toBe(202);
+  });
+
+  it('gives authenticated requests a budget of their own, all clients together', async () => {
+    const server = await start({ resyncLimits: { failuresPerClient: 100, authorized: 2, windowMs: 60_000 } });
     expect((await resync(server.url)).status).toBe(202);
-    expect((await resync(server.url)).status).toBe(429);
+    expect(await resyncFrom(server.url, '127.0.0.9', bearer())).toBe(202);
+    const refused = await resync(server.url);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(server.enqueued).toHaveLength(2);
+  });
+
+  it("refuses a cross-site request that carries the browser's basic-auth credentials", async () => {
+    const server = await start({ resyncLimits: { failuresPerClient: 1, authorized: 100, windowMs: 60_000 } });
+    const crossSite: Array<Record<string, string>> = [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { origin: 'null' },
+    ];
+    for (const headers of crossSite) {
+      const res = await resync(server.url, undefined, { ...basic('ops', TOKEN), ...headers });
+      expect(res.status).toBe(403);
+      expect((await jsonOf(res)).error).toContain('cross-site');
+      // Nor can a hostile page burn the admin's budget of failed attempts.
+      expect((await resync(server.url, undefined, { ...basic('ops', 'wrong'), ...headers })).status).toBe(
+        403,
+      );
+    }
+    expect(server.enqueued).toEqual([]);
+    const sameOrigin = { origin: server.url, 'sec-fetch-site': 'same-origin' };
+    expect((await resync(server.url, undefined, { ...basic('ops', TOKEN), ...sameOrigin })).status).toBe(202);
+    expect((await resync(server.url)).status).toBe(202); // curl and scripts send neither header
   });
 
   it('answers 405 to other methods', async () => {
@@ -346,6 +462,18 @@ describe('GET /admin/queues', () => {
     expect(await queue.isPaused()).toBe(false);
   });
 
+  it('refuses cross-site changes before authentication: they never count as failed logins', async () => {
+    const { url } = await start({ dashboardQueues: [queue] });
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(`${url}/admin/queues/api/queues/pause`, {
+        method: 'PUT',
+        headers: { ...basic('ops', `guess-${i}`), 'sec-fetch-site': 'cross-site' },
+      });
+      expect(res.status).toBe(403);
+    }
+    expect((await fetch(`${url}/admin/queues`, { headers: basic('ops', TOKEN) })).status).toBe(200);
+  });
+
   it('throttles repeated failed logins', async () => {
     const { url } = await start({ dashboardQueues: [queue] });
     let last = 0;
@@ -364,9 +492,11 @@ describe('close', () => {
       arrived = resolve;
     });
     const server = await start({
-      readiness: () => {
-        arrived();
-        return new Promise(() => {});
+      readiness: {
+        redis: () => {
+          arrived();
+          return new Promise(() => {});
+        },
       },
       readinessTimeoutMs: 10_000,
     });

@@ -1,13 +1,15 @@
 /**
  * Connections as BullMQ's production guide wants them: a worker connection rides out a dropped
  * connection; a client connection fails fast while Redis is unreachable; neither leaks the
- * password into a log line.
+ * password into a log line; and a database index that Redis refuses closes the connection for
+ * good instead of letting ioredis carry on in database 0.
  */
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
+import { Redis as IORedis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { createRedisConnection } from '../../src/redis/connection.js';
+import { createRedisConnection, waitForRedis } from '../../src/redis/connection.js';
 
 const lines: string[] = [];
 // No scrubbing: the connection module itself must keep the password out of its lines.
@@ -43,16 +45,47 @@ describe('createRedisConnection', () => {
     expect(await redis.client('GETNAME')).toBe(name);
   });
 
-  it('a client connection fails fast while Redis is unreachable, and logs without the password', async () => {
-    const redis = createRedisConnection('redis://:hunter2-secret@127.0.0.1:1/0', { role: 'client', logger });
+  it('a client connection fails fast while Redis is unreachable, and logs one line without the password', async () => {
+    const url = 'redis://:hunter2-secret@127.0.0.1:1/0';
+    const redis = createRedisConnection(url, { role: 'client', logger });
     opened.push(redis);
     const began = performance.now();
     await expect(redis.ping()).rejects.toThrow();
     expect(performance.now() - began).toBeLessThan(500);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let it fail to connect a few times
-    expect(lines.length).toBe(1); // throttled: one line, however many attempts
-    expect(lines[0]).toContain('redis connection error');
+    await expect(waitForRedis(redis, url)).rejects.toThrow(
+      'cannot reach Redis at 127.0.0.1:1 (connection refused); is it running?',
+    );
+    expect(performance.now() - began).toBeLessThan(4_000);
+    expect(lines.length).toBe(1); // the outage's first line; however many attempts failed
+    expect(lines[0]).toContain('"msg":"redis unreachable"');
     expect(lines[0]).toContain('127.0.0.1:1');
     expect(lines.join('')).not.toContain('hunter2-secret');
+  });
+
+  it('a database index that Redis refuses closes the connection: one line naming it, nothing in database 0', async () => {
+    const base = new URL(inject('redisUrl'));
+    base.pathname = '/99';
+    const url = base.toString();
+    const redis = createRedisConnection(url, { role: 'worker', logger });
+    opened.push(redis);
+    const key = `tts-test-db99-${process.pid}-${Date.now()}`;
+    // Issued at once, as BullMQ does: the offline queue would send it once connected.
+    const write = redis.set(key, 'lost');
+    const began = performance.now();
+    await expect(waitForRedis(redis, url)).rejects.toThrow(
+      /refused database 99 \(ERR DB index is out of range\)/,
+    );
+    expect(performance.now() - began).toBeLessThan(2_000);
+    await expect(write).rejects.toThrow();
+    expect(redis.status).toBe('end');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // no reconnection, no more lines
+    expect(lines.filter((line) => line.includes('refused database 99'))).toHaveLength(1);
+    expect(lines).toHaveLength(1);
+    const plain = new IORedis(inject('redisUrl'));
+    try {
+      expect(await plain.exists(key)).toBe(0);
+    } finally {
+      plain.disconnect();
+    }
   });
 });

@@ -131,6 +131,18 @@ describe('timetap-sync report', () => {
       );
     });
 
+    it('a SYNC_SCHEDULE that is no cron pattern leaves the freshness unjudged, and the report still prints', async () => {
+      const text = await report([], { SYNC_SCHEDULE: 'bogus' });
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain(
+        'schedule: "bogus" (not a usable cron pattern); the mirror\'s freshness is unknown',
+      );
+      const json = await reportJson({ SYNC_SCHEDULE: 'bogus' });
+      expect(json.freshness).toMatchObject({ stale: null, scheduleIntervalSeconds: null });
+      expect(json.warnings.join('\n')).toContain('SYNC_SCHEDULE must be a cron pattern');
+      expect(json.locations.length).toBeGreaterThan(0);
+    });
+
     it('a stale mirror (older than two schedule intervals) is flagged; a slower schedule makes it fresh again', async () => {
       await client.query(
         "UPDATE sync_runs SET started_at = now() - interval '3 hours 1 minute', finished_at = now() - interval '3 hours'",
@@ -150,6 +162,26 @@ describe('timetap-sync report', () => {
       expect(json.warnings).toHaveLength(1);
       expect(daily.freshness).toMatchObject({ stale: false, scheduleIntervalSeconds: 86_400 });
       expect(daily.warnings).toEqual([]);
+    });
+
+    it('a location sync that succeeded since is shown as such, and does not make the mirror fresh', async () => {
+      const [location] = [...sim.data.locations.keys()];
+      await client.query(
+        `INSERT INTO sync_runs (scope, location_id, trigger, status, started_at, finished_at)
+         VALUES ('location', $1, 'manual', 'succeeded', now() - interval '1 minute', now())`,
+        [location],
+      );
+      const [text, json] = await Promise.all([report(), reportJson()]);
+      expect(json.freshness.stale).toBe(true);
+      expect(json.freshness.lastSuccessfulLocationSync).toMatchObject({ locationId: location });
+      expect(json.freshness.lastSuccessfulLocationSync?.ageSeconds).toBeLessThan(600);
+      expect(json.freshness.lastSuccessfulFullSync?.ageSeconds).toBeGreaterThanOrEqual(3 * 3600);
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `last successful location sync: run #\\d+ \\(location ${location}\\) at .*one location only`,
+        ),
+      );
+      expect(text.stdout).toContain('STALE');
     });
 
     it('a last run that did not succeed is flagged, with its reason', async () => {

@@ -109,6 +109,22 @@ describe('the reporting views, on a hand-made mirror', () => {
     );
     expect(row).toEqual([2, true, 4, 'location', 1, 'failed', 'boom', true]);
   });
+
+  it('sync_status_view: names both kinds of success; a location sync never counts as a full one', async () => {
+    await client.query(`
+      INSERT INTO sync_runs (id, scope, location_id, trigger, status, started_at, finished_at) VALUES
+        (5, 'location', 1, 'manual', 'succeeded', now() - interval '20 minutes', now() - interval '19 minutes'),
+        (6, 'location', 2, 'manual', 'succeeded', now() - interval '5 minutes', now() - interval '4 minutes');
+    `);
+    const [row] = await rows(
+      `SELECT last_full_success_run_id, last_full_success_at = last_success_at, last_success_run_id,
+              mirror_age_seconds > 7000, last_location_success_run_id, last_location_success_location_id,
+              last_location_success_at > last_full_success_at, last_run_id
+         FROM sync_status_view`,
+    );
+    // Run 6 is the newest run and the newest success; the mirror is still as old as full run 2.
+    expect(row).toEqual([2, true, 2, true, 6, 2, true, 6]);
+  });
 });
 
 describe('the reporting views, on a mirror synced from the simulator', () => {
@@ -176,9 +192,66 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
     expect(tombstoned).toEqual([[1]]);
   });
 
-  it('runs every SQL example of the README, and each one answers', async () => {
+  /** The README's SQL examples, each with its first comment line as a title. */
+  function readmeExamples(): Array<{ title: string; sql: string }> {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const examples = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    return [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => {
+      const sql = m[1] ?? '';
+      return { title: /^--\s*(.*)$/m.exec(sql)?.[1] ?? sql.slice(0, 60), sql };
+    });
+  }
+
+  it('README examples that group, group by ids, and their counts are the truth despite duplicate names', async () => {
+    const truth = sim.data.snapshot();
+    // The account must hold what makes grouping by names wrong: twins among the locations and
+    // among the services, whose links add up under one name.
+    const locationName = new Map(truth.locations.map((l) => [Number(l.locationId), String(l.locationName)]));
+    const serviceName = new Map(truth.services.map((v) => [Number(v.reasonId), String(v.reasonDesc)]));
+    expect(new Set(locationName.values()).size).toBeLessThan(locationName.size);
+    expect(new Set(serviceName.values()).size).toBeLessThan(serviceName.size);
+
+    const countBy = <T>(items: T[], key: (item: T) => string) => {
+      const counts = new Map<string, number>();
+      for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+      return counts;
+    };
+    const staffAt = countBy(truth.locationStaff, ([location]) => `${location}`);
+    const offeredBy = countBy(truth.staffServices, ([location, , service]) => `${location}/${service}`);
+    // Grouped by names, these counts would differ: the test below would catch a query that does.
+    const staffAtByName = countBy(truth.locationStaff, ([location]) => `${locationName.get(location)}`);
+    expect([...staffAtByName.values()].sort()).not.toEqual([...staffAt.values()].sort());
+
+    const grouped = readmeExamples().filter(({ sql }) => /\bGROUP BY\b/i.test(sql));
+    for (const { title, sql } of grouped) {
+      const groupBy = /GROUP BY([\s\S]*?)(ORDER BY|HAVING|LIMIT|;|$)/i.exec(sql)?.[1] ?? '';
+      for (const [, entity] of groupBy.matchAll(/\b(location|staff|service)_name\b/g)) {
+        expect(groupBy, `${title}: groups by ${entity}_name without ${entity}_id`).toMatch(
+          new RegExp(`\\b${entity}_id\\b`),
+        );
+      }
+      const result = await client.query<Record<string, string | number | null>>(sql);
+      expect(result.rows.length, title).toBeGreaterThan(0);
+      const columns = result.fields.map((f) => f.name);
+      expect(columns, `${title}: shows the ids it groups by`).toContain('location_id');
+      const shown = new Map(
+        result.rows.map((row) => [
+          columns.includes('service_id') ? `${row.location_id}/${row.service_id}` : `${row.location_id}`,
+          Number(row.staff),
+        ]),
+      );
+      if (columns.includes('service_id')) expect(shown, title).toEqual(offeredBy);
+      else if (columns.includes('staff')) expect(shown, title).toEqual(staffAt);
+      else throw new Error(`${title}: a grouped README example with no known truth; add one here`);
+      // Names are shown beside the ids, and they are the right ones.
+      for (const row of result.rows)
+        expect(row.location_name, title).toBe(locationName.get(Number(row.location_id)));
+    }
+    // At least the two above: staff per location, and services by the staff who offer them.
+    expect(grouped.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs every SQL example of the README, and each one answers', async () => {
+    const examples = readmeExamples().map(({ sql }) => sql);
     expect(examples.length).toBeGreaterThanOrEqual(5);
     // The examples need a service called massage and a staff member who offers nothing somewhere.
     await client.query(`

@@ -328,4 +328,12 @@ describe('.env.example', () => {
     expect(config.sync.schedule).toBe('0 * * * *');
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
   });
+
+  it('validates LOG_FORMAT with the other variables', () => {
+    expect(loadConfig({ ...valid, LOG_FORMAT: 'pretty' }, []).logFormat).toBe('pretty');
+    expect(loadConfig(valid, []).logFormat).toBe('auto');
+    expect(problems({ ...valid, LOG_FORMAT: 'fancy', TIMETAP_MAX_RPS: 'x' }, [])).toMatch(
+      /\(2 variables\)[\s\S]*LOG_FORMAT must be one of auto, json, pretty/,
+    );
+  });
 });

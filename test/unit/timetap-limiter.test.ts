@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createLocalLimiter } from '../../src/timetap/limiter.js';
@@ -58,6 +59,48 @@ describe('createLocalLimiter', () => {
     await blocker;
     await expect(limiter.run(async () => 'next')).resolves.toBe('next');
     expect(ran).toBe(false);
+  });
+
+  it('keeps one abort listener per signal however many requests wait, and none once they left', async () => {
+    const limiter = createLocalLimiter({ maxRps: 1000, maxConcurrency: 2 });
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const runs = Array.from({ length: 50 }, (_, i) => limiter.run(() => sleep(2, i), controller.signal));
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      expect(await Promise.all(runs)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      await sleep(10); // process warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  });
+
+  it('on abort drops every request still waiting under that signal, and only those', async () => {
+    const limiter = createLocalLimiter({ maxRps: 1000, maxConcurrency: 1 });
+    const shutdown = new AbortController();
+    const other = new AbortController();
+    let release!: () => void;
+    const blocker = limiter.run(() => new Promise<string>((resolve) => (release = () => resolve('ran'))));
+    const ran: string[] = [];
+    const doomed = Array.from({ length: 20 }, (_, i) =>
+      limiter.run(async () => ran.push(`doomed ${i}`), shutdown.signal),
+    );
+    const kept = limiter.run(async () => ran.push('kept'), other.signal);
+    const plain = limiter.run(async () => ran.push('plain'));
+    shutdown.abort(new Error('shutdown'));
+    const outcomes = await Promise.allSettled(doomed);
+    expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).message === 'shutdown')).toBe(
+      true,
+    );
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+    release();
+    await Promise.all([blocker, kept, plain]);
+    expect(ran).toEqual(['kept', 'plain']);
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects nonsense options', () => {
