@@ -8,12 +8,10 @@
  * backends with it) and re-read until it stops moving.
  */
 import pg from 'pg';
+import { MIRROR_TABLES } from '../src/db/index.js';
 import { startSimulator } from '../src/simulator/index.js';
-import { ENTITIES } from '../src/sync/stats.js';
 import { type BenchContext, type BenchSection, fmt } from './figures.js';
 import { apiBoundMs, createSyncHarness } from './sync-harness.js';
-
-const MIRROR_TABLES = ENTITIES;
 
 export const TIME_TO_BOUND_TARGET = 1.15;
 

@@ -96,6 +96,24 @@ export class UnknownLocationError extends SyncError {
   }
 }
 
+/**
+ * A run of the same scope is alive (another process's, or the worker's): nothing was started. A
+ * sync never waits for another: the other one brings the mirror up to date as well.
+ */
+export class RunActiveError extends SyncError {
+  readonly activeRunId: number;
+  constructor(request: { scope: 'full' } | { scope: 'location'; locationId: number }, activeRunId: number) {
+    const what = request.scope === 'full' ? 'a full sync' : `a sync of location ${request.locationId}`;
+    super(
+      `${what} is already running (run ${activeRunId}); nothing was started: try again when it has finished`,
+      {
+        retryable: false,
+      },
+    );
+    this.activeRunId = activeRunId;
+  }
+}
+
 /** A body that is not what the endpoint promises (HTML, truncated JSON, not an array). */
 export class MalformedResponseError extends SyncError {
   readonly path: string;

@@ -3,9 +3,10 @@
  * table and outcome, and the time of the last successful sync.
  */
 import type { Worker } from 'bullmq';
+import { MIRROR_TABLES } from '../db/index.js';
 import type { Metrics } from '../metrics.js';
 import type { SyncSummary } from '../sync/run-sync.js';
-import { ENTITIES, type SyncStats } from '../sync/stats.js';
+import type { RunStats } from '../sync/stats.js';
 
 export function recordJobMetrics(worker: Worker, metrics: Metrics): void {
   worker.on('completed', (job, result: unknown) => {
@@ -21,8 +22,8 @@ export function recordJobMetrics(worker: Worker, metrics: Metrics): void {
   worker.on('failed', (job) => metrics.jobs.inc({ name: job?.name ?? 'unknown', outcome: 'failed' }));
 }
 
-function recordRows(metrics: Metrics, stats: SyncStats): void {
-  for (const entity of ENTITIES) {
+function recordRows(metrics: Metrics, stats: RunStats): void {
+  for (const entity of MIRROR_TABLES) {
     for (const [outcome, count] of Object.entries(stats[entity])) {
       if (count > 0) metrics.rows.inc({ entity, outcome }, count);
     }

@@ -2,10 +2,11 @@
  * `timetap-sync sync [--location ID] [--json]`: one sync now, in this process, without Redis.
  */
 import { createDatabase } from '../db/client.js';
+import { MIRROR_TABLES } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
+import { runSettings } from '../sync/run-settings.js';
 import { runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
-import { ENTITIES } from '../sync/stats.js';
 import { createTimeTapClient } from '../timetap/index.js';
 import { createProgressLine } from './progress.js';
 
@@ -27,13 +28,11 @@ export async function syncCommand(
         : { scope: 'location', locationId: options.location };
     const summary = await runSync(
       {
+        ...runSettings(config),
         client,
         db: database.prisma,
         logger,
         redactor,
-        guard: { ratio: config.sync.deleteGuardRatio, allowMassDelete: config.sync.allowMassDelete },
-        staffConcurrency: config.timetap.maxConcurrency * 2,
-        locationConcurrency: config.sync.locationConcurrency,
         trigger: 'cli',
         onProgress: ({ done, total }) => progress.update(`syncing: ${done}/${total} locations`),
       },
@@ -59,7 +58,7 @@ export function formatSummary(summary: SyncSummary): string {
     `${scope} ${summary.status} (run ${summary.runId}) in ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
   const head = ['table', 'inserted', 'updated', 'unchanged', 'revived', 'deleted', 'inactive', 'skipped'];
-  const rows = ENTITIES.map((entity) => {
+  const rows = MIRROR_TABLES.map((entity) => {
     const s = summary.stats[entity];
     return [entity, s.inserted, s.updated, s.unchanged, s.revived, s.deleted, s.inactive, s.skipped].map(
       String,

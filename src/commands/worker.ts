@@ -39,18 +39,7 @@ export async function workerCommand(
   }
   const database = createDatabase(config.database, logger);
   const { registry, metrics } = createMetrics();
-  const { lockDurationMs, stalledIntervalMs, staleRunMs, heartbeatMs } = config.worker;
-  const sync = await startSyncWorker({
-    config,
-    db: database.prisma,
-    logger,
-    redactor,
-    metrics,
-    ...(lockDurationMs ? { lockDurationMs } : {}),
-    ...(stalledIntervalMs ? { stalledIntervalMs } : {}),
-    ...(staleRunMs ? { staleRunMs } : {}),
-    ...(heartbeatMs ? { heartbeatMs } : {}),
-  });
+  const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
   recordJobMetrics(sync.worker, metrics);
   const jobsInFlight = countJobsInFlight(sync.worker);
 

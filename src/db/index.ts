@@ -53,7 +53,6 @@ export {
   abandonStaleRuns,
   finishRun,
   heartbeatRun,
-  type RunCounts,
   type RunOutcome,
   type RunScope,
   type RunStart,
@@ -61,6 +60,7 @@ export {
   recentRuns,
   type SyncRunRecord,
   startRun,
+  type TableCounts,
 } from './sync-runs.js';
 export {
   setInactive,

@@ -13,16 +13,23 @@ export type RunScope = 'full' | 'location';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
 export type FinalStatus = Exclude<RunStatus, 'running'>;
 
-/** Per entity (table) counts, as stored in `sync_runs.stats`. */
-export interface RunCounts {
+/**
+ * A run's counts for one table (`sync_runs.stats` holds one per table): rows inserted, updated
+ * (content changed), left unchanged, revived (came back after a tombstone), marked deleted, marked
+ * inactive (no list shows them, their own URL still does), and records skipped (no usable id).
+ */
+export interface TableCounts {
   inserted: number;
   updated: number;
   unchanged: number;
+  revived: number;
   deleted: number;
+  inactive: number;
   skipped: number;
-  revived?: number;
-  inactive?: number;
 }
+
+/** Per table; rows written by older versions may lack the newer counts. */
+export type StoredStats = Record<string, Partial<TableCounts>>;
 
 export interface RunStart {
   scope: RunScope;
@@ -35,7 +42,7 @@ export interface RunStart {
 
 export interface RunOutcome {
   status: FinalStatus;
-  stats: Record<string, RunCounts>;
+  stats: StoredStats;
   apiCalls: number;
   retries: number;
   relogins: number;
@@ -54,7 +61,7 @@ export interface SyncRunRecord {
   startedAt: Date;
   finishedAt: Date | null;
   heartbeatAt: Date;
-  stats: Record<string, RunCounts>;
+  stats: StoredStats;
   apiCalls: number;
   retries: number;
   relogins: number;
@@ -138,9 +145,9 @@ export async function recentRuns(db: Db, limit: number): Promise<SyncRunRecord[]
   }));
 }
 
-function asStats(value: Prisma.JsonValue): Record<string, RunCounts> {
+function asStats(value: Prisma.JsonValue): StoredStats {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as unknown as Record<string, RunCounts>)
+    ? (value as unknown as StoredStats)
     : {};
 }
 

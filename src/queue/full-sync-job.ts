@@ -1,45 +1,37 @@
 /**
- * `full-sync`: the parent of a fanned-out full sync. It moves through three steps, recorded in
- * its own data so that a job picked up again after its worker died resumes where it stopped:
+ * `full-sync`: a full sync fanned out over jobs, the steps of a run (src/sync/run-steps.ts) in the
+ * places the queue gives them. Where it stands is kept in its own data, so that a job picked up
+ * again after its worker died resumes where it stopped:
  *
- *   start    abandon the run of a dead earlier attempt, start a run, walk the account-wide lists
- *   fan-out  add one `location-walk` child per location (idempotent job ids), wait for them
- *   finish   collect the children's results (failed children included), tombstone account-wide
- *            if every location completed, close the run
+ *   start    abandon the run of a dead earlier attempt, begin a run, the account step
+ *   fan-out  one `location-walk` child per location (the location step; idempotent job ids), wait
+ *   finish   collect the children's outcomes (failed children included), the finish step
  */
 import { type Job, WaitingChildrenError } from 'bullmq';
-import { startRunIfIdle } from '../db/active-runs.js';
-import { countActiveRows, finishRun, heartbeatRun, linkDeleteLimits } from '../db/index.js';
-import { describeError } from '../errors.js';
-import { type LocationResult, tombstoneAccount } from '../sync/account-tombstones.js';
-import { walkAccount } from '../sync/account-walk.js';
-import { locationReasons, type RunStatus } from '../sync/run-sync.js';
-import { emptyStats, mergeStats, type SyncStats } from '../sync/stats.js';
-import { jobOptions } from './enqueue.js';
+import { finishRun } from '../db/index.js';
+import { describeError, RunActiveError } from '../errors.js';
 import {
-  type FullSyncData,
-  JOB,
-  type LocationWalkData,
-  type LocationWalkResult,
-  type SkippedResult,
-} from './jobs.js';
+  accountStep,
+  addCounters,
+  beginRun,
+  closeRun,
+  emptyTotals,
+  failRun,
+  finishFullRun,
+  locationReasons,
+  type RunTotals,
+} from '../sync/run-steps.js';
+import { mergeStats } from '../sync/stats.js';
+import { jobOptions } from './enqueue.js';
+import { type FullSyncData, JOB, type JobData, type JobResult, type LocationWalkResult } from './jobs.js';
 import { LockLostError, updateOwnedJobData } from './owned-job-data.js';
-import { addCounters, countersOf, jobError, type ProcessorDeps } from './processor-deps.js';
-
-export interface FullSyncResult {
-  runId: number;
-  scope: 'full';
-  status: RunStatus;
-  stats: SyncStats;
-  durationMs: number;
-  reasons: string[];
-}
+import { countersOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
 
 export async function processFullSync(
-  job: Job<FullSyncData>,
+  job: Job<JobData<'full-sync'>>,
   token: string | undefined,
   deps: ProcessorDeps,
-): Promise<FullSyncResult | SkippedResult> {
+): Promise<JobResult<'full-sync'>> {
   let data = job.data;
   const update = async (patch: Partial<FullSyncData>) => {
     data = { ...data, ...patch };
@@ -73,45 +65,46 @@ async function start(
   job: Job<FullSyncData>,
   deps: ProcessorDeps,
   update: (patch: Partial<FullSyncData>) => Promise<void>,
-): Promise<SkippedResult | undefined> {
+): Promise<{ skipped: string } | undefined> {
   const { data } = job;
   if (data.runId !== undefined) {
     // This job ran before and its worker died mid-way: that run will never finish.
+    const { stats, counters } = emptyTotals();
     await finishRun(deps.db, data.runId, {
-      ...emptyRunTotals(),
+      stats,
+      ...counters,
       status: 'abandoned',
       error: 'the worker running it stopped; the job was picked up again',
     });
   }
-  const started = await startRunIfIdle(
-    deps.db,
-    { scope: 'full', trigger: data.trigger, ...(job.id ? { jobId: job.id } : {}), workerId: deps.workerId },
-    { freshWithinMs: deps.staleRunMs },
-  );
-  if ('activeRunId' in started)
-    return { skipped: `a full sync is already running (run ${started.activeRunId})` };
-  const { runId } = started;
-  await update({ runId, step: 'start', startedAt: Date.now() });
   const client = deps.createClient(deps.shutdown);
+  const steps = stepDeps(deps, client, deps.logger.child({ jobId: job.id }));
+  let runId: number;
+  try {
+    ({ runId } = await beginRun(steps, { scope: 'full' }, meta(job, deps)));
+  } catch (error) {
+    // The scheduled sync and a manual one at once: one run, the other job has nothing to do.
+    if (error instanceof RunActiveError) return { skipped: error.message };
+    throw jobError(error, deps);
+  }
+  await update({ runId, step: 'start', startedAt: Date.now() });
   const logger = deps.logger.child({ jobId: job.id, runId });
   try {
-    const account = await walkAccount({ client, db: deps.db, logger });
+    const { account, limits } = await accountStep({ ...steps, logger }, runId);
     const { locationIds, locationsComplete, staffIds, serviceIds, reasons } = account;
     await update({
       step: 'fan-out',
       account: { locationIds, locationsComplete, staffIds, serviceIds, reasons },
       accountStats: account.stats,
       accountCounters: countersOf(client),
-      deleteLimits: await linkDeleteLimits(deps.db, deps.guard.ratio),
+      deleteLimits: limits,
     });
     await job.updateProgress({ done: 0, total: locationIds.length });
     return undefined;
   } catch (error) {
-    await finishRun(deps.db, runId, {
-      ...emptyRunTotals(),
-      ...countersOf(client),
-      status: 'failed',
-      error: deps.redactor.scrub(describeError(error)),
+    await failRun({ ...steps, logger }, runId, 'full', error, {
+      ...emptyTotals(),
+      counters: countersOf(client),
     });
     throw jobError(error, deps);
   }
@@ -119,16 +112,12 @@ async function start(
 
 async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: ProcessorDeps): Promise<void> {
   const runId = data.runId as number;
-  const locationIds = data.account?.locationIds ?? [];
+  const deleteLimits = data.deleteLimits ?? { location_staff: 0, location_services: 0, staff_services: 0 };
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   // Adding a job whose id exists is a no-op, so a resumed fan-out never doubles a location.
-  const children = locationIds.map((locationId) => ({
+  const children = (data.account?.locationIds ?? []).map((locationId) => ({
     name: JOB.locationWalk,
-    data: {
-      runId,
-      locationId,
-      ...(data.deleteLimits ? { deleteLimits: data.deleteLimits } : {}),
-    } satisfies LocationWalkData,
+    data: { runId, locationId, deleteLimits } satisfies JobData<'location-walk'>,
     opts: {
       jobId: `run${runId}-location${locationId}`,
       parent,
@@ -139,14 +128,13 @@ async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: Processo
     },
   }));
   for (let i = 0; i < children.length; i += 500) await deps.queue.addBulk(children.slice(i, i + 500));
-  await heartbeatRun(deps.db, runId);
 }
 
 async function finish(
   job: Job<FullSyncData>,
   data: FullSyncData,
   deps: ProcessorDeps,
-): Promise<FullSyncResult> {
+): Promise<JobResult<'full-sync'>> {
   const runId = data.runId as number;
   const account: NonNullable<FullSyncData['account']> = data.account ?? {
     locationIds: [],
@@ -158,57 +146,67 @@ async function finish(
   const values = Object.values(await job.getChildrenValues<LocationWalkResult>());
   const failures = await job.getIgnoredChildrenFailures();
 
-  const stats = mergeStats(emptyStats(), data.accountStats ?? {});
-  let counters = addCounters(emptyRunTotals(), data.accountCounters);
-  const completed = new Map<number, LocationResult>();
+  const totals: RunTotals = {
+    stats: mergeStats(emptyTotals().stats, data.accountStats ?? {}),
+    counters: addCounters(emptyTotals().counters, data.accountCounters),
+  };
   for (const value of values) {
-    mergeStats(stats, value.stats);
-    counters = addCounters(counters, value.counters);
-    completed.set(value.locationId, value);
+    mergeStats(totals.stats, value.stats);
+    totals.counters = addCounters(totals.counters, value.counters);
   }
-  const failed = account.locationIds.filter((id) => !completed.has(id));
-  const failedResults: LocationResult[] = failed.map((locationId) => ({
-    locationId,
-    status: 'failed',
-    seenStaff: [],
-    seenServices: [],
-  }));
+  const walked = new Set(values.map((v) => v.locationId));
+  const failed = account.locationIds
+    .filter((id) => !walked.has(id))
+    .map((locationId) => ({
+      locationId,
+      status: 'failed' as const,
+      seenStaff: [],
+      seenServices: [],
+      reasons: [],
+    }));
   const failureReasons = Object.entries(failures).map(([key, message]) => {
     const id = /location(\d+)$/.exec(key)?.[1] ?? key;
-    return `location ${id}: ${deps.redactor.scrub(message)}`;
+    return `location ${id}: ${message}`;
   });
-  const results = [...completed.values(), ...failedResults];
 
-  const reasons = [...(account.reasons ?? []), ...locationReasons(values), ...failureReasons];
   // The confirmations of unseen rows (account-tombstones.ts) are calls of this run too.
   const client = deps.createClient(deps.shutdown);
+  const logger = deps.logger.child({ jobId: job.id, runId });
+  const steps = { ...stepDeps(deps, client, logger) };
+  const withFinishCalls = () => ({ ...totals, counters: addCounters(totals.counters, countersOf(client)) });
+  let outcome: { status: 'succeeded' | 'partial'; reasons: string[] };
   try {
-    const logger = deps.logger.child({ runId });
-    reasons.push(...(await tombstoneAccount({ ...deps, client, logger }, account, results, stats)));
+    outcome = await finishFullRun(steps, runId, {
+      account,
+      locations: [...values, ...failed],
+      failures: failureReasons,
+      totals: withFinishCalls,
+    });
   } catch (error) {
     // Shutdown: this step runs again in the next worker. Anything else closes the run `partial`.
     if (deps.shutdown.aborted) throw jobError(error, deps);
-    reasons.push(`account-wide tombstones stopped: ${deps.redactor.scrub(describeError(error))}`);
-  } finally {
-    counters = addCounters(counters, countersOf(client));
+    const reasons = [
+      ...account.reasons,
+      ...locationReasons(values),
+      ...failureReasons,
+      `account-wide tombstones stopped: ${describeError(error)}`,
+    ];
+    await closeRun(steps, runId, { scope: 'full', status: 'partial', reasons, totals: withFinishCalls() });
+    outcome = { status: 'partial', reasons: reasons.map((r) => deps.redactor.scrub(r)) };
   }
-  const status: RunStatus = reasons.length === 0 ? 'succeeded' : 'partial';
-  await finishRun(deps.db, runId, {
-    status,
-    stats,
-    ...counters,
-    ...(reasons.length > 0 ? { error: reasons.join('\n') } : {}),
-    activeRows: await countActiveRows(deps.db),
-  });
   await job.updateProgress({ done: values.length + failed.length, total: account.locationIds.length });
-  deps.logger.info(
-    { runId, status, locations: account.locationIds.length, failed: failed.length },
+  logger.info(
+    { status: outcome.status, locations: account.locationIds.length, failed: failed.length },
     'full sync finished',
   );
   const durationMs = Date.now() - (data.startedAt ?? Date.now());
-  return { runId, scope: 'full', status, stats, durationMs, reasons };
+  return { runId, scope: 'full', stats: totals.stats, durationMs, ...outcome };
 }
 
-function emptyRunTotals() {
-  return { stats: emptyStats(), apiCalls: 0, retries: 0, relogins: 0 };
+function meta(job: Job, deps: ProcessorDeps) {
+  return {
+    trigger: (job.data as FullSyncData).trigger,
+    workerId: deps.workerId,
+    ...(job.id ? { jobId: job.id } : {}),
+  };
 }

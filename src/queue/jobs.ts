@@ -1,17 +1,22 @@
 /**
- * The jobs of the sync queue: one typed map from job name to payload. Payloads carry ids (and
- * counts), never credentials.
+ * The jobs of the sync queue, as one typed map from job name to payload and result (like
+ * graphile-worker's task list): `addJob` takes only the payload of its name, and the worker's
+ * processors (processors.ts) are typed by the same map. Payloads carry ids (and counts), never
+ * credentials.
  *
- * - `full-sync`: a full sync. It walks the account-wide lists, fans out one `location-walk` child
- *   per location, waits for them, then tombstones account-wide and closes the run. Its progress
- *   through these steps is kept in its own data so that a retried job resumes where it stopped.
- * - `location-walk`: the walk of one location inside a full sync; retried by itself.
+ * - `full-sync`: a full sync. It runs the steps of a run (src/sync/run-steps.ts): the account, then
+ *   one `location-walk` child per location, then the finish. Where it stands is kept in its own
+ *   data, so that a retried job resumes where it stopped.
+ * - `location-walk`: the location step of a full sync; retried by itself.
  * - `location-sync`: an on-demand sync of one location, with its own run.
  */
+import type { JobsOptions, Queue } from 'bullmq';
 import type { DeleteLimits } from '../db/delete-budget.js';
 import type { AccountSnapshot } from '../sync/account-walk.js';
-import type { LocationStatus } from '../sync/location-walk.js';
-import type { SyncStats } from '../sync/stats.js';
+import type { LocationOutcome } from '../sync/location-walk.js';
+import type { Counters } from '../sync/run-steps.js';
+import type { SyncSummary } from '../sync/run-sync.js';
+import type { RunStats } from '../sync/stats.js';
 
 export const JOB = {
   fullSync: 'full-sync',
@@ -21,12 +26,6 @@ export const JOB = {
 export type JobName = (typeof JOB)[keyof typeof JOB];
 
 export const SCHEDULER_ID = 'scheduled-full-sync';
-
-export interface Counters {
-  apiCalls: number;
-  retries: number;
-  relogins: number;
-}
 
 export type FullSyncStep = 'start' | 'fan-out' | 'finish';
 
@@ -40,7 +39,7 @@ export interface FullSyncData {
     AccountSnapshot,
     'locationIds' | 'locationsComplete' | 'staffIds' | 'serviceIds' | 'reasons'
   >;
-  accountStats?: SyncStats;
+  accountStats?: RunStats;
   /** The run's budget of link deletions, account-wide (src/db/delete-budget.ts). */
   deleteLimits?: DeleteLimits;
   accountCounters?: Counters;
@@ -49,7 +48,7 @@ export interface FullSyncData {
 export interface LocationWalkData {
   runId: number;
   locationId: number;
-  deleteLimits?: DeleteLimits;
+  deleteLimits: DeleteLimits;
 }
 
 export interface LocationSyncData {
@@ -57,23 +56,32 @@ export interface LocationSyncData {
   locationId: number;
 }
 
-export interface JobDataMap {
-  [JOB.fullSync]: FullSyncData;
-  [JOB.locationWalk]: LocationWalkData;
-  [JOB.locationSync]: LocationSyncData;
-}
-
-/** What a `location-walk` child returns to its parent. */
-export interface LocationWalkResult {
-  locationId: number;
-  status: LocationStatus;
-  reasons: string[];
-  seenStaff: number[];
-  seenServices: number[];
-  stats: SyncStats;
-  counters: Counters;
-}
-
+/** A job that found another run of its scope alive: it did nothing, and says why. */
 export interface SkippedResult {
   skipped: string;
+}
+
+export interface FullSyncResult {
+  runId: number;
+  scope: 'full';
+  status: 'succeeded' | 'partial';
+  stats: RunStats;
+  durationMs: number;
+  reasons: string[];
+}
+
+/** What a `location-walk` child returns to its parent: the location's outcome and its API calls. */
+export type LocationWalkResult = Omit<LocationOutcome, 'retryable'> & { counters: Counters };
+
+export interface JobTypes {
+  [JOB.fullSync]: { data: FullSyncData; result: FullSyncResult | SkippedResult };
+  [JOB.locationWalk]: { data: LocationWalkData; result: LocationWalkResult };
+  [JOB.locationSync]: { data: LocationSyncData; result: SyncSummary | SkippedResult };
+}
+export type JobData<N extends JobName> = JobTypes[N]['data'];
+export type JobResult<N extends JobName> = JobTypes[N]['result'];
+
+/** Adds a job whose payload matches its name. */
+export function addJob<N extends JobName>(queue: Queue, name: N, data: JobData<N>, options: JobsOptions) {
+  return queue.add(name, data, options);
 }

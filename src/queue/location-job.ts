@@ -1,37 +1,25 @@
 /**
- * `location-walk` (one location inside a full sync) and `location-sync` (an on-demand sync of one
- * location, with its own run).
+ * `location-walk` (the location step of a full sync) and `location-sync` (an on-demand sync of one
+ * location, with its own run: the same steps as `timetap-sync sync --location`).
  */
 import { Job, type Queue, UnrecoverableError } from 'bullmq';
-import { findActiveRun } from '../db/active-runs.js';
-import { heartbeatRun } from '../db/index.js';
-import { walkLocation } from '../sync/location-walk.js';
-import { runSync, type SyncSummary } from '../sync/run-sync.js';
-import {
-  JOB,
-  type LocationSyncData,
-  type LocationWalkData,
-  type LocationWalkResult,
-  type SkippedResult,
-} from './jobs.js';
-import { countersOf, jobError, type ProcessorDeps } from './processor-deps.js';
+import { RunActiveError } from '../errors.js';
+import { locationStep } from '../sync/run-steps.js';
+import { runSync } from '../sync/run-sync.js';
+import { JOB, type JobData, type JobResult } from './jobs.js';
+import { countersOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
 
 export async function processLocationWalk(
-  job: Job<LocationWalkData>,
+  job: Job<JobData<'location-walk'>>,
   deps: ProcessorDeps,
-): Promise<LocationWalkResult> {
-  const { runId, locationId } = job.data;
+): Promise<JobResult<'location-walk'>> {
+  const { runId, locationId, deleteLimits } = job.data;
   const logger = deps.logger.child({ jobId: job.id, runId, locationId });
-  await heartbeatRun(deps.db, runId);
   const client = deps.createClient(deps.shutdown);
-  let outcome: Awaited<ReturnType<typeof walkLocation>>;
+  let outcome: Awaited<ReturnType<typeof locationStep>>;
   try {
-    const { deleteLimits } = job.data;
-    const guard = deleteLimits
-      ? { ...deps.guard, budget: deps.createDeleteBudget(runId, deleteLimits) }
-      : deps.guard;
-    outcome = await walkLocation({ ...deps, client, logger, guard }, locationId);
-    await heartbeatRun(deps.db, runId);
+    const budget = deps.createDeleteBudget(runId, deleteLimits);
+    outcome = await locationStep(stepDeps(deps, client, logger), runId, locationId, budget);
   } catch (error) {
     throw jobError(error, deps);
   }
@@ -45,31 +33,33 @@ export async function processLocationWalk(
     // sees the failure and the run ends `partial`.
     throw outcome.retryable ? new Error(reason) : new UnrecoverableError(reason);
   }
-  const { stats, status, reasons, seenStaff, seenServices } = outcome;
-  return { locationId, status, reasons, seenStaff, seenServices, stats, counters: countersOf(client) };
+  const { retryable: _retryable, ...result } = outcome;
+  return { ...result, counters: countersOf(client) };
 }
 
 export async function processLocationSync(
-  job: Job<LocationSyncData>,
+  job: Job<JobData<'location-sync'>>,
   deps: ProcessorDeps,
-): Promise<SyncSummary | SkippedResult> {
+): Promise<JobResult<'location-sync'>> {
   const { locationId, trigger } = job.data;
-  const active = await findActiveRun(
-    deps.db,
-    { scope: 'location', locationId },
-    { freshWithinMs: deps.staleRunMs },
-  );
-  if (active !== undefined)
-    return { skipped: `location ${locationId} is already being synced by run ${active}` };
   const client = deps.createClient(deps.shutdown);
+  const logger = deps.logger.child({ jobId: job.id, locationId });
   try {
     const summary = await runSync(
-      { ...deps, client, trigger, ...(job.id ? { jobId: job.id } : {}) },
+      {
+        ...stepDeps(deps, client, logger),
+        locationConcurrency: deps.locationConcurrency,
+        trigger,
+        workerId: deps.workerId,
+        ...(job.id ? { jobId: job.id } : {}),
+      },
       { scope: 'location', locationId },
     );
     await job.updateProgress({ done: 1, total: 1 });
     return summary;
   } catch (error) {
+    // Two requests for the same location at once give one run: the second has nothing to do.
+    if (error instanceof RunActiveError) return { skipped: error.message };
     throw jobError(error, deps);
   }
 }

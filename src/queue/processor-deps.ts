@@ -7,15 +7,15 @@ import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError } 
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
 import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
-import type { GuardOptions } from '../db/delete-guard.js';
 import { AuthError, ConfigError, describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
+import type { RunSettings } from '../sync/run-settings.js';
+import type { Counters, StepDeps } from '../sync/run-steps.js';
 import type { TimeTapClient } from '../timetap/index.js';
 import type { JobRetry } from './enqueue.js';
-import type { Counters } from './jobs.js';
 
-export interface ProcessorDeps {
+export interface ProcessorDeps extends RunSettings {
   db: Db;
   logger: Logger;
   redactor: Redactor;
@@ -25,29 +25,21 @@ export interface ProcessorDeps {
   createClient: (signal: AbortSignal) => TimeTapClient;
   /** The run's account-wide budget of link deletions, shared by its location jobs. */
   createDeleteBudget: (runId: number, limits: DeleteLimits) => DeleteBudget;
-  guard: GuardOptions;
-  staffConcurrency: number;
-  locationConcurrency: number;
   jobRetry: JobRetry;
-  /** A run whose heartbeat is older than this is taken for dead. */
-  staleRunMs: number;
-  heartbeatMs: number;
   workerId: string;
   /** Aborted when the worker shuts down and the grace period is over. */
   shutdown: AbortSignal;
 }
 
+/** The steps' dependencies for one job: its own client and logger. */
+export function stepDeps(deps: ProcessorDeps, client: TimeTapClient, logger: Logger): StepDeps {
+  const { db, redactor, guard, staffConcurrency, heartbeatMs, staleRunMs } = deps;
+  return { db, redactor, guard, staffConcurrency, heartbeatMs, staleRunMs, client, logger };
+}
+
 export function countersOf(client: TimeTapClient): Counters {
   const s = client.stats();
   return { apiCalls: s.apiCalls, retries: s.retries, relogins: s.relogins };
-}
-
-export function addCounters(a: Counters, b: Partial<Counters> | undefined): Counters {
-  return {
-    apiCalls: a.apiCalls + (b?.apiCalls ?? 0),
-    retries: a.retries + (b?.retries ?? 0),
-    relogins: a.relogins + (b?.relogins ?? 0),
-  };
 }
 
 /**

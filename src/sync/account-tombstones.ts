@@ -28,7 +28,7 @@ import type { TimeTapClient } from '../timetap/index.js';
 import type { AccountSnapshot } from './account-walk.js';
 import { mapSettled } from './concurrency.js';
 import { isFatal, type LocationOutcome, type WalkDeps } from './location-walk.js';
-import { addCounts, type SyncStats } from './stats.js';
+import { addCounts, type RunStats } from './stats.js';
 
 /** What the finishing step needs of each location (a child job's return value carries it). */
 export type LocationResult = Pick<LocationOutcome, 'locationId' | 'status' | 'seenStaff' | 'seenServices'>;
@@ -39,7 +39,7 @@ export async function tombstoneAccount(
   deps: Deps,
   account: Pick<AccountSnapshot, 'locationIds' | 'locationsComplete' | 'staffIds' | 'serviceIds'>,
   locations: readonly LocationResult[],
-  stats: SyncStats,
+  stats: RunStats,
 ): Promise<string[]> {
   const unfinished = locations.filter((l) => l.status !== 'complete');
   const walked = new Set(locations.map((l) => l.locationId));
@@ -99,7 +99,7 @@ async function reconcile<R extends { id: number }>(
   own: OwnUrl<R>,
   seenIds: number[],
   baseline: number,
-  stats: SyncStats,
+  stats: RunStats,
 ): Promise<string[]> {
   const { db, logger } = deps;
   // Listed again: no longer inactive.

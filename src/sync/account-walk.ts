@@ -6,7 +6,7 @@
 import { upsertLocations, upsertServices, upsertStaff } from '../db/index.js';
 import { describeError, SessionRefusedError, TimeTapHttpError } from '../errors.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
-import { addCounts, emptyStats, type SyncStats } from './stats.js';
+import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface Authoritative {
   staff: boolean;
@@ -26,7 +26,7 @@ export interface AccountSnapshot {
   /** Which account-wide lists were read completely: their copies win over per-location ones. */
   authoritative: Authoritative;
   reasons: string[];
-  stats: SyncStats;
+  stats: RunStats;
 }
 
 /** Reads and upserts the account-wide lists. Throws when the locations cannot be read at all. */

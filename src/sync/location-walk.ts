@@ -26,7 +26,7 @@ import type { Logger } from '../logger.js';
 import type { ListResult, TimeTapClient, TimeTapService, TimeTapStaff } from '../timetap/index.js';
 import type { Authoritative } from './account-walk.js';
 import { mapSettled } from './concurrency.js';
-import { addCounts, emptyStats, type SyncStats } from './stats.js';
+import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface WalkDeps {
   client: TimeTapClient;
@@ -51,7 +51,7 @@ export interface LocationOutcome {
   status: LocationStatus;
   /** Why the location failed, or why its tombstones were withheld. */
   reasons: string[];
-  stats: SyncStats;
+  stats: RunStats;
   /** Ids seen under the location, so that account-wide tombstones never remove them. */
   seenStaff: number[];
   seenServices: number[];
@@ -163,7 +163,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
   const reasons: string[] = [];
   for (const [table, result] of Object.entries(tombstones)) {
     if (result.refused) reasons.push(`${table}: ${result.reason}`);
-    else addCounts(stats, table as keyof SyncStats, { deleted: result.deleted });
+    else addCounts(stats, table as keyof RunStats, { deleted: result.deleted });
   }
   return outcome('complete', reasons, seenIds);
 }

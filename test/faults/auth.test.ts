@@ -4,8 +4,8 @@
  * once, without a retry and without touching the mirror.
  */
 import { afterEach, expect, inject, it } from 'vitest';
+import { MIRROR_TABLES } from '../../src/db/index.js';
 import type { CallRecord } from '../../src/simulator/server.js';
-import { ENTITIES } from '../../src/sync/stats.js';
 import { createFaultEnv, type FaultEnv } from './helpers/fault-env.js';
 import { secretLeaks } from './helpers/secrets.js';
 
@@ -71,7 +71,7 @@ it('3: a wrong key pair fails the job at once, unrecoverable, with no write and 
   const runs = await env.runs();
   expect(runs.map((r) => r.status)).toEqual(['failed']);
   expect(runs[0]?.error ?? '').toMatch(/auth|login|key|401/i);
-  for (const table of ENTITIES) {
+  for (const table of MIRROR_TABLES) {
     const [row] = await env.database.db.$queryRawUnsafe<Array<{ n: bigint }>>(
       `SELECT count(*) AS n FROM ${table}`,
     );

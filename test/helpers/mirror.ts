@@ -2,9 +2,10 @@
  * Reads the mirror in the shape of the simulator's snapshot, so that a test can assert that the
  * mirror equals TimeTap: active rows only, `raw` as stored, links as sorted tuples.
  */
+
+import { MIRROR_TABLES } from '../../src/db/index.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { SimulatorSnapshot } from '../../src/simulator/index.js';
-import { ENTITIES } from '../../src/sync/stats.js';
 
 export interface MirrorSnapshot {
   locations: Array<Record<string, unknown>>;
@@ -93,7 +94,7 @@ export async function duplicateKeys(db: PrismaClient): Promise<Record<string, nu
  */
 export async function rowVersions(db: PrismaClient): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const table of ENTITIES) {
+  for (const table of MIRROR_TABLES) {
     const rows = await db.$queryRawUnsafe<Array<{ v: string }>>(
       `SELECT ctid::text || ':' || xmin::text AS v FROM ${table} ORDER BY 1`,
     );

@@ -8,6 +8,7 @@ import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createRedactor, type Redactor } from '../../src/redact.js';
 import type { Simulator } from '../../src/simulator/index.js';
+import { runSettings } from '../../src/sync/run-settings.js';
 import type { RunDeps } from '../../src/sync/run-sync.js';
 import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
 
@@ -82,11 +83,11 @@ export function createTestSyncDeps(
     backoff: { minTimeoutMs: 10, maxTimeoutMs: 50 },
   });
   return {
+    ...runSettings(config),
     client,
     db,
     logger,
     redactor,
-    guard: { ratio: config.sync.deleteGuardRatio, allowMassDelete: config.sync.allowMassDelete },
     staffConcurrency: 8,
     locationConcurrency: 4,
     trigger: options.trigger ?? 'test',

@@ -43,6 +43,11 @@ export async function createWorkerHarness(options: {
     JOB_BACKOFF_MS: '200',
     TIMETAP_RETRY_BASE_MS: '20',
     SHUTDOWN_GRACE_MS: '2000',
+    // Short locks, stall checks and heartbeats, so that recovery takes seconds.
+    WORKER_LOCK_DURATION_MS: '5000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    SYNC_STALE_RUN_MS: '4000',
+    SYNC_HEARTBEAT_MS: '500',
     ...options.env,
   });
   const config = loadConfig(env, ['timetap', 'database', 'redis']);
@@ -70,10 +75,6 @@ export async function createWorkerHarness(options: {
         db: options.db,
         logger,
         redactor,
-        lockDurationMs: 5_000,
-        stalledIntervalMs: 1_000,
-        staleRunMs: 4_000,
-        heartbeatMs: 500,
         schedule: startOptions.schedule ?? false,
       });
       workers.push(worker);

@@ -241,7 +241,7 @@ describe('resync --wait', () => {
         const skipped = await runCli(['resync', '--wait'], harness.env, 30_000);
         expect(skipped.code, skipped.stderr).toBe(1);
         expect(nonEmptyLines(skipped.stderr)).toEqual([
-          `resync: full sync skipped (job ${/job (\S+)/.exec(skipped.stdout)?.[1]}): a full sync is already running (run ${other.id})`,
+          `resync: full sync skipped (job ${/job (\S+)/.exec(skipped.stdout)?.[1]}): a full sync is already running (run ${other.id}); nothing was started: try again when it has finished`,
         ]);
         expect(skipped.stdout).not.toContain('succeeded');
       } finally {

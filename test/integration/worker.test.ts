@@ -176,6 +176,40 @@ describe('worker', () => {
     expect(await runs()).toEqual([]);
   });
 
+  it('heartbeats the run while the parent reads the account lists, and abandons a run whose heartbeat stopped', async () => {
+    await harness.start();
+    // A run whose process died long ago, noticed while this worker runs (not only at its start).
+    await database.db.$executeRaw`
+      INSERT INTO sync_runs (scope, trigger, status, heartbeat_at)
+      VALUES ('location', 'manual', 'running', now() - interval '1 hour')`;
+    sim.setLatency(250); // the account walk: a login and three lists, about a second
+    const { jobId } = await enqueueResync(harness.queue, {}, RETRY);
+    const beats = new Set<number>();
+    for (let i = 0; i < 100; i++) {
+      const job = await harness.queue.getJob(jobId);
+      const step = (job?.data as { step?: string } | undefined)?.step;
+      if (step === 'fan-out' || step === 'finish' || job?.finishedOn) break;
+      const [row] = await database.db.$queryRaw<Array<{ at: Date }>>`
+        SELECT heartbeat_at AS at FROM sync_runs WHERE scope = 'full' AND status = 'running'`;
+      if (row) beats.add(row.at.getTime());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // SYNC_HEARTBEAT_MS is 500 in the harness: the account walk alone saw it beat.
+    expect(beats.size).toBeGreaterThanOrEqual(2);
+    sim.setLatency(2);
+    const job = await harness.queue.getJob(jobId);
+    if (!job) throw new Error('job vanished');
+    expect(((await harness.waitFor(job)) as { status: string }).status).toBe('succeeded');
+    // Checked every half stale period (SYNC_STALE_RUN_MS is 4 s in the harness).
+    const deadline = Date.now() + 6_000;
+    while ((await runs())[0]?.status === 'running' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await runs()).map((r) => [r.scope, r.status])).toEqual([
+      ['location', 'abandoned'],
+      ['full', 'succeeded'],
+    ]);
+  });
+
   it('keeps secrets out of logs and Redis job data', async () => {
     await harness.start();
     await resyncAndWait();

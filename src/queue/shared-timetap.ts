@@ -1,0 +1,63 @@
+/**
+ * What the worker processes share of TimeTap through Redis: one session token (with what this
+ * process learns of it, session-guard.ts), one request budget, and each run's budget of link
+ * deletions. Each job gets a client of its own on top, so that its API-call counters are its own.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
+import type { Logger } from '../logger.js';
+import type { Redactor } from '../redact.js';
+import { createRedisDeleteBudget } from '../redis/delete-budget.js';
+import { createRedisLimiter } from '../redis/limiter.js';
+import { createRedisSessionStore } from '../redis/session-store.js';
+import { createSessionGuard, createTimeTapClient, type TimeTapClient } from '../timetap/index.js';
+
+export interface SharedTimeTap {
+  createClient(signal: AbortSignal): TimeTapClient;
+  createDeleteBudget(runId: number, limits: DeleteLimits): DeleteBudget;
+}
+
+export function createSharedTimeTap(options: {
+  redis: Redis;
+  config: Config;
+  logger: Logger;
+  redactor: Redactor;
+  onRequest?: (event: { endpoint: string; status: string }) => void;
+}): SharedTimeTap {
+  const { redis, config, logger, redactor } = options;
+  const prefix = `${config.redis.prefix}:timetap`;
+  // The token is stored encrypted with the private key, which every worker has anyway.
+  const sessionStore = createRedisSessionStore(redis, {
+    key: `${prefix}:session`,
+    encryptionSecret: config.timetap.privateKey,
+    // A login is one request, bounded by the request timeout: a process killed mid-login blocks
+    // the others' logins for about that long, not for a fixed 30 s.
+    lockTtlMs: Math.min(30_000, config.timetap.timeoutMs + 2_000),
+  });
+  const limiter = createRedisLimiter(redis, {
+    key: `${prefix}:budget`,
+    maxRps: config.timetap.maxRps,
+    maxConcurrency: config.timetap.maxConcurrency,
+    audit: config.worker.limiterAudit,
+    // A killed process's slots come back when its jobs do (BullMQ's lock, 30 s by default), not
+    // a minute later: otherwise the worker that takes the jobs over may find no slot free.
+    leaseMs: config.worker.lockDurationMs ?? 30_000,
+  });
+  // What this process learns of its session is shared by all of its jobs' clients.
+  const sessionGuard = createSessionGuard(sessionStore);
+  return {
+    createClient: (signal) =>
+      createTimeTapClient({
+        config: config.timetap,
+        logger,
+        redactor,
+        sessionGuard,
+        limiter,
+        signal,
+        ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      }),
+    createDeleteBudget: (runId, limits) =>
+      createRedisDeleteBudget(redis, `${prefix}:run:${runId}:deletes`, limits),
+  };
+}

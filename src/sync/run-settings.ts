@@ -1,0 +1,27 @@
+/**
+ * The settings every run takes from the configuration: the mass-delete guard, how many lists and
+ * locations are walked at once, and how runs heartbeat. One function, for `timetap-sync sync`, the
+ * worker and the tests alike.
+ */
+import type { Config } from '../config.js';
+import type { StepDeps } from './run-steps.js';
+
+/** A run whose heartbeat is older than this is taken for dead (`abandoned`). */
+export const DEFAULT_STALE_RUN_MS = 5 * 60_000;
+
+export type RunSettings = Pick<StepDeps, 'guard' | 'staffConcurrency' | 'heartbeatMs' | 'staleRunMs'> & {
+  locationConcurrency: number;
+};
+
+export function runSettings(config: Config): RunSettings {
+  const staleRunMs = config.worker.staleRunMs ?? DEFAULT_STALE_RUN_MS;
+  return {
+    guard: { ratio: config.sync.deleteGuardRatio, allowMassDelete: config.sync.allowMassDelete },
+    // The limiter rules the requests in flight; twice that many queued keeps it busy.
+    staffConcurrency: config.timetap.maxConcurrency * 2,
+    locationConcurrency: config.sync.locationConcurrency,
+    staleRunMs,
+    // Five heartbeats per stale period: a run survives a few missed ones.
+    heartbeatMs: config.worker.heartbeatMs ?? Math.max(1_000, Math.floor(staleRunMs / 5)),
+  };
+}
