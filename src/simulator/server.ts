@@ -1,30 +1,21 @@
 /**
- * The HTTP side: one node:http server that logs every call, applies latency and faults, checks
- * the session token and answers from the routes. It tracks in-flight requests and open sockets
- * so that tests can assert a client's concurrency budget and that it leaks no connections.
+ * The HTTP side: one node:http server that records every call (call-log.ts), applies latency and
+ * faults (send-answer.ts), checks the session token and answers from the routes. It tracks open
+ * sockets so that tests can assert that a client leaks no connections, and so that close() can
+ * end them all.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RouteHooks } from './appointment-routes.js';
 import type { TokenStore } from './auth.js';
-import type { Fault, FaultSet } from './faults.js';
+import { type CallRecord, createCallLog } from './call-log.js';
+import type { FaultSet } from './faults.js';
 import { type ListSwitches, route } from './routes.js';
+import { type Answer, sendAnswer, writeBody } from './send-answer.js';
 import type { SimulatorData } from './store.js';
 
-export interface CallRecord {
-  method: string;
-  /** Pathname only: the login's query string holds secrets. */
-  path: string;
-  /** In memory only, never printed (it holds the login's secrets). */
-  query: Record<string, string>;
-  /** Status sent; 0 when no complete answer was sent (hang, stall, client gone). */
-  status: number;
-  startedAt: number;
-  /** When the exchange ended (answer sent or connection closed); 0 while still open. */
-  finishedAt: number;
-  /** The call carried a valid session token, or was a successful login. */
-  authorized: boolean;
-}
+// The simulator's callers know the record from here.
+export type { CallRecord } from './call-log.js';
 
 export interface ServerDeps {
   data: SimulatorData;
@@ -47,166 +38,89 @@ export interface SimulatorServer {
   close(): Promise<void>;
 }
 
-interface Answer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-const ID_FIELDS = ['locationId', 'professionalId', 'reasonId', 'clientId', 'calendarId', 'calendarid'];
-const HTML_PAGE =
-  '<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>' +
-  '<body><h1>We&rsquo;ll be right back</h1><p>TimeTap is undergoing maintenance.</p></body></html>';
-
-function bearer(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  return match?.[1]?.trim();
-}
-
-function write(res: ServerResponse, status: number, body: string, type: string, headers = {}): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-/** The body with one record's id fields gone (top level only: nested objects keep theirs). */
-function withoutOneId(body: unknown): unknown {
-  const strip = (object: unknown) => {
-    if (!object || typeof object !== 'object') return object;
-    const copy: Record<string, unknown> = { ...(object as Record<string, unknown>) };
-    for (const field of ID_FIELDS) delete copy[field];
-    return copy;
-  };
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
-    // A report's wrapper (whatever its property names; it has no id of its own): strip inside its array.
-    const arrays = Object.entries(body).filter(([, value]) => Array.isArray(value));
-    const [only] = arrays;
-    const isWrapper = !ID_FIELDS.some((field) => field in body) && arrays.length === 1 && only;
-    return isWrapper ? { ...body, [only[0]]: withoutOneId(only[1]) } : strip(body);
-  }
-  if (!Array.isArray(body)) return body;
-  if (body.length === 0) return body;
-  const copy = [...body];
-  const middle = Math.floor(copy.length / 2);
-  copy[middle] = strip(copy[middle]);
-  return copy;
-}
+const LOGIN = '/sessionToken';
 
 export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
-  // Each socket with a promise of its 'close', so that close() can wait until openSockets is 0.
-  const sockets = new Map<Socket, Promise<void>>();
-  let inFlight = 0;
-  let maxInFlight = 0;
-  let logins = 0;
-
-  const answer = (req: IncomingMessage, path: string, query: Record<string, string>): Answer => {
-    if (req.method !== 'GET')
-      return { status: 404, body: { error: 'Not Found', message: 'no such endpoint' } };
-    if (path === '/sessionToken') {
-      const result = deps.tokens.login(query);
-      if (!result.ok)
-        return { status: result.status, body: { error: 'Unauthorized', message: result.message } };
-      logins++;
-      return { status: 200, body: { sessionToken: result.token } };
-    }
-    if (!deps.tokens.check(bearer(req.headers.authorization), true)) {
-      return {
-        status: 401,
-        body: { error: 'Unauthorized', message: 'Session token missing, unknown or expired' },
-      };
-    }
-    return route(deps.data, path, query, deps.lists(), deps.hooks);
-  };
-
-  const respond = (res: ServerResponse, fault: Fault | undefined, real: () => Answer): number => {
-    switch (fault?.type) {
-      case 'hang':
-        return 0;
-      case 'status': {
-        const body = fault.body ?? JSON.stringify({ error: 'Injected fault', status: fault.status });
-        const type = /^\s*[[{]/.test(body) ? 'application/json' : 'text/plain; charset=utf-8';
-        write(res, fault.status, body, type, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
-        return fault.status;
-      }
-      case 'html':
-        write(res, 200, HTML_PAGE, 'text/html; charset=utf-8');
-        return 200;
-      case 'stall':
-      case 'truncated': {
-        const { status, body } = real();
-        const bytes = Buffer.from(JSON.stringify(body));
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length });
-        const half = bytes.subarray(0, Math.floor(bytes.length / 2));
-        if (fault.type === 'stall') {
-          res.write(half);
-          return 0;
-        }
-        res.write(half, () => res.destroy());
-        return status;
-      }
-      case 'drop-id':
-      case 'revoke':
-      case undefined: {
-        const result = real();
-        const body =
-          fault?.type === 'drop-id' && result.status === 200 ? withoutOneId(result.body) : result.body;
-        write(res, result.status, JSON.stringify(body), 'application/json', result.headers);
-        return result.status;
-      }
-      default: {
-        const never: never = fault;
-        throw new Error(`unknown fault ${JSON.stringify(never)}`);
-      }
-    }
-  };
+  const callLog = createCallLog({ calls: () => deps.calls(), log: deps.log });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     req.resume(); // no endpoint reads a body; drain whatever came
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const path = url.pathname;
     const query = Object.fromEntries(url.searchParams);
-    const record: CallRecord = {
-      method: req.method ?? 'GET',
-      path,
-      query,
-      status: 0,
-      startedAt: Date.now(),
-      finishedAt: 0,
-      authorized: false,
-    };
-    deps.calls().push(record);
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      inFlight--;
-      record.finishedAt = Date.now();
-      deps.log?.(`${record.method} ${path} ${record.status || '-'}`);
-    });
+    const record = callLog.open({ method: req.method ?? 'GET', path, query }, res);
 
     const fault = deps.faults.match(path, query);
     if (fault?.type === 'revoke') deps.tokens.revokeAll();
-    if (path !== '/sessionToken')
-      record.authorized = deps.tokens.check(bearer(req.headers.authorization), false);
+    if (path !== LOGIN) record.authorized = deps.tokens.check(bearer(req.headers.authorization), false);
 
     const latency = deps.latencyMs();
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    if (closed) return; // the client gave up while we were "slow"
+    // The exchange already ended (the call log stamps it on 'close'): the client gave up while we
+    // were "slow".
+    if (record.finishedAt !== 0) return;
 
-    record.status = respond(res, fault, () => {
-      const result = answer(req, path, query);
-      if (path === '/sessionToken') record.authorized = result.status === 200;
+    record.status = sendAnswer(res, fault, () => {
+      const result = answer(deps, req, path, query);
+      if (path === LOGIN && result.status === 200) {
+        record.authorized = true;
+        callLog.countLogin();
+      }
       return result;
     });
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) write(res, 500, JSON.stringify({ error: 'Simulator error' }), 'application/json');
+      if (!res.headersSent)
+        writeBody(res, 500, JSON.stringify({ error: 'Simulator error' }), 'application/json');
       else res.destroy();
       console.error('timetap simulator: internal error', error instanceof Error ? error.message : error);
     });
   });
+  const sockets = trackSockets(server);
+
+  return {
+    server,
+    stats: () => ({ ...callLog.counters(), openSockets: sockets.count() }),
+    resetCounters: () => callLog.reset(),
+    async close() {
+      const serverClosed = new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+      });
+      const socketsClosed = sockets.destroyAll();
+      server.closeAllConnections();
+      await Promise.all([serverClosed, socketsClosed]);
+    },
+  };
+}
+
+/** What TimeTap would answer: the login, a 401 without a valid session token, else the routes. */
+function answer(deps: ServerDeps, req: IncomingMessage, path: string, query: Record<string, string>): Answer {
+  if (req.method !== 'GET') return { status: 404, body: { error: 'Not Found', message: 'no such endpoint' } };
+  if (path === LOGIN) {
+    const result = deps.tokens.login(query);
+    if (!result.ok)
+      return { status: result.status, body: { error: 'Unauthorized', message: result.message } };
+    return { status: 200, body: { sessionToken: result.token } };
+  }
+  if (!deps.tokens.check(bearer(req.headers.authorization), true)) {
+    return {
+      status: 401,
+      body: { error: 'Unauthorized', message: 'Session token missing, unknown or expired' },
+    };
+  }
+  return route(deps.data, path, query, deps.lists(), deps.hooks);
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  return match?.[1]?.trim();
+}
+
+/** Each open socket with a promise of its 'close', so that close() can wait until none is left. */
+function trackSockets(server: Server): { count(): number; destroyAll(): Promise<void> } {
+  const sockets = new Map<Socket, Promise<void>>();
   server.on('connection', (socket) => {
     sockets.set(
       socket,
@@ -218,22 +132,12 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
       ),
     );
   });
-
   return {
-    server,
-    stats: () => ({ logins, maxInFlight, inFlight, openSockets: sockets.size }),
-    resetCounters() {
-      logins = 0;
-      maxInFlight = inFlight;
-    },
-    async close() {
-      const socketsClosed = [...sockets.values()];
-      const serverClosed = new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-      });
+    count: () => sockets.size,
+    async destroyAll() {
+      const closed = [...sockets.values()];
       for (const socket of sockets.keys()) socket.destroy();
-      server.closeAllConnections();
-      await Promise.all([serverClosed, ...socketsClosed]);
+      await Promise.all(closed);
     },
   };
 }

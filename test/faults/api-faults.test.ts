@@ -3,19 +3,15 @@
  * worker process syncs. Whatever TimeTap does, nothing is marked deleted because a request failed,
  * no row is doubled, and once the fault is gone the mirror equals TimeTap again.
  */
-import { afterEach, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { CallRecord } from '../../src/simulator/server.js';
 import { expectedMirror, readMirror } from '../helpers/mirror.js';
-import { createFaultEnv, eventually, type FaultEnv } from './helpers/fault-env.js';
+import { eventually } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 import { secretLeaks } from './helpers/secrets.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
-const urls = () => ({ databaseUrl: inject('databaseUrl'), redisUrl: inject('redisUrl') });
 const LINK_TABLES = ['location_staff', 'location_services', 'staff_services'] as const;
 type Result = { status: string; reasons: string[]; runId: number };
 
@@ -41,10 +37,9 @@ function linksOutside<T extends { locationStaff: unknown[][] }>(snapshot: T, loc
 }
 
 it('4: 429 bursts with Retry-After in seconds, as an HTTP date and absurd: waits as asked, caps the absurd, stays in budget', async () => {
-  env = await createFaultEnv({
+  const env = await faultEnv({
     sim: { locations: 6 },
     env: { TIMETAP_MAX_RPS: '25', TIMETAP_RETRY_AFTER_CAP_MS: '1500', TIMETAP_RETRY_MAX_TIME_MS: '20000' },
-    ...urls(),
   });
   const { sim } = env;
   const [a, b] = [...sim.data.locations.keys()] as [number, number];
@@ -93,12 +88,11 @@ it('4: 429 bursts with Retry-After in seconds, as an HTTP date and absurd: waits
   const starts = calls.map((c) => c.startedAt).sort((x, y) => x - y);
   const busiest = Math.max(...starts.map((t, i) => starts.slice(i).filter((u) => u < t + 1_000).length));
   expect(busiest).toBeLessThanOrEqual(25 + 1);
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('5: 5xx bursts are ridden out with jittered delays; a permanent 400 is not retried; the run is partial', async () => {
-  env = await createFaultEnv({ sim: { locations: 6 }, env: { TIMETAP_RETRY_BASE_MS: '60' }, ...urls() });
+  const env = await faultEnv({ sim: { locations: 6 }, env: { TIMETAP_RETRY_BASE_MS: '60' } });
   const { sim } = env;
   const [bad] = [...sim.data.locations.keys()] as [number];
   await env.startWorker();
@@ -149,15 +143,13 @@ it('5: 5xx bursts are ridden out with jittered delays; a permanent 400 is not re
   sim.clearFaults();
   const clean = (await env.waitForJob(await env.resync())) as Result;
   expect(clean.status).toBe('succeeded');
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('6: a hung response and a body that stalls half-way time out per request; no job stuck, no socket leaked', async () => {
-  env = await createFaultEnv({
+  const env = await faultEnv({
     sim: { locations: 5 },
     env: { TIMETAP_TIMEOUT_MS: '800', TIMETAP_MAX_CONCURRENCY: '4' },
-    ...urls(),
   });
   const { sim } = env;
   const [a, b] = [...sim.data.locations.keys()] as [number, number];
@@ -175,12 +167,11 @@ it('6: a hung response and a body that stalls half-way time out per request; no 
   // Every exchange ended, the hung and the stalled included: the client closed them.
   await eventually('every call to end', async () => sim.calls.every((c) => c.finishedAt > 0), 5_000);
   expect(sim.stats().openSockets).toBeLessThanOrEqual(4);
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('7: junk answers and awkward data: no database error, cleaned values stored, the bad record skipped and counted', async () => {
-  env = await createFaultEnv({ sim: { locations: 5 }, ...urls() });
+  const env = await faultEnv({ sim: { locations: 5 } });
   const { sim } = env;
   const locationIds = [...sim.data.locations.keys()] as [number, number, number];
   const [staffId] = [...sim.data.staff.keys()] as [number];
@@ -229,12 +220,11 @@ it('7: junk answers and awkward data: no database error, cleaned values stored, 
 
   const clean = (await env.waitForJob(await env.resync())) as Result;
   expect(clean.status).toBe('succeeded');
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('8: a location failing the whole run is left untouched while a removal elsewhere is tombstoned', async () => {
-  env = await createFaultEnv({ sim: { locations: 5 }, ...urls() });
+  const env = await faultEnv({ sim: { locations: 5 } });
   const { sim, database } = env;
   await env.startWorker();
   expect(((await env.waitForJob(await env.resync())) as Result).status).toBe('succeeded');

@@ -3,17 +3,13 @@
  * replaced by exactly one new login shared by every request; a wrong key pair fails the job at
  * once, without a retry and without touching the mirror.
  */
-import { afterEach, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MIRROR_TABLES } from '../../src/db/index.js';
 import type { CallRecord } from '../../src/simulator/server.js';
-import { createFaultEnv, type FaultEnv } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 import { secretLeaks } from './helpers/secrets.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
 const LOGIN = '/sessionToken';
 const callKey = (c: CallRecord) =>
@@ -23,11 +19,9 @@ const callKey = (c: CallRecord) =>
     .join('&')}`;
 
 it('2: a session revoked with many requests in flight costs exactly one login; each call is replayed once', async () => {
-  env = await createFaultEnv({
+  const env = await faultEnv({
     sim: { locations: 12, latencyMs: 60 },
     env: { TIMETAP_MAX_CONCURRENCY: '8', TIMETAP_MAX_RPS: '500' },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
   const { sim } = env;
   await env.startWorker();
@@ -53,12 +47,11 @@ it('2: a session revoked with many requests in flight costs exactly one login; e
   }
   const [run] = await env.runs();
   expect(run?.status).toBe('succeeded');
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('3: a wrong key pair fails the job at once, unrecoverable, with no write and no tombstone', async () => {
-  env = await createFaultEnv({ databaseUrl: inject('databaseUrl'), redisUrl: inject('redisUrl') });
+  const env = await faultEnv();
   const wrongKey = `wrong-private-${'9'.repeat(30)}`;
   await env.startWorker({ TIMETAP_PRIVATE_KEY: wrongKey });
   const jobId = await env.resync();

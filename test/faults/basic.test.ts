@@ -1,19 +1,15 @@
 /**
  * Scenario 1: no fault at all, twice. The real worker process, two full syncs through the queue.
  */
-import { afterEach, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { rowVersions } from '../helpers/mirror.js';
-import { createFaultEnv, type FaultEnv } from './helpers/fault-env.js';
+import { useFaultEnv } from './helpers/scenario.js';
 import { secretLeaks } from './helpers/secrets.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
 it('1: two clean full syncs converge, the second writes nothing, two succeeded runs', async () => {
-  env = await createFaultEnv({ databaseUrl: inject('databaseUrl'), redisUrl: inject('redisUrl') });
+  const env = await faultEnv();
   await env.startWorker();
   const first = (await env.waitForJob(await env.resync())) as { status: string };
   expect(first.status).toBe('succeeded');

@@ -5,16 +5,12 @@
  * folded into the pending one or skipped, nothing deadlocks or hits a unique constraint, and the
  * mirror converges.
  */
-import { afterEach, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SCHEDULER_ID } from '../../src/queue/jobs.js';
-import { createFaultEnv, delay, eventually, type FaultEnv } from './helpers/fault-env.js';
-import { secretLeaks } from './helpers/secrets.js';
+import { delay, eventually } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
 const ROUNDS = 4;
 const EVERY_MS = 2_000;
@@ -28,14 +24,11 @@ interface TimedRun {
 }
 
 it('15: a scheduled sync, five manual resyncs and two workers at once: one full run at a time, no deadlock, converged', async () => {
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 6, latencyMs: 15 },
     // BullMQ's cron patterns take a leading seconds field.
     env: { SYNC_SCHEDULE: '*/2 * * * * *', WORKER_CONCURRENCY: '4' },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
-  const e = env;
   await Promise.all([e.startWorker(), e.startWorker()]);
   expect(await e.queue.getJobSchedulersCount()).toBe(1);
 
@@ -90,6 +83,5 @@ it('15: a scheduled sync, five manual resyncs and two workers at once: one full 
   const output = e.output();
   expect(output).not.toMatch(/deadlock|unique constraint|duplicate key|40P01|23505/i);
   expect(e.workers.every((w) => w.isAlive())).toBe(true);
-  await e.expectConverged();
-  expect(await secretLeaks(e)).toEqual([]);
+  await expectConvergedWithoutLeaks(e);
 });

@@ -4,15 +4,11 @@
  * sync, whose id every repeat gets back while it is pending.
  */
 import { request } from 'node:http';
-import { afterEach, expect, inject, it } from 'vitest';
-import { createFaultEnv, delay, eventually, type FaultEnv } from './helpers/fault-env.js';
-import { secretLeaks } from './helpers/secrets.js';
+import { expect, it } from 'vitest';
+import { delay, eventually } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
 const TOKEN = 'fault-suite-admin-token-0123456789';
 
@@ -45,11 +41,9 @@ function post(
 }
 
 it('17: no token, wrong token, same-length token: 401; a flood: 429; the valid one: 202, one job id, one sync', async () => {
-  env = await createFaultEnv({
+  const env = await faultEnv({
     sim: { locations: 4, latencyMs: 100 },
     env: { ADMIN_TOKEN: TOKEN },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
   const url = await (await env.startWorker()).started;
 
@@ -77,14 +71,13 @@ it('17: no token, wrong token, same-length token: 401; a flood: 429; the valid o
 
   await env.waitForJob(jobId as string);
   await delay(500);
-  await eventually('the queue to settle', async () => (await env?.queue.getActiveCount()) === 0);
+  await eventually('the queue to settle', async () => (await env.queue.getActiveCount()) === 0);
   const runs = await env.runs();
   expect(runs.map((r) => [r.scope, r.status])).toEqual([['full', 'succeeded']]);
   const fullSyncs = (await env.queue.getJobs(['completed', 'failed', 'waiting', 'delayed', 'active'])).filter(
     (j) => j.name === 'full-sync' && !j.id?.startsWith('repeat:'),
   );
   expect(fullSyncs.map((j) => j.id)).toEqual([jobId]);
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
   expect(env.output()).not.toContain(TOKEN);
 });

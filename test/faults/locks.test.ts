@@ -4,26 +4,19 @@
  * retried, and once the lock is released the mirror converges.
  */
 import pg from 'pg';
-import { afterEach, expect, inject, it } from 'vitest';
-import { createFaultEnv, delay, type FaultEnv } from './helpers/fault-env.js';
-import { secretLeaks } from './helpers/secrets.js';
+import { expect, it } from 'vitest';
+import { delay } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
 type Result = { status: string };
 
 it('14: a locked table: errors within the statement timeout, no hang, retried after release, converged', async () => {
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 4 },
     env: { DATABASE_STATEMENT_TIMEOUT_MS: '1000', JOB_ATTEMPTS: '8', JOB_BACKOFF_MS: '500' },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
-  const e = env;
   const worker = await e.startWorker();
   const locker = new pg.Client({ connectionString: e.database.url });
   await locker.connect();
@@ -44,6 +37,5 @@ it('14: a locked table: errors within the statement timeout, no hang, retried af
   }
   expect(worker.isAlive()).toBe(true);
   expect((await e.runs()).filter((r) => r.status === 'running')).toEqual([]);
-  await e.expectConverged();
-  expect(await secretLeaks(e)).toEqual([]);
+  await expectConvergedWithoutLeaks(e);
 });

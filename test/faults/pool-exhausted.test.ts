@@ -12,16 +12,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterEach, expect, inject, it } from 'vitest';
-import { createFaultEnv, delay, type FaultEnv } from './helpers/fault-env.js';
-import { secretLeaks } from './helpers/secrets.js';
+import { expect, inject, it } from 'vitest';
+import { delay } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 
-let env: FaultEnv | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await env?.cleanup(); // drops the database WITH (FORCE): no session of the role survives it
-  env = undefined;
-  for (const undo of cleanups.splice(0).reverse()) await undo().catch(() => undefined);
+// The env's cleanup drops the database WITH (FORCE): no session of the role survives it.
+const faultEnv = useFaultEnv({
+  afterCleanup: async () => {
+    for (const undo of cleanups.splice(0).reverse()) await undo().catch(() => undefined);
+  },
 });
 
 const CONNECT_TIMEOUT_MS = 1_000;
@@ -39,7 +39,7 @@ async function query(url: string, sql: string): Promise<void> {
 
 it('14: the connection slots exhausted by pg_sleep sessions: errors within the timeouts, no hang, retried after release, converged', async () => {
   const adminUrl = inject('databaseUrl');
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 4 },
     env: {
       DATABASE_POOL_SIZE: '2',
@@ -48,10 +48,7 @@ it('14: the connection slots exhausted by pg_sleep sessions: errors within the t
       JOB_ATTEMPTS: '10', // the location walks'; the full sync's are given where it is enqueued
       JOB_BACKOFF_MS: '300',
     },
-    databaseUrl: adminUrl,
-    redisUrl: inject('redisUrl'),
   });
-  const e = env;
   const dbName = new URL(e.database.url).pathname.slice(1);
   const role = `tts_fault_${randomBytes(4).toString('hex')}`;
   await query(adminUrl, `CREATE ROLE "${role}" LOGIN`);
@@ -125,6 +122,5 @@ it('14: the connection slots exhausted by pg_sleep sessions: errors within the t
   }
   expect(worker.isAlive()).toBe(true);
   expect((await e.runs()).filter((r) => r.status === 'running')).toEqual([]);
-  await e.expectConverged();
-  expect(await secretLeaks(e)).toEqual([]);
+  await expectConvergedWithoutLeaks(e);
 });

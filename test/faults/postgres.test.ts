@@ -3,30 +3,23 @@
  * is writing. The process stays alive, the failure counts as transient (the job is retried, not
  * given up), and the mirror converges.
  */
-import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
-import { createFaultEnv, eventually, type FaultEnv } from './helpers/fault-env.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually } from './helpers/fault-env.js';
+import { useFaultEnv } from './helpers/scenario.js';
 import { secretLeaks } from './helpers/secrets.js';
 import { ensureServices, restartPostgres } from './helpers/services.js';
 
-let env: FaultEnv | undefined;
 beforeAll(ensureServices);
-afterEach(async () => {
-  await ensureServices();
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv({ beforeCleanup: ensureServices });
 afterAll(ensureServices);
 
 type Result = { status: string };
 
 it('13: Postgres restarted mid-upsert (fast and immediate): the worker lives, the job is retried, converged', async () => {
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 8, latencyMs: 60 },
     env: { JOB_ATTEMPTS: '6', JOB_BACKOFF_MS: '1000', WORKER_CONCURRENCY: '4' },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
-  const e = env;
   const worker = await e.startWorker();
   for (const mode of ['fast', 'immediate'] as const) {
     const [locationId] = [...e.sim.data.locations.keys()] as [number];

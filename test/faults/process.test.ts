@@ -3,19 +3,14 @@
  * in a hurry. BullMQ's lock and stall detection (short intervals here) hands the job to the next
  * worker; `sync_runs` accounts for every run, and the job scheduler never doubles.
  */
-import { afterEach, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { FullSyncData } from '../../src/queue/jobs.js';
-import { createFaultEnv, delay, eventually, type FaultEnv } from './helpers/fault-env.js';
-import { secretLeaks } from './helpers/secrets.js';
+import { delay, eventually, type FaultEnv } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 import { spawnWorker } from './helpers/worker-process.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
-const urls = () => ({ databaseUrl: inject('databaseUrl'), redisUrl: inject('redisUrl') });
 type Result = { status: string; runId: number };
 
 /** Waits until the full-sync job has started its run and is walking the account-wide lists. */
@@ -27,7 +22,7 @@ async function inAccountWalk(e: FaultEnv, jobId: string): Promise<number> {
 }
 
 it('9: a worker killed with SIGKILL mid-sync: the job is picked up again in seconds, the dead run abandoned', async () => {
-  env = await createFaultEnv({ sim: { locations: 6, latencyMs: 2 }, ...urls() });
+  const env = await faultEnv({ sim: { locations: 6, latencyMs: 2 } });
   const { sim } = env;
   const first = await env.startWorker();
   sim.setLatency(1_500); // the account-wide walk now takes seconds
@@ -45,26 +40,24 @@ it('9: a worker killed with SIGKILL mid-sync: the job is picked up again in seco
   const runs = await env.runs();
   expect(runs.find((r) => r.id === deadRun)?.status).toBe('abandoned');
   expect(runs.map((r) => r.status)).toEqual(['abandoned', 'succeeded']);
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('9b: a worker killed with SIGKILL while the locations are walked: the run is finished once by the next worker', async () => {
-  env = await createFaultEnv({
+  const env = await faultEnv({
     sim: { locations: 10, latencyMs: 2 },
     env: { WORKER_CONCURRENCY: '3' },
-    ...urls(),
   });
   const { sim } = env;
   const first = await env.startWorker();
   const jobId = await env.resync();
   // Slow down once the account-wide lists are in: the kill lands among the location walks.
   await eventually('the fan-out', async () => {
-    const data = (await env?.queue.getJob(jobId))?.data as FullSyncData | undefined;
+    const data = (await env.queue.getJob(jobId))?.data as FullSyncData | undefined;
     return data?.step === 'finish' || data?.step === 'fan-out';
   });
   sim.setLatency(400);
-  await eventually('a location walk in flight', async () => (await env?.queue.getActiveCount()) ?? 0 >= 1);
+  await eventually('a location walk in flight', async () => (await env.queue.getActiveCount()) >= 1);
   await delay(300);
   first.kill('SIGKILL');
   await first.exited;
@@ -76,12 +69,11 @@ it('9b: a worker killed with SIGKILL while the locations are walked: the run is 
   const runs = await env.runs();
   expect(runs.filter((r) => r.status === 'succeeded')).toHaveLength(1);
   expect(runs.filter((r) => r.status === 'running')).toEqual([]);
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('10: SIGTERM mid-sync exits 0 within the grace period; the run is closed; the job is retried and converges', async () => {
-  env = await createFaultEnv({ sim: { locations: 6 }, env: { SHUTDOWN_GRACE_MS: '1500' }, ...urls() });
+  const env = await faultEnv({ sim: { locations: 6 }, env: { SHUTDOWN_GRACE_MS: '1500' } });
   const { sim } = env;
   const first = await env.startWorker();
   sim.setLatency(5_000); // longer than the grace period: the shutdown must abort the requests
@@ -107,14 +99,12 @@ it('10: SIGTERM mid-sync exits 0 within the grace period; the run is closed; the
   const runs = await env.runs();
   expect(runs.map((r) => r.status).filter((s) => s === 'succeeded')).toHaveLength(1);
   expect(runs.filter((r) => r.status === 'running')).toEqual([]);
-  await env.expectConverged();
-  expect(await secretLeaks(env)).toEqual([]);
+  await expectConvergedWithoutLeaks(env);
 });
 
 it('16: started and killed five times in ten seconds, then two at once: one job scheduler, no double firing', async () => {
   const everyMs = 4_000;
-  env = await createFaultEnv({ sim: { locations: 3 }, env: { SYNC_SCHEDULE: '*/4 * * * * *' }, ...urls() });
-  const e = env;
+  const e = await faultEnv({ sim: { locations: 3 }, env: { SYNC_SCHEDULE: '*/4 * * * * *' } });
   const startedAt = Date.now();
   for (let i = 0; i < 5; i++) {
     const worker = spawnWorker(e.env);
@@ -146,6 +136,5 @@ it('16: started and killed five times in ten seconds, then two at once: one job 
   expect(firings.size).toBe(completed.length);
   expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
   expect(await e.queue.getJobSchedulersCount()).toBe(1);
-  await e.expectConverged();
-  expect(await secretLeaks(e)).toEqual([]);
+  await expectConvergedWithoutLeaks(e);
 });

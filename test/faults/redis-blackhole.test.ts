@@ -6,20 +6,19 @@
  * delivers it late, it does not lose it): the stale worker must not be able to touch the job it
  * no longer owns (its data, its children) nor close a run that is not its own.
  */
-import { afterEach, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import type { FullSyncData } from '../../src/queue/jobs.js';
-import { createFaultEnv, delay, eventually, type FaultEnv } from './helpers/fault-env.js';
-import { secretLeaks } from './helpers/secrets.js';
+import { delay, eventually } from './helpers/fault-env.js';
+import { expectConvergedWithoutLeaks, useFaultEnv } from './helpers/scenario.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
-let env: FaultEnv | undefined;
 let proxy: TcpProxy | undefined;
-afterEach(async () => {
-  proxy?.setMode({ type: 'pass' });
-  await env?.cleanup();
-  await proxy?.close();
-  env = undefined;
-  proxy = undefined;
+const faultEnv = useFaultEnv({
+  beforeCleanup: () => proxy?.setMode({ type: 'pass' }),
+  afterCleanup: async () => {
+    await proxy?.close();
+    proxy = undefined;
+  },
 });
 
 const BLACKHOLE_MS = 15_000;
@@ -27,13 +26,10 @@ type Result = { status: string; runId: number };
 
 it('12: Redis blackholed for 15 s mid-sync: the lock is lost, the job runs again once, one succeeded run, converged', async () => {
   const redisUrl = inject('redisUrl');
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 6, latencyMs: 2 },
     env: { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000' },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl,
   });
-  const e = env;
   const target = new URL(redisUrl);
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
   const p = proxy;
@@ -95,6 +91,5 @@ it('12: Redis blackholed for 15 s mid-sync: the lock is lost, the job runs again
   const strays = children.filter((j) => j.id?.startsWith(`run${staleRun}-`)).map((j) => j.id);
   expect(strays).toEqual([]);
 
-  await e.expectConverged();
-  expect(await secretLeaks(e)).toEqual([]);
+  await expectConvergedWithoutLeaks(e);
 });

@@ -3,30 +3,23 @@
  * BullMQ's drain delay, once while the worker is idle and once mid-job. The worker process must
  * ride it out and consume again, with its job scheduler in place.
  */
-import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
-import { createFaultEnv, delay, eventually, type FaultEnv } from './helpers/fault-env.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { delay, eventually } from './helpers/fault-env.js';
+import { useFaultEnv } from './helpers/scenario.js';
 import { secretLeaks } from './helpers/secrets.js';
 import { ensureServices, startRedis, stopRedis } from './helpers/services.js';
 
-let env: FaultEnv | undefined;
 beforeAll(ensureServices);
-afterEach(async () => {
-  await startRedis();
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv({ beforeCleanup: startRedis });
 afterAll(ensureServices);
 
 const OUTAGE_MS = 7_000; // BullMQ's drain delay is 5 s
 type Result = { status: string };
 
 it('11: Redis stopped while idle and mid-job: the worker survives, consumes again, one job scheduler, converged', async () => {
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 6 },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
-  const e = env;
   const worker = await e.startWorker();
   expect(((await e.waitForJob(await e.resync())) as Result).status).toBe('succeeded');
   expect(await e.queue.getJobSchedulersCount()).toBe(1);

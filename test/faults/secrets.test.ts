@@ -4,18 +4,14 @@
  * through the faults that put request details into logs and `sync_runs.error`: re-logins, failed
  * logins, failing lists, a shutdown mid-request.
  */
-import { afterEach, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { expectedSignature } from '../../src/simulator/auth.js';
 import { runCli } from '../helpers/cli.js';
-import { createFaultEnv, type FaultEnv } from './helpers/fault-env.js';
+import { useFaultEnv } from './helpers/scenario.js';
 import { dumpRedis, findSecrets, secretLeaks } from './helpers/secrets.js';
 import { spawnWorker } from './helpers/worker-process.js';
 
-let env: FaultEnv | undefined;
-afterEach(async () => {
-  await env?.cleanup();
-  env = undefined;
-});
+const faultEnv = useFaultEnv();
 
 it('18: the sweep finds each kind of secret when it is there', () => {
   const credentials = { apiKey: 'key-abc', privateKey: 'private-xyz' };
@@ -34,13 +30,10 @@ it('18: the sweep finds each kind of secret when it is there', () => {
 });
 
 it('18: no secret in any log line, sync_runs row or Redis key after faults, trace logging included', async () => {
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 5, latencyMs: 20 },
     env: { LOG_LEVEL: 'trace', SHUTDOWN_GRACE_MS: '500' },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
-  const e = env;
   const { sim } = e;
   const [bad] = [...sim.data.locations.keys()] as [number];
   const worker = await e.startWorker();
@@ -71,12 +64,9 @@ it('18: no secret in any log line, sync_runs row or Redis key after faults, trac
 });
 
 it('18b: credentials in the URL variables: refused in the base URL, and never printed, stored or queued', async () => {
-  env = await createFaultEnv({
+  const e = await faultEnv({
     sim: { locations: 4 },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
-  const e = env;
   const { sim } = e;
   const basePassword = 'base-pass-7f3a91';
   const withUser = new URL(sim.url);

@@ -4,23 +4,20 @@
  * wrong keys: for each N from 1 to 5, 20 full syncs in a row all succeed, the mirror converges,
  * and the logins stay bounded.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createFaultEnv, type FaultEnv } from './helpers/fault-env.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FaultEnv } from './helpers/fault-env.js';
+import { useFaultEnv } from './helpers/scenario.js';
 import { secretLeaks } from './helpers/secrets.js';
 
+const faultEnv = useFaultEnv({ cleanUpAfter: 'file' });
 let env: FaultEnv;
 beforeAll(async () => {
-  env = await createFaultEnv({
+  env = await faultEnv({
     sim: { locations: 3, latencyMs: 1 },
     env: { TIMETAP_MAX_CONCURRENCY: '8', TIMETAP_MAX_RPS: '500', WORKER_CONCURRENCY: '4' },
-    databaseUrl: inject('databaseUrl'),
-    redisUrl: inject('redisUrl'),
   });
   await env.startWorker();
   await env.startWorker();
-});
-afterAll(async () => {
-  await env?.cleanup();
 });
 
 const RUNS = 20;

@@ -7,9 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { describe, expect, it } from 'vitest';
+import { useMigratedSchema } from '../helpers/schema.js';
 
 interface Field {
   name: string;
@@ -118,18 +117,7 @@ function expectedType(field: Field): { dataType: string; precision?: number } {
 }
 
 const schema = parseSchema(readFileSync(join(import.meta.dirname, '../../prisma/schema.prisma'), 'utf8'));
-let database: TestDatabase;
-let client: pg.Client;
-
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-});
-afterAll(async () => {
-  await client?.end();
-  await database?.close();
-});
+const migrated = useMigratedSchema();
 
 describe('the migrated database matches schema.prisma', () => {
   it('parses every model of the schema', () => {
@@ -149,7 +137,7 @@ describe('the migrated database matches schema.prisma', () => {
   it.each(schema.map((m) => [m.table, m] as const))(
     'table %s has exactly the schema’s columns',
     async (table, model) => {
-      const { rows } = await client.query<{
+      const { rows } = await migrated.client.query<{
         column_name: string;
         data_type: string;
         is_nullable: 'YES' | 'NO';
@@ -184,7 +172,7 @@ describe('the migrated database matches schema.prisma', () => {
   it.each(schema.map((m) => [m.table, m] as const))(
     'table %s has the schema’s keys and indexes',
     async (table, model) => {
-      const pk = await client.query<{ column_name: string }>(
+      const pk = await migrated.client.query<{ column_name: string }>(
         `SELECT a.attname AS column_name
        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
        WHERE i.indrelid = $1::regclass AND i.indisprimary
@@ -192,7 +180,7 @@ describe('the migrated database matches schema.prisma', () => {
         [table],
       );
       expect(pk.rows.map((r) => r.column_name)).toEqual(model.primaryKey);
-      const { rows } = await client.query<{ indexname: string; indexdef: string }>(
+      const { rows } = await migrated.client.query<{ indexname: string; indexdef: string }>(
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1",
         [table],
       );
@@ -208,18 +196,17 @@ describe('the migrated database matches schema.prisma', () => {
     },
   );
 
-  it('is readable through the generated Prisma client, model by model', async () => {
-    const { db } = database;
-    await expect(
-      Promise.all([
-        db.location.findMany({ take: 1 }),
-        db.staff.findMany({ take: 1 }),
-        db.service.findMany({ take: 1 }),
-        db.locationStaff.findMany({ take: 1 }),
-        db.locationService.findMany({ take: 1 }),
-        db.staffService.findMany({ take: 1 }),
-        db.syncRun.findMany({ take: 1 }),
-      ]),
-    ).resolves.toHaveLength(7);
-  });
+  // Driven by the parsed schema, so that a model the generated client lacks (not regenerated) or
+  // cannot read (a column it selects that the migrations never made) fails here by name.
+  it.each(schema.map((m) => [m.name] as const))(
+    'model %s is readable through the generated Prisma client',
+    async (name) => {
+      const delegateName = name.charAt(0).toLowerCase() + name.slice(1);
+      const delegate = (migrated.database.db as unknown as Record<string, unknown>)[delegateName] as
+        | { findMany?: (args: { take: number }) => Promise<unknown> }
+        | undefined;
+      expect(delegate?.findMany, `db.${delegateName}.findMany`).toBeTypeOf('function');
+      await expect(delegate?.findMany?.({ take: 1 })).resolves.toBeInstanceOf(Array);
+    },
+  );
 });

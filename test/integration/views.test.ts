@@ -4,35 +4,23 @@
  * synced from the simulator (then changed in TimeTap and synced again) compared with the truth.
  */
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useMigratedSchema } from '../helpers/schema.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
 
-let database: TestDatabase;
-let client: pg.Client;
-
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-});
-afterAll(async () => {
-  await client?.end();
-  await database?.close();
-});
+const migrated = useMigratedSchema();
 
 async function rows(sql: string): Promise<unknown[][]> {
-  const result = await client.query({ text: sql, rowMode: 'array' });
+  const result = await migrated.client.query({ text: sql, rowMode: 'array' });
   return result.rows.map((row: unknown[]) =>
     row.map((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v)),
   );
 }
 
 async function clear(): Promise<void> {
-  await client.query(
+  await migrated.client.query(
     'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs',
   );
 }
@@ -40,7 +28,7 @@ async function clear(): Promise<void> {
 describe('the reporting views, on a hand-made mirror', () => {
   beforeAll(async () => {
     await clear();
-    await client.query(`
+    await migrated.client.query(`
       INSERT INTO locations (id, name, raw, content_hash, deleted_at) VALUES
         (1, 'Harbor', '{}', 'h', NULL), (2, 'Closed', '{}', 'h', now());
       INSERT INTO staff (id, full_name, email, raw, content_hash, deleted_at) VALUES
@@ -94,7 +82,7 @@ describe('the reporting views, on a hand-made mirror', () => {
   });
 
   it('sync_status_view: the last successful full sync, its age, and the latest run of any scope', async () => {
-    await client.query(`
+    await migrated.client.query(`
       INSERT INTO sync_runs (id, scope, trigger, status, started_at, finished_at) VALUES
         (1, 'full', 'schedule', 'succeeded', now() - interval '3 hours', now() - interval '3 hours'),
         (2, 'full', 'schedule', 'succeeded', now() - interval '2 hours', now() - interval '2 hours'),
@@ -111,7 +99,7 @@ describe('the reporting views, on a hand-made mirror', () => {
   });
 
   it('sync_status_view: names both kinds of success; a location sync never counts as a full one', async () => {
-    await client.query(`
+    await migrated.client.query(`
       INSERT INTO sync_runs (id, scope, location_id, trigger, status, started_at, finished_at) VALUES
         (5, 'location', 1, 'manual', 'succeeded', now() - interval '20 minutes', now() - interval '19 minutes'),
         (6, 'location', 2, 'manual', 'succeeded', now() - interval '5 minutes', now() - interval '4 minutes');
@@ -169,7 +157,7 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
   }
 
   it('match the truth after a full sync, and after TimeTap changed and a second sync tombstoned', async () => {
-    const deps = createTestSyncDeps(sim, database.db);
+    const deps = createTestSyncDeps(sim, migrated.database.db);
     expect((await runSync(deps, { scope: 'full' })).status).toBe('succeeded');
     await expectViewsToMatchTheTruth();
     const [first] = await rows('SELECT last_success_run_id, last_run_status FROM sync_status_view');
@@ -229,7 +217,7 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
           new RegExp(`\\b${entity}_id\\b`),
         );
       }
-      const result = await client.query<Record<string, string | number | null>>(sql);
+      const result = await migrated.client.query<Record<string, string | number | null>>(sql);
       expect(result.rows.length, title).toBeGreaterThan(0);
       const columns = result.fields.map((f) => f.name);
       expect(columns, `${title}: shows the ids it groups by`).toContain('location_id');
@@ -254,7 +242,7 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
     const examples = readmeExamples().map(({ sql }) => sql);
     expect(examples.length).toBeGreaterThanOrEqual(5);
     // The examples need a service called massage and a staff member who offers nothing somewhere.
-    await client.query(`
+    await migrated.client.query(`
       UPDATE services SET name = 'Deep Tissue Massage' WHERE id = (
         SELECT min(service_id) FROM staff_services_view
          WHERE staff_id <> (SELECT max(staff_id) FROM staff_services_view));
@@ -262,7 +250,7 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
        WHERE staff_id = (SELECT max(staff_id) FROM staff_services_view);
     `);
     for (const sql of examples) {
-      const result = await client.query(sql);
+      const result = await migrated.client.query(sql);
       expect(result.rows.length, sql).toBeGreaterThan(0);
     }
   });

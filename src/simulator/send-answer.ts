@@ -1,0 +1,98 @@
+/**
+ * How an answer reaches the client, or the fault injected in its place: a status of the rule's
+ * choosing, a proxy's HTML page, silence, half a body (then a hang or a closed connection), or
+ * the real answer with one record's id gone.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Fault } from './faults.js';
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const ID_FIELDS = ['locationId', 'professionalId', 'reasonId', 'clientId', 'calendarId', 'calendarid'];
+const HTML_PAGE =
+  '<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>' +
+  '<body><h1>We&rsquo;ll be right back</h1><p>TimeTap is undergoing maintenance.</p></body></html>';
+
+/**
+ * Sends `real()` (called only when the fault needs the real answer) or the fault's answer; returns
+ * the status sent, 0 when no complete answer was sent.
+ */
+export function sendAnswer(res: ServerResponse, fault: Fault | undefined, real: () => Answer): number {
+  switch (fault?.type) {
+    case 'hang':
+      return 0;
+    case 'status': {
+      const body = fault.body ?? JSON.stringify({ error: 'Injected fault', status: fault.status });
+      const type = /^\s*[[{]/.test(body) ? 'application/json' : 'text/plain; charset=utf-8';
+      writeBody(res, fault.status, body, type, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+      return fault.status;
+    }
+    case 'html':
+      writeBody(res, 200, HTML_PAGE, 'text/html; charset=utf-8');
+      return 200;
+    case 'stall':
+    case 'truncated': {
+      const { status, body } = real();
+      const bytes = Buffer.from(JSON.stringify(body));
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length });
+      const half = bytes.subarray(0, Math.floor(bytes.length / 2));
+      if (fault.type === 'stall') {
+        res.write(half);
+        return 0;
+      }
+      res.write(half, () => res.destroy());
+      return status;
+    }
+    case 'drop-id':
+    case 'revoke':
+    case undefined: {
+      const result = real();
+      const body =
+        fault?.type === 'drop-id' && result.status === 200 ? withoutOneId(result.body) : result.body;
+      writeBody(res, result.status, JSON.stringify(body), 'application/json', result.headers);
+      return result.status;
+    }
+    default: {
+      const never: never = fault;
+      throw new Error(`unknown fault ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function writeBody(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type: string,
+  headers = {},
+): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** The body with one record's id fields gone (top level only: nested objects keep theirs). */
+function withoutOneId(body: unknown): unknown {
+  const strip = (object: unknown) => {
+    if (!object || typeof object !== 'object') return object;
+    const copy: Record<string, unknown> = { ...(object as Record<string, unknown>) };
+    for (const field of ID_FIELDS) delete copy[field];
+    return copy;
+  };
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    // A report's wrapper (whatever its property names; it has no id of its own): strip inside its array.
+    const arrays = Object.entries(body).filter(([, value]) => Array.isArray(value));
+    const [only] = arrays;
+    const isWrapper = !ID_FIELDS.some((field) => field in body) && arrays.length === 1 && only;
+    return isWrapper ? { ...body, [only[0]]: withoutOneId(only[1]) } : strip(body);
+  }
+  if (!Array.isArray(body)) return body;
+  if (body.length === 0) return body;
+  const copy = [...body];
+  const middle = Math.floor(copy.length / 2);
+  copy[middle] = strip(copy[middle]);
+  return copy;
+}
