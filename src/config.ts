@@ -171,6 +171,13 @@ const schema = z.object({
   SYNC_LOCATION_CONCURRENCY: count(1000).default(4),
   SYNC_DELETE_GUARD_RATIO: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1 }).default(0.5),
   SYNC_ALLOW_MASS_DELETE: z.stringbool().default(false),
+  // The rolling window of appointments that every full sync keeps fresh, and how it is cut.
+  APPOINTMENTS_PAST_DAYS: whole(0, 3660).default(30),
+  APPOINTMENTS_FUTURE_DAYS: whole(0, 3660).default(90),
+  APPOINTMENTS_CHUNK_DAYS: whole(1, 366).default(7),
+  // Records asked for per page of TimeTap's report endpoints; it answers fewer past its maximum.
+  APPOINTMENTS_PAGE_SIZE: count(1000).default(100),
+  MIRROR_CLIENT_DATA: z.enum(['full', 'pseudonymous', 'none']).default('full'),
   WORKER_CONCURRENCY: count(1000).default(4),
   JOB_ATTEMPTS: count(100).default(5),
   JOB_BACKOFF_MS: ms().default(5_000),
@@ -225,6 +232,9 @@ export interface Config {
     locationConcurrency: number;
     deleteGuardRatio: number;
     allowMassDelete: boolean;
+    appointments: { pastDays: number; futureDays: number; chunkDays: number; pageSize: number };
+    /** How much personal data of clients the mirror keeps (db/client-data.ts). */
+    clientData: 'full' | 'pseudonymous' | 'none';
   };
   worker: {
     concurrency: number;
@@ -344,6 +354,13 @@ function toConfig(p: Parsed): Config {
       locationConcurrency: p.SYNC_LOCATION_CONCURRENCY,
       deleteGuardRatio: p.SYNC_DELETE_GUARD_RATIO,
       allowMassDelete: p.SYNC_ALLOW_MASS_DELETE,
+      appointments: {
+        pastDays: p.APPOINTMENTS_PAST_DAYS,
+        futureDays: p.APPOINTMENTS_FUTURE_DAYS,
+        chunkDays: p.APPOINTMENTS_CHUNK_DAYS,
+        pageSize: p.APPOINTMENTS_PAGE_SIZE,
+      },
+      clientData: p.MIRROR_CLIENT_DATA,
     },
     worker: {
       concurrency: p.WORKER_CONCURRENCY,

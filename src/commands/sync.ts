@@ -34,7 +34,7 @@ export async function syncCommand(
         logger,
         redactor,
         trigger: 'cli',
-        onProgress: ({ done, total }) => progress.update(`syncing: ${done}/${total} locations`),
+        onProgress: ({ stage, done, total }) => progress.update(`syncing: ${done}/${total} ${stage}`),
       },
       request,
     );

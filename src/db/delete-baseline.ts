@@ -9,8 +9,8 @@ import type { Db } from './client.js';
 import type { EntityTable } from './entities.js';
 import type { LinkTable } from './links.js';
 
-/** Every table the guard protects. */
-export type MirrorTable = EntityTable | LinkTable;
+/** Every table of the mirror that a sync writes: run stats and the guard's baseline cover each. */
+export type MirrorTable = EntityTable | LinkTable | 'clients' | 'appointments';
 export type ActiveRows = Record<MirrorTable, number>;
 
 export const MIRROR_TABLES: readonly MirrorTable[] = [
@@ -20,6 +20,8 @@ export const MIRROR_TABLES: readonly MirrorTable[] = [
   'location_staff',
   'location_services',
   'staff_services',
+  'clients',
+  'appointments',
 ];
 
 /** How many recent successful full syncs the baseline looks back over. */

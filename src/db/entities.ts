@@ -1,19 +1,14 @@
 /**
- * Bulk upserts of the three entity tables. Each chunk of rows is ONE statement: the rows arrive as
- * arrays (`unnest`), the rows whose `content_hash` is unchanged and that are not tombstoned are
- * filtered out before the INSERT, so they are not written (nor even locked): no new row version,
- * `updated_at` untouched. `updated_at` moves only when the content changed; a tombstoned row seen
- * again is revived (`deleted_at` cleared). The counts come from RETURNING (`xmax = 0` is a fresh
- * insert) joined with a pre-image of the rows taken by the same statement.
+ * Bulk upserts of the three entity tables, through the shared write path (bulk-upsert.ts): one
+ * statement per chunk, unchanged rows filtered out before the INSERT, counts from RETURNING.
  *
  * The input types mirror what the TimeTap client returns, defined here so that the database layer
  * depends on no HTTP code.
  */
-import { Prisma } from '../generated/prisma/client.js';
-import { chunks, collapseById } from './batch.js';
-import { type CleanCounter, cleanJson, cleanOptionalString, MAX_JSON_DEPTH } from './clean.js';
+import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
 import type { Db } from './client.js';
-import { canonicalJson, hashCanonicalJson } from './content-hash.js';
+
+export type { UpsertCounts, WarningLogger } from './bulk-upsert.js';
 
 export interface LocationRow {
   id: number;
@@ -44,45 +39,20 @@ export interface ServiceRow {
   raw: Record<string, unknown>;
 }
 
-/**
- * Disjoint outcomes per distinct id: inserted + updated + unchanged + revived = rows written
- * (after collapsing repeated ids). A revived row whose content also changed counts as revived.
- * `cleanedValues`: strings (values or keys) that lost a NUL character or a lone surrogate.
- * `outOfRange`: numbers that do not fit their typed column (a 32-bit `integer`, or a `bigint`
- * beyond JavaScript's safe integers), left NULL there; `raw` keeps them.
- * `tooDeep`: rows whose `raw` nests deeper than Postgres can parse; the deeper parts are null.
- * A type, not an interface, so that it is also a `Record<string, number>`.
- */
-export type UpsertCounts = {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  revived: number;
-  cleanedValues: number;
-  outOfRange: number;
-  tooDeep: number;
-};
-
 export type EntityTable = 'locations' | 'staff' | 'services';
 
-type Value = string | number | null;
-type NumericType = 'bigint' | 'integer';
-type Column<R> =
-  | { name: string; type: 'text'; pick: (row: R) => string | undefined }
-  | { name: string; type: NumericType; pick: (row: R) => number | undefined };
-
-/** What each numeric column type holds; a value outside makes the whole statement fail. */
-const NUMERIC_RANGE: Record<NumericType, { min: number; max: number }> = {
-  integer: { min: -2_147_483_648, max: 2_147_483_647 },
-  // Postgres' bigint goes further, but a JavaScript number past this is no longer exact.
-  bigint: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
-};
-
 /**
- * Postgres' smallest `max_stack_depth` (100kB) parses jsonb about 600 levels deep: a batch that
- * the server refuses for depth is written again with `raw` cut here, so that the sync goes on.
+ * `onlyMissing`: write only rows the mirror lacks (or holds tombstoned), leaving the others as
+ * they are. A full sync that read the account-wide list uses it for the copies it meets again in
+ * per-location lists, so that a copy shaped a little differently there can never overwrite the
+ * account-wide one back and forth.
+ * `logger`: where a batch that had to leave values out says so (one warning per kind and call,
+ * naming the table and columns, never a value).
  */
-const FALLBACK_JSON_DEPTH = 500;
+export interface UpsertOptions {
+  onlyMissing?: boolean;
+  logger?: WarningLogger;
+}
 
 const LOCATION_COLUMNS: Column<LocationRow>[] = [
   { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
@@ -112,25 +82,7 @@ export function upsertLocations(
   rows: readonly LocationRow[],
   options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
-  return upsertEntities(db, 'locations', LOCATION_COLUMNS, rows, options);
-}
-
-/**
- * `onlyMissing`: write only rows the mirror lacks (or holds tombstoned), leaving the others as
- * they are. A full sync that read the account-wide list uses it for the copies it meets again in
- * per-location lists, so that a copy shaped a little differently there can never overwrite the
- * account-wide one back and forth.
- * `logger`: where a batch that had to leave values out says so (one warning per kind and call,
- * naming the table and columns, never a value).
- */
-export interface UpsertOptions {
-  onlyMissing?: boolean;
-  logger?: WarningLogger;
-}
-
-/** What the upserts need of a logger (a pino Logger is one). */
-export interface WarningLogger {
-  warn(fields: Record<string, unknown>, message: string): void;
+  return bulkUpsert(db, { table: 'locations', columns: LOCATION_COLUMNS }, rows, options);
 }
 
 export function upsertStaff(
@@ -138,7 +90,7 @@ export function upsertStaff(
   rows: readonly StaffRow[],
   options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
-  return upsertEntities(db, 'staff', STAFF_COLUMNS, rows, options);
+  return bulkUpsert(db, { table: 'staff', columns: STAFF_COLUMNS }, rows, options);
 }
 
 export function upsertServices(
@@ -146,192 +98,5 @@ export function upsertServices(
   rows: readonly ServiceRow[],
   options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
-  return upsertEntities(db, 'services', SERVICE_COLUMNS, rows, options);
-}
-
-type Entity = { id: number; raw: Record<string, unknown> };
-
-/** One chunk as the statement takes it: parallel arrays, and what had to be left out. */
-interface Prepared {
-  ids: number[];
-  raws: string[];
-  hashes: string[];
-  typed: Value[][];
-  cleaned: number;
-  tooDeep: number;
-  /** Per column name: values left NULL for not fitting the column. */
-  outOfRange: Map<string, number>;
-}
-
-async function upsertEntities<R extends Entity>(
-  db: Db,
-  table: EntityTable,
-  columns: readonly Column<R>[],
-  rows: readonly R[],
-  options: UpsertOptions,
-): Promise<UpsertCounts> {
-  const total: UpsertCounts = {
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    revived: 0,
-    cleanedValues: 0,
-    outOfRange: 0,
-    tooDeep: 0,
-  };
-  const outOfRangeColumns = new Set<string>();
-  let depthLimit = MAX_JSON_DEPTH;
-  const onlyMissing = options.onlyMissing === true;
-  for (const chunk of chunks(collapseById(rows))) {
-    let prepared = prepare(chunk, columns, MAX_JSON_DEPTH);
-    let counts: Array<{ inserted: number; updated: number; revived: number }>;
-    try {
-      counts = await db.$queryRaw(upsertStatement(table, columns, prepared, onlyMissing));
-    } catch (error) {
-      if (postgresCode(error) !== STACK_DEPTH_EXCEEDED) throw error;
-      const shallower = prepare(chunk, columns, FALLBACK_JSON_DEPTH);
-      // Nothing deeper than the fallback: the refusal is about something else.
-      if (shallower.tooDeep === 0) throw error;
-      prepared = shallower;
-      depthLimit = FALLBACK_JSON_DEPTH;
-      counts = await db.$queryRaw(upsertStatement(table, columns, prepared, onlyMissing));
-    }
-    const { inserted = 0, updated = 0, revived = 0 } = counts[0] ?? {};
-    total.inserted += inserted;
-    total.updated += updated;
-    total.revived += revived;
-    total.unchanged += chunk.length - inserted - updated - revived;
-    total.cleanedValues += prepared.cleaned;
-    total.tooDeep += prepared.tooDeep;
-    for (const [column, n] of prepared.outOfRange) {
-      total.outOfRange += n;
-      outOfRangeColumns.add(column);
-    }
-  }
-  if (total.outOfRange > 0) {
-    options.logger?.warn(
-      { table, columns: [...outOfRangeColumns], values: total.outOfRange },
-      'numbers that do not fit their typed column were stored as NULL there (raw keeps them)',
-    );
-  }
-  if (total.tooDeep > 0) {
-    options.logger?.warn(
-      { table, column: 'raw', rows: total.tooDeep, maxDepth: depthLimit },
-      'records nested deeper than Postgres can store were stored with the deeper parts as null',
-    );
-  }
-  return total;
-}
-
-function prepare<R extends Entity>(
-  chunk: readonly R[],
-  columns: readonly Column<R>[],
-  maxDepth: number,
-): Prepared {
-  const counter: CleanCounter = { cleaned: 0, cut: 0 };
-  const prepared: Prepared = {
-    ids: [],
-    raws: [],
-    hashes: [],
-    typed: columns.map(() => []),
-    cleaned: 0,
-    tooDeep: 0,
-    outOfRange: new Map(),
-  };
-  for (const row of chunk) {
-    const cutBefore = counter.cut ?? 0;
-    // The canonical text is both hashed and stored: jsonb keeps no key order, so it stores the
-    // same value, and JSON.stringify, which recurses, is never needed for a deep record.
-    const canonical = canonicalJson(cleanJson(row.raw, counter, maxDepth));
-    if ((counter.cut ?? 0) > cutBefore) prepared.tooDeep += 1;
-    prepared.ids.push(row.id);
-    prepared.raws.push(canonical);
-    prepared.hashes.push(hashCanonicalJson(canonical));
-    columns.forEach((column, i) => {
-      prepared.typed[i]?.push(typedValue(column, row, counter, prepared.outOfRange));
-    });
-  }
-  prepared.cleaned = counter.cleaned;
-  return prepared;
-}
-
-function typedValue<R>(
-  column: Column<R>,
-  row: R,
-  counter: CleanCounter,
-  outOfRange: Map<string, number>,
-): Value {
-  switch (column.type) {
-    case 'text':
-      return cleanOptionalString(column.pick(row), counter);
-    case 'integer':
-    case 'bigint': {
-      const value = column.pick(row);
-      if (value === undefined) return null;
-      const { min, max } = NUMERIC_RANGE[column.type];
-      if (Number.isInteger(value) && value >= min && value <= max) return value;
-      outOfRange.set(column.name, (outOfRange.get(column.name) ?? 0) + 1);
-      return null;
-    }
-    default: {
-      const unknownColumn: never = column;
-      throw new Error(`unknown column type of ${String(unknownColumn)}`);
-    }
-  }
-}
-
-/** SQLSTATE of "stack depth limit exceeded", which is how Postgres refuses too deep a jsonb. */
-const STACK_DEPTH_EXCEEDED = '54001';
-
-/** The SQLSTATE under a Prisma error of a raw query (driver adapter) or a plain pg error. */
-function postgresCode(error: unknown): string | undefined {
-  const shaped = error as {
-    code?: unknown;
-    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
-  } | null;
-  const code = shaped?.meta?.driverAdapterError?.cause?.originalCode ?? shaped?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function upsertStatement<R>(
-  table: EntityTable,
-  columns: readonly Column<R>[],
-  { ids, typed, raws, hashes }: Prepared,
-  onlyMissing: boolean,
-): Prisma.Sql {
-  const contentChanged = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;
-  const names = columns.map((c) => c.name);
-  const list = Prisma.raw(names.join(', '));
-  const arrays = Prisma.join(columns.map((c, i) => Prisma.sql`${typed[i] ?? []}::${Prisma.raw(c.type)}[]`));
-  const sets = Prisma.raw(names.map((n) => `${n} = excluded.${n}`).join(', '));
-  const target = Prisma.raw(table);
-  return Prisma.sql`
-    WITH input AS (
-      SELECT * FROM unnest(${ids}::bigint[], ${arrays}, ${raws}::text[], ${hashes}::text[])
-        AS i(id, ${list}, raw, content_hash)
-    ),
-    before AS (
-      SELECT t.id, t.content_hash, t.deleted_at FROM ${target} t WHERE t.id IN (SELECT id FROM input)
-    ),
-    changed AS (
-      SELECT i.* FROM input i LEFT JOIN before b ON b.id = i.id
-      WHERE b.id IS NULL OR b.deleted_at IS NOT NULL
-        OR (${contentChanged} AND b.content_hash IS DISTINCT FROM i.content_hash)
-    ),
-    written AS (
-      INSERT INTO ${target} AS t (id, ${list}, raw, content_hash)
-      SELECT id, ${list}, raw::jsonb, content_hash FROM changed ORDER BY id
-      ON CONFLICT (id) DO UPDATE SET ${sets}, raw = excluded.raw, content_hash = excluded.content_hash,
-        updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN now() ELSE t.updated_at END,
-        deleted_at = NULL
-      -- Repeated here for a row that a concurrent writer brought up to date meanwhile.
-      WHERE t.deleted_at IS NOT NULL
-        OR (${contentChanged} AND t.content_hash IS DISTINCT FROM excluded.content_hash)
-      RETURNING t.id, (t.xmax = 0) AS inserted
-    )
-    SELECT
-      count(*) FILTER (WHERE w.inserted)::int AS inserted,
-      count(*) FILTER (WHERE NOT w.inserted AND b.deleted_at IS NULL)::int AS updated,
-      count(*) FILTER (WHERE NOT w.inserted AND b.deleted_at IS NOT NULL)::int AS revived
-    FROM written w LEFT JOIN before b ON b.id = w.id`;
+  return bulkUpsert(db, { table: 'services', columns: SERVICE_COLUMNS }, rows, options);
 }

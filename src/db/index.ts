@@ -4,10 +4,28 @@
  * queue.
  *
  * Terms: an *entity* is a location, staff member or service (keyed by TimeTap's id); a *link* is
- * a row of location_staff, location_services or staff_services; a *tombstone* is `deleted_at` set
- * on a row a completed walk no longer saw; *revived* is a tombstoned row seen again.
+ * a row of location_staff, location_services or staff_services; a *client* is a person who books
+ * (personal data, kept as the *client-data policy* allows); an *appointment* is a booking, with
+ * the time TimeTap was read (`read_at`); a *tombstone* is `deleted_at` set on a row a completed
+ * walk no longer saw; *revived* is a tombstoned row seen again.
  */
+export {
+  type AppointmentRow,
+  type AppointmentUpsertOptions,
+  countActiveAppointments,
+  tombstoneAppointments,
+  unseenAppointments,
+  upsertAppointments,
+} from './appointments.js';
 export { createDatabase, type Database, type Db } from './client.js';
+export {
+  type ClientDataMode,
+  type ClientDataPolicy,
+  emailHash,
+  reduceClient,
+  scrubClientData,
+} from './client-data.js';
+export { type ClientRow, type ClientUpsertOptions, missingClientIds, upsertClients } from './clients.js';
 export {
   type ActiveRows,
   BASELINE_RUNS,
@@ -63,6 +81,7 @@ export {
   type TableCounts,
 } from './sync-runs.js';
 export {
+  type ReconciledTable,
   setInactive,
   tombstoneEntityRows,
   tombstoneLocationLinks,

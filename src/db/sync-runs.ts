@@ -50,6 +50,8 @@ export interface RunOutcome {
   error?: string;
   /** Full syncs: per table, the active rows as the run ends (the mass-delete guard's baseline). */
   activeRows?: ActiveRows;
+  /** What each chunk of appointments read; stored in `stats` as `appointment_chunks`. */
+  chunks?: ReadonlyArray<Record<string, unknown>>;
 }
 
 export interface SyncRunRecord {
@@ -97,7 +99,9 @@ export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<
  */
 export async function finishRun(db: Db, runId: number, outcome: RunOutcome): Promise<boolean> {
   const error = outcome.error === undefined ? null : truncate(outcome.error);
-  const stats = JSON.stringify(outcome.stats);
+  const stats = JSON.stringify(
+    outcome.chunks ? { ...outcome.stats, appointment_chunks: outcome.chunks } : outcome.stats,
+  );
   const activeRows = outcome.activeRows === undefined ? null : JSON.stringify(outcome.activeRows);
   const updated = await db.$executeRaw`
     UPDATE sync_runs

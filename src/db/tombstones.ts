@@ -4,15 +4,20 @@
  * upsert.
  * - Links (per location): the active links a complete walk of the location did not see, behind
  *   the mass-delete guard (delete-guard.ts), or the run's account-wide budget in a full sync.
- * - Entities (account-wide): absence from a list is not proof, so the sync layer confirms each
- *   unseen row through its own URL (sync/account-tombstones.ts); this module reads the unseen
- *   rows and marks what was confirmed: gone (404) or inactive (still answered, not listed).
+ * - Entities and clients (account-wide): absence from a list is not proof, so the sync layer
+ *   confirms each unseen row through its own URL (sync/account-tombstones.ts); this module reads
+ *   the unseen rows and marks what was confirmed: gone (404) or inactive (still answered, not
+ *   listed).
+ * Appointments are tombstoned per range of dates (appointments.ts).
  */
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
 import { evaluateDeleteGuard, type GuardOptions, type TombstoneResult } from './delete-guard.js';
 import type { EntityTable } from './entities.js';
 import { keyArrays, LINK_KEYS, type LinkTable, type LocationLinks, linkKeyColumns } from './links.js';
+
+/** The tables reconciled row by row against each row's own URL: the entities, and clients. */
+export type ReconciledTable = EntityTable | 'clients';
 
 const LINK_TABLES: readonly LinkTable[] = ['location_staff', 'location_services', 'staff_services'];
 
@@ -25,10 +30,10 @@ export interface UnseenRows {
   inactive: number[];
 }
 
-/** The active rows of an entity table whose id is not among `seenIds` (one read-only statement). */
+/** The active rows of an entity table (or clients) whose id is not among `seenIds` (one read-only statement). */
 export async function unseenEntities(
   db: Db,
-  table: EntityTable,
+  table: ReconciledTable,
   seenIds: readonly number[],
 ): Promise<UnseenRows> {
   const target = Prisma.raw(table);
@@ -59,7 +64,7 @@ export async function unseenEntities(
  */
 export async function tombstoneEntityRows(
   db: Db,
-  table: EntityTable,
+  table: ReconciledTable,
   ids: readonly number[],
 ): Promise<number> {
   if (ids.length === 0) return 0;
@@ -88,7 +93,7 @@ export async function tombstoneEntityRows(
  */
 export async function setInactive(
   db: Db,
-  table: EntityTable,
+  table: ReconciledTable,
   ids: readonly number[],
   inactive: boolean,
 ): Promise<number> {

@@ -4,12 +4,14 @@
  * again after its worker died resumes where it stopped:
  *
  *   start    abandon the run of a dead earlier attempt, begin a run, the account step
- *   fan-out  one `location-walk` child per location (the location step; idempotent job ids), wait
+ *   fan-out  one `location-walk` child per location, a `client-walk` child and one
+ *            `appointment-chunk` child per chunk of the window (idempotent job ids), wait
  *   finish   collect the children's outcomes (failed children included), the finish step
  */
 import { type Job, WaitingChildrenError } from 'bullmq';
 import { finishRun } from '../db/index.js';
 import { describeError, RunActiveError } from '../errors.js';
+import { today } from '../sync/appointment-window.js';
 import {
   accountStep,
   addCounters,
@@ -20,10 +22,22 @@ import {
   finishFullRun,
   locationReasons,
   type RunTotals,
+  windowChunks,
 } from '../sync/run-steps.js';
 import { mergeStats } from '../sync/stats.js';
 import { jobOptions } from './enqueue.js';
-import { type FullSyncData, JOB, type JobData, type JobResult, type LocationWalkResult } from './jobs.js';
+import {
+  type AppointmentChunkResult,
+  type ClientWalkResult,
+  type FullSyncData,
+  JOB,
+  type JobData,
+  type JobResult,
+  type LocationWalkResult,
+} from './jobs.js';
+
+type ChildResult = LocationWalkResult | ClientWalkResult | AppointmentChunkResult;
+
 import { LockLostError, updateOwnedJobData } from './owned-job-data.js';
 import { countersOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
 
@@ -114,19 +128,34 @@ async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: Processo
   const runId = data.runId as number;
   const deleteLimits = data.deleteLimits ?? { location_staff: 0, location_services: 0, staff_services: 0 };
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
-  // Adding a job whose id exists is a no-op, so a resumed fan-out never doubles a location.
-  const children = (data.account?.locationIds ?? []).map((locationId) => ({
-    name: JOB.locationWalk,
-    data: { runId, locationId, deleteLimits } satisfies JobData<'location-walk'>,
-    opts: {
-      jobId: `run${runId}-location${locationId}`,
-      parent,
-      ignoreDependencyOnFailure: true,
-      ...jobOptions(deps.jobRetry),
-      // Kept for a day: the parent reads their results when it finishes.
-      removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  const opts = (jobId: string) => ({
+    jobId,
+    parent,
+    ignoreDependencyOnFailure: true,
+    ...jobOptions(deps.jobRetry),
+    // Kept for a day: the parent reads their results when it finishes.
+    removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  });
+  // The window as of the day the run started: a resumed fan-out makes the same chunks.
+  const chunks = windowChunks(deps, today(new Date(data.startedAt ?? Date.now())));
+  // Adding a job whose id exists is a no-op, so a resumed fan-out never doubles a step.
+  const children = [
+    ...(data.account?.locationIds ?? []).map((locationId) => ({
+      name: JOB.locationWalk,
+      data: { runId, locationId, deleteLimits } satisfies JobData<'location-walk'>,
+      opts: opts(`run${runId}-location${locationId}`),
+    })),
+    {
+      name: JOB.clientWalk,
+      data: { runId } satisfies JobData<'client-walk'>,
+      opts: opts(`run${runId}-clients`),
     },
-  }));
+    ...chunks.map((range) => ({
+      name: JOB.appointmentChunk,
+      data: { runId, ...range } satisfies JobData<'appointment-chunk'>,
+      opts: opts(`run${runId}-appointments${range.startDate}`),
+    })),
+  ];
   for (let i = 0; i < children.length; i += 500) await deps.queue.addBulk(children.slice(i, i + 500));
 }
 
@@ -143,17 +172,24 @@ async function finish(
     serviceIds: undefined,
     reasons: ['the account-wide walk left no data'],
   };
-  const values = Object.values(await job.getChildrenValues<LocationWalkResult>());
+  const children = await job.getChildrenValues<ChildResult>();
+  const values = Object.entries(children).flatMap(([key, v]) =>
+    /location\d+$/.test(key) ? [v as LocationWalkResult] : [],
+  );
+  const others = Object.entries(children).flatMap(([key, v]) =>
+    /location\d+$/.test(key) ? [] : [v as ClientWalkResult | AppointmentChunkResult],
+  );
   const failures = await job.getIgnoredChildrenFailures();
 
   const totals: RunTotals = {
     stats: mergeStats(emptyTotals().stats, data.accountStats ?? {}),
     counters: addCounters(emptyTotals().counters, data.accountCounters),
   };
-  for (const value of values) {
+  for (const value of [...values, ...others]) {
     mergeStats(totals.stats, value.stats);
     totals.counters = addCounters(totals.counters, value.counters);
   }
+  totals.chunks = others.flatMap((o) => ('read' in o && o.read ? [o.read] : []));
   const walked = new Set(values.map((v) => v.locationId));
   const failed = account.locationIds
     .filter((id) => !walked.has(id))
@@ -164,10 +200,10 @@ async function finish(
       seenServices: [],
       reasons: [],
     }));
-  const failureReasons = Object.entries(failures).map(([key, message]) => {
-    const id = /location(\d+)$/.exec(key)?.[1] ?? key;
-    return `location ${id}: ${message}`;
-  });
+  const failureReasons = [
+    ...others.flatMap((o) => o.reasons),
+    ...Object.entries(failures).map(([key, message]) => `${stepOf(key)}: ${message}`),
+  ];
 
   // The confirmations of unseen rows (account-tombstones.ts) are calls of this run too.
   const client = deps.createClient(deps.shutdown);
@@ -201,6 +237,15 @@ async function finish(
   );
   const durationMs = Date.now() - (data.startedAt ?? Date.now());
   return { runId, scope: 'full', stats: totals.stats, durationMs, ...outcome };
+}
+
+/** A child job's key names its step: `...run12-location1001`, `...run12-clients`, `...run12-appointments2026-01-05`. */
+function stepOf(key: string): string {
+  const location = /location(\d+)$/.exec(key)?.[1];
+  if (location) return `location ${location}`;
+  const chunk = /appointments(\d{4}-\d{2}-\d{2})$/.exec(key)?.[1];
+  if (chunk) return `appointments from ${chunk}`;
+  return key.endsWith('-clients') ? 'clients' : key;
 }
 
 function meta(job: Job, deps: ProcessorDeps) {

@@ -8,11 +8,15 @@
  *   one `location-walk` child per location, then the finish. Where it stands is kept in its own
  *   data, so that a retried job resumes where it stopped.
  * - `location-walk`: the location step of a full sync; retried by itself.
+ * - `client-walk`, `appointment-chunk`: the client step and one chunk of the window of
+ *   appointments of a full sync; each retried by itself.
  * - `location-sync`: an on-demand sync of one location, with its own run.
  */
 import type { JobsOptions, Queue } from 'bullmq';
 import type { DeleteLimits } from '../db/delete-budget.js';
 import type { AccountSnapshot } from '../sync/account-walk.js';
+import type { ChunkOutcome } from '../sync/appointment-walk.js';
+import type { ClientOutcome } from '../sync/client-walk.js';
 import type { LocationOutcome } from '../sync/location-walk.js';
 import type { Counters } from '../sync/run-steps.js';
 import type { SyncSummary } from '../sync/run-sync.js';
@@ -21,6 +25,8 @@ import type { RunStats } from '../sync/stats.js';
 export const JOB = {
   fullSync: 'full-sync',
   locationWalk: 'location-walk',
+  clientWalk: 'client-walk',
+  appointmentChunk: 'appointment-chunk',
   locationSync: 'location-sync',
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
@@ -51,6 +57,16 @@ export interface LocationWalkData {
   deleteLimits: DeleteLimits;
 }
 
+export interface ClientWalkData {
+  runId: number;
+}
+
+export interface AppointmentChunkData {
+  runId: number;
+  startDate: string;
+  endDate: string;
+}
+
 export interface LocationSyncData {
   trigger: string;
   locationId: number;
@@ -72,10 +88,14 @@ export interface FullSyncResult {
 
 /** What a `location-walk` child returns to its parent: the location's outcome and its API calls. */
 export type LocationWalkResult = Omit<LocationOutcome, 'retryable'> & { counters: Counters };
+export type ClientWalkResult = Omit<ClientOutcome, 'retryable'> & { counters: Counters };
+export type AppointmentChunkResult = Omit<ChunkOutcome, 'retryable'> & { counters: Counters };
 
 export interface JobTypes {
   [JOB.fullSync]: { data: FullSyncData; result: FullSyncResult | SkippedResult };
   [JOB.locationWalk]: { data: LocationWalkData; result: LocationWalkResult };
+  [JOB.clientWalk]: { data: ClientWalkData; result: ClientWalkResult };
+  [JOB.appointmentChunk]: { data: AppointmentChunkData; result: AppointmentChunkResult };
   [JOB.locationSync]: { data: LocationSyncData; result: SyncSummary | SkippedResult };
 }
 export type JobData<N extends JobName> = JobTypes[N]['data'];

@@ -33,8 +33,19 @@ export interface ProcessorDeps extends RunSettings {
 
 /** The steps' dependencies for one job: its own client and logger. */
 export function stepDeps(deps: ProcessorDeps, client: TimeTapClient, logger: Logger): StepDeps {
-  const { db, redactor, guard, staffConcurrency, heartbeatMs, staleRunMs } = deps;
-  return { db, redactor, guard, staffConcurrency, heartbeatMs, staleRunMs, client, logger };
+  const { db, redactor, guard, staffConcurrency, heartbeatMs, staleRunMs, clientData, appointments } = deps;
+  return {
+    db,
+    redactor,
+    guard,
+    staffConcurrency,
+    heartbeatMs,
+    staleRunMs,
+    clientData,
+    appointments,
+    client,
+    logger,
+  };
 }
 
 export function countersOf(client: TimeTapClient): Counters {

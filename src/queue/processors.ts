@@ -7,6 +7,7 @@ import { processFullSync } from './full-sync-job.js';
 import { JOB, type JobData, type JobName, type JobResult } from './jobs.js';
 import { processLocationSync, processLocationWalk } from './location-job.js';
 import type { ProcessorDeps } from './processor-deps.js';
+import { processAppointmentChunk, processClientWalk } from './window-jobs.js';
 
 type Processors = {
   [N in JobName]: (
@@ -19,6 +20,8 @@ type Processors = {
 const PROCESSORS: Processors = {
   [JOB.fullSync]: processFullSync,
   [JOB.locationWalk]: (job, _token, deps) => processLocationWalk(job, deps),
+  [JOB.clientWalk]: (job, _token, deps) => processClientWalk(job, deps),
+  [JOB.appointmentChunk]: (job, _token, deps) => processAppointmentChunk(job, deps),
   [JOB.locationSync]: (job, _token, deps) => processLocationSync(job, deps),
 };
 

@@ -14,6 +14,7 @@
 
 import { startRunIfIdle } from '../db/active-runs.js';
 import {
+  type ClientDataPolicy,
   countActiveRows,
   type DeleteBudget,
   type DeleteLimits,
@@ -24,9 +25,12 @@ import {
 } from '../db/index.js';
 import { describeError, NotFoundError, RunActiveError, UnknownLocationError } from '../errors.js';
 import type { Redactor } from '../redact.js';
-import type { TimeTapLocation } from '../timetap/index.js';
+import type { DateRange, TimeTapLocation } from '../timetap/index.js';
 import { tombstoneAccount } from './account-tombstones.js';
 import { type AccountSnapshot, walkAccount } from './account-walk.js';
+import { type ChunkOutcome, type ChunkRecord, walkAppointmentChunk } from './appointment-walk.js';
+import { appointmentWindow, dateChunks, today } from './appointment-window.js';
+import { type ClientOutcome, walkClients } from './client-walk.js';
 import { type LocationOutcome, type WalkDeps, walkLocation } from './location-walk.js';
 import { addCounts, emptyStats, mergeStats, type RunStats } from './stats.js';
 
@@ -43,6 +47,8 @@ export interface Counters {
 export interface RunTotals {
   stats: RunStats;
   counters: Counters;
+  /** What each chunk of appointments read (pages, records, re-reads). */
+  chunks?: ChunkRecord[];
 }
 
 export interface StepDeps extends WalkDeps {
@@ -50,6 +56,10 @@ export interface StepDeps extends WalkDeps {
   /** How often a step marks its run alive, and when a run without a heartbeat counts as dead. */
   heartbeatMs: number;
   staleRunMs: number;
+  /** How much personal data of clients the mirror keeps (MIRROR_CLIENT_DATA). */
+  clientData: ClientDataPolicy;
+  /** The rolling window of appointments and how it is read (APPOINTMENTS_*). */
+  appointments: { pastDays: number; futureDays: number; chunkDays: number; pageSize: number };
 }
 
 export interface RunMeta {
@@ -132,6 +142,24 @@ export function oneLocationStep(
   });
 }
 
+/** The clients of the account (client-walk.ts). */
+export function clientStep(deps: StepDeps, runId: number): Promise<ClientOutcome> {
+  return withHeartbeat(deps, runId, () => walkClients(deps));
+}
+
+/** The rolling window of appointments as of `day`, in chunks (appointment-window.ts). */
+export function windowChunks(deps: Pick<StepDeps, 'appointments'>, day = today()): DateRange[] {
+  const { pastDays, futureDays, chunkDays } = deps.appointments;
+  return dateChunks(appointmentWindow(day, pastDays, futureDays), chunkDays);
+}
+
+/** One chunk of appointments (appointment-walk.ts). */
+export function appointmentChunkStep(deps: StepDeps, runId: number, range: DateRange): Promise<ChunkOutcome> {
+  return withHeartbeat(deps, runId, () =>
+    walkAppointmentChunk({ ...deps, pageSize: deps.appointments.pageSize }, range),
+  );
+}
+
 /**
  * The end of a full run: the reasons it is partial (the account walk's, the locations'), the
  * account-wide tombstones when the evidence is complete, and the run's row.
@@ -147,7 +175,7 @@ export function finishFullRun(
     locations: ReadonlyArray<
       Pick<LocationOutcome, 'locationId' | 'status' | 'seenStaff' | 'seenServices' | 'reasons'>
     >;
-    /** Locations whose walk failed for good, with why (a fanned-out run's failed jobs). */
+    /** Reasons of the other steps (clients, appointment chunks) and of jobs that failed for good. */
     failures?: string[];
     /** Read when the run closes: the tombstones' confirmations are calls of the run too. */
     totals: () => RunTotals;
@@ -181,6 +209,7 @@ export async function closeRun(
   await finishRun(deps.db, runId, {
     status: run.status,
     stats: run.totals.stats,
+    ...(run.totals.chunks?.length ? { chunks: run.totals.chunks } : {}),
     ...run.totals.counters,
     ...(error ? { error } : {}),
     ...(run.scope === 'full' ? { activeRows: await countActiveRows(deps.db) } : {}),

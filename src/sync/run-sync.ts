@@ -16,12 +16,14 @@
  */
 import { createMemoryDeleteBudget } from '../db/index.js';
 import type { ClientStats } from '../timetap/index.js';
+import type { ChunkRecord } from './appointment-walk.js';
 import { mapSettled } from './concurrency.js';
-import type { LocationOutcome } from './location-walk.js';
 import {
   accountStep,
+  appointmentChunkStep,
   beginRun,
   type Counters,
+  clientStep,
   closeRun,
   failRun,
   finishFullRun,
@@ -31,6 +33,7 @@ import {
   type RunTotals,
   type StepDeps,
   type SyncRequest,
+  windowChunks,
   withHeartbeat,
 } from './run-steps.js';
 import { emptyStats, mergeStats, type RunStats } from './stats.js';
@@ -52,8 +55,16 @@ export interface SyncSummary {
 
 export interface RunDeps extends StepDeps, RunMeta {
   locationConcurrency: number;
-  onProgress?: (progress: { done: number; total: number; locationId?: number }) => void;
+  onProgress?: (progress: {
+    stage: 'locations' | 'appointments';
+    done: number;
+    total: number;
+    locationId?: number;
+  }) => void;
 }
+
+/** Chunks of appointments read at once; the limiter rules the requests in any case. */
+const CHUNK_CONCURRENCY = 2;
 
 /** Throws RunActiveError (nothing started) when a run of the same scope is alive. */
 export async function runSync(deps: RunDeps, request: SyncRequest): Promise<SyncSummary> {
@@ -62,7 +73,12 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
   const { runId, location } = await beginRun(deps, request, deps);
   const logger = deps.logger.child({ runId, scope: request.scope });
   const stats = emptyStats();
-  const totals = (): RunTotals => ({ stats, counters: countersSince(before, deps.client.stats()) });
+  const chunkReads: ChunkRecord[] = [];
+  const totals = (): RunTotals => ({
+    stats,
+    counters: countersSince(before, deps.client.stats()),
+    chunks: chunkReads,
+  });
   const summary = (status: SyncSummary['status'], reasons: string[]): SyncSummary => ({
     runId,
     ...request,
@@ -74,12 +90,12 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
   });
   try {
     if (location === undefined) {
-      const { status, reasons } = await fullRun({ ...deps, logger }, runId, stats, totals);
+      const { status, reasons } = await fullRun({ ...deps, logger }, runId, stats, totals, chunkReads);
       return summary(status, reasons);
     }
-    deps.onProgress?.({ done: 0, total: 1, locationId: location.id });
+    deps.onProgress?.({ stage: 'locations', done: 0, total: 1, locationId: location.id });
     const reasons = await oneLocationStep({ ...deps, logger }, runId, location, stats);
-    deps.onProgress?.({ done: 1, total: 1, locationId: location.id });
+    deps.onProgress?.({ stage: 'locations', done: 1, total: 1, locationId: location.id });
     const status = reasons.length === 0 ? 'succeeded' : 'partial';
     await closeRun(deps, runId, { scope: 'location', status, reasons, totals: totals() });
     return summary(status, reasons);
@@ -95,6 +111,7 @@ async function fullRun(
   runId: number,
   stats: RunStats,
   totals: () => RunTotals,
+  chunkReads: ChunkRecord[],
 ): Promise<{ status: 'succeeded' | 'partial'; reasons: string[] }> {
   const { account, limits } = await accountStep(deps, runId);
   mergeStats(stats, account.stats);
@@ -102,20 +119,44 @@ async function fullRun(
   const budget = createMemoryDeleteBudget(limits);
   const total = account.locationIds.length;
   let done = 0;
-  deps.onProgress?.({ done, total });
+  deps.onProgress?.({ stage: 'locations', done, total });
   // Heartbeats across the whole walk too: locations walked a few at a time may take a while.
   const results = await withHeartbeat(deps, runId, () =>
     mapSettled(account.locationIds, deps.locationConcurrency, async (locationId) => {
       const outcome = await locationStep(deps, runId, locationId, budget);
-      deps.onProgress?.({ done: ++done, total, locationId });
+      deps.onProgress?.({ stage: 'locations', done: ++done, total, locationId });
       return outcome;
     }),
   );
+  const outcomes = fulfilled(results);
+  for (const outcome of outcomes) mergeStats(stats, outcome.stats);
+
+  // Then the clients and the window of appointments, once the entities they name are mirrored.
+  const clients = await clientStep(deps, runId);
+  mergeStats(stats, clients.stats);
+  const chunks = windowChunks(deps);
+  let read = 0;
+  deps.onProgress?.({ stage: 'appointments', done: read, total: chunks.length });
+  const chunkOutcomes = fulfilled(
+    await withHeartbeat(deps, runId, () =>
+      mapSettled(chunks, CHUNK_CONCURRENCY, async (range) => {
+        const outcome = await appointmentChunkStep(deps, runId, range);
+        deps.onProgress?.({ stage: 'appointments', done: ++read, total: chunks.length });
+        return outcome;
+      }),
+    ),
+  );
+  for (const outcome of chunkOutcomes) mergeStats(stats, outcome.stats);
+  chunkReads.push(...chunkOutcomes.flatMap((o) => (o.read ? [o.read] : [])));
+  const failures = [...clients.reasons, ...chunkOutcomes.flatMap((o) => o.reasons)];
+  return finishFullRun(deps, runId, { account, locations: outcomes, failures, totals });
+}
+
+/** The values of settled steps; a step's fatal error (keys refused, shutdown) stops the run. */
+function fulfilled<T>(results: PromiseSettledResult<T>[]): T[] {
   const fatal = results.find((r) => r.status === 'rejected');
   if (fatal?.status === 'rejected') throw fatal.reason;
-  const outcomes = results.map((r) => (r as PromiseFulfilledResult<LocationOutcome>).value);
-  for (const outcome of outcomes) mergeStats(stats, outcome.stats);
-  return finishFullRun(deps, runId, { account, locations: outcomes, totals });
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 function countersSince(before: ClientStats, after: ClientStats): Counters {

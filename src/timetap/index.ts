@@ -1,8 +1,13 @@
 /** The TimeTap client's public surface; other modules import from here only. */
+
+export { type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
+export type { TimeTapAppointment, TimeTapClientRecord } from './appointment-schemas.js';
 export { runCheck } from './check.js';
 export {
   createTimeTapClient,
+  type DateRange,
   type ListResult,
+  type ReportPage,
   type SkippedRecord,
   type TimeTapClient,
   type TimeTapClientDeps,

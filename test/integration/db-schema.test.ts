@@ -123,6 +123,8 @@ describe('the migrated database matches schema.prisma', () => {
   it('parses every model of the schema', () => {
     expect(schema.map((m) => m.table).sort()).toEqual(
       [
+        'appointments',
+        'clients',
         'location_services',
         'location_staff',
         'locations',

@@ -209,10 +209,26 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
     const staffAtByName = countBy(truth.locationStaff, ([location]) => `${locationName.get(location)}`);
     expect([...staffAtByName.values()].sort()).not.toEqual([...staffAt.values()].sort());
 
+    // The appointment examples' truth, from the simulator's appointments (all in the window).
+    const appointments = [...sim.data.appointments.values()];
+    const perDayLocation = new Map<string, { booked: number; cancelled: number; noShows: number }>();
+    for (const a of appointments) {
+      const key = `${a.startDate}/${a.location.locationId}`;
+      const counts = perDayLocation.get(key) ?? { booked: 0, cancelled: 0, noShows: 0 };
+      if (a.status === 'CANCELLED') counts.cancelled++;
+      else counts.booked++;
+      if (a.status === 'NO_SHOW') counts.noShows++;
+      perDayLocation.set(key, counts);
+    }
+    const visits = countBy(
+      appointments.filter((a) => a.status === 'COMPLETED' && a.client),
+      (a) => `${a.client?.clientId}`,
+    );
+
     const grouped = readmeExamples().filter(({ sql }) => /\bGROUP BY\b/i.test(sql));
     for (const { title, sql } of grouped) {
       const groupBy = /GROUP BY([\s\S]*?)(ORDER BY|HAVING|LIMIT|;|$)/i.exec(sql)?.[1] ?? '';
-      for (const [, entity] of groupBy.matchAll(/\b(location|staff|service)_name\b/g)) {
+      for (const [, entity] of groupBy.matchAll(/\b(location|staff|service|client)_name\b/g)) {
         expect(groupBy, `${title}: groups by ${entity}_name without ${entity}_id`).toMatch(
           new RegExp(`\\b${entity}_id\\b`),
         );
@@ -220,20 +236,37 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
       const result = await migrated.client.query<Record<string, string | number | null>>(sql);
       expect(result.rows.length, title).toBeGreaterThan(0);
       const columns = result.fields.map((f) => f.name);
-      expect(columns, `${title}: shows the ids it groups by`).toContain('location_id');
-      const shown = new Map(
-        result.rows.map((row) => [
-          columns.includes('service_id') ? `${row.location_id}/${row.service_id}` : `${row.location_id}`,
-          Number(row.staff),
-        ]),
-      );
-      if (columns.includes('service_id')) expect(shown, title).toEqual(offeredBy);
-      else if (columns.includes('staff')) expect(shown, title).toEqual(staffAt);
-      else throw new Error(`${title}: a grouped README example with no known truth; add one here`);
+      if (columns.includes('start_date')) {
+        // Appointments per day and location.
+        for (const row of result.rows) {
+          const key = `${row.start_date}/${row.location_id}`;
+          expect(
+            { booked: Number(row.booked), cancelled: Number(row.cancelled), noShows: Number(row.no_shows) },
+            `${title}: ${key}`,
+          ).toEqual(perDayLocation.get(key));
+        }
+        expect(result.rows.length, title).toBe(perDayLocation.size);
+      } else if (columns.includes('cancelled_pct')) {
+        // Per staff member: ids shown, one row each.
+        expect(new Set(result.rows.map((r) => r.staff_id)).size, title).toBe(result.rows.length);
+      } else if (columns.includes('service_id')) {
+        const shown = new Map(
+          result.rows.map((row) => [`${row.location_id}/${row.service_id}`, Number(row.staff)]),
+        );
+        expect(shown, title).toEqual(offeredBy);
+      } else if (columns.includes('staff')) {
+        const shown = new Map(result.rows.map((row) => [`${row.location_id}`, Number(row.staff)]));
+        expect(shown, title).toEqual(staffAt);
+      } else throw new Error(`${title}: a grouped README example with no known truth; add one here`);
       // Names are shown beside the ids, and they are the right ones.
-      for (const row of result.rows)
-        expect(row.location_name, title).toBe(locationName.get(Number(row.location_id)));
+      if (columns.includes('location_id'))
+        for (const row of result.rows)
+          expect(row.location_name, title).toBe(locationName.get(Number(row.location_id)));
     }
+    // Visits per client, from the ungrouped example over client_visits_view.
+    const clientsExample = readmeExamples().find(({ sql }) => /client_visits_view/.test(sql));
+    const top = await migrated.client.query<{ client_id: string; visits: number }>(clientsExample?.sql ?? '');
+    for (const row of top.rows) expect(row.visits).toBe(visits.get(`${row.client_id}`) ?? 0);
     // At least the two above: staff per location, and services by the staff who offer them.
     expect(grouped.length).toBeGreaterThanOrEqual(2);
   });

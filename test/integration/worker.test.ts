@@ -72,6 +72,24 @@ describe('worker', () => {
     expect(await rowVersions(database.db)).toEqual(before);
   });
 
+  it('walks the clients and each chunk of the appointment window as child jobs of the full sync', async () => {
+    await harness.start();
+    const result = (await resyncAndWait()) as { status: string; reasons: string[] };
+    expect(result.status, result.reasons.join('\n')).toBe('succeeded');
+    const jobs = await harness.queue.getJobs(['completed']);
+    const chunks = jobs
+      .filter((j) => j.name === 'appointment-chunk')
+      .map((j) => j.data as { startDate: string });
+    expect(jobs.filter((j) => j.name === 'client-walk')).toHaveLength(1);
+    // The default window (30 days back, 90 ahead) in chunks of 7 days.
+    expect(chunks).toHaveLength(Math.ceil(121 / 7));
+    const [row] = await database.db.$queryRaw<Array<{ appointments: bigint; clients: bigint }>>`
+      SELECT (SELECT count(*) FROM appointments WHERE deleted_at IS NULL) AS appointments,
+             (SELECT count(*) FROM clients WHERE deleted_at IS NULL) AS clients`;
+    expect(Number(row?.appointments)).toBe(sim.data.appointments.size);
+    expect(Number(row?.clients)).toBe(sim.data.clients.size);
+  });
+
   it('retries a failing location by itself and ends partial when it keeps failing', async () => {
     await harness.start();
     const [failing] = [...sim.data.locations.keys()] as [number];

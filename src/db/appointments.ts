@@ -1,0 +1,194 @@
+/**
+ * The appointments of the mirror (TimeTap's `calendarId`), through the shared write path
+ * (bulk-upsert.ts), with two additions:
+ * - typed wall-clock columns derived from what TimeTap sends: `local_start` (start_date +
+ *   start_time, a timestamp without time zone: the location's own clock) and `duration_minutes`
+ *   (end minus start, across dates), NULL when an input is missing or malformed or the end comes
+ *   before the start;
+ * - `read_at`: when TimeTap was read. Appointments are written by report pages and by webhooks'
+ *   fetches, which may overlap; a row is written only when its content changed (or it is new or
+ *   tombstoned) AND the read is not older than the stored one, so that a page read at 10:00:00
+ *   cannot undo a fetch at 10:00:05. Unchanged content writes nothing, whatever the read's time.
+ * The `client` nested in `raw` is reduced by the client-data policy (client-data.ts).
+ *
+ * Tombstones are per range of dates: an appointment that a complete read of its range did not
+ * see (and that its own URL no longer returns) is marked deleted.
+ */
+import { Prisma } from '../generated/prisma/client.js';
+import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
+import type { Db } from './client.js';
+import { type ClientDataPolicy, reduceAppointmentRaw } from './client-data.js';
+
+export interface AppointmentRow {
+  id: number;
+  businessId?: number;
+  locationId?: number;
+  staffId?: number;
+  serviceId?: number;
+  clientId?: number;
+  status?: string;
+  subStatus?: string;
+  /** "YYYY-MM-DD" as TimeTap sends them. */
+  startDate?: string;
+  endDate?: string;
+  /** HHmm integers as TimeTap sends them (800 = 8:00, 2400 = the end of the day). */
+  startTime?: number;
+  endTime?: number;
+  recurringAppointmentId?: number;
+  raw: Record<string, unknown>;
+}
+
+/** A range of start dates, both ends included, "YYYY-MM-DD". */
+export interface DateRange {
+  startDate: string;
+  endDate: string;
+}
+
+export interface AppointmentUpsertOptions {
+  /** When TimeTap was read (taken before the request): an older read never overwrites a newer one. */
+  readAt: Date;
+  clientData: ClientDataPolicy;
+  logger?: WarningLogger;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MINUTE_MS = 60_000;
+
+/**
+ * A date and an HHmm time as milliseconds on a UTC-labelled clock (the wall clock, whatever its
+ * zone), or undefined when either is missing or not a real date and time. 2400 is the end of the
+ * day, as TimeTap writes an end at midnight.
+ */
+export function wallClockMs(date: string | undefined, hhmm: number | undefined): number | undefined {
+  if (date === undefined || hhmm === undefined) return undefined;
+  const match = DATE.exec(date);
+  if (!match || !Number.isInteger(hhmm) || hhmm < 0 || hhmm > 2400) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const hours = Math.floor(hhmm / 100);
+  const minutes = hhmm % 100;
+  if (minutes >= 60 || year < 1) return undefined;
+  // setUTCFullYear, not Date.UTC, which reads years below 100 as 19xx.
+  const midnight = new Date(0);
+  midnight.setUTCFullYear(year, month - 1, day);
+  if (midnight.getUTCMonth() !== month - 1 || midnight.getUTCDate() !== day) return undefined;
+  return midnight.getTime() + (hours * 60 + minutes) * MINUTE_MS;
+}
+
+/** `local_start` as Postgres reads a timestamp: "YYYY-MM-DD HH:MM:SS". */
+export function localStart(row: Pick<AppointmentRow, 'startDate' | 'startTime'>): string | undefined {
+  const ms = wallClockMs(row.startDate, row.startTime);
+  if (ms === undefined) return undefined;
+  const iso = new Date(ms).toISOString();
+  // Past year 9999 (a start at 24:00 on 9999-12-31) ISO needs a sign that Postgres does not read.
+  return /^\d{4}-/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : undefined;
+}
+
+/** End minus start in minutes, across dates; undefined when unknown or negative. */
+export function durationMinutes(
+  row: Pick<AppointmentRow, 'startDate' | 'startTime' | 'endDate' | 'endTime'>,
+): number | undefined {
+  const start = wallClockMs(row.startDate, row.startTime);
+  const end = wallClockMs(row.endDate, row.endTime);
+  if (start === undefined || end === undefined || end < start) return undefined;
+  return (end - start) / MINUTE_MS;
+}
+
+const APPOINTMENT_COLUMNS: Column<AppointmentRow>[] = [
+  { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
+  { name: 'location_id', type: 'bigint', pick: (r) => r.locationId },
+  { name: 'staff_id', type: 'bigint', pick: (r) => r.staffId },
+  { name: 'service_id', type: 'bigint', pick: (r) => r.serviceId },
+  { name: 'client_id', type: 'bigint', pick: (r) => r.clientId },
+  { name: 'status', type: 'text', pick: (r) => r.status },
+  { name: 'sub_status', type: 'text', pick: (r) => r.subStatus },
+  { name: 'start_date', type: 'text', pick: (r) => r.startDate },
+  { name: 'end_date', type: 'text', pick: (r) => r.endDate },
+  { name: 'start_time', type: 'integer', pick: (r) => r.startTime },
+  { name: 'end_time', type: 'integer', pick: (r) => r.endTime },
+  { name: 'local_start', type: 'timestamp', pick: localStart },
+  { name: 'duration_minutes', type: 'integer', pick: durationMinutes },
+  { name: 'recurring_appointment_id', type: 'bigint', pick: (r) => r.recurringAppointmentId },
+];
+
+export function upsertAppointments(
+  db: Db,
+  rows: readonly AppointmentRow[],
+  options: AppointmentUpsertOptions,
+): Promise<UpsertCounts> {
+  const { readAt, clientData, logger } = options;
+  if (!(readAt instanceof Date) || Number.isNaN(readAt.getTime())) {
+    return Promise.reject(new TypeError('upsertAppointments: readAt must be a valid Date'));
+  }
+  return bulkUpsert(
+    db,
+    {
+      table: 'appointments',
+      columns: APPOINTMENT_COLUMNS,
+      storedRaw: (raw) => reduceAppointmentRaw(raw, clientData),
+    },
+    rows,
+    { readAt, ...(logger ? { logger } : {}) },
+  );
+}
+
+/**
+ * The active appointments starting within `range` (inclusive) whose id is not among `seenIds`,
+ * and how many active ones the range holds (the mass-delete guard's measure). One read-only
+ * statement. Rows without a start date belong to no range.
+ */
+export async function unseenAppointments(
+  db: Db,
+  range: DateRange,
+  seenIds: readonly number[],
+): Promise<{ active: number; unseen: number[] }> {
+  const within = rangeCondition(range);
+  const seen = [...new Set(seenIds)];
+  // EXCEPT rather than an anti-join: hashed whatever the planner's statistics say (links.ts).
+  const rows = await db.$queryRaw<Array<{ active: number; unseen: bigint[] }>>`
+    WITH in_range AS (SELECT id FROM appointments WHERE deleted_at IS NULL AND ${within})
+    SELECT
+      (SELECT count(*) FROM in_range)::int AS active,
+      (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM (
+        SELECT id FROM in_range EXCEPT SELECT unnest(${seen}::bigint[])) u) AS unseen`;
+  const row = rows[0];
+  return { active: row?.active ?? 0, unseen: (row?.unseen ?? []).map(Number) };
+}
+
+/**
+ * Marks appointments deleted (their own URL answered 404). With `readAt`, the read that showed
+ * them gone: a row read later than that (a webhook's fetch meanwhile) is kept, and a marked row
+ * takes that read time, so that an older read in flight cannot revive it. Returns how many rows
+ * were marked.
+ */
+export async function tombstoneAppointments(
+  db: Db,
+  ids: readonly number[],
+  options: { readAt?: Date } = {},
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const list = [...new Set(ids)];
+  const { readAt } = options;
+  if (readAt === undefined) {
+    return db.$executeRaw`
+      UPDATE appointments SET deleted_at = now() WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL`;
+  }
+  return db.$executeRaw`
+    UPDATE appointments SET deleted_at = now(), read_at = ${readAt}::timestamptz
+    WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND read_at <= ${readAt}::timestamptz`;
+}
+
+/** Active appointments, all of them or those starting within `range` (inclusive). */
+export async function countActiveAppointments(db: Db, range?: DateRange): Promise<number> {
+  const within = range === undefined ? Prisma.sql`TRUE` : rangeCondition(range);
+  const rows = await db.$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM appointments WHERE deleted_at IS NULL AND ${within}`;
+  return rows[0]?.n ?? 0;
+}
+
+/** start_date within the range; the dates compare as text, so they must be well-formed. */
+function rangeCondition({ startDate, endDate }: DateRange): Prisma.Sql {
+  for (const date of [startDate, endDate]) {
+    if (!DATE.test(date)) throw new RangeError(`not a YYYY-MM-DD date: ${JSON.stringify(date)}`);
+  }
+  return Prisma.sql`start_date BETWEEN ${startDate} AND ${endDate}`;
+}

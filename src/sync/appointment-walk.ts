@@ -1,0 +1,200 @@
+/**
+ * The walk of one chunk of appointments (a range of dates): read completely (or marked
+ * incomplete, appointment-chunk.ts), upserted with the time TimeTap was read (an older read never
+ * overwrites a newer one, db/appointments.ts), the objects nested in each appointment filling gaps
+ * in their own tables, and a client that an appointment names but the mirror lacks fetched by id.
+ *
+ * Tombstones only on a complete chunk, and even then absence is not proof: an appointment the
+ * chunk did not see may have been rescheduled to another date, even out of the window. Each is
+ * confirmed at `GET /appointments/{calendarId}`: 404 tombstones it; found, it is updated where it
+ * now is (a cancelled appointment is not deleted: it has status CANCELLED). The mass-delete guard
+ * judges the chunk: when more went missing than it lets go, nothing is asked and nothing marked.
+ */
+import {
+  type AppointmentRow,
+  type ClientDataPolicy,
+  evaluateDeleteGuard,
+  missingClientIds,
+  tombstoneAppointments,
+  unseenAppointments,
+  upsertAppointments,
+  upsertClients,
+  upsertLocations,
+  upsertServices,
+  upsertStaff,
+} from '../db/index.js';
+import { describeError, isRetryable, NotFoundError } from '../errors.js';
+import {
+  type ChunkRead,
+  type DateRange,
+  readAppointmentChunk,
+  type TimeTapAppointment,
+} from '../timetap/index.js';
+import { mapSettled } from './concurrency.js';
+import { isFatal, type WalkDeps } from './location-walk.js';
+import { addCounts, emptyStats, type RunStats } from './stats.js';
+
+export interface AppointmentWalkDeps extends WalkDeps {
+  clientData: ClientDataPolicy;
+  /** Records asked for per report page; TimeTap answers fewer past its maximum. */
+  pageSize: number;
+  /** How often an inconsistent chunk is read before it counts as incomplete. */
+  maxReads?: number;
+}
+
+/** What a chunk's walk read: recorded per chunk in the run's stats (a type: a JSON record). */
+export type ChunkRecord = {
+  startDate: string;
+  endDate: string;
+  pages: number;
+  records: number;
+  reads: number;
+  complete: boolean;
+};
+
+export interface ChunkOutcome {
+  range: DateRange;
+  /** complete: consistent and tombstoned (unless the guard refused); incomplete: upserted only. */
+  status: 'complete' | 'incomplete' | 'failed';
+  reasons: string[];
+  stats: RunStats;
+  read?: ChunkRecord;
+  retryable: boolean;
+}
+
+const DEFAULT_MAX_READS = 3;
+
+export async function walkAppointmentChunk(
+  deps: AppointmentWalkDeps,
+  range: DateRange,
+): Promise<ChunkOutcome> {
+  const stats = emptyStats();
+  const label = `appointments ${range.startDate}..${range.endDate}`;
+  const readAt = new Date();
+  let read: ChunkRead;
+  try {
+    read = await readAppointmentChunk(deps.client, range, {
+      pageSize: deps.pageSize,
+      maxReads: deps.maxReads ?? DEFAULT_MAX_READS,
+    });
+  } catch (error) {
+    if (isFatal(error)) throw error;
+    return {
+      range,
+      status: 'failed',
+      reasons: [`${label}: ${describeError(error)}`],
+      stats,
+      retryable: isRetryable(error),
+    };
+  }
+  const record: ChunkRecord = {
+    ...range,
+    pages: read.pages,
+    records: read.appointments.length,
+    reads: read.reads,
+    complete: read.complete,
+  };
+  await storeAppointments(deps, read.appointments, readAt, stats);
+  addCounts(stats, 'appointments', { skipped: read.skipped.length });
+  if (!read.complete) {
+    const reason = `${label}: ${read.why ?? 'incomplete'}; nothing in the range was tombstoned`;
+    return { range, status: 'incomplete', reasons: [reason], stats, read: record, retryable: false };
+  }
+  const reasons = await tombstoneUnseen(deps, range, label, read.appointments, stats);
+  return { range, status: 'complete', reasons, stats, read: record, retryable: false };
+}
+
+/** Upserts appointments and fills the gaps they reveal in the other tables. */
+export async function storeAppointments(
+  deps: AppointmentWalkDeps,
+  appointments: readonly TimeTapAppointment[],
+  readAt: Date,
+  stats: RunStats,
+): Promise<void> {
+  const { db, logger, clientData } = deps;
+  const nested = { locations: new Map(), staff: new Map(), services: new Map(), clients: new Map() };
+  for (const a of appointments) {
+    if (a.nested.location) nested.locations.set(a.nested.location.id, a.nested.location);
+    if (a.nested.staff) nested.staff.set(a.nested.staff.id, a.nested.staff);
+    if (a.nested.service) nested.services.set(a.nested.service.id, a.nested.service);
+    if (a.nested.client) nested.clients.set(a.nested.client.id, a.nested.client);
+  }
+  // A nested copy is a report row's excerpt: it only fills a gap, never overwrites the full copy.
+  const onlyMissing = { onlyMissing: true, logger };
+  addCounts(stats, 'locations', await upsertLocations(db, [...nested.locations.values()], onlyMissing));
+  addCounts(stats, 'staff', await upsertStaff(db, [...nested.staff.values()], onlyMissing));
+  addCounts(stats, 'services', await upsertServices(db, [...nested.services.values()], onlyMissing));
+  if (clientData.mode !== 'none') {
+    addCounts(
+      stats,
+      'clients',
+      await upsertClients(db, [...nested.clients.values()], { clientData, onlyMissing: true, logger }),
+    );
+  }
+  const rows: AppointmentRow[] = appointments.map(({ nested: _nested, ...row }) => row);
+  addCounts(stats, 'appointments', await upsertAppointments(db, rows, { readAt, clientData, logger }));
+  if (clientData.mode !== 'none') await fetchMissingClients(deps, appointments, stats);
+}
+
+/** A client an appointment names but the mirror lacks (no nested copy came): read by id. */
+async function fetchMissingClients(
+  deps: AppointmentWalkDeps,
+  appointments: readonly TimeTapAppointment[],
+  stats: RunStats,
+): Promise<void> {
+  const named = [...new Set(appointments.flatMap((a) => (a.clientId === undefined ? [] : [a.clientId])))];
+  const missing = await missingClientIds(deps.db, named);
+  if (missing.length === 0) return;
+  const results = await mapSettled(missing, deps.staffConcurrency, (id) => deps.client.getClient(id));
+  const found = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const fatal = results.find((r) => r.status === 'rejected' && isFatal(r.reason));
+  if (fatal?.status === 'rejected') throw fatal.reason;
+  addCounts(
+    stats,
+    'clients',
+    await upsertClients(deps.db, found, { clientData: deps.clientData, logger: deps.logger }),
+  );
+}
+
+async function tombstoneUnseen(
+  deps: AppointmentWalkDeps,
+  range: DateRange,
+  label: string,
+  seen: readonly TimeTapAppointment[],
+  stats: RunStats,
+): Promise<string[]> {
+  const seenIds = seen.map((a) => a.id);
+  const unseen = await unseenAppointments(deps.db, range, seenIds);
+  if (unseen.unseen.length === 0) return [];
+  const judge = (doomed: number) =>
+    evaluateDeleteGuard({ label, active: unseen.active, doomed, seen: seenIds.length }, deps.guard);
+  const before = judge(unseen.unseen.length);
+  if (before.refused) return [before.reason];
+
+  const readAt = new Date();
+  const results = await mapSettled(unseen.unseen, deps.staffConcurrency, (id) =>
+    deps.client.getAppointment(id),
+  );
+  const gone: number[] = [];
+  const moved: TimeTapAppointment[] = [];
+  const undecided: string[] = [];
+  results.forEach((result, index) => {
+    const id = unseen.unseen[index] as number;
+    if (result.status === 'fulfilled') moved.push(result.value);
+    else if (result.reason instanceof NotFoundError) gone.push(id);
+    else if (isFatal(result.reason)) throw result.reason;
+    else undecided.push(`${id}: ${describeError(result.reason)}`);
+  });
+  // Found at its own URL: rescheduled (or hidden from this report); stored where it now is.
+  if (moved.length > 0) await storeAppointments(deps, moved, readAt, stats);
+  const reasons: string[] = [];
+  const after = judge(gone.length);
+  if (after.refused) reasons.push(after.reason);
+  else addCounts(stats, 'appointments', { deleted: await tombstoneAppointments(deps.db, gone, { readAt }) });
+  if (undecided.length > 0) {
+    reasons.push(
+      `${label}: ${undecided.length} unseen appointment(s) could not be confirmed (first: ${undecided[0]}); kept`,
+    );
+  }
+  return reasons;
+}

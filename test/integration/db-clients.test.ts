@@ -1,0 +1,374 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
+import type { Db } from '../../src/db/client.js';
+import { type ClientDataPolicy, emailHash, scrubClientData } from '../../src/db/client-data.js';
+import { type ClientRow, missingClientIds, upsertClients } from '../../src/db/clients.js';
+import { countActiveRows, MIRROR_TABLES } from '../../src/db/delete-baseline.js';
+import { setInactive, tombstoneEntityRows, unseenEntities } from '../../src/db/tombstones.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let database: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+  db = database.db;
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await db.$executeRawUnsafe('TRUNCATE clients, appointments');
+});
+
+const key = 'a0'.repeat(32);
+const full: ClientDataPolicy = { mode: 'full', hashKey: key };
+const pseudonymous: ClientDataPolicy = { mode: 'pseudonymous', hashKey: key };
+const none: ClientDataPolicy = { mode: 'none', hashKey: key };
+const readAt = new Date('2026-01-10T10:00:00Z');
+
+/** A client as TimeTap sends it (and as the client's parser hands it over). */
+function client(id: number, extra: Record<string, unknown> = {}): ClientRow {
+  const raw = {
+    clientId: id,
+    businessId: 77,
+    firstName: `Zelda${id}`,
+    lastName: `Quixotic${id}`,
+    emailAddress: `Zelda.Quixotic.${id}@Example.ORG`,
+    cellPhone: `555-01${id}`,
+    city: `Xanadu${id}`,
+    notes: `Secret note ${id}`,
+    fields: [{ fieldId: 103, fieldName: 'Allergies', value: `Allergic-to-${id}` }],
+    ...extra,
+  };
+  return {
+    id,
+    businessId: 77,
+    firstName: raw.firstName,
+    lastName: raw.lastName,
+    email: raw.emailAddress,
+    phone: raw.cellPhone,
+    city: raw.city,
+    raw,
+  };
+}
+
+/** The values that any reducing mode must drop, of client `id`. */
+const personal = (id: number) => [
+  `Zelda${id}`,
+  `Quixotic${id}`,
+  `Zelda.Quixotic.${id}@Example.ORG`.toLowerCase(),
+  `555-01${id}`,
+  `Xanadu${id}`,
+  `Secret note ${id}`,
+  `Allergic-to-${id}`,
+];
+
+/** An appointment that nests the full copy of client `clientId`. */
+function appointment(id: number, clientId: number): AppointmentRow {
+  return {
+    id,
+    clientId,
+    status: 'OPEN',
+    startDate: '2026-01-12',
+    startTime: 900,
+    endDate: '2026-01-12',
+    endTime: 930,
+    raw: { calendarId: id, status: 'OPEN', client: client(clientId).raw, note: 'kept' },
+  };
+}
+
+/** Every (table, column, value) where one of `values` occurs, in any text or jsonb column of both tables. */
+async function occurrences(values: string[]): Promise<string[]> {
+  const columns = await db.$queryRaw<Array<{ table_name: string; column_name: string }>>`
+    SELECT table_name, column_name FROM information_schema.columns
+    WHERE table_schema = 'public' AND table_name IN ('clients', 'appointments') AND data_type IN ('text', 'jsonb')`;
+  expect(columns.length).toBeGreaterThanOrEqual(14);
+  const found: string[] = [];
+  for (const { table_name, column_name } of columns) {
+    for (const value of values) {
+      const rows = await db.$queryRawUnsafe<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM ${table_name} WHERE lower(${column_name}::text) LIKE '%' || lower($1) || '%'`,
+        value,
+      );
+      if ((rows[0]?.n ?? 0) > 0) found.push(`${table_name}.${column_name}: ${value}`);
+    }
+  }
+  return found;
+}
+
+interface Stored {
+  id: bigint;
+  xmin: string;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  email: string | null;
+  email_hash: string | null;
+  phone: string | null;
+  city: string | null;
+  business_id: bigint | null;
+  raw: Record<string, unknown>;
+  content_hash: string;
+  updated_at: Date;
+}
+
+async function stored(table: 'clients' | 'appointments' = 'clients'): Promise<Map<number, Stored>> {
+  const columns =
+    table === 'clients'
+      ? 'first_name, last_name, display_name, email, email_hash, phone, city, business_id,'
+      : '';
+  const rows = await db.$queryRawUnsafe<Stored[]>(
+    `SELECT id, xmin::text AS xmin, ${columns} raw, content_hash, updated_at FROM ${table} ORDER BY id`,
+  );
+  return new Map(rows.map((r) => [Number(r.id), r]));
+}
+
+const xmins = async (table: 'clients' | 'appointments') =>
+  [...(await stored(table)).values()].map((r) => r.xmin);
+
+describe('upsertClients', () => {
+  it('full: inserts typed columns and raw, then writes nothing for the same content', async () => {
+    expect(await upsertClients(db, [client(1), client(2)], { clientData: full })).toMatchObject({
+      inserted: 2,
+      updated: 0,
+    });
+    const first = await stored();
+    expect(first.get(1)).toMatchObject({
+      first_name: 'Zelda1',
+      last_name: 'Quixotic1',
+      display_name: 'Zelda1 Quixotic1',
+      email: 'Zelda.Quixotic.1@Example.ORG',
+      email_hash: emailHash('zelda.quixotic.1@example.org', key),
+      phone: '555-011',
+      city: 'Xanadu1',
+      business_id: 77n,
+      raw: client(1).raw,
+    });
+    expect(await upsertClients(db, [client(1), client(2)], { clientData: full })).toMatchObject({
+      unchanged: 2,
+    });
+    expect(await xmins('clients')).toEqual([...first.values()].map((r) => r.xmin));
+
+    const changed = client(2, { city: 'Elsewhere' });
+    expect(
+      await upsertClients(db, [client(1), { ...changed, city: 'Elsewhere' }], { clientData: full }),
+    ).toMatchObject({ unchanged: 1, updated: 1 });
+    const after = await stored();
+    expect(after.get(1)?.xmin).toBe(first.get(1)?.xmin);
+    expect(after.get(2)?.city).toBe('Elsewhere');
+  });
+
+  it('display_name: first and last name, else the e-mail address', async () => {
+    await upsertClients(
+      db,
+      [
+        { id: 1, lastName: ' Solo ', raw: { clientId: 1 } },
+        { id: 2, email: 'only@example.org', raw: { clientId: 2 } },
+        { id: 3, firstName: ' ', raw: { clientId: 3 } },
+      ],
+      { clientData: full },
+    );
+    const rows = await stored();
+    expect([1, 2, 3].map((id) => rows.get(id)?.display_name)).toEqual(['Solo', 'only@example.org', null]);
+  });
+
+  it('pseudonymous: ids and the e-mail hash only, in the columns and in raw; nothing personal anywhere', async () => {
+    await upsertClients(db, [client(1), client(2)], { clientData: pseudonymous });
+    await upsertAppointments(db, [appointment(10, 1)], { readAt, clientData: pseudonymous });
+    const row = (await stored()).get(1);
+    const hash = emailHash('zelda.quixotic.1@example.org', key);
+    expect(row).toMatchObject({
+      first_name: null,
+      last_name: null,
+      display_name: null,
+      email: null,
+      email_hash: hash,
+      phone: null,
+      city: null,
+      business_id: 77n,
+      raw: { clientId: 1, businessId: 77, emailHash: hash },
+    });
+    const nested = (await stored('appointments')).get(10)?.raw;
+    expect(nested).toEqual({
+      calendarId: 10,
+      status: 'OPEN',
+      note: 'kept',
+      client: { clientId: 1, businessId: 77, emailHash: hash },
+    });
+    expect(await occurrences([...personal(1), ...personal(2)])).toEqual([]);
+    // The same data again writes nothing.
+    const before = await xmins('clients');
+    expect(await upsertClients(db, [client(1), client(2)], { clientData: pseudonymous })).toMatchObject({
+      unchanged: 2,
+    });
+    expect(await xmins('clients')).toEqual(before);
+  });
+
+  it('none: the client id (and business id) only; nothing personal, not even the hash', async () => {
+    await upsertClients(db, [client(1)], { clientData: none });
+    await upsertAppointments(db, [appointment(10, 1)], { readAt, clientData: none });
+    expect((await stored()).get(1)).toMatchObject({
+      first_name: null,
+      email: null,
+      email_hash: null,
+      business_id: 77n,
+      raw: { clientId: 1 },
+    });
+    expect((await stored('appointments')).get(10)?.raw.client).toEqual({ clientId: 1 });
+    const hash = emailHash('zelda.quixotic.1@example.org', key);
+    expect(await occurrences([...personal(1), hash])).toEqual([]);
+  });
+
+  it('onlyMissing: fills gaps and revives, never overwrites a live client', async () => {
+    await upsertClients(db, [client(1), client(2)], { clientData: full });
+    await tombstoneEntityRows(db, 'clients', [2]);
+    const before = await stored();
+    const excerpt = (id: number): ClientRow => ({
+      id,
+      firstName: 'Nested',
+      raw: { clientId: id, firstName: 'Nested' },
+    });
+    expect(
+      await upsertClients(db, [excerpt(1), excerpt(2), excerpt(3)], { clientData: full, onlyMissing: true }),
+    ).toMatchObject({ inserted: 1, revived: 1, unchanged: 1 });
+    const after = await stored();
+    expect(after.get(1)?.xmin).toBe(before.get(1)?.xmin);
+    expect(after.get(2)?.first_name).toBe('Nested');
+    expect(after.get(3)?.first_name).toBe('Nested');
+  });
+
+  it('cleans NUL characters out of columns and raw', async () => {
+    const row = client(1, { notes: 'a\u0000b' });
+    const counts = await upsertClients(db, [{ ...row, firstName: 'Ze\u0000lda' }], { clientData: full });
+    expect(counts.cleanedValues).toBe(2);
+    const stored1 = (await stored()).get(1);
+    expect(stored1?.first_name).toBe('Zelda');
+    expect(stored1?.raw.notes).toBe('ab');
+  });
+});
+
+describe('scrubClientData', () => {
+  it('brings full rows down to pseudonymous, then to none; the next sync sees no change; twice writes nothing', async () => {
+    await upsertClients(db, [client(1), client(2), client(3)], { clientData: full });
+    await tombstoneEntityRows(db, 'clients', [3]);
+    await upsertAppointments(
+      db,
+      [appointment(10, 1), appointment(11, 2), { id: 12, raw: { calendarId: 12 } }],
+      {
+        readAt,
+        clientData: full,
+      },
+    );
+    const updatedAt = (await stored('appointments')).get(10)?.updated_at;
+
+    // The probe finds what full mode stores: in the typed columns, raw, and appointments' raw.
+    expect(await occurrences(personal(1))).toEqual(
+      expect.arrayContaining([
+        'clients.first_name: Zelda1',
+        'clients.display_name: Zelda1',
+        'clients.raw: Allergic-to-1',
+        'appointments.raw: Secret note 1',
+      ]),
+    );
+    expect(await scrubClientData(db, full)).toEqual({ clients: 0, appointments: 0 });
+    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 3, appointments: 2 });
+    expect(await occurrences([...personal(1), ...personal(2), ...personal(3)])).toEqual([]);
+    const hash = emailHash('zelda.quixotic.1@example.org', key);
+    expect((await stored()).get(1)).toMatchObject({
+      email_hash: hash,
+      raw: { clientId: 1, businessId: 77, emailHash: hash },
+    });
+    expect((await stored('appointments')).get(10)?.updated_at).toEqual(updatedAt);
+
+    // Idempotent, and what a pseudonymous sync would have written: the same data writes nothing.
+    const clientsBefore = await xmins('clients');
+    const appointmentsBefore = await xmins('appointments');
+    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 0, appointments: 0 });
+    expect(await upsertClients(db, [client(1), client(2)], { clientData: pseudonymous })).toMatchObject({
+      unchanged: 2,
+    });
+    expect(
+      await upsertAppointments(db, [appointment(10, 1), appointment(11, 2)], {
+        readAt: new Date(readAt.getTime() + 1000),
+        clientData: pseudonymous,
+      }),
+    ).toMatchObject({ unchanged: 2 });
+    expect(await xmins('clients')).toEqual(clientsBefore);
+    expect(await xmins('appointments')).toEqual(appointmentsBefore);
+
+    expect(await scrubClientData(db, none)).toEqual({ clients: 3, appointments: 2 });
+    expect(await occurrences([...personal(1), ...personal(2), hash])).toEqual([]);
+    expect((await stored()).get(2)).toMatchObject({
+      email_hash: null,
+      business_id: 77n,
+      raw: { clientId: 2 },
+    });
+    expect((await stored('appointments')).get(11)?.raw.client).toEqual({ clientId: 2 });
+    const noneClients = await xmins('clients');
+    const noneAppointments = await xmins('appointments');
+    expect(await scrubClientData(db, none)).toEqual({ clients: 0, appointments: 0 });
+    expect(await upsertClients(db, [client(1), client(2)], { clientData: none })).toMatchObject({
+      unchanged: 2,
+    });
+    expect(
+      await upsertAppointments(db, [appointment(10, 1)], {
+        readAt: new Date(readAt.getTime() + 2000),
+        clientData: none,
+      }),
+    ).toMatchObject({ unchanged: 1 });
+    expect(await xmins('clients')).toEqual(noneClients);
+    expect(await xmins('appointments')).toEqual(noneAppointments);
+  });
+
+  it('leaves a row that a sync rewrote meanwhile to that sync', async () => {
+    await upsertClients(db, [client(1)], { clientData: full });
+    // A sync rewrites the row between the scrub's read and its write.
+    let reads = 0;
+    const racing = new Proxy(db, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (property === '$queryRaw') {
+          return async (...args: unknown[]) => {
+            const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            if (reads++ === 0) {
+              await upsertClients(db, [client(1, { city: 'Moved' })], { clientData: full });
+            }
+            return result;
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    expect(await scrubClientData(racing, pseudonymous)).toEqual({ clients: 0, appointments: 0 });
+    expect((await stored()).get(1)?.raw.city).toBe('Moved');
+    // The next scrub brings it down.
+    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 1, appointments: 0 });
+  });
+});
+
+describe('clients as a reconciled table', () => {
+  it('unseen, inactive and tombstoned like the entities', async () => {
+    await upsertClients(db, [client(1), client(2), client(3)], { clientData: full });
+    expect(await unseenEntities(db, 'clients', [1])).toEqual({ active: 3, missing: [2, 3], inactive: [] });
+    expect(await setInactive(db, 'clients', [2], true)).toBe(1);
+    expect(await tombstoneEntityRows(db, 'clients', [3])).toBe(1);
+    expect(await unseenEntities(db, 'clients', [1])).toEqual({ active: 2, missing: [], inactive: [2] });
+    expect(await setInactive(db, 'clients', [2], false)).toBe(1);
+  });
+
+  it('missingClientIds: the ids with no row at all', async () => {
+    await upsertClients(db, [client(1), client(2)], { clientData: full });
+    await tombstoneEntityRows(db, 'clients', [2]);
+    expect(await missingClientIds(db, [4, 1, 2, 3, 4])).toEqual([3, 4]);
+    expect(await missingClientIds(db, [])).toEqual([]);
+  });
+
+  it('the guard counts clients and appointments too', async () => {
+    expect(MIRROR_TABLES).toEqual(expect.arrayContaining(['clients', 'appointments']));
+    await upsertClients(db, [client(1), client(2)], { clientData: full });
+    await upsertAppointments(db, [appointment(10, 1)], { readAt, clientData: full });
+    await tombstoneEntityRows(db, 'clients', [2]);
+    expect(await countActiveRows(db)).toMatchObject({ clients: 1, appointments: 1 });
+  });
+});
