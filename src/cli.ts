@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { BackfillOptions } from './commands/backfill.js';
 import type { ConfigNeed } from './config.js';
 import { DatabaseProblem, explainDatabaseError } from './db/database-problem.js';
 import { ConfigError, describeError } from './errors.js';
@@ -95,6 +96,20 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
         ['redis'],
         async (runtime, options: { location?: number; wait?: boolean; timeout?: string }) =>
           (await import('./commands/resync.js')).resyncCommand(runtime, options),
+      ),
+    );
+
+  program
+    .command('backfill')
+    .description('ask the running workers to read the appointment history older than the rolling window')
+    .requiredOption('--from <date>', 'the first day to read (YYYY-MM-DD)')
+    .option('--to <date>', 'the last day to read (default: the day before the rolling window starts)')
+    .option('--again', 'read even the chunks an earlier backfill read completely')
+    .option('--wait', 'wait for the backfill, show its progress and print its result')
+    .option('--timeout <duration>', 'wait at most this long (90s, 10m, 1h); implies --wait')
+    .action(
+      withRuntime(['redis'], async (runtime, options: BackfillOptions) =>
+        (await import('./commands/backfill.js')).backfillCommand(runtime, options),
       ),
     );
 

@@ -102,8 +102,16 @@ export class UnknownLocationError extends SyncError {
  */
 export class RunActiveError extends SyncError {
   readonly activeRunId: number;
-  constructor(request: { scope: 'full' } | { scope: 'location'; locationId: number }, activeRunId: number) {
-    const what = request.scope === 'full' ? 'a full sync' : `a sync of location ${request.locationId}`;
+  constructor(
+    request: { scope: 'full' } | { scope: 'location'; locationId: number } | { scope: 'backfill' },
+    activeRunId: number,
+  ) {
+    const what =
+      request.scope === 'full'
+        ? 'a full sync'
+        : request.scope === 'backfill'
+          ? 'a backfill'
+          : `a sync of location ${request.locationId}`;
     super(
       `${what} is already running (run ${activeRunId}); nothing was started: try again when it has finished`,
       {

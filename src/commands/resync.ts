@@ -12,9 +12,10 @@ import { EXIT } from '../exit-codes.js';
 import { enqueueResync } from '../queue/enqueue.js';
 import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
+import { reportJobOutcome } from './job-outcome.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
-import { type JobOutcome, waitForJob } from './wait-for-job.js';
+import { waitForJob } from './wait-for-job.js';
 
 export interface ResyncOptions {
   location?: number;
@@ -62,7 +63,11 @@ export async function resyncCommand(
     if (!wait) return EXIT.ok;
 
     const outcome = await waitForJob(queue, jobId, timeoutMs === undefined ? {} : { timeoutMs });
-    return report(outcome, { what, jobId, timeoutMs, queueName: config.redis.queueName }, { out, err });
+    return reportJobOutcome(
+      outcome,
+      { command: 'resync', what, jobId, timeoutMs, queueName: config.redis.queueName },
+      { out, err },
+    );
   } catch (error) {
     const failure = asRedisFailure(config.redis.url, error);
     if (!failure) throw error;
@@ -72,51 +77,4 @@ export async function resyncCommand(
     await queue.close().catch(() => undefined);
     redis.disconnect();
   }
-}
-
-function report(
-  outcome: JobOutcome,
-  context: { what: string; jobId: string; timeoutMs: number | undefined; queueName: string },
-  { out, err }: CommandOutput,
-): number {
-  const { what, jobId } = context;
-  switch (outcome.kind) {
-    case 'completed': {
-      const { result } = outcome;
-      if (isRecord(result) && typeof result.skipped === 'string') {
-        err(`resync: ${what} skipped (job ${jobId}): ${result.skipped}`);
-        return EXIT.failure;
-      }
-      out(JSON.stringify(result, null, 2));
-      const status = isRecord(result) && typeof result.status === 'string' ? result.status : 'succeeded';
-      return status === 'succeeded' ? EXIT.ok : status === 'partial' ? EXIT.partial : EXIT.failure;
-    }
-    case 'failed':
-      err(`resync: ${what} failed (job ${jobId}): ${outcome.reason.split('\n')[0]}`);
-      return EXIT.failure;
-    case 'gone':
-      err(`resync: job ${jobId} left the queue before it finished (removed?); see \`timetap-sync status\``);
-      return EXIT.failure;
-    case 'no worker':
-      err(
-        `resync: no worker is consuming the queue "${context.queueName}": job ${jobId} stays ${outcome.state} ` +
-          'until one starts (`timetap-sync worker`); pass --timeout <duration> to wait for it anyway',
-      );
-      return EXIT.failure;
-    case 'timed out': {
-      const nobody = outcome.workers === 0 ? ' (no worker is consuming the queue)' : '';
-      err(
-        `resync: gave up after ${formatDuration(context.timeoutMs ?? 0)}: job ${jobId} is still ${outcome.state}${nobody}`,
-      );
-      return EXIT.failure;
-    }
-    default: {
-      const unknown: never = outcome;
-      throw new Error(`unknown outcome ${JSON.stringify(unknown)}`);
-    }
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }

@@ -5,9 +5,9 @@
  */
 import { Queue } from 'bullmq';
 import { createDatabase } from '../db/client.js';
-import { recentRuns } from '../db/index.js';
+import { backfilledHistory, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
-import { SCHEDULER_ID } from '../queue/jobs.js';
+import { JOB, SCHEDULER_ID } from '../queue/jobs.js';
 import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
@@ -32,16 +32,19 @@ export async function statusCommand(
   // The command reports its own failures; without a listener BullMQ prints raw stack traces.
   queue.on('error', () => undefined);
   try {
-    const readRuns = recentRuns(database.prisma, 10).catch((error: unknown) => {
-      throw new DatabaseFailure(error);
-    });
+    const readRuns = Promise.all([recentRuns(database.prisma, 10), backfilledHistory(database.prisma)]).catch(
+      (error: unknown) => {
+        throw new DatabaseFailure(error);
+      },
+    );
     readRuns.catch(() => undefined); // awaited below; Redis may fail first
     await waitForRedis(redis, config.redis.url);
-    const [runs, scheduler, counts, workers] = await Promise.all([
+    const [[runs, history], scheduler, counts, workers, backfills] = await Promise.all([
       readRuns,
       queue.getJobScheduler(SCHEDULER_ID),
       queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
       queue.getWorkersCount(),
+      pendingBackfills(queue),
     ]);
     const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
     const rows = runs.map((run) => ({
@@ -63,6 +66,8 @@ export async function statusCommand(
             schedule: scheduler?.pattern ?? null,
             queue: counts,
             workers,
+            backfills,
+            backfilledHistory: history,
             runs: rows,
           },
           null,
@@ -78,9 +83,18 @@ export async function statusCommand(
         .join(', ')}`,
     );
     out(`workers consuming the queue: ${workers}${workers === 0 ? ' (start one: timetap-sync worker)' : ''}`);
+    for (const b of backfills) {
+      const read = b.progress ? `, ${b.progress.done}/${b.progress.total} chunks read` : '';
+      out(`backfill of ${b.from}..${b.to}: job ${b.jobId} ${b.state}${read}`);
+    }
+    out(
+      history.chunks === 0
+        ? 'appointment history backfilled: none (timetap-sync backfill --from DATE)'
+        : `appointment history backfilled: ${history.chunks} chunks between ${history.from} and ${history.to}, ${history.records} appointments`,
+    );
     out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
     for (const r of rows) {
-      const scope = r.scope === 'full' ? 'full' : `location ${r.locationId}`;
+      const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
       const took = r.durationS === null ? 'running' : `${r.durationS.toFixed(1)} s`;
       out(
         `  #${r.id}  ${r.startedAt}  ${scope.padEnd(16)} ${r.status.padEnd(9)} ${took.padStart(9)}  ${r.apiCalls} calls  (${r.trigger})`,
@@ -100,6 +114,40 @@ export async function statusCommand(
     redis.disconnect();
     await database.close();
   }
+}
+
+/** Backfills waiting or under way, with the chunks read so far (location-job.ts reports them). */
+async function pendingBackfills(queue: Queue): Promise<
+  Array<{
+    jobId: string;
+    from: string;
+    to: string;
+    state: string;
+    progress: { done: number; total: number } | null;
+  }>
+> {
+  const jobs = await queue.getJobs(
+    ['active', 'waiting-children', 'waiting', 'prioritized', 'delayed'],
+    0,
+    200,
+  );
+  const backfills = jobs.filter((job) => job?.name === JOB.backfill);
+  return Promise.all(
+    backfills.map(async (job) => {
+      const progress = job.progress;
+      const counted =
+        typeof progress === 'object' && progress !== null && 'done' in progress && 'total' in progress
+          ? { done: Number(progress.done), total: Number(progress.total) }
+          : null;
+      return {
+        jobId: job.id as string,
+        from: String(job.data.from),
+        to: String(job.data.to),
+        state: await job.getState(),
+        progress: counted,
+      };
+    }),
+  );
 }
 
 /** Tells a database failure from a Redis one: both can be an ECONNREFUSED. */

@@ -23,6 +23,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   noWorkerGraceMs?: number;
   pollMs?: number;
+  /** Called at every poll while the job is unfinished (to show its progress, say). */
+  onPoll?: () => Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function waitForJob(
       default:
         break;
     }
+    await options.onPoll?.();
     const workers = await workerCount(queue);
     const time = now();
     if (options.timeoutMs !== undefined) {

@@ -6,9 +6,12 @@
 import type { Db } from './client.js';
 import { type RunStart, startRun } from './sync-runs.js';
 
+/** What one run at a time is about: the account, one location, or the appointment history. */
+export type ScopeKey = { scope: 'full' } | { scope: 'location'; locationId: number } | { scope: 'backfill' };
+
 export async function findActiveRun(
   db: Pick<Db, 'syncRun'>,
-  scope: { scope: 'full' } | { scope: 'location'; locationId: number },
+  scope: ScopeKey,
   options: { freshWithinMs: number; excludeRunId?: number },
 ): Promise<number | undefined> {
   const run = await db.syncRun.findFirst({
@@ -33,14 +36,12 @@ export async function findActiveRun(
  */
 export async function startRunIfIdle(
   db: Db,
-  run: RunStart & ({ scope: 'full' } | { scope: 'location'; locationId: number }),
+  run: RunStart & ScopeKey,
   options: { freshWithinMs: number },
 ): Promise<{ runId: number } | { activeRunId: number }> {
-  const scope =
-    run.scope === 'full'
-      ? ({ scope: 'full' } as const)
-      : ({ scope: 'location', locationId: run.locationId } as const);
-  const key = run.scope === 'full' ? 'timetap-sync:run:full' : `timetap-sync:run:location:${run.locationId}`;
+  const scope: ScopeKey =
+    run.scope === 'location' ? { scope: 'location', locationId: run.locationId } : { scope: run.scope };
+  const key = `timetap-sync:run:${run.scope}${run.scope === 'location' ? `:${run.locationId}` : ''}`;
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
     const active = await findActiveRun(tx, scope, options);

@@ -17,6 +17,7 @@ export {
   unseenAppointments,
   upsertAppointments,
 } from './appointments.js';
+export { backfilledHistory, completedChunks, forgetChunks, recordCompletedChunk } from './backfill-chunks.js';
 export { createDatabase, type Database, type Db } from './client.js';
 export {
   type ClientDataMode,

@@ -1,7 +1,8 @@
 /**
  * The `sync_runs` ledger: one row per run, inserted `running` when the run starts and finished
  * exactly once. A running run heart-beats; a run whose process died stops heart-beating and is
- * marked `abandoned` by `abandonStaleRuns`, so no row stays `running` once its run is over.
+ * marked `abandoned` by `abandonStaleRuns`, so no row stays `running` once its run is over. A job
+ * that outlives its worker may still finish an abandoned run (finishRun).
  * Timestamps come from the database clock (now()), so that a worker with a skewed clock cannot
  * make a live run look stale or a finished one end before it started.
  */
@@ -9,7 +10,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
 import type { ActiveRows } from './delete-baseline.js';
 
-export type RunScope = 'full' | 'location';
+export type RunScope = 'full' | 'location' | 'backfill';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
 export type FinalStatus = Exclude<RunStatus, 'running'>;
 
@@ -93,9 +94,10 @@ export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<
 }
 
 /**
- * Finishes a run that is still `running`; returns false when it was not (already finished, or
- * marked abandoned meanwhile), so that a run is finished once. The error text is stored as given:
- * the caller has passed it through its redactor.
+ * Finishes a run that is `running`, or `abandoned` (its worker died and it went silent, but its
+ * job outlived it: another worker took the job over and brought the run to its end, which is
+ * then the truth); returns false when the run was already finished, so that it is finished once.
+ * The error text is stored as given: the caller has passed it through its redactor.
  */
 export async function finishRun(db: Db, runId: number, outcome: RunOutcome): Promise<boolean> {
   const error = outcome.error === undefined ? null : truncate(outcome.error);
@@ -108,7 +110,7 @@ export async function finishRun(db: Db, runId: number, outcome: RunOutcome): Pro
     SET status = ${outcome.status}, finished_at = now(), heartbeat_at = now(), stats = ${stats}::jsonb,
         api_calls = ${outcome.apiCalls}::int, retries = ${outcome.retries}::int, relogins = ${outcome.relogins}::int,
         error = ${error}, active_rows = ${activeRows}::jsonb
-    WHERE id = ${runId}::int AND status = 'running'`;
+    WHERE id = ${runId}::int AND status IN ('running', 'abandoned')`;
   return updated > 0;
 }
 

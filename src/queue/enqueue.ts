@@ -1,5 +1,5 @@
 /**
- * On-demand resyncs (`timetap-sync resync`, `POST /resync`). A request while an identical one is
+ * On-demand resyncs (`timetap-sync resync`, `POST /resync`) and backfills (`timetap-sync backfill`). A request while an identical one is
  * still pending or running returns that job's id instead of queueing a second sync (BullMQ
  * deduplication lasts until the job completes or fails).
  */
@@ -47,6 +47,32 @@ export async function enqueueResync(
     request.locationId === undefined
       ? await queue.add(JOB.fullSync, { trigger }, options)
       : await queue.add(JOB.locationSync, { trigger, locationId: request.locationId }, options);
+  const jobId = job.id as string;
+  return { jobId, existing: before !== null && before === jobId };
+}
+
+/**
+ * A backfill of `from`..`to`: the same range asked again while its job is pending or running
+ * returns that job. Another range waits its turn in the queue, and is skipped if a backfill is
+ * still running when a worker takes it (one backfill at a time, sync_runs).
+ */
+export async function enqueueBackfill(
+  queue: Queue,
+  request: { from: string; to: string; again?: boolean; trigger?: string },
+  retry: JobRetry,
+): Promise<{ jobId: string; existing: boolean }> {
+  const deduplicationId = `backfill-${request.from}-${request.to}`;
+  const before = await queue.getDeduplicationJobId(deduplicationId);
+  const data = {
+    trigger: request.trigger ?? 'manual',
+    from: request.from,
+    to: request.to,
+    ...(request.again ? { again: true } : {}),
+  };
+  const job = await queue.add(JOB.backfill, data, {
+    ...jobOptions(retry),
+    deduplication: { id: deduplicationId },
+  });
   const jobId = job.id as string;
   return { jobId, existing: before !== null && before === jobId };
 }

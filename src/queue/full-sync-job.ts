@@ -35,41 +35,30 @@ import {
   type JobResult,
   type LocationWalkResult,
 } from './jobs.js';
+import { showChildProgress } from './location-job.js';
+import { jobDataUpdater } from './owned-job-data.js';
+import { countersOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
 
 type ChildResult = LocationWalkResult | ClientWalkResult | AppointmentChunkResult;
-
-import { LockLostError, updateOwnedJobData } from './owned-job-data.js';
-import { countersOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
 
 export async function processFullSync(
   job: Job<JobData<'full-sync'>>,
   token: string | undefined,
   deps: ProcessorDeps,
 ): Promise<JobResult<'full-sync'>> {
-  let data = job.data;
-  const update = async (patch: Partial<FullSyncData>) => {
-    data = { ...data, ...patch };
-    // Only while this attempt holds the job: see owned-job-data.ts.
-    if (!token) return job.updateData(data);
-    try {
-      await updateOwnedJobData(deps.redis, deps.queue, job, token, data);
-    } catch (error) {
-      if (error instanceof LockLostError)
-        deps.logger.warn(
-          { jobId: job.id, runId: data.runId },
-          'lost the job to another worker; this attempt stops',
-        );
-      throw error;
-    }
-  };
+  const state = jobDataUpdater(deps, job, token);
+  const update = state.update;
+  let data = state.data();
 
   if ((data.step ?? 'start') === 'start') {
     const skipped = await start(job, deps, update);
     if (skipped) return skipped;
+    data = state.data();
   }
   if (data.step === 'fan-out') {
     await fanOut(job, data, deps);
     await update({ step: 'finish' });
+    data = state.data();
     if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
   }
   return finish(job, data, deps);
@@ -113,7 +102,6 @@ async function start(
       accountCounters: countersOf(client),
       deleteLimits: limits,
     });
-    await job.updateProgress({ done: 0, total: locationIds.length });
     return undefined;
   } catch (error) {
     await failRun({ ...steps, logger }, runId, 'full', error, {
@@ -157,6 +145,7 @@ async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: Processo
     })),
   ];
   for (let i = 0; i < children.length; i += 500) await deps.queue.addBulk(children.slice(i, i + 500));
+  await showChildProgress(job);
 }
 
 async function finish(
@@ -230,7 +219,7 @@ async function finish(
     await closeRun(steps, runId, { scope: 'full', status: 'partial', reasons, totals: withFinishCalls() });
     outcome = { status: 'partial', reasons: reasons.map((r) => deps.redactor.scrub(r)) };
   }
-  await job.updateProgress({ done: values.length + failed.length, total: account.locationIds.length });
+  await showChildProgress(job);
   logger.info(
     { status: outcome.status, locations: account.locationIds.length, failed: failed.length },
     'full sync finished',

@@ -11,6 +11,8 @@
  * - `client-walk`, `appointment-chunk`: the client step and one chunk of the window of
  *   appointments of a full sync; each retried by itself.
  * - `location-sync`: an on-demand sync of one location, with its own run.
+ * - `backfill`: the appointment history of a range of dates, older than the rolling window, as
+ *   `appointment-chunk` children; chunks a backfill already read completely are not read again.
  */
 import type { JobsOptions, Queue } from 'bullmq';
 import type { DeleteLimits } from '../db/delete-budget.js';
@@ -28,6 +30,7 @@ export const JOB = {
   clientWalk: 'client-walk',
   appointmentChunk: 'appointment-chunk',
   locationSync: 'location-sync',
+  backfill: 'backfill',
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
 
@@ -65,6 +68,33 @@ export interface AppointmentChunkData {
   runId: number;
   startDate: string;
   endDate: string;
+  /** A chunk of a backfill: once complete, recorded so that it is not read again. */
+  backfill?: boolean;
+}
+
+export interface BackfillData {
+  trigger: string;
+  /** The history to read, `YYYY-MM-DD`, inclusive. */
+  from: string;
+  to: string;
+  /** Read the range again, even the chunks an earlier backfill completed. */
+  again?: boolean;
+  step?: 'start' | 'finish';
+  runId?: number;
+  startedAt?: number;
+  /** Chunks that earlier backfills had already read completely. */
+  skipped?: number;
+}
+
+export interface BackfillResult {
+  runId: number;
+  scope: 'backfill';
+  status: 'succeeded' | 'partial';
+  chunks: number;
+  skipped: number;
+  stats: RunStats;
+  durationMs: number;
+  reasons: string[];
 }
 
 export interface LocationSyncData {
@@ -97,6 +127,7 @@ export interface JobTypes {
   [JOB.clientWalk]: { data: ClientWalkData; result: ClientWalkResult };
   [JOB.appointmentChunk]: { data: AppointmentChunkData; result: AppointmentChunkResult };
   [JOB.locationSync]: { data: LocationSyncData; result: SyncSummary | SkippedResult };
+  [JOB.backfill]: { data: BackfillData; result: BackfillResult | SkippedResult };
 }
 export type JobData<N extends JobName> = JobTypes[N]['data'];
 export type JobResult<N extends JobName> = JobTypes[N]['result'];

@@ -65,16 +65,29 @@ export async function processLocationSync(
 }
 
 /**
- * Shows a full sync's progress (locations done / total) on its parent job, where the dashboard
- * and `status` see it. Called after each location; the count comes from BullMQ's own record of
+ * Shows a parent job's progress (child jobs done / total) where the dashboard, `status` and
+ * `backfill --wait` see it. Called after each child; the count comes from BullMQ's own record of
  * the parent's dependencies, so concurrent children cannot miscount.
  */
 export async function reportParentProgress(job: Job, queue: Queue): Promise<void> {
   const parentId = job.parent?.id;
-  if (job.name !== JOB.locationWalk || !parentId) return;
+  const child =
+    job.name === JOB.locationWalk || job.name === JOB.appointmentChunk || job.name === JOB.clientWalk;
+  if (!child || !parentId) return;
   const parent = await Job.fromId(queue, parentId);
-  if (!parent) return;
+  if (parent) await showChildProgress(parent);
+}
+
+/**
+ * A backfill also counts, as done, the chunks it skipped because an earlier one had read them
+ * (`data`: the parent's data as its own processor knows it, fresher than the `Job` it was given).
+ */
+export async function showChildProgress(
+  parent: Job,
+  data: { skipped?: unknown } = parent.data,
+): Promise<void> {
   const counts = await parent.getDependenciesCount();
-  const done = (counts.processed ?? 0) + (counts.ignored ?? 0) + (counts.failed ?? 0);
+  const skipped = typeof data?.skipped === 'number' ? data.skipped : 0;
+  const done = skipped + (counts.processed ?? 0) + (counts.ignored ?? 0) + (counts.failed ?? 0);
   await parent.updateProgress({ done, total: done + (counts.unprocessed ?? 0) });
 }

@@ -8,6 +8,7 @@
  */
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
 import { defineScript } from '../redis/script.js';
 
 const updateIfLocked = defineScript(`
@@ -33,4 +34,30 @@ export async function updateOwnedJobData<T>(
   if (result !== 1)
     throw new LockLostError(`job ${job.id} lost its lock to another worker; its data is left alone`);
   job.data = data;
+}
+
+/**
+ * A job's own record of where it stands (a step-wise parent: full-sync, backfill): each patch is
+ * written only while this attempt holds the job (tokenless calls, in tests, write directly).
+ */
+export function jobDataUpdater<T extends object>(
+  deps: { redis: Redis; queue: Queue; logger: Logger },
+  job: Job<T>,
+  token: string | undefined,
+): { data(): T; update(patch: Partial<T>): Promise<void> } {
+  let data = job.data;
+  return {
+    data: () => data,
+    async update(patch) {
+      data = { ...data, ...patch };
+      if (!token) return job.updateData(data);
+      try {
+        await updateOwnedJobData(deps.redis, deps.queue, job, token, data);
+      } catch (error) {
+        if (error instanceof LockLostError)
+          deps.logger.warn({ jobId: job.id }, 'lost the job to another worker; this attempt stops');
+        throw error;
+      }
+    },
+  };
 }

@@ -3,6 +3,7 @@
  * result are those of its name, and a name without a processor does not compile.
  */
 import type { Job } from 'bullmq';
+import { processBackfill } from './backfill-job.js';
 import { processFullSync } from './full-sync-job.js';
 import { JOB, type JobData, type JobName, type JobResult } from './jobs.js';
 import { processLocationSync, processLocationWalk } from './location-job.js';
@@ -23,6 +24,7 @@ const PROCESSORS: Processors = {
   [JOB.clientWalk]: (job, _token, deps) => processClientWalk(job, deps),
   [JOB.appointmentChunk]: (job, _token, deps) => processAppointmentChunk(job, deps),
   [JOB.locationSync]: (job, _token, deps) => processLocationSync(job, deps),
+  [JOB.backfill]: processBackfill,
 };
 
 export function isJobName(name: string): name is JobName {

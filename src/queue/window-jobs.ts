@@ -4,6 +4,7 @@
  * retried by itself. A chunk that keeps failing leaves its range untouched; the run ends `partial`.
  */
 import { type Job, UnrecoverableError } from 'bullmq';
+import { recordCompletedChunk } from '../db/index.js';
 import { appointmentChunkStep, clientStep } from '../sync/run-steps.js';
 import type { JobData, JobResult } from './jobs.js';
 import { countersOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
@@ -40,6 +41,10 @@ export async function processAppointmentChunk(
     throw jobError(error, deps);
   }
   if (outcome.status === 'failed') throw failure(outcome.reasons, outcome.retryable, deps);
+  // A backfill's chunk, once read completely, is not read again by a later backfill.
+  if (job.data.backfill && outcome.status === 'complete' && outcome.read) {
+    await recordCompletedChunk(deps.db, { startDate, endDate }, { runId, ...outcome.read });
+  }
   const { retryable: _retryable, ...result } = outcome;
   return { ...result, counters: countersOf(client) };
 }

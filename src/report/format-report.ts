@@ -1,4 +1,8 @@
-/** The report as text for a terminal: warnings first, then the freshness, then each location. */
+/**
+ * The report as text for a terminal: warnings first, then the freshness, the appointments of the
+ * account, then each location.
+ */
+import type { PastMonth, UpcomingWeek } from './appointment-report.js';
 import type { Report, ReportLocation } from './read-report.js';
 import { formatDuration } from './schedule-interval.js';
 
@@ -32,8 +36,52 @@ export function formatReport(report: Report): string {
       : `schedule: "${freshness.schedule}" (every ${formatDuration(freshness.scheduleIntervalSeconds * 1000)}); ` +
           `the mirror is ${freshness.stale ? 'STALE' : 'fresh'}`,
   );
+  lines.push('', ...formatAppointments(report.appointments));
   for (const location of report.locations) lines.push('', ...formatLocation(location));
   return lines.join('\n');
+}
+
+function formatAppointments({
+  mirrored,
+  next7Days,
+  last30Days,
+  busiestStaff,
+}: Report['appointments']): string[] {
+  if (mirrored === 0) return ['appointments: none mirrored yet (every full sync reads the rolling window)'];
+  return [
+    `appointments: ${mirrored} mirrored`,
+    `  next 7 days (${next7Days.from}..${next7Days.to}): ${upcoming(next7Days)}`,
+    `  last 30 days (${last30Days.from}..${last30Days.to}): ${past(last30Days)}`,
+    busiestStaff.length === 0
+      ? '  busiest staff, last 30 days: none (no appointment booked)'
+      : `  busiest staff, last 30 days: ${busiestStaff
+          .map(
+            (s) =>
+              `${s.name ?? '(no name)'} (${s.id}): ${s.appointments} appointments, ${formatMinutes(s.bookedMinutes)}`,
+          )
+          .join('; ')}`,
+  ];
+}
+
+function upcoming(week: UpcomingWeek): string {
+  return `${week.booked} booked, ${formatMinutes(week.bookedMinutes)}`;
+}
+
+function past(month: PastMonth): string {
+  if (month.appointments === 0) return 'no appointments';
+  return `${month.appointments} appointments, ${percent(month.cancellationRate)} cancelled, ${percent(month.noShowRate)} no-show`;
+}
+
+function percent(rate: number | null): string {
+  return rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`;
+}
+
+/** `95 h 30 min`, `45 min`, `0 min`. */
+function formatMinutes(minutes: number): string {
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return `${rest} min`;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
 }
 
 function formatLocation(location: ReportLocation): string[] {
@@ -49,6 +97,9 @@ function formatLocation(location: ReportLocation): string[] {
               `${s.name ?? '(no name)'} (${s.id}${s.durationMinutes ? `, ${s.durationMinutes} min` : ''}): ${s.staff} staff`,
           )
           .join(', ')}`,
+  );
+  lines.push(
+    `  appointments: next 7 days ${upcoming(location.next7Days)}; last 30 days ${past(location.last30Days)}`,
   );
   if (location.staffWithoutServices.length > 0) {
     lines.push(

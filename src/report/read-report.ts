@@ -1,12 +1,20 @@
 /**
  * The reporting summary, read from the reporting views (so the report and a user's own SQL see
  * the same active rows): per location its staff and services, the services offered by the most
- * staff, the staff who offer nothing there; and the mirror's freshness, judged against the
- * schedule. The SQL is in report-queries.ts, the freshness rule in freshness.ts; this module puts
- * their answers together.
+ * staff, the staff who offer nothing there, the appointments of the next 7 days and the last 30
+ * days' rates; the busiest staff; and the mirror's freshness, judged against the schedule. The
+ * SQL is in report-queries.ts and appointment-report.ts, the freshness rule in freshness.ts;
+ * this module puts their answers together.
  */
 
 import type { Db } from '../db/client.js';
+import {
+  type AppointmentReport,
+  type BusyStaff,
+  type PastMonth,
+  readAppointmentReport,
+  type UpcomingWeek,
+} from './appointment-report.js';
 import { type Freshness, judgeFreshness } from './freshness.js';
 import { queryReport, type ReportRows } from './report-queries.js';
 
@@ -27,6 +35,10 @@ export interface ReportLocation {
   topServices: ReportService[];
   /** Staff members who work here but offer no (active) service here. */
   staffWithoutServices: Array<{ id: number; name: string | null }>;
+  /** Appointments booked here from today through the next 6 days. */
+  next7Days: UpcomingWeek;
+  /** The last 30 days before today: how many appointments, the cancellation and no-show rates. */
+  last30Days: PastMonth;
 }
 
 export interface Report {
@@ -39,6 +51,13 @@ export interface Report {
   /** Informational lines (a sync running right now). */
   notes: string[];
   locations: ReportLocation[];
+  /** The same for the whole account, and its busiest staff of the last 30 days (by minutes booked). */
+  appointments: {
+    mirrored: number;
+    next7Days: UpcomingWeek;
+    last30Days: PastMonth;
+    busiestStaff: BusyStaff[];
+  };
 }
 
 /** The reporting views come with `migrate`; without them there is nothing to report on. */
@@ -50,7 +69,7 @@ export async function hasReportingViews(db: Db): Promise<boolean> {
 }
 
 export async function readReport(db: Db, options: { schedule: string }): Promise<Report> {
-  const rows = await queryReport(db);
+  const [rows, appointments] = await Promise.all([queryReport(db), readAppointmentReport(db)]);
   const totals = {
     locations: Number(rows.totals.locations),
     staff: Number(rows.totals.staff),
@@ -67,22 +86,42 @@ export async function readReport(db: Db, options: { schedule: string }): Promise
     freshness,
     warnings,
     notes,
-    locations: composeLocations(rows),
+    locations: composeLocations(rows, appointments),
+    appointments: {
+      mirrored: appointments.mirrored,
+      next7Days: appointments.next7Days,
+      last30Days: appointments.last30Days,
+      busiestStaff: appointments.busiestStaff,
+    },
   };
 }
 
-/** Each location with its top services and its idle staff, which the queries return apart. */
+/** Each location with its top services, its idle staff and its appointments, which the queries return apart. */
 function composeLocations(
   rows: Pick<ReportRows, 'locations' | 'topServices' | 'idleStaff'>,
+  appointments: AppointmentReport,
 ): ReportLocation[] {
-  const locations: ReportLocation[] = rows.locations.map((row) => ({
-    id: Number(row.id),
-    name: row.name,
-    staff: Number(row.staff),
-    services: Number(row.services),
-    topServices: [],
-    staffWithoutServices: [],
-  }));
+  const locations: ReportLocation[] = rows.locations.map((row) => {
+    const id = Number(row.id);
+    const booked = appointments.perLocation.get(id);
+    return {
+      id,
+      name: row.name,
+      staff: Number(row.staff),
+      services: Number(row.services),
+      topServices: [],
+      staffWithoutServices: [],
+      next7Days: booked?.next7Days ?? { ...appointments.next7Days, booked: 0, bookedMinutes: 0 },
+      last30Days: booked?.last30Days ?? {
+        ...appointments.last30Days,
+        appointments: 0,
+        cancelled: 0,
+        noShow: 0,
+        cancellationRate: null,
+        noShowRate: null,
+      },
+    };
+  });
   const byId = new Map(locations.map((l) => [l.id, l]));
   for (const row of rows.topServices) {
     byId.get(Number(row.location_id))?.topServices.push({

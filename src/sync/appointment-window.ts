@@ -46,3 +46,21 @@ export function dateChunks(range: DateRange, days: number): DateRange[] {
   }
   return chunks;
 }
+
+/**
+ * [startDate, endDate] cut at every multiple of `days` since 1970-01-01 (the first and last chunk
+ * clipped to the range), so that two ranges that overlap cut their common dates alike: a
+ * backfill asked again, for a wider range, finds the chunks an earlier one completed.
+ */
+export function alignedDateChunks(range: DateRange, days: number): DateRange[] {
+  if (!Number.isInteger(days) || days < 1) throw new RangeError('days must be a whole number >= 1');
+  const end = parseDate(range.endDate);
+  const chunks: DateRange[] = [];
+  for (let start = parseDate(range.startDate); start <= end; ) {
+    const nextBoundary = (Math.floor(start / DAY_MS / days) + 1) * days * DAY_MS;
+    const chunkEnd = Math.min(nextBoundary - DAY_MS, end);
+    chunks.push({ startDate: formatDate(start), endDate: formatDate(chunkEnd) });
+    start = chunkEnd + DAY_MS;
+  }
+  return chunks;
+}

@@ -35,6 +35,8 @@ import { type LocationOutcome, type WalkDeps, walkLocation } from './location-wa
 import { addCounts, emptyStats, mergeStats, type RunStats } from './stats.js';
 
 export type SyncRequest = { scope: 'full' } | { scope: 'location'; locationId: number };
+/** What a run covers: a sync's scope, or the appointment history a backfill reads. */
+export type RunRequest = SyncRequest | { scope: 'backfill' };
 
 /** API calls a run made (the sum over its jobs when it is fanned out). */
 export interface Counters {
@@ -84,7 +86,7 @@ export function addCounters(a: Counters, b: Partial<Counters> | undefined): Coun
 /** Starts a run; throws RunActiveError when one of the same scope is alive. */
 export async function beginRun(
   deps: StepDeps,
-  request: SyncRequest,
+  request: RunRequest,
   meta: RunMeta,
 ): Promise<{ runId: number; location?: TimeTapLocation }> {
   const location = request.scope === 'location' ? await knownLocation(deps, request.locationId) : undefined;
@@ -199,7 +201,7 @@ export async function closeRun(
   deps: Pick<StepDeps, 'db' | 'redactor'>,
   runId: number,
   run: {
-    scope: SyncRequest['scope'];
+    scope: RunRequest['scope'];
     status: 'succeeded' | 'partial' | 'failed';
     reasons: string[];
     totals: RunTotals;
@@ -220,7 +222,7 @@ export async function closeRun(
 export async function failRun(
   deps: Pick<StepDeps, 'db' | 'redactor' | 'logger'>,
   runId: number,
-  scope: SyncRequest['scope'],
+  scope: RunRequest['scope'],
   error: unknown,
   totals: RunTotals,
 ): Promise<void> {

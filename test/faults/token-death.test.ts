@@ -14,7 +14,15 @@ let env: FaultEnv;
 beforeAll(async () => {
   env = await faultEnv({
     sim: { locations: 3, latencyMs: 1 },
-    env: { TIMETAP_MAX_CONCURRENCY: '8', TIMETAP_MAX_RPS: '500', WORKER_CONCURRENCY: '4' },
+    env: {
+      TIMETAP_MAX_CONCURRENCY: '8',
+      TIMETAP_MAX_RPS: '500',
+      WORKER_CONCURRENCY: '4',
+      // A window of one chunk: the clients and appointments are walked under dying tokens too,
+      // but 100 syncs of the default 18 chunks each would take minutes for nothing more.
+      APPOINTMENTS_PAST_DAYS: '3',
+      APPOINTMENTS_FUTURE_DAYS: '3',
+    },
   });
   await env.startWorker();
   await env.startWorker();

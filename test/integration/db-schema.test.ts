@@ -124,6 +124,7 @@ describe('the migrated database matches schema.prisma', () => {
     expect(schema.map((m) => m.table).sort()).toEqual(
       [
         'appointments',
+        'backfill_chunks',
         'clients',
         'location_services',
         'location_staff',

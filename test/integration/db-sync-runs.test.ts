@@ -73,7 +73,7 @@ describe('sync_runs', () => {
     expect(run?.status).toBe('partial');
   });
 
-  it('marks runs whose heartbeat went stale as abandoned, and only those', async () => {
+  it('marks runs whose heartbeat went stale as abandoned, and only those; a job that outlives its worker still finishes one', async () => {
     const stale = await startRun(db, { scope: 'full', trigger: 'schedule' });
     const fresh = await startRun(db, { scope: 'full', trigger: 'schedule' });
     await db.$executeRaw`UPDATE sync_runs SET heartbeat_at = now() - interval '10 minutes' WHERE id = ${stale}`;
@@ -83,11 +83,16 @@ describe('sync_runs', () => {
     expect(runs.get(stale)).toMatchObject({ status: 'abandoned', error: 'process died' });
     expect(runs.get(stale)?.finishedAt).toBeInstanceOf(Date);
     expect(runs.get(fresh)?.status).toBe('running');
-    // The dead process cannot finish it afterwards.
+    expect(await heartbeatRun(db, stale)).toBe(false);
+    expect(await abandonStaleRuns(db, 60_000)).toBe(0);
+    // A job that outlived its worker (taken over by another) brings the run to its end, once.
     expect(
       await finishRun(db, stale, { status: 'succeeded', stats: {}, apiCalls: 0, retries: 0, relogins: 0 }),
+    ).toBe(true);
+    expect(
+      await finishRun(db, stale, { status: 'failed', stats: {}, apiCalls: 0, retries: 0, relogins: 0 }),
     ).toBe(false);
-    expect(await abandonStaleRuns(db, 60_000)).toBe(0);
+    expect((await recentRuns(db, 10)).find((r) => r.id === stale)?.status).toBe('succeeded');
     await finishRun(db, fresh, { status: 'succeeded', stats: {}, apiCalls: 0, retries: 0, relogins: 0 });
   });
 

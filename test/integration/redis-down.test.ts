@@ -93,6 +93,7 @@ describe('commands with Redis down', () => {
     ['status', ['status']],
     ['resync', ['resync']],
     ['resync --wait', ['resync', '--wait']],
+    ['backfill --wait', ['backfill', '--from', '2020-01-01', '--wait']],
     ['worker', ['worker']],
   ])('%s fails within seconds with one line naming Redis and its host, exit 1', async (_name, args) => {
     const port = await freePort();
@@ -438,3 +439,53 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Pr
   }
   throw new Error(`not true within ${timeoutMs} ms`);
 }
+
+describe('backfill', () => {
+  it('refuses a bad range with one line, exit 2, before touching Redis', async () => {
+    const env = { REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: newPrefix() };
+    for (const [args, message] of [
+      [['--from', '2024-02-30'], /^error: --from must be a date such as 2024-01-31/],
+      [['--from', '2024-03-01', '--to', '2024-02-01'], /^error: --from 2024-03-01 is after --to 2024-02-01$/],
+      [['--from', '2999-01-01'], /inside the rolling window that every full sync reads/],
+    ] as const) {
+      const result = await runCli(['backfill', ...args], env, 30_000);
+      expect(result.code, result.stderr).toBe(2);
+      expect(nonEmptyLines(result.stderr)).toEqual([expect.stringMatching(message)]);
+    }
+    expect((await runCli(['backfill'], env)).code).toBe(2); // --from is required
+  });
+
+  it('--wait reads the range through the workers and prints the result, exit 0; status shows the history read', async () => {
+    const harness = await createWorkerHarness({
+      sim,
+      db: database.db,
+      databaseUrl: database.url,
+      redisUrl: inject('redisUrl'),
+    });
+    prefixes.push(harness.prefix);
+    try {
+      await harness.start();
+      await database.db.$executeRawUnsafe('TRUNCATE backfill_chunks');
+      const result = await runCli(
+        ['backfill', '--from', '2025-01-06', '--to', '2025-02-02', '--wait'],
+        harness.env,
+        30_000,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(
+        /^backfill of 2025-01-06\.\.2025-02-02 queued \(\d+ chunks of up to 7 days\): job \S+\n/,
+      );
+      expect(result.stdout).toContain('"status": "succeeded"');
+      expect(result.stderr).toBe(''); // the progress line is for a terminal only
+
+      const status = await runCli(['status'], harness.env, 30_000);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(
+        /appointment history backfilled: \d+ chunks between 2025-01-0\d and 2025-02-0\d/,
+      );
+      expect(status.stdout).toMatch(/#\d+ .* backfill +succeeded/);
+    } finally {
+      await harness.cleanup();
+    }
+  });
+});

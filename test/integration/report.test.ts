@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../src/report/read-report.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { addDays, today } from '../../src/sync/appointment-window.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { runCli } from '../helpers/cli.js';
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -20,7 +21,14 @@ beforeAll(async () => {
   database = await createTestDatabase(inject('databaseUrl'));
   client = new pg.Client({ connectionString: database.url });
   await client.connect();
-  sim = await startSimulator({ seed: 31, locations: 3, staffPerLocation: 4, servicesPerStaff: 2 });
+  sim = await startSimulator({
+    seed: 31,
+    locations: 3,
+    staffPerLocation: 4,
+    servicesPerStaff: 2,
+    // Appointments for the whole of the last 30 days and the next 7, a few a day per staff member.
+    appointments: { from: addDays(today(), -30), to: addDays(today(), 8), perStaffPerDay: 3 },
+  });
 });
 afterAll(async () => {
   await sim?.close();
@@ -128,6 +136,54 @@ describe('timetap-sync report', () => {
       expect(text.stdout).not.toContain('(no name)');
       expect(here?.staffWithoutServices.find((s) => s.id === idleStaff)?.name).toBe(
         sim.data.staff.get(idleStaff)?.userName,
+      );
+    });
+
+    it('appointments: the next 7 days booked per location, the last 30 days rates, the busiest staff, as TimeTap says', async () => {
+      const [text, json] = await Promise.all([report(), reportJson()]);
+      const { next7Days, last30Days, busiestStaff } = json.appointments;
+      // Counted from the simulator's own appointments, for the dates the report names.
+      const minutes = (a: { startDate: string; startTime: number; endDate: string; endTime: number }) =>
+        (Date.parse(a.endDate) - Date.parse(a.startDate)) / 60_000 +
+        (Math.floor(a.endTime / 100) * 60 + (a.endTime % 100)) -
+        (Math.floor(a.startTime / 100) * 60 + (a.startTime % 100));
+      const week = sim.data.findAppointments({ from: next7Days.from, to: next7Days.to });
+      const month = sim.data.findAppointments({ from: last30Days.from, to: last30Days.to });
+      expect(week.length).toBeGreaterThan(10);
+      expect(month.length).toBeGreaterThan(10);
+      const booked = (list: typeof week) => list.filter((a) => a.status !== 'CANCELLED');
+      expect(json.appointments.mirrored).toBe(sim.data.appointments.size);
+      expect(next7Days.booked).toBe(booked(week).length);
+      expect(next7Days.bookedMinutes).toBe(booked(week).reduce((t, a) => t + minutes(a), 0));
+      const cancelled = month.filter((a) => a.status === 'CANCELLED').length;
+      const noShow = month.filter((a) => a.status === 'NO_SHOW').length;
+      expect(cancelled).toBeGreaterThan(0);
+      expect(noShow).toBeGreaterThan(0);
+      expect(last30Days).toMatchObject({ appointments: month.length, cancelled, noShow });
+      expect(last30Days.cancellationRate).toBeCloseTo(cancelled / month.length, 10);
+      expect(last30Days.noShowRate).toBeCloseTo(noShow / (month.length - cancelled), 10);
+      for (const location of json.locations) {
+        const here = (list: typeof week) => list.filter((a) => a.location.locationId === location.id);
+        expect(location.next7Days.booked).toBe(booked(here(week)).length);
+        expect(location.last30Days.appointments).toBe(here(month).length);
+      }
+      // The busiest staff: the most minutes booked in the last 30 days, the most first.
+      const perStaff = new Map<number, number>();
+      for (const a of booked(month))
+        perStaff.set(a.staff.professionalId, (perStaff.get(a.staff.professionalId) ?? 0) + minutes(a));
+      const ranked = [...perStaff.values()].sort((a, b) => b - a).slice(0, 5);
+      expect(busiestStaff.map((s) => s.bookedMinutes)).toEqual(ranked);
+      for (const s of busiestStaff) expect(perStaff.get(s.id)).toBe(s.bookedMinutes);
+
+      expect(text.stdout).toContain(`appointments: ${sim.data.appointments.size} mirrored`);
+      expect(text.stdout).toContain(
+        `next 7 days (${next7Days.from}..${next7Days.to}): ${next7Days.booked} booked`,
+      );
+      expect(text.stdout).toContain(
+        `last 30 days (${last30Days.from}..${last30Days.to}): ${month.length} appointments, ${((cancelled / month.length) * 100).toFixed(1)}% cancelled`,
+      );
+      expect(text.stdout).toContain(
+        `busiest staff, last 30 days: ${busiestStaff[0]?.name} (${busiestStaff[0]?.id})`,
       );
     });
 

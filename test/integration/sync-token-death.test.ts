@@ -29,6 +29,9 @@ afterAll(async () => {
 });
 
 const RUNS = 20;
+// A window of one chunk: appointments and clients are read under dying tokens too, but 100
+// syncs of the default 18 chunks each would spend minutes proving nothing more.
+const ENV = { TIMETAP_MAX_CONCURRENCY: '8', APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
 const logins = () => sim.calls.filter((c) => c.path === '/sessionToken').length;
 const dataCalls = () => sim.calls.filter((c) => c.path !== '/sessionToken' && c.status !== 401).length;
 
@@ -37,7 +40,7 @@ describe.each([1, 2, 3, 4, 5])('tokens that die after %i call(s), 8 requests in 
     sim.setTokenMaxCalls(n);
     for (let run = 0; run < RUNS; run++) {
       sim.resetCalls();
-      const deps = createTestSyncDeps(sim, db, { env: { TIMETAP_MAX_CONCURRENCY: '8' } });
+      const deps = createTestSyncDeps(sim, db, { env: ENV });
       const summary = await runSync({ ...deps, staffConcurrency: 16 }, { scope: 'full' });
       expect(summary.status, summary.reasons.join('\n')).toBe('succeeded');
       // A token serves n calls, so calls / n logins are needed. The relogin line logs in one
@@ -50,12 +53,12 @@ describe.each([1, 2, 3, 4, 5])('tokens that die after %i call(s), 8 requests in 
       expect(summary.reasons).toEqual([]);
     }
     expect(await readMirror(db)).toEqual(expectedMirror(sim.data.snapshot()));
-  });
+  }, 90_000); // 20 syncs of about 50 calls, a login each when N = 1: slower beside other test files
 
   it('the command itself, `timetap-sync sync`, succeeds too (exit 0)', async () => {
     sim.setTokenMaxCalls(n);
     const result = await runCli(['sync', '--json'], {
-      ...simulatorEnv(sim, { TIMETAP_MAX_CONCURRENCY: '8' }),
+      ...simulatorEnv(sim, ENV),
       DATABASE_URL: database.url,
     });
     expect(result.code, result.stderr).toBe(0);

@@ -254,13 +254,15 @@ describe('worker', () => {
 });
 
 describe('progress', () => {
-  it('shows locations done / total on the full sync job', async () => {
+  it('shows its child jobs done / total on the full sync job: the locations, the clients, the chunks', async () => {
     await harness.start();
     const { jobId } = await enqueueResync(harness.queue, {}, RETRY);
     const job = await harness.queue.getJob(jobId);
     if (!job) throw new Error('job vanished');
     await harness.waitFor(job);
     const finished = await harness.queue.getJob(jobId);
-    expect(finished?.progress).toEqual({ done: sim.data.locations.size, total: sim.data.locations.size });
+    // The default window (30 days back, 90 ahead) makes 18 chunks of 7 days.
+    const children = sim.data.locations.size + 1 + Math.ceil(121 / 7);
+    expect(finished?.progress).toEqual({ done: children, total: children });
   });
 });

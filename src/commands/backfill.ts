@@ -1,0 +1,151 @@
+/**
+ * `timetap-sync backfill --from DATE [--to DATE] [--again] [--wait] [--timeout DURATION]`: asks
+ * the running workers to read the appointment history of a range of dates, older than the
+ * rolling window that every full sync keeps fresh (by default it ends the day before the window
+ * starts). The workers read it in chunks, each retried by itself; chunks an earlier backfill read
+ * completely are skipped unless --again. With --wait, a progress line (on a terminal) and the
+ * result, as for `resync --wait`: exit 0, 3 when some chunk could not be read, 1 on failure.
+ */
+import { Queue } from 'bullmq';
+import { EXIT } from '../exit-codes.js';
+import { enqueueBackfill } from '../queue/enqueue.js';
+import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
+import type { Runtime } from '../runtime.js';
+import {
+  addDays,
+  alignedDateChunks,
+  appointmentWindow,
+  parseDate,
+  today,
+} from '../sync/appointment-window.js';
+import { parseDuration } from './duration.js';
+import { reportJobOutcome } from './job-outcome.js';
+import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { createProgressLine } from './progress.js';
+import { waitForJob } from './wait-for-job.js';
+
+export interface BackfillOptions {
+  from: string;
+  to?: string;
+  again?: boolean;
+  wait?: boolean;
+  /** The --timeout option as typed; implies --wait. */
+  timeout?: string;
+}
+
+/** Twenty years: a longer history is a typo more often than a wish (and can be asked in parts). */
+export const MAX_BACKFILL_DAYS = 7_305;
+
+export async function backfillCommand(
+  runtime: Runtime,
+  options: BackfillOptions,
+  output: CommandOutput = CONSOLE_OUTPUT,
+  now: Date = new Date(),
+): Promise<number> {
+  const { config, redactor } = runtime;
+  const out = (line: string) => output.out(line);
+  const err = (line: string) => output.err(redactor.scrub(line));
+  const { appointments } = config.sync;
+  const range = backfillRange(options, appointmentWindow(today(now), appointments.pastDays, 0).startDate);
+  if (typeof range === 'string') {
+    err(`error: ${range}`);
+    return EXIT.usage;
+  }
+  let timeoutMs: number | undefined;
+  if (options.timeout !== undefined) {
+    timeoutMs = parseDuration(options.timeout);
+    if (timeoutMs === undefined) {
+      err(
+        `error: --timeout must be a duration such as 90s, 10m or 1h (got ${JSON.stringify(options.timeout)})`,
+      );
+      return EXIT.usage;
+    }
+  }
+  const wait = options.wait === true || timeoutMs !== undefined;
+  const chunks = alignedDateChunks(
+    { startDate: range.from, endDate: range.to },
+    appointments.chunkDays,
+  ).length;
+  const what = `backfill of ${range.from}..${range.to}`;
+
+  // A client connection: no offline queue, so a Redis lost midway fails the next command at once.
+  const redis = createRedisConnection(config.redis.url, {
+    role: 'client',
+    logger: runtime.logger,
+    name: 'timetap-sync:backfill',
+    report: 'caller',
+  });
+  const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
+  // The command reports its own failures; without a listener BullMQ prints raw stack traces.
+  queue.on('error', () => undefined);
+  const progress = createProgressLine(process.stderr);
+  try {
+    await waitForRedis(redis, config.redis.url);
+    const request = { ...range, ...(options.again ? { again: true } : {}) };
+    const { jobId, existing } = await enqueueBackfill(queue, request, config.worker);
+    const size = `${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${appointments.chunkDays} days`;
+    out(existing ? `${what} already pending: job ${jobId}` : `${what} queued (${size}): job ${jobId}`);
+    if (!wait) return EXIT.ok;
+
+    const onPoll = async () => {
+      const job = await queue.getJob(jobId);
+      const done = job?.progress;
+      if (typeof done === 'object' && done !== null && 'done' in done && 'total' in done) {
+        progress.update(`backfill: ${String(done.done)}/${String(done.total)} chunks read`);
+      }
+    };
+    const outcome = await waitForJob(
+      queue,
+      jobId,
+      timeoutMs === undefined ? { onPoll } : { timeoutMs, onPoll },
+    );
+    progress.done();
+    return reportJobOutcome(
+      outcome,
+      { command: 'backfill', what, jobId, timeoutMs, queueName: config.redis.queueName },
+      { out, err },
+    );
+  } catch (error) {
+    progress.done();
+    const failure = asRedisFailure(config.redis.url, error);
+    if (!failure) throw error;
+    err(`error: ${failure.message}`);
+    return EXIT.failure;
+  } finally {
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+  }
+}
+
+/**
+ * The range to read, or what is wrong with the options. Without --to, the range ends the day
+ * before `windowStart`, where the rolling window of every full sync begins.
+ */
+export function backfillRange(
+  options: Pick<BackfillOptions, 'from' | 'to'>,
+  windowStart: string,
+): { from: string; to: string } | string {
+  for (const [name, value] of [
+    ['--from', options.from],
+    ['--to', options.to],
+  ] as const) {
+    if (value === undefined) continue;
+    try {
+      parseDate(value);
+    } catch {
+      return `${name} must be a date such as 2024-01-31 (got ${JSON.stringify(value)})`;
+    }
+  }
+  const { from } = options;
+  const to = options.to ?? addDays(windowStart, -1);
+  if (from > to) {
+    return options.to === undefined
+      ? `--from ${from} is inside the rolling window that every full sync reads (from ${windowStart} on): nothing older to backfill`
+      : `--from ${from} is after --to ${to}`;
+  }
+  const days = (parseDate(to) - parseDate(from)) / 86_400_000 + 1;
+  if (days > MAX_BACKFILL_DAYS) {
+    return `${from}..${to} is ${days} days, more than the ${MAX_BACKFILL_DAYS} one backfill reads; ask for it in parts`;
+  }
+  return { from, to };
+}
