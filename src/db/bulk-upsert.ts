@@ -66,9 +66,10 @@ export interface UpsertTarget<R> {
 
 export interface WriteOptions {
   /**
-   * Write only rows the mirror lacks (or holds tombstoned), leaving the others as they are: for
-   * copies met again in other lists, so that a copy shaped a little differently there can never
-   * overwrite the authoritative one back and forth.
+   * Write only rows the mirror lacks, leaving the others as they are, tombstoned ones included:
+   * for copies met again elsewhere (a location's staff list beside the account-wide one, the
+   * objects nested in an appointment), so that a copy shaped a little differently can never
+   * overwrite the authoritative one back and forth, nor revive a row whose own URL answered 404.
    */
   onlyMissing?: boolean;
   /** For tables with `read_at`: when TimeTap was read; an older read than the stored one is refused. */
@@ -234,7 +235,8 @@ function upsertStatement<R>(
   { ids, typed, raws, hashes }: Prepared,
   { onlyMissing = false, readAt }: WriteOptions,
 ): Prisma.Sql {
-  const contentChanged = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;
+  // Under onlyMissing an existing row is never written: neither its content nor its tombstone.
+  const mayRewrite = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;
   // Not older than the stored read (tables with read_at only); the same read again may write.
   const notOlder = (alias: string) =>
     readAt === undefined
@@ -258,8 +260,8 @@ function upsertStatement<R>(
     ),
     changed AS (
       SELECT i.* FROM input i LEFT JOIN before b ON b.id = i.id
-      WHERE b.id IS NULL OR ((b.deleted_at IS NOT NULL
-        OR (${contentChanged} AND b.content_hash IS DISTINCT FROM i.content_hash)) AND ${notOlder('b')})
+      WHERE b.id IS NULL OR (${mayRewrite} AND (b.deleted_at IS NOT NULL
+        OR b.content_hash IS DISTINCT FROM i.content_hash) AND ${notOlder('b')})
     ),
     written AS (
       INSERT INTO ${target} AS t (id, ${list}, raw, content_hash${readColumn})
@@ -268,8 +270,8 @@ function upsertStatement<R>(
         updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN now() ELSE t.updated_at END,
         deleted_at = NULL
       -- Repeated here for a row that a concurrent writer brought up to date meanwhile.
-      WHERE (t.deleted_at IS NOT NULL
-        OR (${contentChanged} AND t.content_hash IS DISTINCT FROM excluded.content_hash)) AND ${notOlder('t')}
+      WHERE ${mayRewrite} AND (t.deleted_at IS NOT NULL
+        OR t.content_hash IS DISTINCT FROM excluded.content_hash) AND ${notOlder('t')}
       RETURNING t.id, (t.xmax = 0) AS inserted
     )
     SELECT

@@ -23,7 +23,7 @@ export interface ClientRow {
 
 export interface ClientUpsertOptions {
   clientData: ClientDataPolicy;
-  /** Write only clients the mirror lacks or holds tombstoned (copies nested in appointments). */
+  /** Write only clients the mirror lacks, tombstoned ones left as they are (copies nested in appointments). */
   onlyMissing?: boolean;
   logger?: WarningLogger;
 }

@@ -42,8 +42,8 @@ export interface ServiceRow {
 export type EntityTable = 'locations' | 'staff' | 'services';
 
 /**
- * `onlyMissing`: write only rows the mirror lacks (or holds tombstoned), leaving the others as
- * they are. A full sync that read the account-wide list uses it for the copies it meets again in
+ * `onlyMissing`: write only rows the mirror lacks, leaving the others as they are (a tombstoned
+ * one stays tombstoned: a copy met elsewhere does not prove it is back). A full sync that read the account-wide list uses it for the copies it meets again in
  * per-location lists, so that a copy shaped a little differently there can never overwrite the
  * account-wide one back and forth.
  * `logger`: where a batch that had to leave values out says so (one warning per kind and call,

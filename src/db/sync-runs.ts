@@ -94,9 +94,11 @@ export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<
 }
 
 /**
- * Finishes a run that is `running`, or `abandoned` (its worker died and it went silent, but its
- * job outlived it: another worker took the job over and brought the run to its end, which is
- * then the truth); returns false when the run was already finished, so that it is finished once.
+ * Finishes a run that is `running`, or that the stale check marked `abandoned` (its worker died
+ * and it went silent, but its job outlived it: another worker took the job over and brought the
+ * run to its end, which is then the truth). A run closed as abandoned by the job that started
+ * again is final: the attempt that lost the job must not reopen it when its late writes arrive.
+ * Returns false when the run was already finished, so that it is finished once.
  * The error text is stored as given: the caller has passed it through its redactor.
  */
 export async function finishRun(db: Db, runId: number, outcome: RunOutcome): Promise<boolean> {
@@ -110,7 +112,8 @@ export async function finishRun(db: Db, runId: number, outcome: RunOutcome): Pro
     SET status = ${outcome.status}, finished_at = now(), heartbeat_at = now(), stats = ${stats}::jsonb,
         api_calls = ${outcome.apiCalls}::int, retries = ${outcome.retries}::int, relogins = ${outcome.relogins}::int,
         error = ${error}, active_rows = ${activeRows}::jsonb
-    WHERE id = ${runId}::int AND status IN ('running', 'abandoned')`;
+    WHERE id = ${runId}::int
+      AND (status = 'running' OR (status = 'abandoned' AND error = ${ABANDONED_ERROR}))`;
   return updated > 0;
 }
 

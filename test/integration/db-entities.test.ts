@@ -237,7 +237,7 @@ describe('upserts', () => {
 });
 
 describe('onlyMissing', () => {
-  it('fills gaps and revives, but never overwrites a live row with another copy', async () => {
+  it('fills gaps, but never overwrites a live row with another copy nor revives a tombstoned one', async () => {
     const staff = (id: number, email: string): StaffRow => ({
       id,
       email,
@@ -252,11 +252,12 @@ describe('onlyMissing', () => {
       [staff(1, 'per-location-copy@example.com'), staff(2, 'back@example.com'), staff(3, 'new@example.com')],
       { onlyMissing: true },
     );
-    expect(counts).toMatchObject({ inserted: 1, updated: 0, revived: 1, unchanged: 1 });
+    expect(counts).toMatchObject({ inserted: 1, updated: 0, revived: 0, unchanged: 2 });
     const after = await versions('staff');
     expect(after.get(1)?.xmin).toBe(before.get(1)?.xmin);
     expect(after.get(1)?.raw).toEqual({ professionalId: 1, email: 'account-wide@example.com' });
-    expect(after.get(2)?.deleted_at).toBeNull();
+    expect(after.get(2)?.xmin).toBe(before.get(2)?.xmin);
+    expect(after.get(2)?.deleted_at).not.toBeNull();
     expect(after.has(3)).toBe(true);
   });
 });

@@ -96,6 +96,19 @@ describe('sync_runs', () => {
     await finishRun(db, fresh, { status: 'succeeded', stats: {}, apiCalls: 0, retries: 0, relogins: 0 });
   });
 
+  it('a run closed as abandoned by the job that started again stays abandoned: the late attempt cannot reopen it', async () => {
+    const run = await startRun(db, { scope: 'full', trigger: 'schedule' });
+    const outcome = { stats: {}, apiCalls: 0, retries: 0, relogins: 0 };
+    expect(
+      await finishRun(db, run, { ...outcome, status: 'abandoned', error: 'the job was picked up again' }),
+    ).toBe(true);
+    expect(await finishRun(db, run, { ...outcome, status: 'failed', error: 'lost the job' })).toBe(false);
+    expect((await recentRuns(db, 10)).find((r) => r.id === run)).toMatchObject({
+      status: 'abandoned',
+      error: 'the job was picked up again',
+    });
+  });
+
   it('lists runs newest first, as many as asked', async () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await startRun(db, { scope: 'full', trigger: 'cli' }));

@@ -94,7 +94,11 @@ describe('a 401 on a data call', () => {
     // answered within the pause; then each refusal costs one login and the fresh token's
     // exclusive first use proves the refusal. Never more than that.
     expect(logins()).toBeLessThanOrEqual(1 + 3);
-    expect(sim.calls.filter((c) => c.path === '/services' && c.status === 401)).toHaveLength(3);
+    // Three refusals end the call. A 401 read before the other calls' answers arrived looks like
+    // a token that died (not a refusal): it costs a login, and it is the only extra 401 there is.
+    const refused401 = sim.calls.filter((c) => c.path === '/services' && c.status === 401).length;
+    expect(refused401).toBeGreaterThanOrEqual(3);
+    expect(refused401 - 3).toBeLessThanOrEqual(logins() - 1);
     // The other calls never lost a beat: none of them was answered 401.
     expect(sim.calls.filter((c) => c.path === '/staff' && c.status === 401)).toEqual([]);
   });
