@@ -180,6 +180,24 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       },
       404,
     )
+    .option(
+      '--webhook-url <url>',
+      'POST every created, edited or deleted appointment to this URL (never retried)',
+    )
+    .option(
+      '--webhook-format <format>',
+      'json, docs-example (malformed like the docs) or mixed',
+      (value: string) => {
+        if (value !== 'json' && value !== 'docs-example' && value !== 'mixed')
+          throw new InvalidArgumentError('must be json, docs-example or mixed');
+        return value;
+      },
+    )
+    .option(
+      '--live-changes <ms>',
+      'change one appointment by itself every ms (book, move, cancel, delete)',
+      parseId,
+    )
     .action(async (options: Record<string, unknown>) => {
       const { runSimulatorCommand } = await import('./simulator/standalone.js');
       await runSimulatorCommand(dropUndefined(options));

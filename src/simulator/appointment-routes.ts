@@ -13,8 +13,7 @@
 
 import { notFound, type RouteResult } from './answers.js';
 import type { AppointmentFilter } from './appointment-index.js';
-import type { Appointment } from './appointment-objects.js';
-import type { RawObject } from './objects.js';
+import { served } from './appointment-objects.js';
 import { isPage, pageOf, readPage } from './paging.js';
 import { isReportRequest, readReportQuery } from './report-query.js';
 import type { SimulatorData } from './store.js';
@@ -33,15 +32,6 @@ export interface RouteHooks {
 /** A positive integer id; undefined for anything else. */
 function parseId(text: string): number | undefined {
   return /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : undefined;
-}
-
-/** The appointment as served: `calendarid` in `calendarId`'s place (same position) when switched. */
-export function served(appointment: Appointment, lowercase: boolean): RawObject {
-  if (!lowercase) return appointment;
-  const out: RawObject = {};
-  for (const [key, value] of Object.entries(appointment))
-    out[key === 'calendarId' ? 'calendarid' : key] = value;
-  return out;
 }
 
 function report(

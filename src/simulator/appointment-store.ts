@@ -4,6 +4,8 @@
  * the object through the index; clients are plain objects in a Map, like the other kinds.
  * Whatever a mutation generates (a booking's staff member, service, client and time) comes from
  * a PRNG seeded by (seed, purpose, n-th call): the same calls give the same data.
+ * Each applied appointment mutation is reported to `onAppointmentChange` (the simulator's
+ * webhooks): after it took effect, with the appointment as it now is (a deleted one: as it was).
  */
 import { prepareAppointments } from './appointment-generation.js';
 import {
@@ -61,6 +63,18 @@ export interface AppointmentData {
   findAppointments(filter: AppointmentFilter): readonly Appointment[];
 }
 
+/** What TimeTap posts a webhook for: an appointment created, edited or deleted (never a client). */
+export interface AppointmentChange {
+  kind: 'created' | 'edited' | 'deleted';
+  /** Frozen: the new state, or a deleted appointment's last one. */
+  appointment: Appointment;
+}
+
+export interface AppointmentHooks {
+  /** Called synchronously after each applied mutation; generation is not a mutation. */
+  onAppointmentChange?(change: AppointmentChange): void;
+}
+
 /** Salts of the mutation streams (generation uses 1-7). */
 const BOOK_SALT = 8;
 
@@ -74,7 +88,11 @@ function checkAppointment(appointment: Appointment): Appointment {
   return appointment;
 }
 
-export function createAppointmentData(shape: DataShape, links: GeneratedData): AppointmentData & ClientData {
+export function createAppointmentData(
+  shape: DataShape,
+  links: GeneratedData,
+  hooks: AppointmentHooks = {},
+): AppointmentData & ClientData {
   const bases = laterIdBases(shape);
   const clients = generateClients(shape.seed, links.businessId, bases.client, shape.clients);
   const generate =
@@ -166,11 +184,14 @@ export function createAppointmentData(shape: DataShape, links: GeneratedData): A
     const appointment = deepFreeze(checkAppointment({ ...built, ...rest, calendarId }));
     index().add(appointment);
     nextCalendarId = Math.max(nextCalendarId, calendarId + 1);
+    hooks.onAppointmentChange?.({ kind: 'created', appointment });
     return calendarId;
   };
 
   const replace = (calendarId: number, next: Appointment) => {
-    index().replace(deepFreeze(checkAppointment({ ...next, calendarId })));
+    const appointment = deepFreeze(checkAppointment({ ...next, calendarId }));
+    index().replace(appointment);
+    hooks.onAppointmentChange?.({ kind: 'edited', appointment });
   };
 
   return {
@@ -210,7 +231,8 @@ export function createAppointmentData(shape: DataShape, links: GeneratedData): A
       replace(calendarId, { ...old, status: 'CANCELLED' });
     },
     deleteAppointment(calendarId) {
-      index().remove(calendarId);
+      const appointment = index().remove(calendarId);
+      hooks.onAppointmentChange?.({ kind: 'deleted', appointment });
     },
     updateAppointment(calendarId, fields) {
       replace(calendarId, { ...mustGet(calendarId), ...structuredClone(fields) });

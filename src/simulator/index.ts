@@ -1,6 +1,11 @@
 export type { AppointmentFilter } from './appointment-index.js';
 export { APPOINTMENT_STATUSES, type Appointment, type AppointmentStatus } from './appointment-objects.js';
-export type { AppointmentData, ClientData } from './appointment-store.js';
+export type {
+  AppointmentChange,
+  AppointmentData,
+  AppointmentHooks,
+  ClientData,
+} from './appointment-store.js';
 export { expectedSignature } from './auth.js';
 export type { CustomField } from './clients.js';
 export {
@@ -23,5 +28,9 @@ export {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
+  type WebhookDelivery,
+  type WebhookFormat,
+  type WebhookTarget,
 } from './simulator.js';
 export { createSimulatorData, type LinkKind, type SimulatorData, type SimulatorSnapshot } from './store.js';
+export { type WebhookBodyFormat, webhookBody } from './webhook-body.js';

@@ -1,14 +1,15 @@
 /**
  * startSimulator: a local imitation of the TimeTap API (as TimeTap's public API documentation
  * describes it) over real HTTP, with a mutable data set, fault injection, and switches that make
- * it as strict and as sparse as the documentation allows. It knows only TimeTap's contract and
- * imports nothing else from the project.
+ * it as strict and as sparse as the documentation allows, and webhooks for every appointment
+ * change (webhooks.ts). It knows only TimeTap's contract and imports nothing else from the project.
  */
 import type { AddressInfo } from 'node:net';
 import { createTokenStore } from './auth.js';
 import { type ChurnEvent, createChurner, type PageChurn } from './churn.js';
 import { resolveShape, type ShapeOptions } from './data.js';
 import { createFaultSet, type FaultRule } from './faults.js';
+import { checkLiveChangesMs, createLiveChanges } from './live-changes.js';
 import { createRandom, mixSeed } from './random.js';
 import { type CallRecord, createSimulatorServer } from './server.js';
 import { createSimulatorData, type SimulatorData } from './store.js';
@@ -24,9 +25,11 @@ import {
   type ReportWrapper,
   resolveSwitches,
 } from './switches.js';
+import { createWebhookSender, type WebhookDelivery, type WebhookTarget } from './webhooks.js';
 
 export type { ChurnEvent, PageChurn } from './churn.js';
 export type { EmptyListStatus, ListPaging, ReportPaging, ReportWrapper } from './switches.js';
+export type { WebhookDelivery, WebhookFormat, WebhookTarget } from './webhooks.js';
 
 export interface SimulatorOptions extends ShapeOptions {
   /** Added before every answer. Default 0. */
@@ -58,6 +61,10 @@ export interface SimulatorOptions extends ShapeOptions {
   reportPaging?: ReportPaging;
   /** Appointments carry `calendarid` instead of `calendarId`. Default false. */
   lowercaseCalendarId?: boolean;
+  /** Where appointment changes are posted from the start (see setWebhook). Default none. */
+  webhook?: WebhookTarget;
+  /** The account changes by itself every N ms (see setLiveChanges). Default never. */
+  liveChangesEveryMs?: number;
 }
 
 export interface Simulator {
@@ -86,10 +93,33 @@ export interface Simulator {
   setPageChurn(c: PageChurn | undefined): void;
   /** What the page churn did, in order. */
   churnEvents(): ChurnEvent[];
+  /**
+   * Where appointment webhooks go; undefined turns them off. From now on every applied appointment
+   * mutation (book, reschedule, cancel, update, delete; the page churn's and live changes' too)
+   * POSTs that appointment once, as GET /appointments/{calendarId} serves it at that moment (a
+   * deleted one as it last was): asynchronously, never retried, bounded by `timeoutMs`. See
+   * webhooks.ts for the strict reading of TimeTap's docs this follows. A `mixed` format restarts
+   * with `json` here.
+   */
+  setWebhook(target: WebhookTarget | undefined): void;
+  /** Every delivery since the start or the last resetWebhooks, in the order the changes happened. */
+  readonly webhooks: WebhookDelivery[];
+  /** Resolves when every delivery started so far has finished (answered, failed or timed out). */
+  webhooksSettled(): Promise<void>;
+  /** Empties `webhooks` (resetCalls leaves them alone); deliveries in flight still finish. */
+  resetWebhooks(): void;
+  /**
+   * Every `everyMs`, one appointment change by itself (book one, move it a day, cancel it, delete
+   * it, then the next): a live account for the standalone simulator. undefined stops it.
+   */
+  setLiveChanges(everyMs: number | undefined): void;
   stats(): { logins: number; maxInFlight: number; inFlight: number; openSockets: number };
   /** Empties `calls` and resets the logins and maxInFlight counters. */
   resetCalls(): void;
-  /** Stops listening and destroys every open socket, hung ones included. */
+  /**
+   * Stops listening and destroys every open socket, hung ones included; stops live changes and
+   * aborts webhooks in flight (recorded as failed: await webhooksSettled first to let them land).
+   */
   close(): Promise<void>;
 }
 
@@ -102,14 +132,17 @@ function defaultCredentials(seed: number): { apiKey: string; privateKey: string 
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const shape = resolveShape(options);
-  const data = createSimulatorData(shape);
+  const switches = resolveSwitches(options);
+  const log = options.quiet === false ? (options.log ?? ((line: string) => console.log(line))) : undefined;
+  const webhooks = createWebhookSender({ lowercaseCalendarId: () => switches.lowercaseCalendarId, log });
+  if (options.webhook) webhooks.set(options.webhook);
+  const data = createSimulatorData(shape, { onAppointmentChange: (change) => webhooks.send(change) });
   const generated = defaultCredentials(shape.seed);
   const credentials = Object.freeze({
     apiKey: options.apiKey ?? generated.apiKey,
     privateKey: options.privateKey ?? generated.privateKey,
   });
   const idleMs = options.tokenIdleMs ?? FOUR_HOURS_MS;
-  const switches = resolveSwitches(options);
   const tokens = createTokenStore(credentials, {
     idleMs: () => idleMs,
     maxCalls: () => switches.tokenMaxCalls,
@@ -118,6 +151,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let latencyMs = options.latencyMs ?? 0;
   let calls: CallRecord[] = [];
   const churn = createChurner(data);
+  const liveChanges = createLiveChanges(data);
+  const liveChangesMs = checkLiveChangesMs(options.liveChangesEveryMs);
 
   const http = createSimulatorServer({
     data,
@@ -127,7 +162,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     lists: () => switches,
     hooks: { afterReportPage: (filter) => churn.afterReportPage(filter) },
     calls: () => calls,
-    ...(options.quiet === false ? { log: options.log ?? ((line: string) => console.log(line)) } : {}),
+    ...(log ? { log } : {}),
   });
 
   const host = options.host ?? '127.0.0.1';
@@ -141,6 +176,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const { port } = http.server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
+  // Only once listening: a failed start leaves no clock running.
+  liveChanges.set(liveChangesMs);
 
   return {
     url: `http://${urlHost}:${port}`,
@@ -175,13 +212,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setPageChurn: (c) => churn.set(c),
     churnEvents: () => churn.events(),
+    setWebhook: (target) => webhooks.set(target),
+    get webhooks() {
+      return webhooks.deliveries();
+    },
+    webhooksSettled: () => webhooks.settled(),
+    resetWebhooks: () => webhooks.reset(),
+    setLiveChanges: (everyMs) => liveChanges.set(everyMs),
     stats: () => http.stats(),
     resetCalls() {
       calls = [];
       http.resetCounters();
     },
     close() {
-      closing ??= http.close();
+      if (!closing) {
+        liveChanges.stop();
+        closing = Promise.all([webhooks.close(), http.close()]).then(() => undefined);
+      }
       return closing;
     },
   };

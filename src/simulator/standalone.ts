@@ -1,16 +1,25 @@
 /**
  * The `timetap-sync simulator` command: starts the simulator, prints how to connect to it (its
  * credentials are fake and printing them is the point), logs each call as "METHOD /path status"
- * (never a query string), and closes on SIGINT/SIGTERM.
+ * (never a query string) and each webhook delivered, and closes on SIGINT/SIGTERM.
  */
 import { type Simulator, type SimulatorOptions, startSimulator } from './simulator.js';
 import { DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, describeSwitches, resolveSwitches } from './switches.js';
+import { describeWebhookUrl, type WebhookFormat } from './webhooks.js';
 
-/** The command's options: the simulator's, plus `paged` as the CLI's `--paged [pageSize]` gives it. */
+/**
+ * The command's options: the simulator's, plus the CLI's flat spellings: `--paged [pageSize]`,
+ * `--webhook-url URL [--webhook-format F]` and `--live-changes MS`.
+ */
 export type SimulatorCommandOptions = SimulatorOptions & {
   port?: number;
   /** A default page size turns paged lists on; `true` (the flag without a value) means the default 25. */
   paged?: number | true;
+  webhookUrl?: string;
+  /** Needs webhookUrl. Default json. */
+  webhookFormat?: WebhookFormat;
+  /** Milliseconds between two changes the account makes by itself (each one a webhook). */
+  liveChanges?: number;
 };
 
 export interface StandaloneHooks {
@@ -25,20 +34,25 @@ export async function runSimulatorCommand(
   hooks: StandaloneHooks = {},
 ): Promise<Simulator> {
   const out = hooks.out ?? ((line: string) => console.log(line));
-  const { paged, ...rest } = commandOptions;
+  const { paged, webhookUrl, webhookFormat, liveChanges, ...rest } = commandOptions;
+  if (webhookFormat !== undefined && webhookUrl === undefined)
+    throw new RangeError('simulator: --webhook-format needs --webhook-url');
   const pageSize = paged === true ? DEFAULT_PAGE_SIZE : paged;
   // The cap grows with a larger page size asked for on the command line, so that it is honoured.
-  const options: SimulatorOptions =
-    pageSize === undefined
-      ? rest
+  const options: SimulatorOptions = {
+    ...rest,
+    ...(pageSize === undefined
+      ? {}
       : {
-          ...rest,
           listPaging: {
             mode: 'paged',
             defaultPageSize: pageSize,
             maxPageSize: Math.max(pageSize, DEFAULT_MAX_PAGE_SIZE),
           },
-        };
+        }),
+    ...(webhookUrl === undefined ? {} : { webhook: { url: webhookUrl, format: webhookFormat ?? 'json' } }),
+    ...(liveChanges === undefined ? {} : { liveChangesEveryMs: liveChanges }),
+  };
   const simulator = await startSimulator({ ...options, quiet: options.quiet ?? false, log: out });
   out(`TimeTap simulator listening on ${simulator.url}`);
   out(`TIMETAP_BASE_URL=${simulator.url}`);
@@ -48,6 +62,13 @@ export async function runSimulatorCommand(
   out(`(${locations.size} locations, ${staff.size} staff, ${services.size} services; Ctrl-C to stop)`);
   // startSimulator has validated the options, so resolving them again cannot throw.
   out(describeSwitches(resolveSwitches(options)));
+  if (options.webhook) {
+    // Origin and path only: a receiver's URL may carry a secret in its query.
+    const url = describeWebhookUrl(options.webhook.url);
+    out(`webhooks: each appointment change POSTed to ${url} (${options.webhook.format ?? 'json'})`);
+  }
+  if (options.liveChangesEveryMs !== undefined)
+    out(`live changes: one appointment change every ${options.liveChangesEveryMs} ms`);
 
   if (hooks.handleSignals !== false) {
     const stop = (signal: NodeJS.Signals) => {

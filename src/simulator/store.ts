@@ -4,7 +4,12 @@
  * Clients and appointments live in appointment-store.ts and are mixed in here.
  */
 import { type Appointment, plainCopy } from './appointment-objects.js';
-import { type AppointmentData, type ClientData, createAppointmentData } from './appointment-store.js';
+import {
+  type AppointmentData,
+  type AppointmentHooks,
+  type ClientData,
+  createAppointmentData,
+} from './appointment-store.js';
 import { type DataShape, generateData, idBlock } from './data.js';
 import { ID_FIELD, type Kind, MAKERS, type RawObject } from './objects.js';
 
@@ -79,7 +84,8 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   return value;
 }
 
-export function createSimulatorData(shape: DataShape): SimulatorData {
+/** `hooks.onAppointmentChange` hears every applied appointment mutation (see appointment-store.ts). */
+export function createSimulatorData(shape: DataShape, hooks: AppointmentHooks = {}): SimulatorData {
   const generated = generateData(shape);
   const block = idBlock(shape);
   const { businessId, locations, staff, services, locationStaff, locationServices, staffServices } =
@@ -124,7 +130,7 @@ export function createSimulatorData(shape: DataShape): SimulatorData {
 
   const linkSets = (kind: LinkKind) => (kind === 'staff' ? locationStaff : locationServices);
   // After generateData, from the same Maps: bookings read the links as tests have changed them.
-  const people = createAppointmentData(shape, generated);
+  const people = createAppointmentData(shape, generated, hooks);
 
   const data: SimulatorData = {
     // Delegated one by one, not spread: a spread would read `appointments` and generate them now.
