@@ -202,6 +202,12 @@ const schema = z.object({
     (v) => v === undefined || v.length >= 16,
     'must be at least 16 characters',
   ),
+  // A path segment of the webhook URL: long, and only characters a URL carries as they are.
+  WEBHOOK_SECRET: optionalSecret.refine(
+    (v) => v === undefined || /^[A-Za-z0-9._~-]{24,200}$/.test(v),
+    'must be 24 to 200 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 16 prints one)',
+  ),
+  WEBHOOK_RATE_LIMIT: count(100_000).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
@@ -250,7 +256,15 @@ export interface Config {
     /** Record every grant of the shared request budget in Redis, for benchmarks (limiter-audit.ts). */
     limiterAudit: boolean;
   };
-  http: { host: string; port: number; adminToken: string | undefined };
+  http: {
+    host: string;
+    port: number;
+    adminToken: string | undefined;
+    /** The webhook endpoint's secret; undefined: the endpoint is off. */
+    webhookSecret: string | undefined;
+    /** Webhook calls per source address per minute. */
+    webhookRateLimit: number;
+  };
   logLevel: Parsed['LOG_LEVEL'];
   /** `auto`: JSON for the worker and when stderr is no terminal, human lines otherwise (logger.ts). */
   logFormat: Parsed['LOG_FORMAT'];
@@ -373,7 +387,13 @@ function toConfig(p: Parsed): Config {
       heartbeatMs: p.SYNC_HEARTBEAT_MS,
       limiterAudit: p.TIMETAP_LIMITER_AUDIT,
     },
-    http: { host: p.HTTP_HOST, port: p.HTTP_PORT, adminToken: p.ADMIN_TOKEN },
+    http: {
+      host: p.HTTP_HOST,
+      port: p.HTTP_PORT,
+      adminToken: p.ADMIN_TOKEN,
+      webhookSecret: p.WEBHOOK_SECRET,
+      webhookRateLimit: p.WEBHOOK_RATE_LIMIT,
+    },
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
   };

@@ -14,6 +14,23 @@ export const METRIC_PREFIX = 'timetap_sync_';
 export const ROW_OUTCOMES = ['inserted', 'updated', 'unchanged', 'deleted', 'skipped', 'revived'] as const;
 export type RowOutcome = (typeof ROW_OUTCOMES)[number];
 
+/** Why a webhook call was refused; the `reason` label of `timetap_sync_webhook_rejections_total`. */
+export const WEBHOOK_REJECTIONS = [
+  'secret',
+  'locked-out',
+  'rate',
+  'content-type',
+  'size',
+  'empty',
+  'no-id',
+  'ambiguous-id',
+  'unavailable',
+] as const;
+export type WebhookRejection = (typeof WEBHOOK_REJECTIONS)[number];
+
+/** A webhook's appointment is written within a second when the budget is free, minutes in a burst. */
+const LAG_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
 /** From a few seconds (one location) to an hour (a large account on a slow budget). */
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
@@ -60,6 +77,24 @@ export function createMetrics(registry: Registry = new Registry()) {
       name: `${METRIC_PREFIX}last_success_timestamp_seconds`,
       help: 'Unix time (seconds) at which the last successful sync finished, by scope.',
       labelNames: ['scope'],
+      registers,
+    }),
+    webhookEvents: new Counter<'outcome'>({
+      name: `${METRIC_PREFIX}webhook_events_total`,
+      help: 'TimeTap webhooks with the right secret, by outcome: received, accepted (queued), coalesced (its appointment already waits), rejected.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    webhookRejections: new Counter<'reason'>({
+      name: `${METRIC_PREFIX}webhook_rejections_total`,
+      help: `Webhook calls refused, by reason (${WEBHOOK_REJECTIONS.join(', ')}).`,
+      labelNames: ['reason'],
+      registers,
+    }),
+    webhookLag: new Histogram({
+      name: `${METRIC_PREFIX}webhook_lag_seconds`,
+      help: 'From a webhook received to its appointment written in the mirror, in seconds.',
+      buckets: LAG_BUCKETS,
       registers,
     }),
     jobs: new Counter<'name' | 'outcome'>({

@@ -26,6 +26,7 @@ export function createRuntime(
     config.timetap.apiKey,
     config.timetap.privateKey,
     config.http.adminToken,
+    config.http.webhookSecret,
     ...urlCredentials(config.timetap.baseUrl),
     ...urlCredentials(config.database.url),
     ...urlCredentials(config.redis.url),

@@ -1,16 +1,23 @@
 /**
  * Turns finished jobs into Prometheus metrics: runs by scope and status, their duration, rows by
- * table and outcome, and the time of the last successful sync.
+ * table and outcome, the time of the last successful sync, and the lag of webhook events.
  */
 import type { Worker } from 'bullmq';
 import { MIRROR_TABLES } from '../db/index.js';
 import type { Metrics } from '../metrics.js';
+import { JOB, type JobResult } from '../queue/jobs.js';
 import type { SyncSummary } from '../sync/run-sync.js';
 import type { RunStats } from '../sync/stats.js';
 
 export function recordJobMetrics(worker: Worker, metrics: Metrics): void {
   worker.on('completed', (job, result: unknown) => {
     metrics.jobs.inc({ name: job.name, outcome: 'completed' });
+    if (job.name === JOB.appointmentEvent) {
+      const event = result as JobResult<'appointment-event'>;
+      metrics.webhookLag.observe(event.lagMs / 1000);
+      recordRows(metrics, event.stats);
+      return;
+    }
     if (!isRunResult(result)) return;
     const scope = 'scope' in result ? result.scope : 'full';
     metrics.syncRuns.inc({ scope, status: result.status });

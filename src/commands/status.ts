@@ -8,6 +8,7 @@ import { createDatabase } from '../db/client.js';
 import { backfilledHistory, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import { JOB, SCHEDULER_ID } from '../queue/jobs.js';
+import { lastWebhookEvents } from '../queue/webhook-events.js';
 import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
@@ -39,12 +40,13 @@ export async function statusCommand(
     );
     readRuns.catch(() => undefined); // awaited below; Redis may fail first
     await waitForRedis(redis, config.redis.url);
-    const [[runs, history], scheduler, counts, workers, backfills] = await Promise.all([
+    const [[runs, history], scheduler, counts, workers, backfills, webhooks] = await Promise.all([
       readRuns,
       queue.getJobScheduler(SCHEDULER_ID),
       queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
       queue.getWorkersCount(),
       pendingBackfills(queue),
+      lastWebhookEvents(redis, queue),
     ]);
     const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
     const rows = runs.map((run) => ({
@@ -68,6 +70,7 @@ export async function statusCommand(
             workers,
             backfills,
             backfilledHistory: history,
+            webhooks,
             runs: rows,
           },
           null,
@@ -92,6 +95,7 @@ export async function statusCommand(
         ? 'appointment history backfilled: none (timetap-sync backfill --from DATE)'
         : `appointment history backfilled: ${history.chunks} chunks between ${history.from} and ${history.to}, ${history.records} appointments`,
     );
+    out(`webhook events: ${describeWebhooks(webhooks)}`);
     out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
     for (const r of rows) {
       const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
@@ -148,6 +152,19 @@ async function pendingBackfills(queue: Queue): Promise<
       };
     }),
   );
+}
+
+function describeWebhooks({ received, applied }: Awaited<ReturnType<typeof lastWebhookEvents>>): string {
+  if (!received && !applied) return 'none received';
+  const about = (id: number | undefined) => (id === undefined ? '' : ` appointment ${id}`);
+  const parts = [];
+  if (received) parts.push(`last received ${received.at}${about(received.calendarId)} (${received.outcome})`);
+  if (applied) {
+    const lag =
+      applied.lagMs === undefined ? '' : `, ${(applied.lagMs / 1000).toFixed(1)} s after its webhook`;
+    parts.push(`last applied ${applied.at}${about(applied.calendarId)} (${applied.outcome}${lag})`);
+  }
+  return parts.join('; ');
 }
 
 /** Tells a database failure from a Redis one: both can be an ECONNREFUSED. */

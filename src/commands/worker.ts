@@ -12,11 +12,12 @@ import { createDatabase, type Database } from '../db/client.js';
 import { EXIT } from '../exit-codes.js';
 import { failureReason } from '../failure-reason.js';
 import type { ReadinessChecks } from '../http/health.js';
-import { createHttpServer } from '../http/server.js';
+import { createHttpServer, type WebhookOptions } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { createOutageLog, type OutageLog } from '../outage-log.js';
-import { createResyncEnqueuer } from '../queue/enqueue.js';
+import { createFastQueueCall, createResyncEnqueuer, enqueueAppointmentEvent } from '../queue/enqueue.js';
+import { recordWebhookEvent } from '../queue/webhook-events.js';
 import { type SyncWorker, startSyncWorker } from '../queue/worker.js';
 import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
@@ -62,6 +63,9 @@ export async function workerCommand(
       trigger: 'http',
     }),
     dashboardQueues: [sync.queue],
+    ...(config.http.webhookSecret
+      ? { webhook: webhookOptions(config.http.webhookSecret, sync, runtime, metrics) }
+      : {}),
   });
   const { url } = await http.start();
   logger.info({ url, schedule: config.sync.schedule, workerId: sync.workerId }, 'worker started');
@@ -87,6 +91,23 @@ export async function workerCommand(
   await shutDown({ sync, http, database }, { graceMs: config.worker.shutdownGraceMs, logger, jobsInFlight });
   logger.info('worker stopped');
   return EXIT.ok;
+}
+
+/** The webhook endpoint: events go to the queue through a call that fails fast (503 at once). */
+export function webhookOptions(
+  secret: string,
+  sync: SyncWorker,
+  { config }: Pick<Runtime, 'config'>,
+  metrics: ReturnType<typeof createMetrics>['metrics'],
+): WebhookOptions {
+  const fast = createFastQueueCall({ redis: sync.redis, redisUrl: config.redis.url });
+  return {
+    secret,
+    perSourcePerMinute: config.http.webhookRateLimit,
+    enqueue: (event) => fast(() => enqueueAppointmentEvent(sync.queue, event, config.worker)),
+    record: (event) => fast(() => recordWebhookEvent(sync.redis, sync.queue, 'received', event)),
+    metrics,
+  };
 }
 
 /** Connects once with a client connection that fails fast, and closes it. */

@@ -177,6 +177,13 @@ export async function tombstoneAppointments(
     WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND read_at <= ${readAt}::timestamptz`;
 }
 
+/** When TimeTap was last read for this appointment (by a chunk or at its own URL); undefined: never. */
+export async function appointmentReadAt(db: Db, id: number): Promise<Date | undefined> {
+  const rows = await db.$queryRaw<Array<{ read_at: Date | null }>>`
+    SELECT read_at FROM appointments WHERE id = ${id}::bigint`;
+  return rows[0]?.read_at ?? undefined;
+}
+
 /** Active appointments, all of them or those starting within `range` (inclusive). */
 export async function countActiveAppointments(db: Db, range?: DateRange): Promise<number> {
   const within = range === undefined ? Prisma.sql`TRUE` : rangeCondition(range);

@@ -12,6 +12,7 @@
 export {
   type AppointmentRow,
   type AppointmentUpsertOptions,
+  appointmentReadAt,
   countActiveAppointments,
   tombstoneAppointments,
   unseenAppointments,

@@ -10,12 +10,12 @@
  *    unauthenticated requests can never get the admin's correct token a 429;
  * 4. the body is read only once the caller is known.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { Logger } from '../logger.js';
 import { AUTH_REALM, parseCredentials, type TokenCheck } from './auth.js';
 import { isCrossSiteWrite } from './cross-site.js';
 import type { RateLimiter } from './rate-limit.js';
+import { readBody } from './read-body.js';
 
 export const MAX_RESYNC_BODY_BYTES = 1024;
 
@@ -121,44 +121,4 @@ export function parseResyncBody(
     return { ok: false, message: 'locationId must be a positive integer' };
   }
   return { ok: true, request: { locationId } };
-}
-
-/** The body as text, or undefined once it grows past `limit` bytes (then reading stops). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    // A client that goes away mid-body ends neither with 'end' nor always with 'error'.
-    const onClose = () => onError(new Error('request aborted before its body was read'));
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
 }

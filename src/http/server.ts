@@ -1,6 +1,6 @@
 /**
- * The worker's HTTP endpoints: /healthz, /readyz, /metrics, POST /resync and the /admin/queues
- * dashboard. It knows neither the database nor the queue internals: readiness, enqueueing and the
+ * The worker's HTTP endpoints: /healthz, /readyz, /metrics, POST /resync, the /admin/queues
+ * dashboard and TimeTap's webhook. It knows neither the database nor the queue internals: readiness, enqueueing and the
  * queues to show are injected. Without an admin token the admin endpoints stay off.
  */
 import { createServer, type Server } from 'node:http';
@@ -14,6 +14,7 @@ import { createDashboardRouter, DASHBOARD_PATH } from './dashboard.js';
 import { createReadyz, healthz, type ReadinessChecks } from './health.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createResyncRoute, type EnqueueResync } from './resync-route.js';
+import { createWebhookRoute, WEBHOOK_PATH, type WebhookRouteDeps } from './webhook-route.js';
 
 /**
  * Budgets of `POST /resync`, per window. Failed and successful authentications never share one:
@@ -34,6 +35,14 @@ export const DEFAULT_RESYNC_LIMITS: ResyncLimits = {
 };
 /** Failed dashboard logins per client address per minute. */
 const DASHBOARD_FAILURES_PER_MINUTE = 20;
+/** Webhook calls with a wrong secret per client address per minute. */
+const WEBHOOK_FAILURES_PER_MINUTE = 20;
+
+/** The webhook endpoint, on when WEBHOOK_SECRET is set. */
+export type WebhookOptions = Pick<WebhookRouteDeps, 'secret' | 'enqueue' | 'record' | 'metrics'> & {
+  /** Calls per source address per minute (WEBHOOK_RATE_LIMIT). */
+  perSourcePerMinute: number;
+};
 
 export interface HttpServerDeps {
   host: string;
@@ -48,6 +57,7 @@ export interface HttpServerDeps {
   dashboardQueues: Queue[];
   readinessTimeoutMs?: number;
   resyncLimits?: ResyncLimits;
+  webhook?: WebhookOptions;
 }
 
 export interface HttpServer {
@@ -127,6 +137,24 @@ function createApp(deps: HttpServerDeps): express.Express {
     app.use(DASHBOARD_PATH, off);
   }
 
+  if (deps.webhook) {
+    const { perSourcePerMinute, ...webhook } = deps.webhook;
+    const route = createWebhookRoute({
+      ...webhook,
+      perSource: createRateLimiter({ limit: perSourcePerMinute, windowMs: 60_000 }),
+      failures: createRateLimiter({ limit: WEBHOOK_FAILURES_PER_MINUTE, windowMs: 60_000 }),
+      logger,
+    });
+    app.post(`${WEBHOOK_PATH}/:secret`, route);
+    app.all(`${WEBHOOK_PATH}/:secret`, (_req, res) => {
+      res.set('Allow', 'POST').status(405).json({ error: 'webhooks are POSTed' });
+    });
+  } else {
+    app.use(WEBHOOK_PATH, (_req, res) => {
+      res.status(404).json({ error: 'WEBHOOK_SECRET is not set: the webhook endpoint is off' });
+    });
+  }
+
   app.use((req, res) => {
     res.status(404).json({ error: `no route for ${req.method} ${pathOf(req)}` });
   });
@@ -163,8 +191,10 @@ function requestLog(logger: Logger) {
   };
 }
 
+/** The path for a log line or an answer: never the query string, never the webhook's secret. */
 function pathOf(req: Request): string {
-  return (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
+  const path = (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
+  return path.startsWith(`${WEBHOOK_PATH}/`) ? `${WEBHOOK_PATH}/:secret` : path;
 }
 
 function httpStatusOf(error: unknown): number {

@@ -86,23 +86,20 @@ async function pendingFullSync(queue: Queue): Promise<string | undefined> {
 export const ENQUEUE_TIMEOUT_MS = 3_000;
 
 /**
- * `enqueueResync` for a caller that must answer quickly (an HTTP handler on the worker): it fails
- * at once with RedisUnavailableError while the connection is down, and within `timeoutMs` when
- * Redis accepts the connection but does not answer. On the worker's connection (an offline queue
- * and no retry limit, connection.ts) a command waits for Redis to come back, however long that
- * takes: without these two checks `POST /resync` hung for as long as Redis was down.
+ * Runs a queue command for a caller that must answer quickly (an HTTP handler on the worker): it
+ * fails at once with RedisUnavailableError while the connection is down, and within `timeoutMs`
+ * when Redis accepts the connection but does not answer. On the worker's connection (an offline
+ * queue and no retry limit, connection.ts) a command waits for Redis to come back, however long
+ * that takes: without these two checks `POST /resync` hung for as long as Redis was down.
  */
-export function createResyncEnqueuer(deps: {
-  queue: Queue;
+export function createFastQueueCall(deps: {
   /** The queue's connection, whose state says whether Redis is reachable right now. */
   redis: Redis;
   redisUrl: string;
-  retry: JobRetry;
-  trigger: string;
   timeoutMs?: number;
-}): (request: { locationId?: number }) => Promise<{ jobId: string; existing: boolean }> {
+}): <T>(action: () => Promise<T>) => Promise<T> {
   const timeoutMs = deps.timeoutMs ?? ENQUEUE_TIMEOUT_MS;
-  return async (request) => {
+  return async (action) => {
     if (deps.redis.status !== 'ready') {
       throw new RedisUnavailableError(`Redis at ${redisHost(deps.redisUrl)} is unreachable`, {
         retryable: true,
@@ -113,12 +110,45 @@ export function createResyncEnqueuer(deps: {
       timer = setTimeout(() => reject(unreachable(deps.redisUrl, undefined, timeoutMs)), timeoutMs);
     });
     try {
-      return await Promise.race([
-        enqueueResync(deps.queue, { ...request, trigger: deps.trigger }, deps.retry),
-        deadline,
-      ]);
+      return await Promise.race([action(), deadline]);
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/** `enqueueResync` through createFastQueueCall, for `POST /resync`. */
+export function createResyncEnqueuer(deps: {
+  queue: Queue;
+  redis: Redis;
+  redisUrl: string;
+  retry: JobRetry;
+  trigger: string;
+  timeoutMs?: number;
+}): (request: { locationId?: number }) => Promise<{ jobId: string; existing: boolean }> {
+  const fast = createFastQueueCall(deps);
+  return (request) =>
+    fast(() => enqueueResync(deps.queue, { ...request, trigger: deps.trigger }, deps.retry));
+}
+
+/**
+ * The job for an appointment a webhook named. Events for one appointment coalesce: while its job
+ * waits, another event adds nothing (`coalesced`); while it runs, the next event is kept and runs
+ * once it finishes (BullMQ's keepLastIfActive), so that a change made during the read is not
+ * lost, and at most one job per appointment waits.
+ */
+export async function enqueueAppointmentEvent(
+  queue: Queue,
+  event: { calendarId: number; receivedAt: number },
+  retry: JobRetry,
+): Promise<{ jobId: string; coalesced: boolean }> {
+  const deduplicationId = `appointment-${event.calendarId}`;
+  const before = await queue.getDeduplicationJobId(deduplicationId);
+  const job = await queue.add(JOB.appointmentEvent, event, {
+    ...jobOptions(retry),
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    deduplication: { id: deduplicationId, keepLastIfActive: true },
+  });
+  const jobId = job.id as string;
+  return { jobId, coalesced: before !== null && before === jobId };
 }

@@ -13,6 +13,8 @@
  * - `location-sync`: an on-demand sync of one location, with its own run.
  * - `backfill`: the appointment history of a range of dates, older than the rolling window, as
  *   `appointment-chunk` children; chunks a backfill already read completely are not read again.
+ * - `appointment-event`: one appointment a TimeTap webhook said changed, read at its own URL;
+ *   events for one appointment that arrive while its job waits are one job.
  */
 import type { JobsOptions, Queue } from 'bullmq';
 import type { DeleteLimits } from '../db/delete-budget.js';
@@ -31,6 +33,7 @@ export const JOB = {
   appointmentChunk: 'appointment-chunk',
   locationSync: 'location-sync',
   backfill: 'backfill',
+  appointmentEvent: 'appointment-event',
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
 
@@ -102,6 +105,21 @@ export interface LocationSyncData {
   locationId: number;
 }
 
+export interface AppointmentEventData {
+  calendarId: number;
+  /** When the webhook was received (epoch ms): the lag is measured from here to the row. */
+  receivedAt: number;
+}
+
+export interface AppointmentEventResult {
+  calendarId: number;
+  outcome: 'stored' | 'tombstoned' | 'current';
+  /** From the webhook's receipt to the row written, in ms. */
+  lagMs: number;
+  stats: RunStats;
+  counters: Counters;
+}
+
 /** A job that found another run of its scope alive: it did nothing, and says why. */
 export interface SkippedResult {
   skipped: string;
@@ -128,6 +146,7 @@ export interface JobTypes {
   [JOB.appointmentChunk]: { data: AppointmentChunkData; result: AppointmentChunkResult };
   [JOB.locationSync]: { data: LocationSyncData; result: SyncSummary | SkippedResult };
   [JOB.backfill]: { data: BackfillData; result: BackfillResult | SkippedResult };
+  [JOB.appointmentEvent]: { data: AppointmentEventData; result: AppointmentEventResult };
 }
 export type JobData<N extends JobName> = JobTypes[N]['data'];
 export type JobResult<N extends JobName> = JobTypes[N]['result'];

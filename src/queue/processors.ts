@@ -3,6 +3,7 @@
  * result are those of its name, and a name without a processor does not compile.
  */
 import type { Job } from 'bullmq';
+import { processAppointmentEvent } from './appointment-event-job.js';
 import { processBackfill } from './backfill-job.js';
 import { processFullSync } from './full-sync-job.js';
 import { JOB, type JobData, type JobName, type JobResult } from './jobs.js';
@@ -25,6 +26,7 @@ const PROCESSORS: Processors = {
   [JOB.appointmentChunk]: (job, _token, deps) => processAppointmentChunk(job, deps),
   [JOB.locationSync]: (job, _token, deps) => processLocationSync(job, deps),
   [JOB.backfill]: processBackfill,
+  [JOB.appointmentEvent]: (job, _token, deps) => processAppointmentEvent(job, deps),
 };
 
 export function isJobName(name: string): name is JobName {

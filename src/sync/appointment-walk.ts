@@ -104,9 +104,15 @@ export async function walkAppointmentChunk(
   return { range, status: 'complete', reasons, stats, read: record, retryable: false };
 }
 
+/** What storing appointments needs: the database, and the client for the clients it lacks. */
+export type StoreDeps = Pick<
+  AppointmentWalkDeps,
+  'db' | 'logger' | 'clientData' | 'client' | 'staffConcurrency'
+>;
+
 /** Upserts appointments and fills the gaps they reveal in the other tables. */
 export async function storeAppointments(
-  deps: AppointmentWalkDeps,
+  deps: StoreDeps,
   appointments: readonly TimeTapAppointment[],
   readAt: Date,
   stats: RunStats,
@@ -138,7 +144,7 @@ export async function storeAppointments(
 
 /** A client an appointment names but the mirror lacks (no nested copy came): read by id. */
 async function fetchMissingClients(
-  deps: AppointmentWalkDeps,
+  deps: StoreDeps,
   appointments: readonly TimeTapAppointment[],
   stats: RunStats,
 ): Promise<void> {

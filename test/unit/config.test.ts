@@ -242,6 +242,24 @@ describe('loadConfig: every variable within the range its consumer accepts', () 
   it('refuses a queue name with a colon, which BullMQ refuses', () => {
     expect(problems({ ...valid, QUEUE_NAME: 'sync:1' }, [])).toContain('QUEUE_NAME must not contain ":"');
   });
+
+  it('takes a WEBHOOK_SECRET a URL carries as it is, long enough not to be guessed; never echoes it', () => {
+    const secret = 'a1B2-c3D4.e5F6_g7H8~i9J0k';
+    expect(loadConfig({ ...valid, WEBHOOK_SECRET: secret }, []).http).toMatchObject({
+      webhookSecret: secret,
+      webhookRateLimit: 600,
+    });
+    expect(loadConfig({ ...valid, WEBHOOK_SECRET: '' }, []).http.webhookSecret).toBeUndefined();
+    for (const bad of [
+      'short-but-fine-chars',
+      'has/a/slash/in/it/0123456789',
+      'has space in it 0123456789ab',
+    ]) {
+      const message = problems({ ...valid, WEBHOOK_SECRET: bad }, []);
+      expect(message).toContain('WEBHOOK_SECRET must be 24 to 200 characters');
+      expect(message).not.toContain(bad);
+    }
+  });
 });
 
 describe('loadConfig: SYNC_SCHEDULE', () => {

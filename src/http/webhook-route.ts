@@ -1,0 +1,140 @@
+/**
+ * `POST /webhooks/timetap/<WEBHOOK_SECRET>`: TimeTap's webhook, a hint that an appointment
+ * changed. TimeTap signs nothing, so the URL holds a secret, compared in constant time; a wrong
+ * one answers 401 before the body is read (and is never logged), and an address that keeps
+ * guessing waits. Then, per source address, a rate limit; a content type that can hold the
+ * appointment; a body size limit; an appointment id (webhook/payload.ts). The answer is 2xx only
+ * once the event is in the queue: with Redis down it is 503 at once, so that the sender may try
+ * again, and nothing was acknowledged that could be lost.
+ */
+import type { Request, Response } from 'express';
+import type { Logger } from '../logger.js';
+import type { Metrics, WebhookRejection } from '../metrics.js';
+import { appointmentHintOf } from '../webhook/payload.js';
+import { createTokenCheck } from './auth.js';
+import type { RateLimiter } from './rate-limit.js';
+import { readBody } from './read-body.js';
+
+export const WEBHOOK_PATH = '/webhooks/timetap';
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+
+/** What can carry the appointment; a multipart upload, an image or XML cannot (415). */
+const ACCEPTED_TYPES =
+  /^(|application\/json|application\/[\w.+-]+\+json|text\/json|text\/plain|application\/x-www-form-urlencoded)$/;
+
+export type EnqueueAppointmentEvent = (event: {
+  calendarId: number;
+  receivedAt: number;
+}) => Promise<{ jobId: string; coalesced: boolean }>;
+
+export interface WebhookRouteDeps {
+  secret: string;
+  /** Every call with the right secret, per source address. */
+  perSource: RateLimiter;
+  /** Calls with a wrong secret, per source address; past it, that address waits. */
+  failures: RateLimiter;
+  enqueue: EnqueueAppointmentEvent;
+  /** Records the last event for `status`; best effort. */
+  record?: (event: { at: string; calendarId?: number; outcome: string }) => Promise<void>;
+  metrics?: Pick<Metrics, 'webhookEvents' | 'webhookRejections'>;
+  logger: Logger;
+}
+
+export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: Response) => Promise<void> {
+  const { perSource, failures, enqueue, metrics, logger } = deps;
+  const secretCheck = createTokenCheck(deps.secret);
+  const record = (outcome: string, calendarId?: number) => {
+    deps
+      .record?.({
+        at: new Date().toISOString(),
+        outcome,
+        ...(calendarId === undefined ? {} : { calendarId }),
+      })
+      .catch(() => undefined);
+  };
+  const refuse = (
+    res: Response,
+    status: number,
+    reason: WebhookRejection,
+    error: string,
+    retryAfter?: number,
+  ) => {
+    metrics?.webhookRejections.inc({ reason });
+    if (reason !== 'secret' && reason !== 'locked-out') {
+      metrics?.webhookEvents.inc({ outcome: 'rejected' });
+      record(`rejected: ${reason}`);
+    }
+    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
+    res.status(status).json({ error });
+  };
+
+  return async (req, res) => {
+    const receivedAt = Date.now();
+    res.set('Cache-Control', 'no-store');
+    const source = req.socket.remoteAddress ?? 'unknown';
+    const locked = failures.peek(source);
+    if (!locked.allowed) {
+      refuse(
+        res,
+        429,
+        'locked-out',
+        'too many calls with a wrong URL from this address',
+        locked.retryAfterSeconds,
+      );
+      return;
+    }
+    if (!secretCheck.matches(String(req.params.secret ?? ''))) {
+      failures.take(source);
+      logger.warn({ source }, 'webhook call with a wrong secret refused');
+      res.set('Connection', 'close'); // its body is left unread
+      refuse(res, 401, 'secret', 'unknown webhook URL');
+      return;
+    }
+    metrics?.webhookEvents.inc({ outcome: 'received' });
+    const budget = perSource.take(source);
+    if (!budget.allowed) {
+      refuse(res, 429, 'rate', 'too many webhook calls from this address', budget.retryAfterSeconds);
+      return;
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!ACCEPTED_TYPES.test(type)) {
+      res.set('Connection', 'close');
+      refuse(res, 415, 'content-type', 'send the appointment as JSON (application/json)');
+      return;
+    }
+    const body = await readBody(req, MAX_WEBHOOK_BODY_BYTES);
+    if (body === undefined) {
+      res.set('Connection', 'close');
+      refuse(res, 413, 'size', `body larger than ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+      return;
+    }
+    const hint = appointmentHintOf(body);
+    if (!hint.ok) {
+      // The body may hold a client's name and e-mail: only its size and type are logged.
+      logger.warn(
+        { reason: hint.reason, bytes: Buffer.byteLength(body), contentType: type },
+        'webhook without a usable appointment id',
+      );
+      refuse(res, 400, hint.reason, 'no appointment id (calendarId) found in the body');
+      return;
+    }
+    let queued: Awaited<ReturnType<EnqueueAppointmentEvent>>;
+    try {
+      queued = await enqueue({ calendarId: hint.calendarId, receivedAt });
+    } catch (error) {
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not queue a webhook event',
+      );
+      refuse(res, 503, 'unavailable', 'could not queue the event: Redis is unreachable; try again later', 5);
+      return;
+    }
+    metrics?.webhookEvents.inc({ outcome: queued.coalesced ? 'coalesced' : 'accepted' });
+    record(queued.coalesced ? 'coalesced' : 'accepted', hint.calendarId);
+    logger.debug(
+      { calendarId: hint.calendarId, jobId: queued.jobId, coalesced: queued.coalesced, readBy: hint.readBy },
+      'webhook queued',
+    );
+    res.status(200).json({ jobId: queued.jobId, coalesced: queued.coalesced });
+  };
+}

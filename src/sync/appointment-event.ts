@@ -1,0 +1,54 @@
+/**
+ * One appointment that a webhook said changed, read at its own URL (`GET /appointments/{id}`)
+ * and written with the time it was read: the webhook's body is only a hint, never the truth.
+ * Found, it is stored as a chunk stores it (the nested objects filling gaps); 404 tombstones it.
+ * A window walk and a webhook's read race freely: an older read never overwrites a newer one
+ * (db/appointments.ts), whichever finishes last.
+ *
+ * An event is answered by any read of the appointment that began after the event arrived: when
+ * the mirror's row was read since (by a chunk, or by the job of an earlier event that waited for
+ * its turn in the request budget), nothing is fetched. That is what keeps a burst of events for
+ * one appointment at one read, even when events arrive while its job runs (enqueue.ts).
+ */
+import { appointmentReadAt, tombstoneAppointments } from '../db/index.js';
+import { NotFoundError } from '../errors.js';
+import { type StoreDeps, storeAppointments } from './appointment-walk.js';
+import { addCounts, emptyStats, type RunStats } from './stats.js';
+
+export interface AppointmentRefresh {
+  calendarId: number;
+  /**
+   * stored: TimeTap has it (created, edited, cancelled); tombstoned: 404 at its own URL;
+   * current: read since the event arrived, nothing fetched.
+   */
+  outcome: 'stored' | 'tombstoned' | 'current';
+  stats: RunStats;
+}
+
+export async function refreshAppointment(
+  deps: StoreDeps,
+  calendarId: number,
+  /** When the event arrived: a row read after it already answers it. */
+  since?: Date,
+): Promise<AppointmentRefresh> {
+  const stats = emptyStats();
+  if (since !== undefined) {
+    const readAt = await appointmentReadAt(deps.db, calendarId);
+    if (readAt !== undefined && readAt > since) return { calendarId, outcome: 'current', stats };
+  }
+  const startedAt = Date.now();
+  // The request left after its wait in the budget (this job's client made no other request
+  // yet): a bound on when TimeTap was read that is still never later than the truth.
+  const readTime = () => new Date(startedAt + deps.client.stats().limiterWaitMs);
+  try {
+    const appointment = await deps.client.getAppointment(calendarId);
+    await storeAppointments(deps, [appointment], readTime(), stats);
+    return { calendarId, outcome: 'stored', stats };
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  addCounts(stats, 'appointments', {
+    deleted: await tombstoneAppointments(deps.db, [calendarId], { readAt: readTime() }),
+  });
+  return { calendarId, outcome: 'tombstoned', stats };
+}
