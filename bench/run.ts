@@ -8,12 +8,16 @@
  *   3 write path      the project's bulk writes against a Prisma upsert loop and COPY
  *   4 memory          peak RSS of the worker, large account and one ten times larger
  *   5 scale-out       one worker process, then two, under one shared budget
+ *   6 appointments    a year's backfill through the worker against the API bound, the appointment
+ *                     write path against a Prisma upsert loop, peak RSS of a year's backfill
+ *                     against a month's, the API calls of one scheduled window sync
  *
  * Exit code 0 when every measurement ran (missed targets are in the table), 1 when one failed.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { measureApiBound } from './api-bound.js';
+import { measureAppointments } from './appointments.js';
 import { createBenchDatabases } from './databases.js';
 import type { BenchContext, BenchSection } from './figures.js';
 import { describeMachine } from './machine.js';
@@ -28,6 +32,7 @@ const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = 
   ['3', measureWritePath],
   ['4', measureMemory],
   ['5', measureScaleOut],
+  ['6', measureAppointments],
 ];
 
 async function main(): Promise<number> {

@@ -3,6 +3,11 @@
  * staff, 200 services, 30 staff and 40 services per location, 12 services per staff member);
  * `quick` keeps every density and shrinks the number of locations so that the whole run takes
  * under two minutes; `smoke` only proves that every step still runs.
+ *
+ * Measurements 1-5 use accounts without appointments (`appointments: false`; clients at the
+ * simulator's default, 4 per location): a full sync still walks the clients and the rolling
+ * window, but an empty window costs two calls a chunk, so their figures measure the same walk as
+ * before appointments existed. Measurement 6 has an account of its own, with appointments.
  */
 import type { ShapeOptions } from '../src/simulator/index.js';
 
@@ -26,12 +31,41 @@ export interface BenchSizes {
   memory: { small: ShapeOptions; large: ShapeOptions; budget: Budget };
   /** Measurement 5: a budget one process (one job at a time) cannot fill. */
   scaleOut: { account: ShapeOptions; budget: Budget; workerConcurrency: number };
+  /** Measurement 6: an account with a history of appointments (bench/appointments.ts). */
+  appointments: AppointmentSizes;
+}
+
+export interface AppointmentSizes {
+  /** Locations and staff; the appointments' dates are set by the measurement, around today. */
+  account: ShapeOptions;
+  /** Slots per staff member, location and day, each booked with probability 2/3 (6: ~4 a day). */
+  perStaffPerDay: number;
+  /** Days of history before the rolling window: the large backfill (a, c) and the small one (c). */
+  historyDays: number;
+  monthDays: number;
+  /** A budget where the rate binds, as for measurement 1. */
+  budget: Budget;
+  /** (b): the appointments of this many days of history, and the Prisma loop's sample of them. */
+  writes: { days: number; prismaSample: number };
 }
 
 const DENSITY = { staffPerLocation: 30, servicesPerLocation: 40, servicesPerStaff: 12 } as const;
 
 function account(locations: number, staff: number, services: number): ShapeOptions {
-  return { seed: 7, locations, staff, services, ...DENSITY };
+  return { seed: 7, locations, staff, services, ...DENSITY, appointments: false };
+}
+
+/** The issue's appointment account: 10 staff per location, each offering 6 of 20 services there. */
+function appointmentAccount(locations: number): ShapeOptions {
+  return {
+    seed: 7,
+    locations,
+    staff: locations * 10 + 10,
+    services: 60,
+    staffPerLocation: 10,
+    servicesPerLocation: 20,
+    servicesPerStaff: 6,
+  };
 }
 
 // 100 requests/s and 8 in flight: at 20 ms a call, 8 in flight could carry 400/s, so the rate is
@@ -50,6 +84,14 @@ export const SIZES: Record<SizeName, BenchSizes> = {
     writes: { entities: 10_000, links: 100_000, prismaSample: 2_200 },
     memory: { small: account(100, 600, 200), large: account(1000, 6000, 2000), budget: FAST_BUDGET },
     scaleOut: { account: account(100, 600, 200), budget: SHARED_BUDGET, workerConcurrency: 1 },
+    appointments: {
+      account: appointmentAccount(20),
+      perStaffPerDay: 6,
+      historyDays: 365,
+      monthDays: 30,
+      budget: SYNC_BUDGET,
+      writes: { days: 30, prismaSample: 2_000 },
+    },
   },
   quick: {
     name: 'quick',
@@ -59,6 +101,14 @@ export const SIZES: Record<SizeName, BenchSizes> = {
     writes: { entities: 2_000, links: 20_000, prismaSample: 550 },
     memory: { small: account(20, 600, 200), large: account(200, 6000, 2000), budget: FAST_BUDGET },
     scaleOut: { account: account(40, 600, 200), budget: SHARED_BUDGET, workerConcurrency: 1 },
+    appointments: {
+      account: appointmentAccount(5),
+      perStaffPerDay: 6,
+      historyDays: 365,
+      monthDays: 30,
+      budget: SYNC_BUDGET,
+      writes: { days: 30, prismaSample: 550 },
+    },
   },
   smoke: {
     name: 'smoke',
@@ -68,5 +118,13 @@ export const SIZES: Record<SizeName, BenchSizes> = {
     writes: { entities: 200, links: 2_000, prismaSample: 110 },
     memory: { small: account(2, 120, 60), large: account(20, 1200, 600), budget: FAST_BUDGET },
     scaleOut: { account: account(4, 120, 60), budget: SHARED_BUDGET, workerConcurrency: 1 },
+    appointments: {
+      account: appointmentAccount(1),
+      perStaffPerDay: 6,
+      historyDays: 56,
+      monthDays: 14,
+      budget: SYNC_BUDGET,
+      writes: { days: 14, prismaSample: 110 },
+    },
   },
 };

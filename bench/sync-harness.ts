@@ -1,14 +1,15 @@
 /**
- * One scenario of full syncs through real worker processes: its own database (given), its own
- * queue prefix in Redis, the simulator's call log reset before each sync. A sync is enqueued
- * exactly as `timetap-sync resync` would, and timed from the enqueue to the parent job's
- * completion; the API calls are counted on the simulator's side, so nothing the client might
- * miscount (retries, logins) escapes the figure.
+ * One scenario of full syncs (and backfills) through real worker processes: its own database
+ * (given), its own queue prefix in Redis, the simulator's call log reset before each sync. A sync
+ * is enqueued exactly as `timetap-sync resync` would (a backfill through `enqueueBackfill`, as
+ * `timetap-sync backfill` does), and timed from the enqueue to the parent job's completion; the
+ * API calls are counted on the simulator's side, so nothing the client might miscount (retries,
+ * logins) escapes the figure.
  */
 import { randomBytes } from 'node:crypto';
-import { Queue, QueueEvents } from 'bullmq';
+import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { jobOptions } from '../src/queue/enqueue.js';
+import { enqueueBackfill, jobOptions } from '../src/queue/enqueue.js';
 import { JOB } from '../src/queue/jobs.js';
 import { readLimiterAudit } from '../src/redis/limiter-audit.js';
 import type { Simulator } from '../src/simulator/index.js';
@@ -22,12 +23,16 @@ export interface SyncMeasure {
   status: string;
   /** Most requests the simulator saw in flight at once. */
   maxInFlight: number;
+  /** The job's return value (JobResult of its name). */
+  result: Record<string, unknown>;
 }
 
 export interface SyncHarness {
   prefix: string;
   startWorkers(count: number): Promise<WorkerProcess[]>;
   runFullSync(timeoutMs?: number): Promise<SyncMeasure>;
+  /** A backfill of `from`..`to` (inclusive dates), enqueued as `timetap-sync backfill` does. */
+  runBackfill(range: { from: string; to: string }, timeoutMs?: number): Promise<SyncMeasure>;
   /** Grant times (µs, Redis clock) the shared limiter recorded during the last sync. */
   auditTimes(): Promise<number[]>;
   /** Stops the workers (their exit code must be 0) and removes the scenario's Redis keys. */
@@ -35,12 +40,17 @@ export interface SyncHarness {
   close(): Promise<void>;
 }
 
+/** One attempt: a benchmark measures what a sync does, not how retries hide a failure. */
+const BENCH_RETRY = { attempts: 1, backoffMs: 1000 };
+
 export async function createSyncHarness(options: {
   sim: Simulator;
   databaseUrl: string;
   redisUrl: string;
   budget: Budget;
   workerConcurrency?: number;
+  /** More settings of the worker processes (APPOINTMENTS_*, say). */
+  env?: Record<string, string>;
 }): Promise<SyncHarness> {
   const { sim, budget } = options;
   const prefix = `tts-bench-${randomBytes(4).toString('hex')}`;
@@ -60,6 +70,7 @@ export async function createSyncHarness(options: {
     HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
     SHUTDOWN_GRACE_MS: '5000',
+    ...options.env,
   };
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('sync', { connection: redis, prefix });
@@ -77,6 +88,28 @@ export async function createSyncHarness(options: {
     if (bad.length > 0) throw new Error(`worker exited with ${bad.join(', ')}: ${problems.join('\n')}`);
   };
 
+  /** Enqueues one job and waits for it: the wall time from the enqueue, the simulator's calls. */
+  const measure = async (enqueue: () => Promise<Job>, timeoutMs: number): Promise<SyncMeasure> => {
+    if (workers.length === 0) throw new Error('no worker is running');
+    await redis.del(`${auditKey}:audit`);
+    sim.resetCalls();
+    const startedAt = performance.now();
+    const job = await enqueue();
+    const result = (await job.waitUntilFinished(events, timeoutMs)) as Record<string, unknown> & {
+      status?: string;
+      skipped?: string;
+    };
+    const wallMs = performance.now() - startedAt;
+    if (result.skipped) throw new Error(`the ${job.name} job was skipped: ${result.skipped}`);
+    return {
+      wallMs,
+      apiCalls: sim.calls.length,
+      status: result.status ?? 'unknown',
+      maxInFlight: sim.stats().maxInFlight,
+      result,
+    };
+  };
+
   return {
     prefix,
     async startWorkers(count) {
@@ -87,29 +120,15 @@ export async function createSyncHarness(options: {
       workers.push(...started);
       return started;
     },
-    async runFullSync(timeoutMs = 30 * 60_000) {
-      if (workers.length === 0) throw new Error('no worker is running');
-      await redis.del(`${auditKey}:audit`);
-      sim.resetCalls();
-      const startedAt = performance.now();
-      const job = await queue.add(
-        JOB.fullSync,
-        { trigger: 'bench' },
-        { ...jobOptions({ attempts: 1, backoffMs: 1000 }) },
-      );
-      const result = (await job.waitUntilFinished(events, timeoutMs)) as {
-        status?: string;
-        skipped?: string;
-      };
-      const wallMs = performance.now() - startedAt;
-      if (result.skipped) throw new Error(`the full sync was skipped: ${result.skipped}`);
-      return {
-        wallMs,
-        apiCalls: sim.calls.length,
-        status: result.status ?? 'unknown',
-        maxInFlight: sim.stats().maxInFlight,
-      };
-    },
+    runFullSync: (timeoutMs = 30 * 60_000) =>
+      measure(() => queue.add(JOB.fullSync, { trigger: 'bench' }, { ...jobOptions(BENCH_RETRY) }), timeoutMs),
+    runBackfill: (range, timeoutMs = 30 * 60_000) =>
+      measure(async () => {
+        const { jobId } = await enqueueBackfill(queue, { ...range, trigger: 'bench' }, BENCH_RETRY);
+        const job = await queue.getJob(jobId);
+        if (!job) throw new Error(`the backfill job ${jobId} vanished`);
+        return job;
+      }, timeoutMs),
     auditTimes: () => readLimiterAudit(redis, auditKey),
     stopWorkers,
     async close() {

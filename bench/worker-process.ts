@@ -16,6 +16,8 @@ export interface WorkerProcess {
   idleRssKb: number | undefined;
   /** Peak resident memory so far (kB), undefined where /proc is missing. */
   peakRssKb(): number | undefined;
+  /** CPU time used so far, user and system (ms), undefined where /proc is missing. */
+  cpuMs(): number | undefined;
   /** Log lines at warn level or above, for the report when something went wrong. */
   problems: string[];
   /** SIGTERM, then waits for the exit; returns the exit code. */
@@ -65,6 +67,7 @@ export async function startWorkerProcess(
     pid,
     idleRssKb: readStatusKb(pid, 'VmRSS'),
     peakRssKb: () => readStatusKb(pid, 'VmHWM'),
+    cpuMs: () => readCpuMs(pid),
     problems,
     stop: () => stopChild(child, exited),
   };
@@ -96,6 +99,21 @@ export function readStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | un
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
     return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat: USER_HZ, 100 on every mainstream Linux. */
+const USER_HZ = 100;
+
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, counted after the command's parenthesis). */
+export function readCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / USER_HZ : undefined;
   } catch {
     return undefined;
   }

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pino } from 'pino';
-import { createDatabase, type Db } from '../src/db/client.js';
+import { createDatabase, type Database, type Db } from '../src/db/client.js';
 import { contentHash } from '../src/db/content-hash.js';
 import { recordLocationLinks, tombstoneLocationLinks, upsertServices, upsertStaff } from '../src/db/index.js';
 import { type BenchContext, type BenchSection, type Figure, fmt } from './figures.js';
@@ -42,11 +42,8 @@ export async function measureWritePath(ctx: BenchContext): Promise<BenchSection>
     prisma: await ctx.databases.create('write_prisma'),
     copy: await ctx.databases.create('write_copy'),
   };
-  const silent = pino({ level: 'silent' });
-  const open = (url: string) =>
-    createDatabase({ url, poolSize: 4, connectTimeoutMs: 10_000, statementTimeoutMs: 300_000 }, silent);
-  const project = open(urls.project);
-  const prisma = open(urls.prisma);
+  const project = openBenchDatabase(urls.project);
+  const prisma = openBenchDatabase(urls.prisma);
   const copy = new pg.Client({ connectionString: urls.copy });
   await copy.connect();
   const figures: Figure[] = [];
@@ -98,13 +95,7 @@ function passFigures(label: string, r: PassRates): Figure[] {
       target: '',
       pass: undefined,
     },
-    {
-      measurement: '3 write path',
-      what: `${label}: project rows/s over the Prisma upsert loop's`,
-      value: fmt.ratio(vsPrisma),
-      target: `>= ${PRISMA_RATIO_TARGET}x`,
-      pass: vsPrisma >= PRISMA_RATIO_TARGET,
-    },
+    prismaRatioFigure('3 write path', label, vsPrisma),
     {
       measurement: '3 write path',
       what: `${label}: COPY rows/s over the project's`,
@@ -115,7 +106,26 @@ function passFigures(label: string, r: PassRates): Figure[] {
   ];
 }
 
-async function timed(fn: () => Promise<void>): Promise<number> {
+/** The judged row: the project's rows/s over the Prisma upsert loop's, on the same rows. */
+export function prismaRatioFigure(measurement: string, label: string, ratio: number): Figure {
+  return {
+    measurement,
+    what: `${label}: project rows/s over the Prisma upsert loop's`,
+    value: fmt.ratio(ratio),
+    target: `>= ${PRISMA_RATIO_TARGET}x`,
+    pass: ratio >= PRISMA_RATIO_TARGET,
+  };
+}
+
+/** A database of the project's own (Prisma over its pg pool), as the worker opens it. */
+export function openBenchDatabase(url: string): Database {
+  return createDatabase(
+    { url, poolSize: 4, connectTimeoutMs: 10_000, statementTimeoutMs: 300_000 },
+    pino({ level: 'silent' }),
+  );
+}
+
+export async function timed(fn: () => Promise<void>): Promise<number> {
   const start = performance.now();
   await fn();
   return performance.now() - start;

@@ -1,7 +1,7 @@
 /**
  * Keeps `npm run bench` runnable: the smallest size (`--smoke`) of every measurement, as a child
  * process against the same Postgres and Redis as the other tests. It checks that the table was
- * printed with all five measurements and that nothing failed; the figures themselves are not
+ * printed with all six measurements and that nothing failed; the figures themselves are not
  * judged here (the machines are shared and noisy; `npm run bench` is where they count).
  */
 import { execFile } from 'node:child_process';
@@ -35,6 +35,7 @@ describe('npm run bench -- --smoke', () => {
       '3 write path',
       '4 memory',
       '5 scale-out',
+      '6 appointments',
     ]) {
       expect(stdout).toContain(`| ${measurement}`);
     }
