@@ -6,10 +6,8 @@
  * completely are skipped unless --again. With --wait, a progress line (on a terminal) and the
  * result, as for `resync --wait`: exit 0, 3 when some chunk could not be read, 1 on failure.
  */
-import { Queue } from 'bullmq';
 import { EXIT } from '../exit-codes.js';
 import { enqueueBackfill } from '../queue/enqueue.js';
-import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
 import {
   addDays,
@@ -18,10 +16,10 @@ import {
   parseDate,
   today,
 } from '../sync/appointment-window.js';
-import { parseDuration } from './duration.js';
 import { reportJobOutcome } from './job-outcome.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { createProgressLine } from './progress.js';
+import { timeoutOption, withQueueClient } from './queue-client.js';
 import { waitForJob } from './wait-for-job.js';
 
 export interface BackfillOptions {
@@ -51,16 +49,12 @@ export async function backfillCommand(
     err(`error: ${range}`);
     return EXIT.usage;
   }
-  let timeoutMs: number | undefined;
-  if (options.timeout !== undefined) {
-    timeoutMs = parseDuration(options.timeout);
-    if (timeoutMs === undefined) {
-      err(
-        `error: --timeout must be a duration such as 90s, 10m or 1h (got ${JSON.stringify(options.timeout)})`,
-      );
-      return EXIT.usage;
-    }
+  const timeout = timeoutOption(options.timeout);
+  if ('error' in timeout) {
+    err(`error: ${timeout.error}`);
+    return EXIT.usage;
   }
+  const { timeoutMs } = timeout;
   const wait = options.wait === true || timeoutMs !== undefined;
   const chunks = alignedDateChunks(
     { startDate: range.from, endDate: range.to },
@@ -68,25 +62,14 @@ export async function backfillCommand(
   ).length;
   const what = `backfill of ${range.from}..${range.to}`;
 
-  // A client connection: no offline queue, so a Redis lost midway fails the next command at once.
-  const redis = createRedisConnection(config.redis.url, {
-    role: 'client',
-    logger: runtime.logger,
-    name: 'timetap-sync:backfill',
-    report: 'caller',
-  });
-  const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
-  // The command reports its own failures; without a listener BullMQ prints raw stack traces.
-  queue.on('error', () => undefined);
-  const progress = createProgressLine(process.stderr);
-  try {
-    await waitForRedis(redis, config.redis.url);
+  return withQueueClient(runtime, 'timetap-sync:backfill', err, async (queue) => {
     const request = { ...range, ...(options.again ? { again: true } : {}) };
     const { jobId, existing } = await enqueueBackfill(queue, request, config.worker);
     const size = `${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${appointments.chunkDays} days`;
     out(existing ? `${what} already pending: job ${jobId}` : `${what} queued (${size}): job ${jobId}`);
     if (!wait) return EXIT.ok;
 
+    const progress = createProgressLine(process.stderr);
     const onPoll = async () => {
       const job = await queue.getJob(jobId);
       const done = job?.progress;
@@ -94,27 +77,22 @@ export async function backfillCommand(
         progress.update(`backfill: ${String(done.done)}/${String(done.total)} chunks read`);
       }
     };
-    const outcome = await waitForJob(
-      queue,
-      jobId,
-      timeoutMs === undefined ? { onPoll } : { timeoutMs, onPoll },
-    );
-    progress.done();
-    return reportJobOutcome(
-      outcome,
-      { command: 'backfill', what, jobId, timeoutMs, queueName: config.redis.queueName },
-      { out, err },
-    );
-  } catch (error) {
-    progress.done();
-    const failure = asRedisFailure(config.redis.url, error);
-    if (!failure) throw error;
-    err(`error: ${failure.message}`);
-    return EXIT.failure;
-  } finally {
-    await queue.close().catch(() => undefined);
-    redis.disconnect();
-  }
+    try {
+      const outcome = await waitForJob(
+        queue,
+        jobId,
+        timeoutMs === undefined ? { onPoll } : { timeoutMs, onPoll },
+      );
+      progress.done();
+      return reportJobOutcome(
+        outcome,
+        { command: 'backfill', what, jobId, timeoutMs, queueName: config.redis.queueName },
+        { out, err },
+      );
+    } finally {
+      progress.done();
+    }
+  });
 }
 
 /**

@@ -7,14 +7,12 @@
  * seconds, unless --timeout asks to wait anyway), a job that failed, or one that only recorded
  * that it was skipped (another sync of the same scope was running): that is no success either.
  */
-import { Queue } from 'bullmq';
 import { EXIT } from '../exit-codes.js';
 import { enqueueResync } from '../queue/enqueue.js';
-import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
-import { parseDuration } from './duration.js';
 import { reportJobOutcome } from './job-outcome.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { timeoutOption, withQueueClient } from './queue-client.js';
 import { waitForJob } from './wait-for-job.js';
 
 export interface ResyncOptions {
@@ -32,31 +30,16 @@ export async function resyncCommand(
   const { config, redactor } = runtime;
   const out = (line: string) => output.out(line);
   const err = (line: string) => output.err(redactor.scrub(line));
-  let timeoutMs: number | undefined;
-  if (options.timeout !== undefined) {
-    timeoutMs = parseDuration(options.timeout);
-    if (timeoutMs === undefined) {
-      err(
-        `error: --timeout must be a duration such as 90s, 10m or 1h (got ${JSON.stringify(options.timeout)})`,
-      );
-      return EXIT.usage;
-    }
+  const timeout = timeoutOption(options.timeout);
+  if ('error' in timeout) {
+    err(`error: ${timeout.error}`);
+    return EXIT.usage;
   }
+  const { timeoutMs } = timeout;
   const wait = options.wait === true || timeoutMs !== undefined;
   const what = options.location === undefined ? 'full sync' : `sync of location ${options.location}`;
 
-  // A client connection: no offline queue, so a Redis lost midway fails the next command at once.
-  const redis = createRedisConnection(config.redis.url, {
-    role: 'client',
-    logger: runtime.logger,
-    name: 'timetap-sync:resync',
-    report: 'caller',
-  });
-  const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
-  // The command reports its own failures; without a listener BullMQ prints raw stack traces.
-  queue.on('error', () => undefined);
-  try {
-    await waitForRedis(redis, config.redis.url);
+  return withQueueClient(runtime, 'timetap-sync:resync', err, async (queue) => {
     const request = options.location === undefined ? {} : { locationId: options.location };
     const { jobId, existing } = await enqueueResync(queue, { ...request, trigger: 'manual' }, config.worker);
     out(existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`);
@@ -68,13 +51,5 @@ export async function resyncCommand(
       { command: 'resync', what, jobId, timeoutMs, queueName: config.redis.queueName },
       { out, err },
     );
-  } catch (error) {
-    const failure = asRedisFailure(config.redis.url, error);
-    if (!failure) throw error;
-    err(`error: ${failure.message}`);
-    return EXIT.failure;
-  } finally {
-    await queue.close().catch(() => undefined);
-    redis.disconnect();
-  }
+  });
 }
