@@ -3,6 +3,7 @@
  * still pending or running returns that job's id instead of queueing a second sync (BullMQ
  * deduplication lasts until the job completes or fails).
  */
+import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError, redisHost, unreachable } from '../redis/connection.js';
@@ -143,12 +144,15 @@ export async function enqueueAppointmentEvent(
   retry: JobRetry,
 ): Promise<{ jobId: string; coalesced: boolean }> {
   const deduplicationId = `appointment-${event.calendarId}`;
-  const before = await queue.getDeduplicationJobId(deduplicationId);
+  // An id of our own: BullMQ answers a deduplicated add with the job already there, so another id
+  // tells, in the same atomic step, that this event coalesced (a look before the add would race).
+  const ownId = `${deduplicationId}-${randomUUID()}`;
   const job = await queue.add(JOB.appointmentEvent, event, {
     ...jobOptions(retry),
+    jobId: ownId,
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     deduplication: { id: deduplicationId, keepLastIfActive: true },
   });
   const jobId = job.id as string;
-  return { jobId, coalesced: before !== null && before === jobId };
+  return { jobId, coalesced: jobId !== ownId };
 }
