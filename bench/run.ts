@@ -11,6 +11,8 @@
  *   6 appointments    a year's backfill through the worker against the API bound, the appointment
  *                     write path against a Prisma upsert loop, peak RSS of a year's backfill
  *                     against a month's, the API calls of one scheduled window sync
+ *   7 webhooks        a burst of webhook events for distinct appointments, POSTed to a worker
+ *                     process under a binding budget: fetches, rows mirrored, lag against the bound
  *
  * Exit code 0 when every measurement ran (missed targets are in the table), 1 when one failed.
  */
@@ -25,6 +27,7 @@ import { measureMemory } from './memory.js';
 import { renderReport } from './report.js';
 import { measureScaleOut } from './scale-out.js';
 import { SIZES, type SizeName } from './sizes.js';
+import { measureWebhooks } from './webhooks.js';
 import { measureWritePath } from './write-path.js';
 
 const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = [
@@ -33,6 +36,7 @@ const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = 
   ['4', measureMemory],
   ['5', measureScaleOut],
   ['6', measureAppointments],
+  ['7', measureWebhooks],
 ];
 
 async function main(): Promise<number> {

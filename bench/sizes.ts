@@ -7,7 +7,8 @@
  * Measurements 1-5 use accounts without appointments (`appointments: false`; clients at the
  * simulator's default, 4 per location): a full sync still walks the clients and the rolling
  * window, but an empty window costs two calls a chunk, so their figures measure the same walk as
- * before appointments existed. Measurement 6 has an account of its own, with appointments.
+ * before appointments existed. Measurement 6 has an account of its own, with appointments, and
+ * so does measurement 7 (a small one: only the appointments named by the burst matter).
  */
 import type { ShapeOptions } from '../src/simulator/index.js';
 
@@ -33,6 +34,8 @@ export interface BenchSizes {
   scaleOut: { account: ShapeOptions; budget: Budget; workerConcurrency: number };
   /** Measurement 6: an account with a history of appointments (bench/appointments.ts). */
   appointments: AppointmentSizes;
+  /** Measurement 7: a burst of webhook events (bench/webhooks.ts). */
+  webhooks: WebhookSizes;
 }
 
 export interface AppointmentSizes {
@@ -47,6 +50,29 @@ export interface AppointmentSizes {
   budget: Budget;
   /** (b): the appointments of this many days of history, and the Prisma loop's sample of them. */
   writes: { days: number; prismaSample: number };
+}
+
+export interface WebhookSizes {
+  /** Where the appointments come from (appointments around today, see bench/webhooks.ts). */
+  account: ShapeOptions;
+  /** Distinct appointments changed, then named by the burst. */
+  appointments: number;
+  /** Events posted, interleaved over the appointments, evenly over `spreadMs`. */
+  events: number;
+  spreadMs: number;
+  /** A budget where the rate binds: the bound for the last appointment is appointments / maxRps. */
+  budget: Budget;
+}
+
+/** Issue 14's burst: `appointments` x 5 events in one second, against `maxRps`. */
+function webhookBurst(appointments: number, maxRps: number): WebhookSizes {
+  return {
+    account: appointmentAccount(2),
+    appointments,
+    events: appointments * 5,
+    spreadMs: 1000,
+    budget: { maxRps, maxConcurrency: 8 },
+  };
 }
 
 const DENSITY = { staffPerLocation: 30, servicesPerLocation: 40, servicesPerStaff: 12 } as const;
@@ -92,6 +118,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
       budget: SYNC_BUDGET,
       writes: { days: 30, prismaSample: 2_000 },
     },
+    webhooks: webhookBurst(200, 5),
   },
   quick: {
     name: 'quick',
@@ -109,6 +136,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
       budget: SYNC_BUDGET,
       writes: { days: 30, prismaSample: 550 },
     },
+    webhooks: webhookBurst(100, 10),
   },
   smoke: {
     name: 'smoke',
@@ -126,5 +154,6 @@ export const SIZES: Record<SizeName, BenchSizes> = {
       budget: SYNC_BUDGET,
       writes: { days: 14, prismaSample: 110 },
     },
+    webhooks: webhookBurst(10, 5),
   },
 };

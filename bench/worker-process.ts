@@ -14,6 +14,8 @@ export interface WorkerProcess {
   pid: number;
   /** Resident memory when the worker reported it was started (kB), before any job. */
   idleRssKb: number | undefined;
+  /** Where its HTTP server listens (the `worker started` line's url), e.g. `http://127.0.0.1:40123`. */
+  url: string | undefined;
   /** Peak resident memory so far (kB), undefined where /proc is missing. */
   peakRssKb(): number | undefined;
   /** CPU time used so far, user and system (ms), undefined where /proc is missing. */
@@ -35,6 +37,7 @@ export async function startWorkerProcess(
   });
   const problems: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let url: string | undefined;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`worker did not start within ${timeoutMs} ms`)),
@@ -49,6 +52,7 @@ export async function startWorkerProcess(
       for (const line of lines) {
         const entry = parse(line);
         if (entry?.msg === 'worker started') {
+          url = typeof entry.url === 'string' ? entry.url : undefined;
           clearTimeout(timer);
           resolve();
         }
@@ -66,6 +70,7 @@ export async function startWorkerProcess(
   return {
     pid,
     idleRssKb: readStatusKb(pid, 'VmRSS'),
+    url,
     peakRssKb: () => readStatusKb(pid, 'VmHWM'),
     cpuMs: () => readCpuMs(pid),
     problems,
@@ -84,10 +89,10 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   }
 }
 
-function parse(line: string): { msg?: string; level?: number } | undefined {
+function parse(line: string): { msg?: string; level?: number; url?: unknown } | undefined {
   if (line.trim() === '') return {};
   try {
-    return JSON.parse(line) as { msg?: string; level?: number };
+    return JSON.parse(line) as { msg?: string; level?: number; url?: unknown };
   } catch {
     return undefined;
   }

@@ -83,15 +83,20 @@ async function pendingFullSync(queue: Queue): Promise<string | undefined> {
   return jobs.find((job) => job?.name === JOB.fullSync)?.id;
 }
 
+/** ioredis states of a connection that was lost, where a command would wait for its return. */
+const LOST = new Set(['reconnecting', 'close', 'end']);
+
 /** How long `POST /resync` waits for Redis to take the job before it answers 503. */
 export const ENQUEUE_TIMEOUT_MS = 3_000;
 
 /**
  * Runs a queue command for a caller that must answer quickly (an HTTP handler on the worker): it
- * fails at once with RedisUnavailableError while the connection is down, and within `timeoutMs`
- * when Redis accepts the connection but does not answer. On the worker's connection (an offline
- * queue and no retry limit, connection.ts) a command waits for Redis to come back, however long
- * that takes: without these two checks `POST /resync` hung for as long as Redis was down.
+ * fails at once with RedisUnavailableError while the connection is down (lost: reconnecting or
+ * closed), and within `timeoutMs` when Redis accepts the connection but does not answer, or while
+ * a first connection is still being made (a call that comes right after the worker started waits
+ * for it, within the same bound). On the worker's connection (an offline queue and no retry limit,
+ * connection.ts) a command waits for Redis to come back, however long that takes: without these
+ * two checks `POST /resync` hung for as long as Redis was down.
  */
 export function createFastQueueCall(deps: {
   /** The queue's connection, whose state says whether Redis is reachable right now. */
@@ -101,7 +106,7 @@ export function createFastQueueCall(deps: {
 }): <T>(action: () => Promise<T>) => Promise<T> {
   const timeoutMs = deps.timeoutMs ?? ENQUEUE_TIMEOUT_MS;
   return async (action) => {
-    if (deps.redis.status !== 'ready') {
+    if (LOST.has(deps.redis.status)) {
       throw new RedisUnavailableError(`Redis at ${redisHost(deps.redisUrl)} is unreachable`, {
         retryable: true,
       });
@@ -132,11 +137,16 @@ export function createResyncEnqueuer(deps: {
     fast(() => enqueueResync(deps.queue, { ...request, trigger: deps.trigger }, deps.retry));
 }
 
+/** How long an appointment's first event waits for more before its appointment is read. */
+export const EVENT_SETTLE_MS = 1_000;
+
 /**
  * The job for an appointment a webhook named. Events for one appointment coalesce: while its job
  * waits, another event adds nothing (`coalesced`); while it runs, the next event is kept and runs
  * once it finishes (BullMQ's keepLastIfActive), so that a change made during the read is not
- * lost, and at most one job per appointment waits.
+ * lost, and at most one job per appointment waits. A job waits `EVENT_SETTLE_MS` before it
+ * reads: an edit in TimeTap's back office often sends several webhooks within a second (a booking,
+ * then its confirmation), and they then cost one read instead of one each.
  */
 export async function enqueueAppointmentEvent(
   queue: Queue,
@@ -150,6 +160,7 @@ export async function enqueueAppointmentEvent(
   const job = await queue.add(JOB.appointmentEvent, event, {
     ...jobOptions(retry),
     jobId: ownId,
+    delay: EVENT_SETTLE_MS,
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     deduplication: { id: deduplicationId, keepLastIfActive: true },
   });
