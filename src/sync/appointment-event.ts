@@ -37,9 +37,10 @@ export async function refreshAppointment(
     if (readAt !== undefined && readAt > since) return { calendarId, outcome: 'current', stats };
   }
   const startedAt = Date.now();
-  // The request left after its wait in the budget (this job's client made no other request
-  // yet): a bound on when TimeTap was read that is still never later than the truth.
-  const readTime = () => new Date(startedAt + deps.client.stats().limiterWaitMs);
+  // When this job's client sent its last request (the read, its last attempt): TimeTap read the
+  // appointment after that, so the time is never later than the truth, and as close to it as
+  // this process can know (a busy process may send a request long after its turn in the budget).
+  const readTime = () => new Date(deps.client.stats().lastSentAt ?? startedAt);
   try {
     const appointment = await deps.client.getAppointment(calendarId);
     await storeAppointments(deps, [appointment], readTime(), stats);

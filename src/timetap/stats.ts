@@ -13,6 +13,8 @@ export interface ClientStats {
   logins: number;
   /** Total time requests spent queued in the limiter. */
   limiterWaitMs: number;
+  /** When the last request left (epoch ms, taken just before it was sent); undefined before any. */
+  lastSentAt?: number;
   /** Records dropped from lists because they had no usable id. */
   skipped: number;
 }
@@ -21,6 +23,7 @@ export interface StatsRecorder {
   call(endpoint: string, status: string): void;
   add(counter: 'retries' | 'relogins' | 'logins' | 'skipped', by?: number): void;
   limiterWait(ms: number): void;
+  sent(at: number): void;
   snapshot(): ClientStats;
 }
 
@@ -46,6 +49,9 @@ export function createStatsRecorder(): StatsRecorder {
     },
     limiterWait(ms) {
       stats.limiterWaitMs += ms;
+    },
+    sent(at) {
+      stats.lastSentAt = at;
     },
     snapshot() {
       const calls: ClientStats['calls'] = {};

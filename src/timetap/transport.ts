@@ -78,6 +78,7 @@ export function createTransport(deps: TransportDeps): Transport {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     const sentAt = performance.now();
+    stats.sent(Date.now());
     let status = 'network';
     try {
       const answer = await exchange({
