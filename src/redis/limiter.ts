@@ -30,7 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { AimdSettings } from '../timetap/aimd.js';
 import { FIXED_SLOT, type LimiterSlot, type RequestLimiter } from '../timetap/limiter.js';
-import { createAdaptiveRateStore, LUA_RATE } from './adaptive-rate.js';
+import { ADAPTIVE_TTL_MS, createAdaptiveRateStore, LUA_RATE } from './adaptive-rate.js';
 import { defineScript } from './script.js';
 
 export interface RedisLimiterOptions {
@@ -94,7 +94,10 @@ if redis.call('ZCARD', KEYS[2]) >= maxConcurrency then
   return math.max(1, math.min(tonumber(ARGV[6]), untilExpiry))
 end
 local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-if adaptive and slot > now then redis.call('HSET', KEYS[4], 'limitedAt', string.format('%.0f', now)) end
+if adaptive and slot > now then
+  redis.call('HSET', KEYS[4], 'limitedAt', string.format('%.0f', now))
+  redis.call('PEXPIRE', KEYS[4], ARGV[12])
+end
 if slot - now > horizon then return math.max(1, math.ceil((slot - now - horizon) / 1000)) end
 redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil((slot - now + interval) / 1000) + 1000)
 redis.call('ZADD', KEYS[2], string.format('%.0f', slot + lease), ARGV[4])
@@ -135,7 +138,9 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
   let waitMs = 0;
   const { adaptive, onRate } = options;
   const learned = adaptive ? createAdaptiveRateStore(redis, keys.adaptive, adaptive) : undefined;
-  const adaptiveArgs = adaptive ? [1, adaptive.initialRps, adaptive.floorRps, adaptive.ceilingRps] : [0];
+  const adaptiveArgs = adaptive
+    ? [1, adaptive.initialRps, adaptive.floorRps, adaptive.ceilingRps, ADAPTIVE_TTL_MS]
+    : [0];
   let lastSuccessReport = Number.NEGATIVE_INFINITY;
   const learnt = (rps: number) => {
     if (Number.isFinite(rps)) onRate?.(rps);

@@ -132,6 +132,8 @@ describe('the adaptive shared budget against a hidden limit', () => {
       expect(stored).toBeLessThan(6);
       const fresh = createRedisLimiter(connect(), { key, maxRps: 8, maxConcurrency: 8, adaptive: law });
       expect(await fresh.readRps()).toBe(stored);
+      // ... for a month after its last change, not forever.
+      expect(await connect().pttl(limiterKeys(key).adaptive)).toBeGreaterThan(29 * 24 * 60 * 60 * 1000);
     } finally {
       sim.setHiddenRateLimit(undefined);
     }
