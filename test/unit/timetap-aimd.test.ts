@@ -24,9 +24,9 @@ const law = aimdSettings({
 const busySecond = (state: AimdState, t: number) => aimdSucceeded(aimdLimited(state, t), law, t);
 
 describe('AIMD', () => {
-  it('defaults: starts at TIMETAP_MAX_RPS, steps by a twentieth of it, cuts by 30%, one step a second', () => {
+  it('defaults: starts at TIMETAP_MAX_RPS, steps by a fortieth of it, cuts by a quarter, one step a second', () => {
     const settings = aimdSettings({ initialRps: 8, floorRps: 0.5, ceilingRps: 32 });
-    expect(settings).toMatchObject({ increaseRps: 0.4, decreaseFactor: 0.7, intervalMs: 1_000 });
+    expect(settings).toMatchObject({ increaseRps: 0.2, decreaseFactor: 0.75, intervalMs: 1_000 });
     expect(startAimd(settings, 0).rps).toBe(8);
   });
 
