@@ -11,11 +11,13 @@
  *   6 appointments    a year's backfill through the worker against the API bound, the appointment
  *                     write path against a Prisma upsert loop, peak RSS of a year's backfill
  *                     against a month's, the API calls of one scheduled window sync
+ *   8 adaptive rate   two worker processes learn a hidden limit of 12/s, then follow it down to 4/s
  *
  * Exit code 0 when every measurement ran (missed targets are in the table), 1 when one failed.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { measureAdaptiveRate } from './adaptive-rate.js';
 import { measureApiBound } from './api-bound.js';
 import { measureAppointments } from './appointments.js';
 import { createBenchDatabases } from './databases.js';
@@ -33,6 +35,7 @@ const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = 
   ['4', measureMemory],
   ['5', measureScaleOut],
   ['6', measureAppointments],
+  ['8', measureAdaptiveRate],
 ];
 
 async function main(): Promise<number> {
