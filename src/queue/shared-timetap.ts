@@ -51,6 +51,12 @@ export function createSharedTimeTap(options: {
       ? { adaptive: aimdSettings({ initialRps: config.timetap.maxRps, ...adaptiveRate }) }
       : {}),
     ...(options.onRate ? { onRate: options.onRate } : {}),
+    // One line per cut, not per 429: one overload answers every request in flight with 429.
+    onCut: ({ rps, retryAfterMs }) =>
+      logger.warn(
+        { rps: Number(rps.toFixed(2)), retryAfterMs },
+        'TimeTap answered 429: the shared request rate is cut',
+      ),
     maxConcurrency: config.timetap.maxConcurrency,
     audit: config.worker.limiterAudit,
     // A killed process's slots come back when its jobs do (BullMQ's lock, 30 s by default), not

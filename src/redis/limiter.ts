@@ -49,6 +49,8 @@ export interface RedisLimiterOptions {
   adaptive?: AimdSettings;
   /** Told the rate each time this process learns it (for the metrics gauge). */
   onRate?: (rps: number) => void;
+  /** Told each time a 429 seen by this process cut the shared rate (the others' 429s cut in vain). */
+  onCut?: (cut: { rps: number; retryAfterMs: number | undefined }) => void;
 }
 
 export interface RedisLimiter extends RequestLimiter {
@@ -136,7 +138,7 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
   const owner = `${process.pid}:${randomUUID().slice(0, 8)}`;
   let sequence = 0;
   let waitMs = 0;
-  const { adaptive, onRate } = options;
+  const { adaptive, onRate, onCut } = options;
   const learned = adaptive ? createAdaptiveRateStore(redis, keys.adaptive, adaptive) : undefined;
   const adaptiveArgs = adaptive
     ? [1, adaptive.initialRps, adaptive.floorRps, adaptive.ceilingRps, ADAPTIVE_TTL_MS]
@@ -152,7 +154,10 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
       throttled(retryAfterMs) {
         learned
           .throttled(performance.now() - grantedAt, retryAfterMs)
-          .then(({ rps }) => learnt(rps))
+          .then(({ rps, cut }) => {
+            learnt(rps);
+            if (cut) onCut?.({ rps, retryAfterMs });
+          })
           .catch(() => undefined);
       },
       succeeded() {

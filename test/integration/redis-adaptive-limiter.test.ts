@@ -68,6 +68,7 @@ describe('the adaptive shared budget against a hidden limit', () => {
       intervalMs: 500,
     });
     const rates: number[] = [];
+    let cuts = 0;
     const processes = [0, 1].map(() => {
       const limiter = createRedisLimiter(connect(), {
         key,
@@ -75,6 +76,9 @@ describe('the adaptive shared budget against a hidden limit', () => {
         maxConcurrency: 8,
         adaptive: law,
         onRate: (rps) => rates.push(rps),
+        onCut: () => {
+          cuts += 1;
+        },
       });
       const client = createTimeTapClient({
         config: testTimeTapConfig(sim, {
@@ -122,6 +126,9 @@ describe('the adaptive shared budget against a hidden limit', () => {
       expect(learned.okPerSecond).toBeGreaterThanOrEqual(6.5);
       expect(learned.limited / learned.all).toBeLessThanOrEqual(0.1);
       expect(rates.some((rps) => rps > 8)).toBe(true);
+      // Never more cuts than 429s: the 429s of requests granted before a cut do not cut again.
+      expect(cuts).toBeGreaterThanOrEqual(3);
+      expect(cuts).toBeLessThanOrEqual(sim.stats().rateLimited);
       // Lowered to 4/s: the shared rate follows within seconds, and the 429s stop mattering.
       expect(below).toBeDefined();
       expect(below).toBeLessThan(10_000);
