@@ -43,7 +43,7 @@ const account = (locations: number): ShapeOptions => ({
 const PLANS: Record<SizeName, Plan> = {
   full: { account: account(40), steadyFromMs: 30_000, dropAtMs: 90_000 },
   quick: { account: account(20), steadyFromMs: 25_000, dropAtMs: 55_000 },
-  smoke: { account: account(4), steadyFromMs: 4_000, dropAtMs: 10_000 },
+  smoke: { account: account(2), steadyFromMs: 3_000, dropAtMs: 6_000 },
 };
 
 export async function measureAdaptiveRate(ctx: BenchContext): Promise<BenchSection> {
