@@ -13,11 +13,13 @@
  *                     against a month's, the API calls of one scheduled window sync
  *   7 webhooks        a burst of webhook events for distinct appointments, POSTed to a worker
  *                     process under a binding budget: fetches, rows mirrored, lag against the bound
+ *   8 adaptive rate   two worker processes learn a hidden limit of 12/s, then follow it down to 4/s
  *
  * Exit code 0 when every measurement ran (missed targets are in the table), 1 when one failed.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { measureAdaptiveRate } from './adaptive-rate.js';
 import { measureApiBound } from './api-bound.js';
 import { measureAppointments } from './appointments.js';
 import { createBenchDatabases } from './databases.js';
@@ -37,6 +39,7 @@ const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = 
   ['5', measureScaleOut],
   ['6', measureAppointments],
   ['7', measureWebhooks],
+  ['8', measureAdaptiveRate],
 ];
 
 async function main(): Promise<number> {

@@ -61,6 +61,8 @@ export async function createSyncHarness(options: {
     TIMETAP_MAX_RPS: String(budget.maxRps),
     TIMETAP_MAX_CONCURRENCY: String(budget.maxConcurrency),
     TIMETAP_LIMITER_AUDIT: 'true',
+    // Measured against the bound of a fixed budget; a section that learns the rate says so in `env`.
+    TIMETAP_ADAPTIVE_RATE: 'false',
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
     QUEUE_PREFIX: prefix,

@@ -198,6 +198,11 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       'change one appointment by itself every ms (book, move, cancel, delete)',
       parseId,
     )
+    .option(
+      '--hidden-rate-limit <rps>',
+      'answer 429 with Retry-After beyond this many requests per second (a limit TimeTap does not publish)',
+      parsePositive,
+    )
     .action(async (options: Record<string, unknown>) => {
       const { runSimulatorCommand } = await import('./simulator/standalone.js');
       await runSimulatorCommand(dropUndefined(options));
@@ -271,6 +276,13 @@ function parseId(value: string): number {
   const id = Number(value);
   if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidArgumentError('must be a positive integer');
   return id;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0))
+    throw new InvalidArgumentError('must be a number above 0');
+  return n;
 }
 
 function parseNonNegative(value: string): number {

@@ -25,6 +25,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Redis' default `databases` setting: indexes 0..15. */
 const REDIS_DATABASES = 16;
 export const DEFAULT_SCHEDULE = '0 * * * *';
+/** The learned rate never drops below this unless TIMETAP_MAX_RPS itself is lower. */
+const DEFAULT_MIN_RPS = 0.5;
 
 interface NumberRange {
   whole: boolean;
@@ -134,6 +136,12 @@ const schema = z.object({
     )
     .default('https://api.timetap.com/live'),
   TIMETAP_MAX_RPS: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1000 }).default(5),
+  // TimeTap publishes no limit: by default the budget learns it, from TIMETAP_MAX_RPS up (aimd.ts).
+  TIMETAP_ADAPTIVE_RATE: z.stringbool().default(true),
+  // Unset: four times TIMETAP_MAX_RPS (at most 1000). Checked against TIMETAP_MAX_RPS in loadConfig.
+  TIMETAP_MAX_RPS_CEILING: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1000 }).optional(),
+  // Unset: 0.5, or TIMETAP_MAX_RPS when that is lower.
+  TIMETAP_MIN_RPS: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1000 }).optional(),
   TIMETAP_MAX_CONCURRENCY: count(1000).default(4),
   TIMETAP_TIMEOUT_MS: ms().default(30_000),
   TIMETAP_RETRIES: whole(0, 20).default(5),
@@ -219,7 +227,10 @@ export interface Config {
     apiKey: string;
     privateKey: string;
     baseUrl: string;
+    /** The fixed budget, or where a learned one starts. */
     maxRps: number;
+    /** The budget learns TimeTap's rate limit within these bounds (aimd.ts); undefined: fixed. */
+    adaptiveRate?: { floorRps: number; ceilingRps: number } | undefined;
     maxConcurrency: number;
     timeoutMs: number;
     retries: number;
@@ -302,6 +313,10 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
       }
     }
   }
+  if (parsed !== undefined) {
+    for (const [name, problem] of rateBoundProblems(parsed))
+      if (!problems.has(name)) problems.set(name, problem);
+  }
   if (needs.includes('schedule')) {
     const problem = scheduleProblem(env.SYNC_SCHEDULE ?? DEFAULT_SCHEDULE);
     if (problem !== undefined) problems.set('SYNC_SCHEDULE', problem);
@@ -314,6 +329,19 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
     );
   }
   return Object.freeze(toConfig(parsed));
+}
+
+/** The learned rate's bounds must hold the rate it starts at. */
+function rateBoundProblems(p: Parsed): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (p.TIMETAP_MAX_RPS_CEILING !== undefined && p.TIMETAP_MAX_RPS_CEILING < p.TIMETAP_MAX_RPS)
+    problems.push([
+      'TIMETAP_MAX_RPS_CEILING',
+      'must be at least TIMETAP_MAX_RPS (where the learned rate starts)',
+    ]);
+  if (p.TIMETAP_MIN_RPS !== undefined && p.TIMETAP_MIN_RPS > p.TIMETAP_MAX_RPS)
+    problems.push(['TIMETAP_MIN_RPS', 'must be at most TIMETAP_MAX_RPS (where the learned rate starts)']);
+  return problems;
 }
 
 /** Zod's messages may quote the received value; only the expectation is kept. */
@@ -347,6 +375,12 @@ function toConfig(p: Parsed): Config {
       privateKey: p.TIMETAP_PRIVATE_KEY ?? '',
       baseUrl: p.TIMETAP_BASE_URL.replace(/\/+$/, ''),
       maxRps: p.TIMETAP_MAX_RPS,
+      adaptiveRate: p.TIMETAP_ADAPTIVE_RATE
+        ? {
+            floorRps: p.TIMETAP_MIN_RPS ?? Math.min(DEFAULT_MIN_RPS, p.TIMETAP_MAX_RPS),
+            ceilingRps: p.TIMETAP_MAX_RPS_CEILING ?? Math.min(1000, 4 * p.TIMETAP_MAX_RPS),
+          }
+        : undefined,
       maxConcurrency: p.TIMETAP_MAX_CONCURRENCY,
       timeoutMs: p.TIMETAP_TIMEOUT_MS,
       retries: p.TIMETAP_RETRIES,

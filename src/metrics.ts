@@ -73,6 +73,11 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Times a new TimeTap session token was fetched because the previous one was refused.',
       registers,
     }),
+    apiRateLimit: new Gauge({
+      name: `${METRIC_PREFIX}api_rate_limit`,
+      help: 'Request starts per second the shared budget allows towards TimeTap now: learned from 429s when TIMETAP_ADAPTIVE_RATE is on, else TIMETAP_MAX_RPS.',
+      registers,
+    }),
     lastSuccess: new Gauge<'scope'>({
       name: `${METRIC_PREFIX}last_success_timestamp_seconds`,
       help: 'Unix time (seconds) at which the last successful sync finished, by scope.',

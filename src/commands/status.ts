@@ -8,8 +8,11 @@ import { createDatabase } from '../db/client.js';
 import { backfilledHistory, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import { JOB, SCHEDULER_ID } from '../queue/jobs.js';
+import { budgetKey } from '../queue/shared-timetap.js';
 import { lastWebhookEvents } from '../queue/webhook-events.js';
+import { type AdaptiveRateSnapshot, readAdaptiveRate } from '../redis/adaptive-rate.js';
 import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
+import { limiterKeys } from '../redis/limiter.js';
 import type { Runtime } from '../runtime.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 
@@ -40,14 +43,16 @@ export async function statusCommand(
     );
     readRuns.catch(() => undefined); // awaited below; Redis may fail first
     await waitForRedis(redis, config.redis.url);
-    const [[runs, history], scheduler, counts, workers, backfills, webhooks] = await Promise.all([
+    const [[runs, history], scheduler, counts, workers, backfills, webhooks, learned] = await Promise.all([
       readRuns,
       queue.getJobScheduler(SCHEDULER_ID),
       queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
       queue.getWorkersCount(),
       pendingBackfills(queue),
       lastWebhookEvents(redis, queue),
+      readAdaptiveRate(redis, limiterKeys(budgetKey(config.redis.prefix)).adaptive),
     ]);
+    const requestRate = describeRate(config.timetap, learned);
     const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
     const rows = runs.map((run) => ({
       id: run.id,
@@ -71,6 +76,7 @@ export async function statusCommand(
             backfills,
             backfilledHistory: history,
             webhooks,
+            requestRate,
             runs: rows,
           },
           null,
@@ -96,6 +102,7 @@ export async function statusCommand(
         : `appointment history backfilled: ${history.chunks} chunks between ${history.from} and ${history.to}, ${history.records} appointments`,
     );
     out(`webhook events: ${describeWebhooks(webhooks)}`);
+    out(`request rate towards TimeTap: ${requestRate.text}`);
     out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
     for (const r of rows) {
       const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
@@ -165,6 +172,33 @@ function describeWebhooks({ received, applied }: Awaited<ReturnType<typeof lastW
     parts.push(`last applied ${applied.at}${about(applied.calendarId)} (${applied.outcome}${lag})`);
   }
   return parts.join('; ');
+}
+
+/** The shared budget's rate: fixed, or what the fleet learned (redis/adaptive-rate.ts). */
+function describeRate(timetap: Runtime['config']['timetap'], learned: AdaptiveRateSnapshot) {
+  const bounds = timetap.adaptiveRate;
+  if (!bounds) {
+    const text = `fixed at ${timetap.maxRps}/s (TIMETAP_ADAPTIVE_RATE=false)`;
+    return { adaptive: false, rps: timetap.maxRps, text };
+  }
+  const rps = Math.min(bounds.ceilingRps, Math.max(bounds.floorRps, learned.rps ?? timetap.maxRps));
+  const parts = [
+    learned.rps === undefined ? `${rps}/s, nothing learned yet` : `${Number(rps.toFixed(2))}/s learned`,
+    `from ${timetap.maxRps}/s within ${bounds.floorRps}-${bounds.ceilingRps}/s`,
+  ];
+  if (learned.throttles > 0)
+    parts.push(`${learned.throttles} 429s, the last at ${learned.lastThrottleAt?.toISOString() ?? '?'}`);
+  if (learned.pausedUntil) parts.push(`paused by Retry-After until ${learned.pausedUntil.toISOString()}`);
+  return {
+    adaptive: true,
+    rps,
+    floorRps: bounds.floorRps,
+    ceilingRps: bounds.ceilingRps,
+    throttles: learned.throttles,
+    lastThrottleAt: learned.lastThrottleAt?.toISOString() ?? null,
+    pausedUntil: learned.pausedUntil?.toISOString() ?? null,
+    text: parts.join(', '),
+  };
 }
 
 /** Tells a database failure from a Redis one: both can be an ECONNREFUSED. */

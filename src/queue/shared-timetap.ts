@@ -11,11 +11,17 @@ import type { Redactor } from '../redact.js';
 import { createRedisDeleteBudget } from '../redis/delete-budget.js';
 import { createRedisLimiter } from '../redis/limiter.js';
 import { createRedisSessionStore } from '../redis/session-store.js';
+import { aimdSettings } from '../timetap/aimd.js';
 import { createSessionGuard, createTimeTapClient, type TimeTapClient } from '../timetap/index.js';
 
 export interface SharedTimeTap {
   createClient(signal: AbortSignal): TimeTapClient;
   createDeleteBudget(runId: number, limits: DeleteLimits): DeleteBudget;
+}
+
+/** The shared request budget's base key (redis/limiter.ts), also read by `timetap-sync status`. */
+export function budgetKey(queuePrefix: string): string {
+  return `${queuePrefix}:timetap:budget`;
 }
 
 export function createSharedTimeTap(options: {
@@ -24,6 +30,8 @@ export function createSharedTimeTap(options: {
   logger: Logger;
   redactor: Redactor;
   onRequest?: (event: { endpoint: string; status: string }) => void;
+  /** The budget's rate each time this process learns it, and once at start. */
+  onRate?: (rps: number) => void;
 }): SharedTimeTap {
   const { redis, config, logger, redactor } = options;
   const prefix = `${config.redis.prefix}:timetap`;
@@ -35,15 +43,31 @@ export function createSharedTimeTap(options: {
     // the others' logins for about that long, not for a fixed 30 s.
     lockTtlMs: Math.min(30_000, config.timetap.timeoutMs + 2_000),
   });
+  const { adaptiveRate } = config.timetap;
   const limiter = createRedisLimiter(redis, {
-    key: `${prefix}:budget`,
+    key: budgetKey(config.redis.prefix),
     maxRps: config.timetap.maxRps,
+    ...(adaptiveRate
+      ? { adaptive: aimdSettings({ initialRps: config.timetap.maxRps, ...adaptiveRate }) }
+      : {}),
+    ...(options.onRate ? { onRate: options.onRate } : {}),
+    // One line per cut, not per 429: one overload answers every request in flight with 429.
+    onCut: ({ rps, retryAfterMs }) =>
+      logger.warn(
+        { rps: Number(rps.toFixed(2)), retryAfterMs },
+        'TimeTap answered 429: the shared request rate is cut',
+      ),
     maxConcurrency: config.timetap.maxConcurrency,
     audit: config.worker.limiterAudit,
     // A killed process's slots come back when its jobs do (BullMQ's lock, 30 s by default), not
     // a minute later: otherwise the worker that takes the jobs over may find no slot free.
     leaseMs: config.worker.lockDurationMs ?? 30_000,
   });
+  if (options.onRate) {
+    const report = options.onRate;
+    // The rate learned before this process started (it lives in Redis), before any request.
+    limiter.readRps().then(report, () => undefined);
+  }
   // What this process learns of its session is shared by all of its jobs' clients.
   const sessionGuard = createSessionGuard(sessionStore);
   return {

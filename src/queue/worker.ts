@@ -77,6 +77,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       logger,
       redactor,
       ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),
+      ...(options.metrics ? { onRate: setRate(options.metrics) } : {}),
     }),
     jobRetry: config.worker,
     workerId,
@@ -206,4 +207,8 @@ function watchStaleRuns(db: Db, logger: Logger, staleRunMs: number) {
 function countRequest(metrics: Metrics) {
   return (event: { endpoint: string; status: string }) =>
     metrics.apiCalls.inc({ endpoint: event.endpoint, status: event.status });
+}
+
+function setRate(metrics: Metrics) {
+  return (rps: number) => metrics.apiRateLimit.set(rps);
 }

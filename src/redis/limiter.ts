@@ -20,11 +20,17 @@
  *
  * `audit: true` records every grant's Redis time (µs) in a capped list, `<key>:audit`, so a
  * benchmark can prove the budget held across processes (see limiter-audit.ts).
+ *
+ * `adaptive`: the rate is learned (AIMD, timetap/aimd.ts) in the hash `<key>:adaptive`
+ * (adaptive-rate.ts), which the same script reads for the spacing and for a 429's pause of the
+ * whole fleet. Without it the budget is the fixed `maxRps`, and the hash is never touched.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { RequestLimiter } from '../timetap/limiter.js';
+import type { AimdSettings } from '../timetap/aimd.js';
+import { FIXED_SLOT, type LimiterSlot, type RequestLimiter } from '../timetap/limiter.js';
+import { ADAPTIVE_TTL_MS, createAdaptiveRateStore, LUA_RATE } from './adaptive-rate.js';
 import { defineScript } from './script.js';
 
 export interface RedisLimiterOptions {
@@ -39,24 +45,50 @@ export interface RedisLimiterOptions {
   auditMaxEntries?: number;
   /** Longest sleep between two attempts while the concurrency limit is reached. Default 50 ms. */
   pollMs?: number;
+  /** Learn the rate (starting at `adaptive.initialRps`) instead of holding `maxRps`. */
+  adaptive?: AimdSettings;
+  /** Told the rate each time this process learns it (for the metrics gauge). */
+  onRate?: (rps: number) => void;
+  /** Told each time a 429 seen by this process cut the shared rate (the others' 429s cut in vain). */
+  onCut?: (cut: { rps: number; retryAfterMs: number | undefined }) => void;
 }
 
 export interface RedisLimiter extends RequestLimiter {
   /** Total time callers of this instance spent waiting for a slot. */
   stats(): { waitMs: number };
+  /** The rate the budget allows now, as stored in Redis (`maxRps` for a fixed budget). */
+  readRps(): Promise<number>;
 }
 
 /** The Redis keys a limiter uses; exported for the audit reader and for tests. */
 export function limiterKeys(key: string) {
-  return { rate: `${key}:rate`, leases: `${key}:leases`, audit: `${key}:audit` };
+  return {
+    rate: `${key}:rate`,
+    leases: `${key}:leases`,
+    audit: `${key}:audit`,
+    adaptive: `${key}:adaptive`,
+  };
 }
+
+/** A process reports successes to Redis at most this often: increases happen once a second anyway. */
+const SUCCESS_REPORT_MS = 200;
 
 // Times are µs since the epoch: about 1.8e15, exact in Lua's doubles (< 2^53); '%.0f' because
 // tostring() would print them with 14 significant digits.
-const ACQUIRE = defineScript(`
+// Adaptive (ARGV[8] = 1): the interval comes from the learned rate in KEYS[4], a pause there
+// holds every grant back, and a grant that had to wait for the rate marks the budget as in use.
+const ACQUIRE = defineScript(`${LUA_RATE}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval, maxConcurrency, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local horizon = tonumber(ARGV[7])
+local adaptive = ARGV[8] == '1'
+if adaptive then
+  local paused = tonumber(redis.call('HGET', KEYS[4], 'pausedUntil') or '0')
+  if paused > now then return math.max(1, math.ceil((paused - now) / 1000)) end
+  interval = math.ceil(1000000 / learnedRate(KEYS[4], tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])))
+  horizon = math.max(interval, 5000)
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now))
 if redis.call('ZCARD', KEYS[2]) >= maxConcurrency then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -64,7 +96,10 @@ if redis.call('ZCARD', KEYS[2]) >= maxConcurrency then
   return math.max(1, math.min(tonumber(ARGV[6]), untilExpiry))
 end
 local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-local horizon = tonumber(ARGV[7])
+if adaptive and slot > now then
+  redis.call('HSET', KEYS[4], 'limitedAt', string.format('%.0f', now))
+  redis.call('PEXPIRE', KEYS[4], ARGV[12])
+end
 if slot - now > horizon then return math.max(1, math.ceil((slot - now - horizon) / 1000)) end
 redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil((slot - now + interval) / 1000) + 1000)
 redis.call('ZADD', KEYS[2], string.format('%.0f', slot + lease), ARGV[4])
@@ -103,6 +138,39 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
   const owner = `${process.pid}:${randomUUID().slice(0, 8)}`;
   let sequence = 0;
   let waitMs = 0;
+  const { adaptive, onRate, onCut } = options;
+  const learned = adaptive ? createAdaptiveRateStore(redis, keys.adaptive, adaptive) : undefined;
+  const adaptiveArgs = adaptive
+    ? [1, adaptive.initialRps, adaptive.floorRps, adaptive.ceilingRps, ADAPTIVE_TTL_MS]
+    : [0];
+  let lastSuccessReport = Number.NEGATIVE_INFINITY;
+  const learnt = (rps: number) => {
+    if (Number.isFinite(rps)) onRate?.(rps);
+  };
+  // Feedback never fails a request: Redis unreachable only means the rate is not learned meanwhile.
+  const slotFor = (grantedAt: number): LimiterSlot => {
+    if (!learned) return FIXED_SLOT;
+    return {
+      throttled(retryAfterMs) {
+        learned
+          .throttled(performance.now() - grantedAt, retryAfterMs)
+          .then(({ rps, cut }) => {
+            learnt(rps);
+            if (cut) onCut?.({ rps, retryAfterMs });
+          })
+          .catch(() => undefined);
+      },
+      succeeded() {
+        const now = performance.now();
+        if (now - lastSuccessReport < SUCCESS_REPORT_MS) return;
+        lastSuccessReport = now;
+        learned
+          .succeeded()
+          .then(learnt)
+          .catch(() => undefined);
+      },
+    };
+  };
 
   const release = (member: string) => {
     // Not awaited: commands on one connection run in order, so this process's next acquire sees
@@ -112,9 +180,11 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
 
   async function acquire(member: string, signal: AbortSignal | undefined): Promise<void> {
     const args = [intervalUs, maxConcurrency, leaseMs * 1000, member, auditMax, pollMs, horizonUs];
+    args.push(...adaptiveArgs);
+    const scriptKeys = [keys.rate, keys.leases, keys.audit, keys.adaptive];
     for (;;) {
       signal?.throwIfAborted();
-      const attempt = ACQUIRE.run(redis, [keys.rate, keys.leases, keys.audit], args).then(Number);
+      const attempt = ACQUIRE.run(redis, scriptKeys, args).then(Number);
       // Abort promptly even while the script is in flight (a worker connection queues commands
       // while Redis is down); a grant that lands after the abort is handed back.
       const wait = await raceAbort(attempt, signal, (answer) => {
@@ -139,7 +209,7 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
   }
 
   return {
-    async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    async run<T>(fn: (slot: LimiterSlot) => Promise<T>, signal?: AbortSignal): Promise<T> {
       signal?.throwIfAborted();
       sequence += 1;
       const member = `${owner}:${sequence}`;
@@ -162,13 +232,19 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
       );
       renewal.unref();
       try {
-        return await fn();
+        return await fn(slotFor(performance.now()));
       } finally {
         clearInterval(renewal);
         release(member);
       }
     },
     stats: () => ({ waitMs }),
+    async readRps() {
+      if (!adaptive) return options.maxRps;
+      const stored = Number(await redis.hget(keys.adaptive, 'rps'));
+      const rps = stored > 0 ? stored : adaptive.initialRps;
+      return Math.min(adaptive.ceilingRps, Math.max(adaptive.floorRps, rps));
+    },
   };
 }
 

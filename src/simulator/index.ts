@@ -17,7 +17,7 @@ export {
 } from './data.js';
 export type { Fault, FaultRule } from './faults.js';
 export type { Kind, RawObject } from './objects.js';
-export type { CallRecord } from './server.js';
+export type { CallRecord, SimulatorStats } from './server.js';
 export {
   type ChurnEvent,
   type EmptyListStatus,

@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import type { RouteHooks } from './appointment-routes.js';
 import type { TokenStore } from './auth.js';
 import { type CallRecord, createCallLog } from './call-log.js';
-import type { FaultSet } from './faults.js';
+import type { Fault, FaultSet } from './faults.js';
+import type { HiddenRateLimit } from './hidden-limit.js';
 import { type ListSwitches, route } from './routes.js';
 import { type Answer, sendAnswer, writeBody } from './send-answer.js';
 import type { SimulatorData } from './store.js';
@@ -21,6 +22,8 @@ export interface ServerDeps {
   data: SimulatorData;
   tokens: TokenStore;
   faults: FaultSet;
+  /** Checked before anything else: a refused request never reaches the service. */
+  hiddenLimit: HiddenRateLimit;
   latencyMs(): number;
   /** Read at each call, so that a test can flip the switches while the server runs. */
   lists(): ListSwitches;
@@ -33,9 +36,18 @@ export interface ServerDeps {
 
 export interface SimulatorServer {
   server: Server;
-  stats(): { logins: number; maxInFlight: number; inFlight: number; openSockets: number };
+  stats(): SimulatorStats;
   resetCounters(): void;
   close(): Promise<void>;
+}
+
+export interface SimulatorStats {
+  logins: number;
+  maxInFlight: number;
+  inFlight: number;
+  openSockets: number;
+  /** Requests refused with 429 by the hidden rate limit. */
+  rateLimited: number;
 }
 
 const LOGIN = '/sessionToken';
@@ -50,7 +62,7 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
     const query = Object.fromEntries(url.searchParams);
     const record = callLog.open({ method: req.method ?? 'GET', path, query }, res);
 
-    const fault = deps.faults.match(path, query);
+    const fault = hiddenLimitFault(deps.hiddenLimit.take(Date.now())) ?? deps.faults.match(path, query);
     if (fault?.type === 'revoke') deps.tokens.revokeAll();
     if (path !== LOGIN) record.authorized = deps.tokens.check(bearer(req.headers.authorization), false);
 
@@ -82,8 +94,15 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
 
   return {
     server,
-    stats: () => ({ ...callLog.counters(), openSockets: sockets.count() }),
-    resetCounters: () => callLog.reset(),
+    stats: () => ({
+      ...callLog.counters(),
+      openSockets: sockets.count(),
+      rateLimited: deps.hiddenLimit.refused(),
+    }),
+    resetCounters() {
+      callLog.reset();
+      deps.hiddenLimit.resetCount();
+    },
     async close() {
       const serverClosed = new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -111,6 +130,13 @@ function answer(deps: ServerDeps, req: IncomingMessage, path: string, query: Rec
     };
   }
   return route(deps.data, path, query, deps.lists(), deps.hooks);
+}
+
+/** The hidden limit's refusal, answered like an injected 429 (see send-answer.ts). */
+function hiddenLimitFault(retryAfterSeconds: number | undefined): Fault | undefined {
+  if (retryAfterSeconds === undefined) return undefined;
+  const body = JSON.stringify({ error: 'Too Many Requests', message: 'Rate limit exceeded' });
+  return { type: 'status', status: 429, retryAfter: String(retryAfterSeconds), body };
 }
 
 function bearer(header: string | undefined): string | undefined {

@@ -9,9 +9,10 @@ import { createTokenStore } from './auth.js';
 import { type ChurnEvent, createChurner, type PageChurn } from './churn.js';
 import { resolveShape, type ShapeOptions } from './data.js';
 import { createFaultSet, type FaultRule } from './faults.js';
+import { createHiddenRateLimit } from './hidden-limit.js';
 import { checkLiveChangesMs, createLiveChanges } from './live-changes.js';
 import { createRandom, mixSeed } from './random.js';
-import { type CallRecord, createSimulatorServer } from './server.js';
+import { type CallRecord, createSimulatorServer, type SimulatorStats } from './server.js';
 import { createSimulatorData, type SimulatorData } from './store.js';
 import {
   checkEmptyListStatus,
@@ -65,6 +66,8 @@ export interface SimulatorOptions extends ShapeOptions {
   webhook?: WebhookTarget;
   /** The account changes by itself every N ms (see setLiveChanges). Default never. */
   liveChangesEveryMs?: number;
+  /** Requests per second beyond which it answers 429 with Retry-After (see setHiddenRateLimit). Default none. */
+  hiddenRateLimit?: number;
 }
 
 export interface Simulator {
@@ -113,8 +116,14 @@ export interface Simulator {
    * it, then the next): a live account for the standalone simulator. undefined stops it.
    */
   setLiveChanges(everyMs: number | undefined): void;
-  stats(): { logins: number; maxInFlight: number; inFlight: number; openSockets: number };
-  /** Empties `calls` and resets the logins and maxInFlight counters. */
+  /**
+   * A rate limit TimeTap does not publish (hidden-limit.ts): a token bucket of `rps` per second
+   * with a small burst, over every request; beyond it, 429 with Retry-After in seconds. From the
+   * next request on; undefined turns it off.
+   */
+  setHiddenRateLimit(rps: number | undefined): void;
+  stats(): SimulatorStats;
+  /** Empties `calls` and resets the logins, maxInFlight and rateLimited counters. */
   resetCalls(): void;
   /**
    * Stops listening and destroys every open socket, hung ones included; stops live changes and
@@ -148,6 +157,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     maxCalls: () => switches.tokenMaxCalls,
   });
   const faults = createFaultSet();
+  const hiddenLimit = createHiddenRateLimit(options.hiddenRateLimit, Date.now());
   let latencyMs = options.latencyMs ?? 0;
   let calls: CallRecord[] = [];
   const churn = createChurner(data);
@@ -158,6 +168,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     data,
     tokens,
     faults,
+    hiddenLimit,
     latencyMs: () => latencyMs,
     lists: () => switches,
     hooks: { afterReportPage: (filter) => churn.afterReportPage(filter) },
@@ -219,6 +230,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     webhooksSettled: () => webhooks.settled(),
     resetWebhooks: () => webhooks.reset(),
     setLiveChanges: (everyMs) => liveChanges.set(everyMs),
+    setHiddenRateLimit: (rps) => hiddenLimit.set(rps, Date.now()),
     stats: () => http.stats(),
     resetCalls() {
       calls = [];

@@ -69,6 +69,8 @@ export async function runSimulatorCommand(
   }
   if (options.liveChangesEveryMs !== undefined)
     out(`live changes: one appointment change every ${options.liveChangesEveryMs} ms`);
+  if (options.hiddenRateLimit !== undefined)
+    out(`hidden rate limit: ${options.hiddenRateLimit} requests/s, then 429 with Retry-After`);
 
   if (hooks.handleSignals !== false) {
     const stop = (signal: NodeJS.Signals) => {

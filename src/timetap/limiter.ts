@@ -2,12 +2,27 @@
  * Politeness towards TimeTap: one limiter for every request of a client (the login included),
  * bounding both the request rate and the requests in flight. Behind an interface so that the
  * worker can plug in a limiter shared by every process through Redis.
+ *
+ * TimeTap publishes no rate limit; an adaptive limiter learns it (aimd.ts) from what each slot
+ * reports of its answer.
  */
+import { type AimdSettings, aimdLimited, aimdSucceeded, aimdThrottled, startAimd } from './aimd.js';
+
+/** What the request run in a slot tells the limiter of TimeTap's answer. */
+export interface LimiterSlot {
+  /** TimeTap answered 429: cut the rate, and pause the whole budget for `retryAfterMs`. */
+  throttled(retryAfterMs?: number): void;
+  /** TimeTap answered with a success: the rate may grow. */
+  succeeded(): void;
+}
 
 export interface RequestLimiter {
   /** Runs `fn` once a slot is free and the rate allows; the slot is held until `fn` settles. */
-  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  run<T>(fn: (slot: LimiterSlot) => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
+
+/** A fixed budget's slot: answers teach it nothing. */
+export const FIXED_SLOT: LimiterSlot = Object.freeze({ throttled() {}, succeeded() {} });
 
 interface Waiter {
   start: () => void;
@@ -15,8 +30,22 @@ interface Waiter {
   signal: AbortSignal | undefined;
 }
 
+export interface LocalLimiterOptions {
+  maxRps: number;
+  maxConcurrency: number;
+  /** Learn the rate, starting at `adaptive.initialRps`; absent: a fixed budget of `maxRps`. */
+  adaptive?: AimdSettings;
+  /** The clock (ms) of the rate and of the control law; tests inject one. */
+  now?: () => number;
+}
+
+export interface LocalLimiter extends RequestLimiter {
+  /** The request starts per second allowed now. */
+  currentRps(): number;
+}
+
 /**
- * Starts are spaced evenly (1/maxRps apart, i.e. a token bucket of depth one): TimeTap publishes
+ * Starts are spaced evenly (1/rate apart, i.e. a token bucket of depth one): TimeTap publishes
  * no limit, so bursts buy nothing but risk. Waiters are served first come, first served.
  *
  * Every request of a sync waits here under the same shutdown signal, often dozens at once. A
@@ -24,11 +53,14 @@ interface Waiter {
  * MaxListenersExceededWarning on every full sync), so each signal gets one listener, shared by
  * all the waiters queued under it and removed when the last of them leaves the queue.
  */
-export function createLocalLimiter(options: { maxRps: number; maxConcurrency: number }): RequestLimiter {
+export function createLocalLimiter(options: LocalLimiterOptions): LocalLimiter {
   if (!(options.maxRps > 0) || !(options.maxConcurrency >= 1)) {
     throw new RangeError('createLocalLimiter needs maxRps > 0 and maxConcurrency >= 1');
   }
-  const intervalMs = 1000 / options.maxRps;
+  const clock = options.now ?? (() => performance.now());
+  const { adaptive } = options;
+  let law = adaptive ? startAimd(adaptive, clock()) : undefined;
+  const currentRps = () => law?.rps ?? options.maxRps;
   const maxConcurrency = Math.floor(options.maxConcurrency);
   const queue: Waiter[] = [];
   /** Per signal: its one abort listener and how many queued waiters it covers. */
@@ -64,15 +96,18 @@ export function createLocalLimiter(options: { maxRps: number; maxConcurrency: nu
 
   const pump = () => {
     while (queue.length > 0 && inFlight < maxConcurrency) {
-      const now = performance.now();
-      if (nextStartAt > now) {
+      const now = clock();
+      // A 429's Retry-After holds back every request, not only the one that got it.
+      const startAt = Math.max(nextStartAt, law?.pausedUntil ?? 0);
+      if (startAt > now) {
+        if (law && nextStartAt > now) law = aimdLimited(law, now);
         if (timer === undefined) {
           timer = setTimeout(
             () => {
               timer = undefined;
               pump();
             },
-            Math.ceil(nextStartAt - now),
+            Math.ceil(startAt - now),
           );
         }
         return;
@@ -80,9 +115,22 @@ export function createLocalLimiter(options: { maxRps: number; maxConcurrency: nu
       const waiter = queue.shift()!;
       if (waiter.signal) unwatch(waiter.signal);
       inFlight += 1;
-      nextStartAt = Math.max(now, nextStartAt) + intervalMs;
+      nextStartAt = Math.max(now, nextStartAt) + 1000 / currentRps();
       waiter.start();
     }
+  };
+
+  /** The slot of a request granted now: its answers steer the law. */
+  const slotFor = (grantedAt: number): LimiterSlot => {
+    if (!adaptive) return FIXED_SLOT;
+    return {
+      throttled(retryAfterMs) {
+        if (law) law = aimdThrottled(law, adaptive, clock(), { grantedAt, retryAfterMs });
+      },
+      succeeded() {
+        if (law) law = aimdSucceeded(law, adaptive, clock());
+      },
+    };
   };
 
   const release = () => {
@@ -91,7 +139,8 @@ export function createLocalLimiter(options: { maxRps: number; maxConcurrency: nu
   };
 
   return {
-    run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    currentRps,
+    run<T>(fn: (slot: LimiterSlot) => Promise<T>, signal?: AbortSignal): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         if (signal?.aborted) {
           reject(signal.reason);
@@ -101,7 +150,7 @@ export function createLocalLimiter(options: { maxRps: number; maxConcurrency: nu
           signal,
           reject,
           start: () => {
-            fn().then(resolve, reject).finally(release);
+            fn(slotFor(clock())).then(resolve, reject).finally(release);
           },
         });
         if (signal) watch(signal);

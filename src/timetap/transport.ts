@@ -11,9 +11,10 @@ import type { Config } from '../config.js';
 import { AuthError, MalformedResponseError, NotFoundError, TimeTapHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
+import { aimdSettings } from './aimd.js';
 import { createAuthorizedExchange } from './authorized.js';
 import { ExchangeError, exchange, extractSessionToken, type HttpAnswer, parseJsonBody } from './http.js';
-import { createLocalLimiter, type RequestLimiter } from './limiter.js';
+import { createLocalLimiter, type LimiterSlot, type RequestLimiter } from './limiter.js';
 import { classifyResponse, parseRetryAfter } from './retry-policy.js';
 import { type BackoffOptions, createRetrying, type Retrying } from './retrying.js';
 import { createMemorySessionStore, type SessionStore } from './session.js';
@@ -66,14 +67,30 @@ export function createTransport(deps: TransportDeps): Transport {
   const guard = deps.sessionGuard ?? createSessionGuard(deps.sessionStore ?? createMemorySessionStore());
   const { store } = guard;
   const limiter =
-    deps.limiter ?? createLocalLimiter({ maxRps: config.maxRps, maxConcurrency: config.maxConcurrency });
+    deps.limiter ??
+    createLocalLimiter({
+      maxRps: config.maxRps,
+      maxConcurrency: config.maxConcurrency,
+      ...(config.adaptiveRate
+        ? { adaptive: aimdSettings({ initialRps: config.maxRps, ...config.adaptiveRate }) }
+        : {}),
+    });
   const doFetch = deps.fetch ?? globalThis.fetch;
   const stats = createStatsRecorder();
   const retrying = createRetrying({ config, logger, stats, signal, backoff: deps.backoff });
   let hadToken = false;
 
-  /** One exchange, once a limiter slot is ours; `token` undefined for the login. */
-  async function exchangeNow(endpoint: string, path: string, url: string, token: string | undefined) {
+  /**
+   * One exchange, once a limiter slot is ours; `token` undefined for the login. Its answer teaches
+   * the slot's limiter the rate: only a 429 says "too fast" (a 5xx says the server is ill).
+   */
+  async function exchangeNow(
+    slot: LimiterSlot,
+    endpoint: string,
+    path: string,
+    url: string,
+    token: string | undefined,
+  ) {
     redactor.add(token);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
@@ -90,6 +107,8 @@ export function createTransport(deps: TransportDeps): Transport {
         shutdown: signal,
       });
       status = String(answer.status);
+      if (answer.status === 429) slot.throttled(retryAfterOf(answer));
+      else if (classifyResponse(answer.status) === 'ok') slot.succeeded();
       return { answer, token: token ?? '', sentAt, answeredAt: performance.now() };
     } catch (error) {
       if (error instanceof ExchangeError) status = error.label;
@@ -104,12 +123,17 @@ export function createTransport(deps: TransportDeps): Transport {
   }
 
   /** Waits for a limiter slot (the wait is counted), then runs `fn` in it. */
-  function inSlot<T>(fn: () => Promise<T>): Promise<T> {
+  function inSlot<T>(fn: (slot: LimiterSlot) => Promise<T>): Promise<T> {
     const queuedAt = performance.now();
-    return limiter.run(async () => {
+    return limiter.run(async (slot) => {
       stats.limiterWait(performance.now() - queuedAt);
-      return fn();
+      return fn(slot);
     }, signal);
+  }
+
+  /** How long TimeTap asks us to wait, capped (retry-policy.ts). */
+  function retryAfterOf(answer: HttpAnswer): number | undefined {
+    return parseRetryAfter(answer.headers.get('retry-after'), Date.now(), config.retryAfterCapMs);
   }
 
   function statusError(answer: HttpAnswer, path: string): Error {
@@ -118,11 +142,7 @@ export function createTransport(deps: TransportDeps): Transport {
       case 'not-found':
         return new NotFoundError(path);
       case 'transient': {
-        const retryAfterMs = parseRetryAfter(
-          answer.headers.get('retry-after'),
-          Date.now(),
-          config.retryAfterCapMs,
-        );
+        const retryAfterMs = retryAfterOf(answer);
         return new TimeTapHttpError(answer.status, path, { retryable: true, retryAfterMs });
       }
       case 'unauthorized':
@@ -143,7 +163,9 @@ export function createTransport(deps: TransportDeps): Transport {
     const url =
       `${config.baseUrl}${LOGIN_PATH}?apiKey=${encodeURIComponent(config.apiKey)}` +
       `&timestamp=${timestamp}&signature=${signature}`;
-    const { answer } = await inSlot(() => exchangeNow(`GET ${LOGIN_PATH}`, LOGIN_PATH, url, undefined));
+    const { answer } = await inSlot((slot) =>
+      exchangeNow(slot, `GET ${LOGIN_PATH}`, LOGIN_PATH, url, undefined),
+    );
     // 401/403 from the login itself: the keys are wrong, no retry can help.
     if (answer.status === 401 || answer.status === 403) throw new AuthError();
     if (classifyResponse(answer.status) !== 'ok') throw statusError(answer, LOGIN_PATH);
@@ -164,9 +186,9 @@ export function createTransport(deps: TransportDeps): Transport {
     signal,
     // The token is chosen once the slot is ours: the session may have moved on during the wait.
     send: (endpoint, path, url, authorize) =>
-      inSlot(async () => {
+      inSlot(async (slot) => {
         const token = await authorize();
-        return token === undefined ? undefined : exchangeNow(endpoint, path, url, token);
+        return token === undefined ? undefined : exchangeNow(slot, endpoint, path, url, token);
       }),
     login: loginOnce,
     sessionIdleMs: config.sessionIdleMs,

@@ -24,7 +24,7 @@ describe('npm run bench -- --smoke', () => {
       ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out],
       {
         env: { ...process.env, DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl') },
-        // Seven measurements, each starting worker processes: about a minute on a quiet machine.
+        // Eight measurements, each starting worker processes: a minute or two on a quiet machine.
         timeout: 170_000,
         maxBuffer: 10 * 1024 * 1024,
       },
@@ -38,6 +38,7 @@ describe('npm run bench -- --smoke', () => {
       '5 scale-out',
       '6 appointments',
       '7 webhooks',
+      '8 adaptive rate',
     ]) {
       expect(stdout).toContain(`| ${measurement}`);
     }

@@ -776,10 +776,41 @@ describe('simulator command switches', () => {
       ['--empty-list-status', '500'],
       ['--paged', '0'],
       ['--token-max-calls', '-1'],
+      ['--hidden-rate-limit', '0'],
+      ['--hidden-rate-limit', 'fast'],
     ]) {
       const result = await runCli(['simulator', '--port', '0', ...args], {}, 30_000);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/invalid|must be/i);
+    }
+  });
+});
+
+describe('simulator: a hidden rate limit', () => {
+  it('answers 429 with Retry-After in seconds beyond it, counts them, and changes while running', async () => {
+    const lines: string[] = [];
+    const sim = await runSimulatorCommand(
+      { port: 0, locations: 1, hiddenRateLimit: 2 },
+      { out: (line) => lines.push(line), handleSignals: false },
+    );
+    try {
+      expect(lines).toContain('hidden rate limit: 2 requests/s, then 429 with Retry-After');
+      // A burst of 6: the bucket's 2 pass (and get 401: no token), the other 4 are refused first.
+      const answers = await Promise.all(Array.from({ length: 6 }, () => get(sim, undefined, '/locations')));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([401, 401, 429, 429, 429, 429]);
+      const refused = answers.find((a) => a.status === 429);
+      expect(refused?.headers.get('retry-after')).toBe('1');
+      expect(await refused?.json()).toMatchObject({ error: 'Too Many Requests' });
+      expect(sim.stats().rateLimited).toBe(4);
+      expect(sim.calls.filter((c) => c.status === 429)).toHaveLength(4);
+      sim.setHiddenRateLimit(undefined);
+      const after = await Promise.all(Array.from({ length: 6 }, () => get(sim, undefined, '/locations')));
+      expect(after.map((a) => a.status)).toEqual([401, 401, 401, 401, 401, 401]);
+      sim.resetCalls();
+      expect(sim.stats().rateLimited).toBe(0);
+    } finally {
+      await sim.close();
     }
   });
 });

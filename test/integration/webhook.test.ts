@@ -144,6 +144,8 @@ describe('the TimeTap webhook', () => {
     const text = await metricsText();
     expect(text).toMatch(/timetap_sync_webhook_events_total\{outcome="accepted"\} 3/);
     expect(text).toMatch(/timetap_sync_webhook_lag_seconds_count 3/);
+    // The shared budget's rate, read from Redis at start (nothing learned yet: TIMETAP_MAX_RPS).
+    expect(text).toMatch(/timetap_sync_api_rate_limit \d+/);
 
     const status = await runCli(['status'], harness.env, 30_000);
     expect(status.stdout).toMatch(
@@ -151,6 +153,7 @@ describe('the TimeTap webhook', () => {
         `webhook events: last received .* appointment ${id} \\(accepted\\); last applied .* appointment ${id} \\(tombstoned, `,
       ),
     );
+    expect(status.stdout).toMatch(/request rate towards TimeTap: [\d.]+\/s/);
   });
 
   it('coalesces a burst: 200 events for 10 waiting appointments cost one read each', async () => {

@@ -355,3 +355,39 @@ describe('.env.example', () => {
     );
   });
 });
+
+describe('loadConfig: the learned request rate', () => {
+  it('learns by default, from TIMETAP_MAX_RPS, between 0.5/s and four times it', () => {
+    const config = loadConfig({ ...valid, TIMETAP_MAX_RPS: '5' }, []);
+    expect(config.timetap.maxRps).toBe(5);
+    expect(config.timetap.adaptiveRate).toEqual({ floorRps: 0.5, ceilingRps: 20 });
+    // A start below 0.5/s is its own floor; the ceiling stops at the variable's maximum.
+    expect(loadConfig({ ...valid, TIMETAP_MAX_RPS: '0.2' }, []).timetap.adaptiveRate?.floorRps).toBe(0.2);
+    expect(loadConfig({ ...valid, TIMETAP_MAX_RPS: '400' }, []).timetap.adaptiveRate?.ceilingRps).toBe(1000);
+  });
+
+  it('TIMETAP_ADAPTIVE_RATE=false keeps the fixed budget', () => {
+    const config = loadConfig({ ...valid, TIMETAP_ADAPTIVE_RATE: 'false' }, []);
+    expect(config.timetap.adaptiveRate).toBeUndefined();
+    expect(config.timetap.maxRps).toBe(5);
+  });
+
+  it('takes the bounds as given, and refuses bounds that do not hold the start rate', () => {
+    const config = loadConfig(
+      { ...valid, TIMETAP_MAX_RPS: '4', TIMETAP_MIN_RPS: '1', TIMETAP_MAX_RPS_CEILING: '12.5' },
+      [],
+    );
+    expect(config.timetap.adaptiveRate).toEqual({ floorRps: 1, ceilingRps: 12.5 });
+    const message = problems(
+      { ...valid, TIMETAP_MAX_RPS: '4', TIMETAP_MIN_RPS: '5', TIMETAP_MAX_RPS_CEILING: '3' },
+      [],
+    );
+    expect(message).toContain('(2 variables)');
+    expect(message).toContain('TIMETAP_MAX_RPS_CEILING must be at least TIMETAP_MAX_RPS');
+    expect(message).toContain('TIMETAP_MIN_RPS must be at most TIMETAP_MAX_RPS');
+    expect(problems({ ...valid, TIMETAP_MAX_RPS_CEILING: '0' }, [])).toContain(
+      'TIMETAP_MAX_RPS_CEILING must be greater than 0',
+    );
+    expect(problems({ ...valid, TIMETAP_ADAPTIVE_RATE: 'maybe' }, [])).toContain('TIMETAP_ADAPTIVE_RATE');
+  });
+});

@@ -13,6 +13,7 @@ describe('createMetrics', () => {
     metrics.syncDuration.observe({ scope: 'full' }, 12);
     metrics.lastSuccess.set({ scope: 'full' }, 1_700_000_000);
     metrics.jobs.inc({ name: 'full-sync', outcome: 'completed' });
+    metrics.apiRateLimit.set(7.5);
     const text = await registry.metrics();
     expect(text).toContain('timetap_sync_rows_total{entity="staff",outcome="inserted"} 3');
     expect(text).toContain('timetap_sync_api_calls_total{endpoint="GET /staff",status="200"} 1');
@@ -21,6 +22,7 @@ describe('createMetrics', () => {
     expect(text).toContain('timetap_sync_run_duration_seconds_bucket{le="15",scope="full"} 1');
     expect(text).toContain('timetap_sync_last_success_timestamp_seconds{scope="full"} 1700000000');
     expect(text).toContain('timetap_sync_jobs_total{name="full-sync",outcome="completed"} 1');
+    expect(text).toContain('timetap_sync_api_rate_limit 7.5');
     expect(text).toContain('process_resident_memory_bytes');
   });
 

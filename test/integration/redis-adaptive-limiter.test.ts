@@ -1,0 +1,184 @@
+/**
+ * The shared budget learning a rate limit TimeTap does not publish: two "processes" (each a
+ * limiter on its own Redis connection, with a client of its own) call the simulator, which hides a
+ * token-bucket limit and answers 429 with Retry-After beyond it. Then the same with
+ * TIMETAP_ADAPTIVE_RATE=false, through the worker's own wiring: the fixed budget, as before.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { budgetKey, createSharedTimeTap } from '../../src/queue/shared-timetap.js';
+import { createRedactor } from '../../src/redact.js';
+import { createRedisLimiter, limiterKeys } from '../../src/redis/limiter.js';
+import { maxGrantsInWindow, readLimiterAudit } from '../../src/redis/limiter-audit.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { aimdSettings } from '../../src/timetap/aimd.js';
+import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
+import { useTestRedis } from '../helpers/redis.js';
+import { simulatorEnv, testTimeTapConfig } from '../helpers/sync.js';
+
+const { connect, newKey } = useTestRedis('redis-adaptive-limiter');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const silent = () => createLogger({ level: 'silent', redactor: createRedactor() });
+
+let sim: Simulator;
+let locationId: number;
+
+beforeAll(async () => {
+  sim = await startSimulator({ locations: 2 });
+  locationId = [...sim.data.locations.keys()][0] as number;
+});
+afterAll(() => sim.close());
+
+/** `callers` loops per client, each calling TimeTap back to back, until `stop` is set. */
+function keepBusy(clients: TimeTapClient[], callers: number) {
+  let stopped = false;
+  let failures = 0;
+  const loops = clients.flatMap((client) =>
+    Array.from({ length: callers }, async () => {
+      while (!stopped) await client.getLocation(locationId).catch(() => (failures += 1));
+    }),
+  );
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+      return failures;
+    },
+  };
+}
+
+/** What the simulator answered between two of its times: data calls answered 200, and 429s. */
+function answered(fromMs: number, toMs: number) {
+  const calls = sim.calls.filter((c) => c.startedAt >= fromMs && c.startedAt < toMs);
+  const ok = calls.filter((c) => c.status === 200 && c.path !== '/sessionToken').length;
+  const limited = calls.filter((c) => c.status === 429).length;
+  return { ok, limited, all: calls.length, okPerSecond: ok / ((toMs - fromMs) / 1000) };
+}
+
+describe('the adaptive shared budget against a hidden limit', () => {
+  it('two processes learn most of a hidden 10/s with few 429s, and fall below it within seconds when it drops to 4/s', async () => {
+    const key = newKey('timetap:budget');
+    // Starts at 8/s, a guess below the hidden 10/s; steps of 0.25/s every half second.
+    const law = aimdSettings({
+      initialRps: 8,
+      floorRps: 0.5,
+      ceilingRps: 40,
+      increaseRps: 0.25,
+      intervalMs: 500,
+    });
+    const rates: number[] = [];
+    let cuts = 0;
+    const processes = [0, 1].map(() => {
+      const limiter = createRedisLimiter(connect(), {
+        key,
+        maxRps: 8,
+        maxConcurrency: 8,
+        adaptive: law,
+        onRate: (rps) => rates.push(rps),
+        onCut: () => {
+          cuts += 1;
+        },
+      });
+      const client = createTimeTapClient({
+        config: testTimeTapConfig(sim, {
+          maxRps: 8,
+          retries: 10,
+          retryMaxTimeMs: 60_000,
+          retryAfterCapMs: 2_000,
+        }),
+        logger: silent(),
+        redactor: createRedactor(),
+        limiter,
+        backoff: { minTimeoutMs: 20, maxTimeoutMs: 200 },
+      });
+      return { limiter, client };
+    });
+    sim.resetCalls();
+    sim.setHiddenRateLimit(10);
+    try {
+      const began = Date.now();
+      const load = keepBusy(
+        processes.map((p) => p.client),
+        3,
+      );
+      await sleep(14_000);
+      const learned = answered(began + 4_000, began + 14_000);
+
+      sim.setHiddenRateLimit(4);
+      const droppedAt = Date.now();
+      let below: number | undefined;
+      while (Date.now() - droppedAt < 10_000) {
+        if ((await processes[0]!.limiter.readRps()) < 4) {
+          below = Date.now() - droppedAt;
+          break;
+        }
+        await sleep(50);
+      }
+      await sleep(4_000);
+      const after = answered(Date.now() - 3_000, Date.now());
+      expect(await load.stop()).toBe(0);
+      console.info(
+        `learned: ${learned.okPerSecond.toFixed(1)}/s of a hidden 10/s, ${learned.limited} 429s of ${learned.all} calls; ` +
+          `after the drop to 4/s: rate below it after ${below} ms, ${after.okPerSecond.toFixed(1)}/s answered`,
+      );
+      // Most of the hidden limit is used once learned, at the price of few 429s.
+      expect(learned.okPerSecond).toBeGreaterThanOrEqual(6.5);
+      expect(learned.limited / learned.all).toBeLessThanOrEqual(0.1);
+      expect(rates.some((rps) => rps > 8)).toBe(true);
+      // Never more cuts than 429s: the 429s of requests granted before a cut do not cut again.
+      expect(cuts).toBeGreaterThanOrEqual(3);
+      expect(cuts).toBeLessThanOrEqual(sim.stats().rateLimited);
+      // Lowered to 4/s: the shared rate follows within seconds, and the 429s stop mattering.
+      expect(below).toBeDefined();
+      expect(below).toBeLessThan(10_000);
+      expect(after.okPerSecond).toBeGreaterThan(2);
+      // The learned rate is in Redis for the next process (it survives a restart).
+      const stored = Number(await connect().hget(limiterKeys(key).adaptive, 'rps'));
+      expect(stored).toBeGreaterThan(0.5);
+      expect(stored).toBeLessThan(6);
+      const fresh = createRedisLimiter(connect(), { key, maxRps: 8, maxConcurrency: 8, adaptive: law });
+      expect(await fresh.readRps()).toBe(stored);
+      // ... for a month after its last change, not forever.
+      expect(await connect().pttl(limiterKeys(key).adaptive)).toBeGreaterThan(29 * 24 * 60 * 60 * 1000);
+    } finally {
+      sim.setHiddenRateLimit(undefined);
+    }
+  }, 60_000);
+
+  it('TIMETAP_ADAPTIVE_RATE=false: the worker wiring keeps the fixed budget, and never writes the learned rate', async () => {
+    const prefix = newKey('queue');
+    const processes = [0, 1].map(() => {
+      const config = loadConfig(
+        {
+          ...simulatorEnv(sim, { TIMETAP_MAX_RPS: '8', TIMETAP_ADAPTIVE_RATE: 'false' }),
+          REDIS_URL: 'redis://unused',
+          QUEUE_PREFIX: prefix,
+          TIMETAP_LIMITER_AUDIT: 'true',
+        },
+        ['timetap'],
+      );
+      const shared = createSharedTimeTap({
+        redis: connect(),
+        config,
+        logger: silent(),
+        redactor: createRedactor(),
+      });
+      return shared.createClient(new AbortController().signal);
+    });
+    sim.resetCalls();
+    sim.setHiddenRateLimit(20);
+    try {
+      const load = keepBusy(processes, 3);
+      await sleep(3_000);
+      expect(await load.stop()).toBe(0);
+      const grants = await readLimiterAudit(connect(), budgetKey(prefix));
+      expect(grants.length).toBeGreaterThan(15);
+      expect(maxGrantsInWindow(grants)).toBeLessThanOrEqual(8);
+      expect(sim.stats().rateLimited).toBe(0);
+      expect(await connect().exists(limiterKeys(budgetKey(prefix)).adaptive)).toBe(0);
+    } finally {
+      sim.setHiddenRateLimit(undefined);
+    }
+  });
+});
