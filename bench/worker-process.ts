@@ -1,19 +1,28 @@
 /**
- * The real worker as a child process (`node --import tsx src/main.ts worker`), as it runs in
- * production: its own Node heap, its own Postgres pool and Redis connections. Being a process of
- * its own is what lets the benchmark read its peak RSS (Linux: VmHWM in /proc/<pid>/status) and
- * run two of them side by side.
+ * The real worker as a child process: its own Node heap, its own Postgres pool and Redis
+ * connections. Being a process of its own is what lets the benchmark read its peak RSS (Linux:
+ * VmHWM in /proc/<pid>/status) and run two of them side by side.
+ *
+ * Two ways to start it. `source` (`node --import tsx src/main.ts worker`) needs no build; `built`
+ * is the command of `npm start` (package.json), on dist/, as it runs in production. Memory is
+ * measured on the built worker only: tsx's compiler, loaded in the worker's own process, adds
+ * tens of megabytes that production never has.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type WorkerEntry = 'source' | 'built';
 
 export interface WorkerProcess {
   pid: number;
   /** Resident memory when the worker reported it was started (kB), before any job. */
   idleRssKb: number | undefined;
+  /** Resident memory now (kB), undefined where /proc is missing. */
+  rssKb(): number | undefined;
   /** Peak resident memory so far (kB), undefined where /proc is missing. */
   peakRssKb(): number | undefined;
   /** CPU time used so far, user and system (ms), undefined where /proc is missing. */
@@ -26,9 +35,10 @@ export interface WorkerProcess {
 
 export async function startWorkerProcess(
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  { entry = 'source', timeoutMs = 60_000 }: { entry?: WorkerEntry; timeoutMs?: number } = {},
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+  const args = entry === 'built' ? builtWorkerArgs() : ['--import', 'tsx', 'src/main.ts', 'worker'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -66,11 +76,53 @@ export async function startWorkerProcess(
   return {
     pid,
     idleRssKb: readStatusKb(pid, 'VmRSS'),
+    rssKb: () => readStatusKb(pid, 'VmRSS'),
     peakRssKb: () => readStatusKb(pid, 'VmHWM'),
     cpuMs: () => readCpuMs(pid),
     problems,
     stop: () => stopChild(child, exited),
   };
+}
+
+/**
+ * The arguments of `npm start` after `node` (its Node flags included), so that the benchmark
+ * measures the worker exactly as package.json starts it.
+ */
+export function builtWorkerArgs(): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const [command, ...args] = (manifest.scripts?.start ?? '').trim().split(/\s+/);
+  if (command !== 'node' || !args.includes('dist/main.js')) {
+    throw new Error(`the start script is not "node [flags] dist/main.js worker": ${manifest.scripts?.start}`);
+  }
+  return args;
+}
+
+/**
+ * Builds dist/ (`npm run build`) unless it is newer than every file it is built from: a stale
+ * dist/ would measure some other version of the worker.
+ */
+export function ensureBuilt(log: (message: string) => void): void {
+  const main = join(ROOT, 'dist', 'main.js');
+  const builtAt = existsSync(main) ? statSync(main).mtimeMs : 0;
+  const sources = [join(ROOT, 'prisma', 'schema.prisma'), ...filesUnder(join(ROOT, 'src'))];
+  if (sources.every((file) => statSync(file).mtimeMs <= builtAt)) return;
+  log('building dist/ (npm run build): it is older than src/');
+  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'postinstall.mjs')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    // The generated client is rewritten by every build, from prisma/schema.prisma.
+    if (entry.isDirectory()) return entry.name === 'generated' ? [] : filesUnder(path);
+    return [path];
+  });
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<number | null> {
