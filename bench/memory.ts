@@ -27,6 +27,8 @@ interface Peak {
   startedKb: number | undefined;
   idleKb: number | undefined;
   peakKb: number | undefined;
+  /** RSS once the sync is over: what an idle worker holds after its first sync. */
+  afterKb: number | undefined;
   wallMs: number;
   status: string;
 }
@@ -58,7 +60,7 @@ export async function measureMemory(ctx: BenchContext): Promise<BenchSection> {
     ],
     notes: [
       `4: peak RSS = VmHWM of the worker process (npm start: node ${builtWorkerArgs().join(' ')}) after its full sync; ` +
-        `RSS when started ${fmt.mb(a.startedKb)} / ${fmt.mb(b.startedKb)}, ${IDLE_AFTER_MS / 1000} s later ${fmt.mb(a.idleKb)} / ${fmt.mb(b.idleKb)}; syncs took ${fmt.ms(a.wallMs)} / ${fmt.ms(b.wallMs)} ` +
+        `RSS when started ${fmt.mb(a.startedKb)} / ${fmt.mb(b.startedKb)}, ${IDLE_AFTER_MS / 1000} s later ${fmt.mb(a.idleKb)} / ${fmt.mb(b.idleKb)}, once the sync was over ${fmt.mb(a.afterKb)} / ${fmt.mb(b.afterKb)}; syncs took ${fmt.ms(a.wallMs)} / ${fmt.ms(b.wallMs)} ` +
         `under TIMETAP_MAX_RPS=${budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${budget.maxConcurrency}; ` +
         `accounts: ${describe(small)} and ${describe(large)}.`,
     ],
@@ -83,12 +85,14 @@ async function peakOf(ctx: BenchContext, shape: ShapeOptions, label: string): Pr
     ctx.log(`4: memory, full sync of ${sim.data.locations.size} locations`);
     const sync = await harness.runFullSync();
     const peakKb = worker.peakRssKb();
+    const afterKb = worker.rssKb();
     await harness.stopWorkers();
     return {
       locations: sim.data.locations.size,
       startedKb: worker.idleRssKb,
       idleKb,
       peakKb,
+      afterKb,
       wallMs: sync.wallMs,
       status: sync.status,
     };
