@@ -260,7 +260,11 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
     expect(runtime).toContain('COPY prisma/migrations ./prisma/migrations');
     expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).toContain('ENTRYPOINT ["node", "dist/main.js"]');
+    // The same Node flags as `npm start` (package.json), so that both run the same worker.
+    const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
+    const flags = start.split(' ').filter((word) => word.startsWith('--'));
+    const entrypoint = ['node', ...flags, 'dist/main.js'].map((word) => `"${word}"`).join(', ');
+    expect(runtime).toContain(`ENTRYPOINT [${entrypoint}]`);
     expect(runtime).not.toMatch(/prisma (generate|migrate)|npx |tsx|npm run/);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['.env', 'node_modules', 'dist']));
