@@ -11,7 +11,7 @@ import type { ShapeOptions } from '../src/simulator/index.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { type BenchContext, type BenchSection, fmt } from './figures.js';
 import { createSyncHarness } from './sync-harness.js';
-import { builtWorkerArgs, ensureBuilt } from './worker-process.js';
+import { ensureBuilt, startCommand } from './worker-process.js';
 
 export const MEMORY_RATIO_TARGET = 1.3;
 export const IDLE_RSS_TARGET_MB = 120;
@@ -59,7 +59,7 @@ export async function measureMemory(ctx: BenchContext): Promise<BenchSection> {
       },
     ],
     notes: [
-      `4: peak RSS = VmHWM of the worker process (npm start: node ${builtWorkerArgs().join(' ')}) after its full sync; ` +
+      `4: peak RSS = VmHWM of the worker process (npm start: ${startCommand().text}) after its full sync; ` +
         `RSS when started ${fmt.mb(a.startedKb)} / ${fmt.mb(b.startedKb)}, ${IDLE_AFTER_MS / 1000} s later ${fmt.mb(a.idleKb)} / ${fmt.mb(b.idleKb)}, once the sync was over ${fmt.mb(a.afterKb)} / ${fmt.mb(b.afterKb)}; syncs took ${fmt.ms(a.wallMs)} / ${fmt.ms(b.wallMs)} ` +
         `under TIMETAP_MAX_RPS=${budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${budget.maxConcurrency}; ` +
         `accounts: ${describe(small)} and ${describe(large)}.`,

@@ -37,10 +37,11 @@ export async function startWorkerProcess(
   env: Record<string, string>,
   { entry = 'source', timeoutMs = 60_000 }: { entry?: WorkerEntry; timeoutMs?: number } = {},
 ): Promise<WorkerProcess> {
-  const args = entry === 'built' ? builtWorkerArgs() : ['--import', 'tsx', 'src/main.ts', 'worker'];
+  const start = entry === 'built' ? startCommand() : undefined;
+  const args = start?.args ?? ['--import', 'tsx', 'src/main.ts', 'worker'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...start?.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const problems: string[] = [];
@@ -85,18 +86,26 @@ export async function startWorkerProcess(
 }
 
 /**
- * The arguments of `npm start` after `node` (its Node flags included), so that the benchmark
- * measures the worker exactly as package.json starts it.
+ * `npm start` as package.json writes it: its environment assignments (`NAME=value` before the
+ * command) and the arguments after `node`, its Node flags included, so that the benchmark measures
+ * the worker exactly as it is started.
  */
-export function builtWorkerArgs(): string[] {
+export function startCommand(): { env: Record<string, string>; args: string[]; text: string } {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts?: Record<string, string>;
   };
-  const [command, ...args] = (manifest.scripts?.start ?? '').trim().split(/\s+/);
-  if (command !== 'node' || !args.includes('dist/main.js')) {
-    throw new Error(`the start script is not "node [flags] dist/main.js worker": ${manifest.scripts?.start}`);
+  const text = (manifest.scripts?.start ?? '').trim();
+  const words = text.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0] !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name = '', ...value] = (words.shift() as string).split('=');
+    env[name] = value.join('=');
   }
-  return args;
+  const [command, ...args] = words;
+  if (command !== 'node' || !args.includes('dist/main.js')) {
+    throw new Error(`the start script is not "[NAME=value ...] node [flags] dist/main.js worker": ${text}`);
+  }
+  return { env, args, text };
 }
 
 /**

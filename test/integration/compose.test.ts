@@ -260,8 +260,12 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
     expect(runtime).toContain('COPY prisma/migrations ./prisma/migrations');
     expect(runtime).toMatch(/^USER node$/m);
-    // The same Node flags as `npm start` (package.json), so that both run the same worker.
+    // The same environment and Node flags as `npm start` (package.json): both run the same worker.
     const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
+    for (const assignment of start.split(' ').filter((word) => /^[A-Z_]+=/.test(word))) {
+      // A line of an ENV instruction: `ENV NAME=value`, or one of its continuation lines.
+      expect(runtime).toMatch(new RegExp(`^(ENV )?\\s*${assignment}( \\\\)?$`, 'm'));
+    }
     const flags = start.split(' ').filter((word) => word.startsWith('--'));
     const entrypoint = ['node', ...flags, 'dist/main.js'].map((word) => `"${word}"`).join(', ');
     expect(runtime).toContain(`ENTRYPOINT [${entrypoint}]`);
