@@ -14,7 +14,7 @@ import { JOB } from '../src/queue/jobs.js';
 import { readLimiterAudit } from '../src/redis/limiter-audit.js';
 import type { Simulator } from '../src/simulator/index.js';
 import type { Budget } from './sizes.js';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+import { startWorkerProcess, type WorkerEntry, type WorkerProcess } from './worker-process.js';
 
 export interface SyncMeasure {
   wallMs: number;
@@ -51,6 +51,8 @@ export async function createSyncHarness(options: {
   workerConcurrency?: number;
   /** More settings of the worker processes (APPOINTMENTS_*, say). */
   env?: Record<string, string>;
+  /** How the worker processes start (worker-process.ts); `source` unless said. */
+  workerEntry?: WorkerEntry;
 }): Promise<SyncHarness> {
   const { sim, budget } = options;
   const prefix = `tts-bench-${randomBytes(4).toString('hex')}`;
@@ -117,7 +119,9 @@ export async function createSyncHarness(options: {
     async startWorkers(count) {
       // LOG_LEVEL=info for the readiness line, then only warnings matter.
       const started = await Promise.all(
-        Array.from({ length: count }, () => startWorkerProcess({ ...env, LOG_LEVEL: 'info' })),
+        Array.from({ length: count }, () =>
+          startWorkerProcess({ ...env, LOG_LEVEL: 'info' }, { entry: options.workerEntry ?? 'source' }),
+        ),
       );
       workers.push(...started);
       return started;

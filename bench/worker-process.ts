@@ -1,14 +1,21 @@
 /**
- * The real worker as a child process (`node --import tsx src/main.ts worker`), as it runs in
- * production: its own Node heap, its own Postgres pool and Redis connections. Being a process of
- * its own is what lets the benchmark read its peak RSS (Linux: VmHWM in /proc/<pid>/status) and
- * run two of them side by side.
+ * The real worker as a child process: its own Node heap, its own Postgres pool and Redis
+ * connections. Being a process of its own is what lets the benchmark read its peak RSS (Linux:
+ * VmHWM in /proc/<pid>/status) and run two of them side by side.
+ *
+ * Two ways to start it. `source` (`node --import tsx src/main.ts worker`) needs no build; `built`
+ * is the command of `npm start` (package.json), on dist/, as it runs in production. Memory is
+ * measured on the built worker only: tsx's compiler, loaded in the worker's own process, adds
+ * tens of megabytes that production never has.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type WorkerEntry = 'source' | 'built';
 
 export interface WorkerProcess {
   pid: number;
@@ -16,6 +23,8 @@ export interface WorkerProcess {
   idleRssKb: number | undefined;
   /** Where its HTTP server listens (the `worker started` line's url), e.g. `http://127.0.0.1:40123`. */
   url: string | undefined;
+  /** Resident memory now (kB), undefined where /proc is missing. */
+  rssKb(): number | undefined;
   /** Peak resident memory so far (kB), undefined where /proc is missing. */
   peakRssKb(): number | undefined;
   /** CPU time used so far, user and system (ms), undefined where /proc is missing. */
@@ -28,11 +37,13 @@ export interface WorkerProcess {
 
 export async function startWorkerProcess(
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  { entry = 'source', timeoutMs = 60_000 }: { entry?: WorkerEntry; timeoutMs?: number } = {},
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+  const start = entry === 'built' ? startCommand() : undefined;
+  const args = start?.args ?? ['--import', 'tsx', 'src/main.ts', 'worker'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...start?.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const problems: string[] = [];
@@ -71,11 +82,61 @@ export async function startWorkerProcess(
     pid,
     idleRssKb: readStatusKb(pid, 'VmRSS'),
     url,
+    rssKb: () => readStatusKb(pid, 'VmRSS'),
     peakRssKb: () => readStatusKb(pid, 'VmHWM'),
     cpuMs: () => readCpuMs(pid),
     problems,
     stop: () => stopChild(child, exited),
   };
+}
+
+/**
+ * `npm start` as package.json writes it: its environment assignments (`NAME=value` before the
+ * command) and the arguments after `node`, its Node flags included, so that the benchmark measures
+ * the worker exactly as it is started.
+ */
+export function startCommand(): { env: Record<string, string>; args: string[]; text: string } {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const text = (manifest.scripts?.start ?? '').trim();
+  const words = text.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0] !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name = '', ...value] = (words.shift() as string).split('=');
+    env[name] = value.join('=');
+  }
+  const [command, ...args] = words;
+  if (command !== 'node' || !args.includes('dist/main.js')) {
+    throw new Error(`the start script is not "[NAME=value ...] node [flags] dist/main.js worker": ${text}`);
+  }
+  return { env, args, text };
+}
+
+/**
+ * Builds dist/ (`npm run build`) unless it is newer than every file it is built from: a stale
+ * dist/ would measure some other version of the worker.
+ */
+export function ensureBuilt(log: (message: string) => void): void {
+  const main = join(ROOT, 'dist', 'main.js');
+  const builtAt = existsSync(main) ? statSync(main).mtimeMs : 0;
+  const sources = [join(ROOT, 'prisma', 'schema.prisma'), ...filesUnder(join(ROOT, 'src'))];
+  if (sources.every((file) => statSync(file).mtimeMs <= builtAt)) return;
+  log('building dist/ (npm run build): it is older than src/');
+  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'postinstall.mjs')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    // The generated client is rewritten by every build, from prisma/schema.prisma.
+    if (entry.isDirectory()) return entry.name === 'generated' ? [] : filesUnder(path);
+    return [path];
+  });
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<number | null> {

@@ -6,11 +6,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { createTokenCheck } from './auth.js';
-import { createDashboardRouter, DASHBOARD_PATH } from './dashboard.js';
+import { createDashboardGuard, DASHBOARD_PATH } from './dashboard-guard.js';
 import { createReadyz, healthz, type ReadinessChecks } from './health.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createResyncRoute, type EnqueueResync } from './resync-route.js';
@@ -126,7 +126,11 @@ function createApp(deps: HttpServerDeps): express.Express {
       res.set('Allow', 'POST').status(405).json({ error: 'use POST /resync' });
     });
     const failures = createRateLimiter({ limit: DASHBOARD_FAILURES_PER_MINUTE, windowMs: 60_000 });
-    app.use(DASHBOARD_PATH, createDashboardRouter({ queues: deps.dashboardQueues, tokenCheck, failures }));
+    app.use(
+      DASHBOARD_PATH,
+      createDashboardGuard(tokenCheck, failures),
+      createLazyDashboard(deps.dashboardQueues),
+    );
   } else {
     const off = (_req: Request, res: Response) => {
       res
@@ -174,6 +178,24 @@ function createApp(deps: HttpServerDeps): express.Express {
     res.status(status).json({ error: status >= 500 ? 'internal error' : 'bad request' });
   });
   return app;
+}
+
+/**
+ * Bull Board, imported on the first request that passed the guard rather than at start
+ * (dashboard.ts says why). An import that failed is tried again by the next request.
+ */
+function createLazyDashboard(queues: Queue[]): RequestHandler {
+  let loading: Promise<RequestHandler> | undefined;
+  return (req, res, next) => {
+    loading ??= import('./dashboard.js').then(
+      ({ createDashboardRouter }) => createDashboardRouter(queues),
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    );
+    loading.then((router) => router(req, res, next), next);
+  };
 }
 
 /** Method, path (never the query string, never headers), status and duration, at debug level. */

@@ -260,7 +260,15 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
     expect(runtime).toContain('COPY prisma/migrations ./prisma/migrations');
     expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).toContain('ENTRYPOINT ["node", "dist/main.js"]');
+    // The same environment and Node flags as `npm start` (package.json): both run the same worker.
+    const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
+    for (const assignment of start.split(' ').filter((word) => /^[A-Z_]+=/.test(word))) {
+      // A line of an ENV instruction: `ENV NAME=value`, or one of its continuation lines.
+      expect(runtime).toMatch(new RegExp(`^(ENV )?\\s*${assignment}( \\\\)?$`, 'm'));
+    }
+    const flags = start.split(' ').filter((word) => word.startsWith('--'));
+    const entrypoint = ['node', ...flags, 'dist/main.js'].map((word) => `"${word}"`).join(', ');
+    expect(runtime).toContain(`ENTRYPOINT [${entrypoint}]`);
     expect(runtime).not.toMatch(/prisma (generate|migrate)|npx |tsx|npm run/);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['.env', 'node_modules', 'dist']));

@@ -141,6 +141,8 @@ describe('the TimeTap webhook', () => {
     const reads = sim.calls.filter((c) => c.path === `/appointments/${id}`);
     expect(reads).toHaveLength(3);
     expect(sim.calls.filter((c) => c.path.startsWith('/appointmentList'))).toEqual([]);
+    // The lag is observed when BullMQ reports the job completed, a moment after its row is written.
+    await until(async () => /timetap_sync_webhook_lag_seconds_count 3/.test(await metricsText()));
     const text = await metricsText();
     expect(text).toMatch(/timetap_sync_webhook_events_total\{outcome="accepted"\} 3/);
     expect(text).toMatch(/timetap_sync_webhook_lag_seconds_count 3/);
