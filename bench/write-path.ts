@@ -5,8 +5,9 @@
  * method writes into its own database, so none warms or bloats another's tables.
  *
  * The project's path is what a walk does, one location after the other: upsert the staff and
- * services (one statement per 5,000 rows, unchanged rows filtered out), then per location record
- * the links seen and tombstone the ones no longer seen. The Prisma loop costs one round trip per
+ * services (one statement per 5,000 rows, unchanged rows filtered out; a batch of 500 rows or
+ * more COPYed into a temporary table first), then per location record the links seen and
+ * tombstone the ones no longer seen. The Prisma loop costs one round trip per
  * row, so it runs on a sample of the same mix (1 entity : 10 links) and its rate is extrapolated.
  * Times include turning the rows into what each method sends (JSON, hashes, COPY text).
  */
