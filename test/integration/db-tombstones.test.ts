@@ -3,6 +3,7 @@ import type { Db } from '../../src/db/client.js';
 import { upsertLocations, upsertStaff } from '../../src/db/entities.js';
 import { type LocationLinks, recordLocationLinks } from '../../src/db/links.js';
 import {
+  HASHED_SEEN_KEYS,
   setInactive,
   tombstoneEntityRows,
   tombstoneLocationLinks,
@@ -96,6 +97,27 @@ describe('links', () => {
     expect(again.location_staff).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
     expect(again.staff_services).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
     expect(await active('location_staff', 'location_id = 100')).toHaveLength(4);
+  });
+
+  it('marks the unseen links of a location with more seen keys than a hashed filter takes', async () => {
+    const staffIds = Array.from({ length: 200 }, (_, i) => i + 1);
+    const serviceIds = Array.from({ length: Math.ceil(HASHED_SEEN_KEYS / 200) + 1 }, (_, i) => 1_000 + i);
+    const staffServices = staffIds.flatMap((s) => serviceIds.map((v) => [s, v] as const));
+    expect(staffServices.length).toBeGreaterThan(HASHED_SEEN_KEYS);
+    const large: LocationLinks = { staffIds, serviceIds, staffServices };
+    await recordLocationLinks(db, 100, large);
+    await recordLocationLinks(db, 200, links);
+    // The join this takes is planned on statistics, which a table this large has in production
+    // (autovacuum); without them it is still right, only slow.
+    await db.$executeRawUnsafe('ANALYZE staff_services');
+    const seen = { ...large, staffServices: staffServices.slice(2) };
+    expect(await tombstoneLocationLinks(db, 100, seen, guard)).toEqual({
+      location_staff: { refused: false, deleted: 0 },
+      location_services: { refused: false, deleted: 0 },
+      staff_services: { refused: false, deleted: 2 },
+    });
+    expect(await active('staff_services', 'location_id = 100')).toHaveLength(staffServices.length - 2);
+    expect(await active('staff_services', 'location_id = 200')).toHaveLength(4);
   });
 
   it('guards each link table: a mass delete is refused and marks nothing; the override allows it', async () => {
