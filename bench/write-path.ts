@@ -154,8 +154,8 @@ async function writeWithProject(db: Db, data: WriteData): Promise<void> {
   await upsertServices(db, data.services);
   const guard = { ratio: 0.5, allowMassDelete: false };
   for (const location of data.locations) {
-    await recordLocationLinks(db, location.locationId, location);
-    await tombstoneLocationLinks(db, location.locationId, location, guard);
+    const links = await recordLocationLinks(db, location.locationId, location);
+    await tombstoneLocationLinks(db, location.locationId, location, guard, links.state);
   }
 }
 

@@ -61,6 +61,11 @@ describe('links', () => {
       location_staff: { inserted: 4, revived: 0, unchanged: 0 },
       location_services: { inserted: 2, revived: 0, unchanged: 0 },
       staff_services: { inserted: 4, revived: 0, unchanged: 0 },
+      state: {
+        location_staff: { active: 4, unseen: 0 },
+        location_services: { active: 2, unseen: 0 },
+        staff_services: { active: 4, unseen: 0 },
+      },
     });
     const before = await Promise.all(['location_staff', 'location_services', 'staff_services'].map(xmins));
     const second = await recordLocationLinks(db, 100, links);
@@ -83,7 +88,14 @@ describe('links', () => {
         [3, 11],
       ],
     };
-    expect(await tombstoneLocationLinks(db, 100, seen, guard)).toEqual({
+    // What a walk does: record what it saw, then tombstone on the counts the recording returned.
+    const recorded = await recordLocationLinks(db, 100, seen);
+    expect(recorded.state).toEqual({
+      location_staff: { active: 4, unseen: 1 },
+      location_services: { active: 2, unseen: 0 },
+      staff_services: { active: 4, unseen: 1 },
+    });
+    expect(await tombstoneLocationLinks(db, 100, seen, guard, recorded.state)).toEqual({
       location_staff: { refused: false, deleted: 1 },
       location_services: { refused: false, deleted: 0 },
       staff_services: { refused: false, deleted: 1 },
@@ -96,6 +108,10 @@ describe('links', () => {
     const again = await recordLocationLinks(db, 100, links);
     expect(again.location_staff).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
     expect(again.staff_services).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
+    expect(again.state?.location_staff).toEqual({ active: 4, unseen: 0 });
+    expect(await tombstoneLocationLinks(db, 100, links, guard, again.state)).toEqual(
+      await tombstoneLocationLinks(db, 100, links, guard),
+    );
     expect(await active('location_staff', 'location_id = 100')).toHaveLength(4);
   });
 
