@@ -1,6 +1,7 @@
 /**
  * The write path that every keyed mirror table shares (entities, clients, appointments). Each
- * chunk of rows is ONE statement: the rows arrive as arrays (`unnest`), the rows whose
+ * chunk of rows is ONE statement: the rows arrive as arrays (`unnest`), or for a large chunk
+ * through a temporary table filled by COPY (upsert-statement.ts, copy-staging.ts); the rows whose
  * `content_hash` is unchanged and that are not tombstoned are filtered out before the INSERT, so
  * they are not written (nor even locked): no new row version, `updated_at` untouched.
  * `updated_at` moves only when the content changed; a tombstoned row seen again is revived
@@ -11,11 +12,11 @@
  * when the read that produced it is not older than the one stored, so that a report page read
  * before a webhook's fetch cannot undo what the fetch wrote.
  */
-import { Prisma } from '../generated/prisma/client.js';
 import { chunks, collapseById } from './batch.js';
 import { type CleanCounter, cleanJson, cleanOptionalString, MAX_JSON_DEPTH } from './clean.js';
-import type { Db } from './client.js';
+import { type Db, rawPool } from './client.js';
 import { canonicalJson, hashCanonicalJson } from './content-hash.js';
+import { type Prepared, type Value, type WrittenCounts, writeChunk } from './upsert-statement.js';
 
 /**
  * Disjoint outcomes per distinct id: inserted + updated + unchanged + revived = rows written
@@ -42,7 +43,6 @@ export interface WarningLogger {
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
-type Value = string | number | null;
 type NumericType = 'bigint' | 'integer';
 
 /**
@@ -93,18 +93,6 @@ const NUMERIC_RANGE: Record<NumericType, { min: number; max: number }> = {
  */
 const FALLBACK_JSON_DEPTH = 500;
 
-/** One chunk as the statement takes it: parallel arrays, and what had to be left out. */
-interface Prepared {
-  ids: number[];
-  raws: string[];
-  hashes: string[];
-  typed: Value[][];
-  cleaned: number;
-  tooDeep: number;
-  /** Per column name: values left NULL for not fitting the column. */
-  outOfRange: Map<string, number>;
-}
-
 export function emptyCounts(): UpsertCounts {
   return { inserted: 0, updated: 0, unchanged: 0, revived: 0, cleanedValues: 0, outOfRange: 0, tooDeep: 0 };
 }
@@ -118,11 +106,12 @@ export async function bulkUpsert<R extends Keyed>(
   const total = emptyCounts();
   const outOfRangeColumns = new Set<string>();
   let depthLimit = MAX_JSON_DEPTH;
+  const pool = rawPool(db);
   for (const chunk of chunks(collapseById(rows))) {
     let prepared = prepare(chunk, target, MAX_JSON_DEPTH);
-    let counts: Array<{ inserted: number; updated: number; revived: number }>;
+    let counts: WrittenCounts[];
     try {
-      counts = await db.$queryRaw(upsertStatement(target, prepared, options));
+      counts = await writeChunk(db, pool, target, prepared, options);
     } catch (error) {
       if (postgresCode(error) !== STACK_DEPTH_EXCEEDED) throw error;
       const shallower = prepare(chunk, target, FALLBACK_JSON_DEPTH);
@@ -130,7 +119,7 @@ export async function bulkUpsert<R extends Keyed>(
       if (shallower.tooDeep === 0) throw error;
       prepared = shallower;
       depthLimit = FALLBACK_JSON_DEPTH;
-      counts = await db.$queryRaw(upsertStatement(target, prepared, options));
+      counts = await writeChunk(db, pool, target, prepared, options);
     }
     const { inserted = 0, updated = 0, revived = 0 } = counts[0] ?? {};
     total.inserted += inserted;
@@ -228,55 +217,4 @@ function postgresCode(error: unknown): string | undefined {
   } | null;
   const code = shaped?.meta?.driverAdapterError?.cause?.originalCode ?? shaped?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function upsertStatement<R>(
-  { table, columns }: UpsertTarget<R>,
-  { ids, typed, raws, hashes }: Prepared,
-  { onlyMissing = false, readAt }: WriteOptions,
-): Prisma.Sql {
-  // Under onlyMissing an existing row is never written: neither its content nor its tombstone.
-  const mayRewrite = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;
-  // Not older than the stored read (tables with read_at only); the same read again may write.
-  const notOlder = (alias: string) =>
-    readAt === undefined
-      ? Prisma.sql`TRUE`
-      : Prisma.sql`${readAt}::timestamptz >= ${Prisma.raw(alias)}.read_at`;
-  const readColumn = readAt === undefined ? Prisma.empty : Prisma.sql`, read_at`;
-  const readValue = readAt === undefined ? Prisma.empty : Prisma.sql`, ${readAt}::timestamptz`;
-  const readSet = readAt === undefined ? Prisma.empty : Prisma.sql`, read_at = excluded.read_at`;
-  const names = columns.map((c) => c.name);
-  const list = Prisma.raw(names.join(', '));
-  const arrays = Prisma.join(columns.map((c, i) => Prisma.sql`${typed[i] ?? []}::${Prisma.raw(c.type)}[]`));
-  const sets = Prisma.raw(names.map((n) => `${n} = excluded.${n}`).join(', '));
-  const target = Prisma.raw(table);
-  return Prisma.sql`
-    WITH input AS (
-      SELECT * FROM unnest(${ids}::bigint[], ${arrays}, ${raws}::text[], ${hashes}::text[])
-        AS i(id, ${list}, raw, content_hash)
-    ),
-    before AS (
-      SELECT t.id, t.content_hash, t.deleted_at${readColumn} FROM ${target} t WHERE t.id IN (SELECT id FROM input)
-    ),
-    changed AS (
-      SELECT i.* FROM input i LEFT JOIN before b ON b.id = i.id
-      WHERE b.id IS NULL OR (${mayRewrite} AND (b.deleted_at IS NOT NULL
-        OR b.content_hash IS DISTINCT FROM i.content_hash) AND ${notOlder('b')})
-    ),
-    written AS (
-      INSERT INTO ${target} AS t (id, ${list}, raw, content_hash${readColumn})
-      SELECT id, ${list}, raw::jsonb, content_hash${readValue} FROM changed ORDER BY id
-      ON CONFLICT (id) DO UPDATE SET ${sets}, raw = excluded.raw, content_hash = excluded.content_hash${readSet},
-        updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN now() ELSE t.updated_at END,
-        deleted_at = NULL
-      -- Repeated here for a row that a concurrent writer brought up to date meanwhile.
-      WHERE ${mayRewrite} AND (t.deleted_at IS NOT NULL
-        OR t.content_hash IS DISTINCT FROM excluded.content_hash) AND ${notOlder('t')}
-      RETURNING t.id, (t.xmax = 0) AS inserted
-    )
-    SELECT
-      count(*) FILTER (WHERE w.inserted)::int AS inserted,
-      count(*) FILTER (WHERE NOT w.inserted AND b.deleted_at IS NULL)::int AS updated,
-      count(*) FILTER (WHERE NOT w.inserted AND b.deleted_at IS NOT NULL)::int AS revived
-    FROM written w LEFT JOIN before b ON b.id = w.id`;
 }

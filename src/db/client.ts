@@ -13,9 +13,21 @@ import type { Logger } from '../logger.js';
 
 export type Db = PrismaClient;
 
+/** The pool under each Prisma client made here, for the one use Prisma cannot serve (below). */
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/**
+ * The pg pool under `db`, for streaming `COPY` (copy-staging.ts), which Prisma's raw queries
+ * cannot do; undefined for a client not made by `createDatabase`, whose writers then keep to
+ * plain statements.
+ */
+export function rawPool(db: Db): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 export interface Database {
   prisma: PrismaClient;
-  /** The pool under `prisma`, for readiness checks; queries should go through `prisma`. */
+  /** The pool under `prisma`, for readiness checks and COPY; queries should go through `prisma`. */
   pool: pg.Pool;
   /** Disconnects Prisma and ends the pool; safe to call twice. */
   close(): Promise<void>;
@@ -44,6 +56,7 @@ export function createDatabase(config: Config['database'], logger: Logger): Data
       logger.warn({ err: { message: error.message } }, 'database connection error'),
   });
   const prisma = new PrismaClient({ adapter });
+  pools.set(prisma, pool);
   let closing: Promise<void> | undefined;
   return {
     prisma,

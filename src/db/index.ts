@@ -64,8 +64,10 @@ export {
 export {
   type LinkCounts,
   type LinkResults,
+  type LinkState,
   type LinkTable,
   type LocationLinks,
+  type RecordedLinks,
   recordLocationLinks,
 } from './links.js';
 export { type MigrateResult, MigrationError, migrate } from './migrate.js';

@@ -159,7 +159,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
     return outcome('incomplete', [reason], seenIds);
   }
 
-  const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard);
+  const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard, links.state);
   const reasons: string[] = [];
   for (const [table, result] of Object.entries(tombstones)) {
     if (result.refused) reasons.push(`${table}: ${result.reason}`);

@@ -3,6 +3,7 @@ import type { Db } from '../../src/db/client.js';
 import { upsertLocations, upsertStaff } from '../../src/db/entities.js';
 import { type LocationLinks, recordLocationLinks } from '../../src/db/links.js';
 import {
+  HASHED_SEEN_KEYS,
   setInactive,
   tombstoneEntityRows,
   tombstoneLocationLinks,
@@ -60,6 +61,11 @@ describe('links', () => {
       location_staff: { inserted: 4, revived: 0, unchanged: 0 },
       location_services: { inserted: 2, revived: 0, unchanged: 0 },
       staff_services: { inserted: 4, revived: 0, unchanged: 0 },
+      state: {
+        location_staff: { active: 4, unseen: 0 },
+        location_services: { active: 2, unseen: 0 },
+        staff_services: { active: 4, unseen: 0 },
+      },
     });
     const before = await Promise.all(['location_staff', 'location_services', 'staff_services'].map(xmins));
     const second = await recordLocationLinks(db, 100, links);
@@ -82,7 +88,14 @@ describe('links', () => {
         [3, 11],
       ],
     };
-    expect(await tombstoneLocationLinks(db, 100, seen, guard)).toEqual({
+    // What a walk does: record what it saw, then tombstone on the counts the recording returned.
+    const recorded = await recordLocationLinks(db, 100, seen);
+    expect(recorded.state).toEqual({
+      location_staff: { active: 4, unseen: 1 },
+      location_services: { active: 2, unseen: 0 },
+      staff_services: { active: 4, unseen: 1 },
+    });
+    expect(await tombstoneLocationLinks(db, 100, seen, guard, recorded.state)).toEqual({
       location_staff: { refused: false, deleted: 1 },
       location_services: { refused: false, deleted: 0 },
       staff_services: { refused: false, deleted: 1 },
@@ -95,7 +108,32 @@ describe('links', () => {
     const again = await recordLocationLinks(db, 100, links);
     expect(again.location_staff).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
     expect(again.staff_services).toEqual({ inserted: 0, revived: 1, unchanged: 3 });
+    expect(again.state?.location_staff).toEqual({ active: 4, unseen: 0 });
+    expect(await tombstoneLocationLinks(db, 100, links, guard, again.state)).toEqual(
+      await tombstoneLocationLinks(db, 100, links, guard),
+    );
     expect(await active('location_staff', 'location_id = 100')).toHaveLength(4);
+  });
+
+  it('marks the unseen links of a location with more seen keys than a hashed filter takes', async () => {
+    const staffIds = Array.from({ length: 200 }, (_, i) => i + 1);
+    const serviceIds = Array.from({ length: Math.ceil(HASHED_SEEN_KEYS / 200) + 1 }, (_, i) => 1_000 + i);
+    const staffServices = staffIds.flatMap((s) => serviceIds.map((v) => [s, v] as const));
+    expect(staffServices.length).toBeGreaterThan(HASHED_SEEN_KEYS);
+    const large: LocationLinks = { staffIds, serviceIds, staffServices };
+    await recordLocationLinks(db, 100, large);
+    await recordLocationLinks(db, 200, links);
+    // The join this takes is planned on statistics, which a table this large has in production
+    // (autovacuum); without them it is still right, only slow.
+    await db.$executeRawUnsafe('ANALYZE staff_services');
+    const seen = { ...large, staffServices: staffServices.slice(2) };
+    expect(await tombstoneLocationLinks(db, 100, seen, guard)).toEqual({
+      location_staff: { refused: false, deleted: 0 },
+      location_services: { refused: false, deleted: 0 },
+      staff_services: { refused: false, deleted: 2 },
+    });
+    expect(await active('staff_services', 'location_id = 100')).toHaveLength(staffServices.length - 2);
+    expect(await active('staff_services', 'location_id = 200')).toHaveLength(4);
   });
 
   it('guards each link table: a mass delete is refused and marks nothing; the override allows it', async () => {

@@ -1,0 +1,125 @@
+/**
+ * The statement of the write path (bulk-upsert.ts) and where it reads its rows from: a small
+ * chunk as `unnest`ed array parameters through Prisma, a chunk of STAGING_THRESHOLD rows or more
+ * from a temporary table filled by COPY (copy-staging.ts). Either way the rows arrive as a CTE
+ * named `input`, and the rest of the statement is the same.
+ */
+import type pg from 'pg';
+import { Prisma } from '../generated/prisma/client.js';
+import type { UpsertTarget, WriteOptions } from './bulk-upsert.js';
+import type { Db } from './client.js';
+import { type CopyValue, queryThroughStaging, STAGING_THRESHOLD, type StagedColumn } from './copy-staging.js';
+
+export type Value = CopyValue;
+
+/** One chunk as the statement takes it: parallel arrays, and what had to be left out. */
+export interface Prepared {
+  ids: number[];
+  raws: string[];
+  hashes: string[];
+  typed: Value[][];
+  cleaned: number;
+  tooDeep: number;
+  /** Per column name: values left NULL for not fitting the column. */
+  outOfRange: Map<string, number>;
+}
+
+export type WrittenCounts = { inserted: number; updated: number; revived: number };
+
+/**
+ * Writes one prepared chunk; `pool` is the pg pool under `db` (undefined: arrays only). The first
+ * row of the answer has the counts.
+ */
+export function writeChunk<R>(
+  db: Db,
+  pool: pg.Pool | undefined,
+  target: UpsertTarget<R>,
+  prepared: Prepared,
+  options: WriteOptions,
+): Promise<WrittenCounts[]> {
+  if (pool === undefined || prepared.ids.length < STAGING_THRESHOLD) {
+    return db.$queryRaw(upsertStatement(target, unnestInput(target, prepared), options));
+  }
+  return queryThroughStaging(pool, stagedColumns(target), stagedRows(prepared), (staging) =>
+    // Not materialized: the table can be read twice, where a materialized copy of a large chunk
+    // would spill to disk past work_mem.
+    upsertStatement(target, Prisma.sql`input AS NOT MATERIALIZED (SELECT * FROM ${staging})`, options),
+  );
+}
+
+/** The staging table's columns: the input's, in the order `unnestInput` names them. */
+function stagedColumns<R>({ columns }: UpsertTarget<R>): StagedColumn[] {
+  return [
+    { name: 'id', type: 'bigint' },
+    ...columns.map(({ name, type }) => ({ name, type })),
+    { name: 'raw', type: 'text' },
+    { name: 'content_hash', type: 'text' },
+  ];
+}
+
+function stagedRows({ ids, typed, raws, hashes }: Prepared): Value[][] {
+  return ids.map((id, row) => [
+    id,
+    ...typed.map((values) => values[row] ?? null),
+    raws[row] ?? null,
+    hashes[row] ?? null,
+  ]);
+}
+
+/** The chunk as the `input` CTE: one array parameter per column. */
+function unnestInput<R>({ columns }: UpsertTarget<R>, { ids, typed, raws, hashes }: Prepared): Prisma.Sql {
+  const list = Prisma.raw(columns.map((c) => c.name).join(', '));
+  const arrays = Prisma.join(columns.map((c, i) => Prisma.sql`${typed[i] ?? []}::${Prisma.raw(c.type)}[]`));
+  return Prisma.sql`input AS (
+      SELECT * FROM unnest(${ids}::bigint[], ${arrays}, ${raws}::text[], ${hashes}::text[])
+        AS i(id, ${list}, raw, content_hash)
+    )`;
+}
+
+/** `input`: the CTE named `input` of the rows (id, the typed columns, raw as text, content_hash). */
+function upsertStatement<R>(
+  { table, columns }: UpsertTarget<R>,
+  input: Prisma.Sql,
+  { onlyMissing = false, readAt }: WriteOptions,
+): Prisma.Sql {
+  // Under onlyMissing an existing row is never written: neither its content nor its tombstone.
+  const mayRewrite = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;
+  // Not older than the stored read (tables with read_at only); the same read again may write.
+  const notOlder = (alias: string) =>
+    readAt === undefined
+      ? Prisma.sql`TRUE`
+      : Prisma.sql`${readAt}::timestamptz >= ${Prisma.raw(alias)}.read_at`;
+  const readColumn = readAt === undefined ? Prisma.empty : Prisma.sql`, read_at`;
+  const readValue = readAt === undefined ? Prisma.empty : Prisma.sql`, ${readAt}::timestamptz`;
+  const readSet = readAt === undefined ? Prisma.empty : Prisma.sql`, read_at = excluded.read_at`;
+  const names = columns.map((c) => c.name);
+  const list = Prisma.raw(names.join(', '));
+  const sets = Prisma.raw(names.map((n) => `${n} = excluded.${n}`).join(', '));
+  const target = Prisma.raw(table);
+  return Prisma.sql`
+    WITH ${input},
+    before AS (
+      SELECT t.id, t.content_hash, t.deleted_at${readColumn} FROM ${target} t WHERE t.id IN (SELECT id FROM input)
+    ),
+    changed AS (
+      SELECT i.* FROM input i LEFT JOIN before b ON b.id = i.id
+      WHERE b.id IS NULL OR (${mayRewrite} AND (b.deleted_at IS NOT NULL
+        OR b.content_hash IS DISTINCT FROM i.content_hash) AND ${notOlder('b')})
+    ),
+    written AS (
+      INSERT INTO ${target} AS t (id, ${list}, raw, content_hash${readColumn})
+      SELECT id, ${list}, raw::jsonb, content_hash${readValue} FROM changed ORDER BY id
+      ON CONFLICT (id) DO UPDATE SET ${sets}, raw = excluded.raw, content_hash = excluded.content_hash${readSet},
+        updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN now() ELSE t.updated_at END,
+        deleted_at = NULL
+      -- Repeated here for a row that a concurrent writer brought up to date meanwhile.
+      WHERE ${mayRewrite} AND (t.deleted_at IS NOT NULL
+        OR t.content_hash IS DISTINCT FROM excluded.content_hash) AND ${notOlder('t')}
+      RETURNING t.id, (t.xmax = 0) AS inserted
+    )
+    SELECT
+      count(*) FILTER (WHERE w.inserted)::int AS inserted,
+      count(*) FILTER (WHERE NOT w.inserted AND b.deleted_at IS NULL)::int AS updated,
+      count(*) FILTER (WHERE NOT w.inserted AND b.deleted_at IS NOT NULL)::int AS revived
+    FROM written w LEFT JOIN before b ON b.id = w.id`;
+}
