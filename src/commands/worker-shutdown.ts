@@ -10,8 +10,6 @@ import { closeRedisNow } from '../redis/connection.js';
 
 /** Past the grace period, how long closing may take before the Redis connection is dropped. */
 const CLOSE_MARGIN_MS = 1_000;
-/** After the Redis connection is dropped, how long running jobs get to close their runs. */
-const SETTLE_MS = 1_000;
 
 /**
  * Stops taking jobs and gives running ones the grace period (the worker's close aborts their
@@ -22,12 +20,12 @@ const SETTLE_MS = 1_000;
  * its completion is recorded there. BullMQ's close would wait for Redis for ever (it closes by
  * talking to Redis, and ioredis never ends a connection that waits to reconnect). So the worker
  * drops its Redis connection instead, which fails everything that waits on it; jobs that were
- * running get a moment to close their runs in Postgres; and it exits 0. Their locks expire and
- * the next worker retries them.
+ * running close their runs in Postgres (the worker waits for that, within the grace period); and
+ * it exits 0. Their locks expire and the next worker retries them.
  */
 export async function shutDown(
   parts: { sync: SyncWorker; http: HttpServer; database: Database },
-  options: { graceMs: number; logger: Logger; jobsInFlight: () => number },
+  options: { graceMs: number; logger: Logger },
 ): Promise<void> {
   const { sync } = parts;
   const { graceMs, logger } = options;
@@ -52,8 +50,9 @@ export async function shutDown(
       'closing without Redis',
     );
     closeRedisNow(sync.redis);
-    const left = Math.min(SETTLE_MS, deadline - Date.now());
-    if (options.jobsInFlight() > 0 && left > 0) await delay(left, undefined);
+    // The running jobs fail now (what they waited for in Redis is gone) and close their runs.
+    const left = deadline - Date.now();
+    if (left > 0) await sync.jobsSettled(left);
   }
   await parts.http.close();
   await parts.database.close();
@@ -73,18 +72,4 @@ function whenRedisLost(redis: Redis): { promise: Promise<'lost'>; cancel(): void
 
 function delay<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms));
-}
-
-/** Counts the jobs this process is running, from BullMQ's own events. */
-export function countJobsInFlight(worker: SyncWorker['worker']): () => number {
-  let running = 0;
-  worker.on('active', () => {
-    running += 1;
-  });
-  const done = () => {
-    running = Math.max(0, running - 1);
-  };
-  worker.on('completed', done);
-  worker.on('failed', done);
-  return () => running;
 }

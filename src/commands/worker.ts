@@ -23,7 +23,7 @@ import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../r
 import type { Runtime } from '../runtime.js';
 import { recordJobMetrics } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
-import { countJobsInFlight, shutDown } from './worker-shutdown.js';
+import { shutDown } from './worker-shutdown.js';
 
 export async function workerCommand(
   runtime: Runtime,
@@ -42,7 +42,6 @@ export async function workerCommand(
   const { registry, metrics } = createMetrics();
   const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
   recordJobMetrics(sync.worker, metrics);
-  const jobsInFlight = countJobsInFlight(sync.worker);
 
   const http = createHttpServer({
     host: config.http.host,
@@ -88,7 +87,7 @@ export async function workerCommand(
     config.worker.shutdownGraceMs * 2 + 5_000,
   );
   hardStop.unref();
-  await shutDown({ sync, http, database }, { graceMs: config.worker.shutdownGraceMs, logger, jobsInFlight });
+  await shutDown({ sync, http, database }, { graceMs: config.worker.shutdownGraceMs, logger });
   logger.info('worker stopped');
   return EXIT.ok;
 }

@@ -41,6 +41,8 @@ export interface SyncWorker {
   redis: Redis;
   workerId: string;
   isConsuming(): boolean;
+  /** Resolves once every job this process is running has returned or thrown, or after `ms`. */
+  jobsSettled(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,7 +90,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   await staleRuns.check();
   if (options.schedule !== false) await registerScheduler(queue, redis, config, logger, redactor);
 
-  const worker = createQueueWorker(config, deps, redisOutages);
+  const running = new Set<Promise<unknown>>();
+  const worker = createQueueWorker(config, deps, redisOutages, running);
   let closed = false;
   return {
     queue,
@@ -96,6 +99,14 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     redis,
     workerId,
     isConsuming: () => !closed && worker.isRunning() && !worker.isPaused(),
+    async jobsSettled(ms) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      });
+      await Promise.race([Promise.allSettled([...running]), timeout]);
+      clearTimeout(timer);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -111,18 +122,31 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   };
 }
 
-/** The BullMQ worker: every job through its processor (processors.ts), every error scrubbed. */
-function createQueueWorker(config: Config, deps: ProcessorDeps, redisOutages: OutageLog): Worker {
+/**
+ * The BullMQ worker: every job through its processor (processors.ts), every error scrubbed. What
+ * the processors are running is kept in `running`, so that a shutdown without Redis can wait for
+ * exactly that (their runs closed in Postgres) rather than for a guessed while.
+ */
+function createQueueWorker(
+  config: Config,
+  deps: ProcessorDeps,
+  redisOutages: OutageLog,
+  running: Set<Promise<unknown>>,
+): Worker {
   const { logger, redactor, redis, queue } = deps;
   const lockDurationMs = config.worker.lockDurationMs;
   const worker = new Worker(
     config.redis.queueName,
     async (job: Job, token?: string) => {
       logger.debug({ jobId: job.id, job: job.name }, 'job started');
+      const work = processJob(job, token, deps);
+      running.add(work);
       try {
-        return await processJob(job, token, deps);
+        return await work;
       } catch (error) {
         throw scrubbedForQueue(error, redactor);
+      } finally {
+        running.delete(work);
       }
     },
     {
