@@ -6,7 +6,13 @@
  * - one login at a time (through the session store: single-flight across processes too);
  * - the fresh token is *tried* by the call at the head of the line alone: no other call of this
  *   process uses it until that call's answer arrived. A 401 on that first, exclusive use is real
- *   evidence that the session is refused (authorized.ts reads it);
+ *   evidence that the session is refused (authorized.ts reads it): the token did not die, so
+ *   the next call in line tries the same token, alone again, rather than a login replacing it.
+ *   Were it replaced, the refused call would come back to a token the others had used (and were
+ *   kept off while it was tried), and read its next 401 as a death: a login per 401, up to
+ *   MAX_CYCLES, instead of a refusal per login. Refused a second time in a row, the token is
+ *   given up (more likely dead, e.g. used up by another process, than refused to two calls);
+ * - a call is never handed the token it came back with (it waits for the next one);
  * - once it passed, the token goes to the calls still waiting: first as many as the last dead
  *   token served, then in growing waves while every call of a wave passes, so that a token that
  *   dies after a few calls is not thrown at fifty calls of which forty-seven lose, and a token
@@ -36,7 +42,7 @@ export interface ReloginLine {
    * served, a place at its end (a token on trial is never handed out here).
    */
   current(read: () => Promise<string | undefined>, login: () => Promise<string>): Promise<Turn>;
-  /** For a call whose token `stale` died: waits for its turn. */
+  /** For a call whose token `stale` failed it (died or refused it): waits for its turn. */
   next(ticket: number, stale: string | undefined, login: () => Promise<string>): Promise<Turn>;
   /** The place in the line of a call that met its first 401 now. */
   ticket(): number;
@@ -50,6 +56,8 @@ export type Refresh = (stale: string | undefined, login: () => Promise<string>) 
 
 interface Waiter {
   ticket: number;
+  /** The token that failed this call, if any: never handed to it again. */
+  stale: string | undefined;
   login: () => Promise<string>;
   resolve: (turn: Turn) => void;
   reject: (error: unknown) => void;
@@ -72,8 +80,8 @@ export function createReloginLine(refresh: Refresh, served: Served): ReloginLine
   let failedProbes = 0;
   let sinceProbe = 0;
 
-  /** Hands `token` to these waiters; resolves true when one of them was refused (a 401). */
-  const handOut = (waiters: Waiter[], token: string, kind: Turn['kind']): Promise<boolean> =>
+  /** Hands `token` to these waiters; resolves with how each turn went. */
+  const handOut = (waiters: Waiter[], token: string, kind: Turn['kind']): Promise<TurnOutcome[]> =>
     Promise.all(
       waiters.map(
         (waiter) =>
@@ -87,7 +95,20 @@ export function createReloginLine(refresh: Refresh, served: Served): ReloginLine
             waiter.resolve({ token, kind, report });
           }),
       ),
-    ).then((outcomes) => outcomes.includes('refused'));
+    );
+
+  /** Takes up to `count` waiters, in line order, that `token` has not failed. */
+  const take = (count: number, token: string): Waiter[] => {
+    waiting.sort((a, b) => a.ticket - b.ticket);
+    const taken: Waiter[] = [];
+    for (let i = 0; i < waiting.length && taken.length < count; ) {
+      const waiter = waiting[i] as Waiter;
+      if (waiter.stale === token) i++;
+      else taken.push(...waiting.splice(i, 1));
+    }
+    return taken;
+  };
+  const mayTake = (token: string) => waiting.some((waiter) => waiter.stale !== token);
 
   /** One token: its trial by the head of the line, then its waves. */
   async function serveToken(head: Waiter): Promise<void> {
@@ -100,10 +121,18 @@ export function createReloginLine(refresh: Refresh, served: Served): ReloginLine
     let token: string;
     try {
       token = await refresh(dead, head.login);
+      // `dead` may be older than the token that failed the head (calls come back in any order):
+      // the store would then hand that token back, and its 401 would prove nothing.
+      if (token === head.stale) token = await refresh(token, head.login);
       trial.token = token;
-      if (await handOut([head], token, 'trial')) {
-        dead = token;
-        return;
+      let trier: Waiter | undefined = head;
+      for (let tries = 1; (await handOut([trier], token, 'trial')).includes('refused'); tries++) {
+        if (tries >= 2) {
+          dead = token;
+          return;
+        }
+        [trier] = take(1, token);
+        if (trier === undefined) return;
       }
     } finally {
       trial = undefined;
@@ -114,19 +143,19 @@ export function createReloginLine(refresh: Refresh, served: Served): ReloginLine
     // A probe that failed makes the next ones rarer (every 2nd, 4th... token, at most every 16th).
     let size = lifetime - 1;
     let probe = 1;
-    while (waiting.length > 0) {
+    while (mayTake(token)) {
       if (size <= 0 && ++sinceProbe < Math.min(16, 2 ** failedProbes)) {
         dead = token;
         return;
       }
       const probing = size <= 0;
-      const wave = waiting.splice(0, Math.min(probing ? probe : size, waiting.length));
+      const wave = take(probing ? probe : size, token);
       if (probing) {
         sinceProbe = 0;
         probe *= 2;
       }
       size = 0;
-      const lost = await handOut(wave, token, 'wave');
+      const lost = (await handOut(wave, token, 'wave')).includes('refused');
       if (probing) failedProbes = lost ? failedProbes + 1 : 0;
       if (lost) {
         dead = token;
@@ -168,7 +197,7 @@ export function createReloginLine(refresh: Refresh, served: Served): ReloginLine
         dead = stale;
         lifetime = Math.max(1, served(stale));
       }
-      waiting.push({ ticket, login, resolve, reject });
+      waiting.push({ ticket, stale, login, resolve, reject });
       kick();
     });
 
