@@ -1,5 +1,5 @@
 /**
- * Stops and starts the machine's own Postgres and Redis (see /work/shared/environment.md) for the
+ * Stops and starts the machine's own Postgres and Redis (with the commands that started them) for the
  * scenarios that take them away. Every stop is paired with a start in the scenario's `finally`,
  * and `ensureServices()` (run before and after each file) starts whatever is down, waiting until
  * it answers: the machine is left as it was found.
