@@ -25,6 +25,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Redis' default `databases` setting: indexes 0..15. */
 const REDIS_DATABASES = 16;
 export const DEFAULT_SCHEDULE = '0 * * * *';
+
+/** SYNC_LOCATION_CONCURRENCY's default: locations walked at once by a full sync. */
+export const DEFAULT_LOCATION_CONCURRENCY = 4;
 /** The learned rate never drops below this unless TIMETAP_MAX_RPS itself is lower. */
 const DEFAULT_MIN_RPS = 0.5;
 
@@ -176,7 +179,7 @@ const schema = z.object({
     .default('sync'),
   // Checked in loadConfig, and only for commands that schedule (see ConfigNeed).
   SYNC_SCHEDULE: z.string().default(DEFAULT_SCHEDULE),
-  SYNC_LOCATION_CONCURRENCY: count(1000).default(4),
+  SYNC_LOCATION_CONCURRENCY: count(1000).default(DEFAULT_LOCATION_CONCURRENCY),
   SYNC_DELETE_GUARD_RATIO: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1 }).default(0.5),
   SYNC_ALLOW_MASS_DELETE: z.stringbool().default(false),
   // The rolling window of appointments that every full sync keeps fresh, and how it is cut.

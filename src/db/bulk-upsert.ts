@@ -13,9 +13,15 @@
  * before a webhook's fetch cannot undo what the fetch wrote.
  */
 import { chunks, collapseById } from './batch.js';
-import { type CleanCounter, cleanJson, cleanOptionalString, MAX_JSON_DEPTH } from './clean.js';
+import {
+  type CleanCounter,
+  cleanJson,
+  cleanOptionalString,
+  jsonTextNeedsCleaning,
+  MAX_JSON_DEPTH,
+} from './clean.js';
 import { type Db, rawPool } from './client.js';
-import { canonicalJson, hashCanonicalJson } from './content-hash.js';
+import { canonicalJson, hashCanonicalJson, type JsonDepth } from './content-hash.js';
 import { type Prepared, type Value, type WrittenCounts, writeChunk } from './upsert-statement.js';
 
 /**
@@ -162,12 +168,8 @@ function prepare<R extends Keyed>(chunk: readonly R[], target: UpsertTarget<R>, 
     outOfRange: new Map(),
   };
   for (const row of chunk) {
-    const cutBefore = counter.cut ?? 0;
-    const cleaned = cleanJson(row.raw, counter, maxDepth) as Record<string, unknown>;
-    // The canonical text is both hashed and stored: jsonb keeps no key order, so it stores the
-    // same value, and JSON.stringify, which recurses, is never needed for a deep record.
-    const canonical = canonicalJson(storedRaw ? storedRaw(cleaned) : cleaned);
-    if ((counter.cut ?? 0) > cutBefore) prepared.tooDeep += 1;
+    const { canonical, cut } = canonicalRaw(row.raw, storedRaw, counter, maxDepth);
+    if (cut) prepared.tooDeep += 1;
     prepared.ids.push(row.id);
     prepared.raws.push(canonical);
     prepared.hashes.push(hashCanonicalJson(canonical));
@@ -177,6 +179,32 @@ function prepare<R extends Keyed>(chunk: readonly R[], target: UpsertTarget<R>, 
   }
   prepared.cleaned = counter.cleaned;
   return prepared;
+}
+
+/**
+ * The text that is both hashed and stored of one row's `raw`: jsonb keeps no key order, so it
+ * stores the same value, and JSON.stringify, which recurses, is never needed for a deep record.
+ * Most records hold nothing to clean and nest shallowly: their canonical text, with its depth, is
+ * then written straight from the record, without the deep copy that cleaning makes (about a third
+ * of the time to prepare a row).
+ */
+function canonicalRaw(
+  raw: Record<string, unknown>,
+  storedRaw: ((cleaned: Record<string, unknown>) => Record<string, unknown>) | undefined,
+  counter: CleanCounter,
+  maxDepth: number,
+): { canonical: string; cut: boolean } {
+  const depth: JsonDepth = { deepest: 0 };
+  const direct = canonicalJson(raw, depth);
+  if (depth.deepest <= maxDepth && !jsonTextNeedsCleaning(direct)) {
+    return { canonical: storedRaw ? canonicalJson(storedRaw(raw)) : direct, cut: false };
+  }
+  const cutBefore = counter.cut ?? 0;
+  const cleaned = cleanJson(raw, counter, maxDepth) as Record<string, unknown>;
+  return {
+    canonical: canonicalJson(storedRaw ? storedRaw(cleaned) : cleaned),
+    cut: (counter.cut ?? 0) > cutBefore,
+  };
 }
 
 function typedValue<R>(

@@ -11,6 +11,18 @@ const NUL = '\u0000';
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/**
+ * What JSON.stringify writes for the characters cleaning changes: NUL as `\u0000`, a lone
+ * surrogate as `\udXXX` (a pair is written as itself). A JSON text without either (nor with the
+ * same six characters in a string, which only costs the slow path) holds nothing to clean.
+ */
+const UNCLEAN_ESCAPE = /\\u(?:0000|d[89a-f])/;
+
+/** Whether a JSON text written by JSON.stringify (or `canonicalJson`) holds what cleaning changes. */
+export function jsonTextNeedsCleaning(text: string): boolean {
+  return UNCLEAN_ESCAPE.test(text);
+}
+
 /** Counts the strings (values or keys) that had to change, and the subtrees cut for depth. */
 export interface CleanCounter {
   cleaned: number;

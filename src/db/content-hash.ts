@@ -30,7 +30,12 @@ function isOmitted(value: unknown): boolean {
   return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
-export function canonicalJson(value: unknown): string {
+/** Filled in by `canonicalJson` when given: how deep the value nests (the top level is 1). */
+export interface JsonDepth {
+  deepest: number;
+}
+
+export function canonicalJson(value: unknown, depth?: JsonDepth): string {
   let out = '';
   const stack: Frame[] = [];
   // The containers being written: one met again below itself is a cycle, which JSON cannot carry.
@@ -47,6 +52,7 @@ export function canonicalJson(value: unknown): string {
     }
     if (open.has(item)) throw new TypeError('canonicalJson: cyclic structure');
     open.add(item);
+    if (depth !== undefined && stack.length >= depth.deepest) depth.deepest = stack.length + 1;
     if (Array.isArray(item)) {
       out += '[';
       stack.push({ kind: 'array', value: item, items: item, next: 0 });

@@ -154,11 +154,18 @@ function insertLinks(table: LinkTable, locationId: number, columns: number[][]):
     RETURNING (t.xmax = 0) AS inserted`;
 }
 
+/** Sorted, then repeats dropped as neighbours: no key strings (a location has ~1,000 pairs, twice a walk). */
 function pairColumns(pairs: LocationLinks['staffServices']): number[][] {
-  const distinct = new Map<string, readonly [number, number]>();
-  for (const pair of pairs) distinct.set(`${pair[0]}:${pair[1]}`, pair);
-  const sorted = [...distinct.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return [sorted.map((p) => p[0]), sorted.map((p) => p[1])];
+  const sorted = [...pairs].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const staff: number[] = [];
+  const services: number[] = [];
+  for (const [staffId, serviceId] of sorted) {
+    const last = staff.length - 1;
+    if (last >= 0 && staff[last] === staffId && services[last] === serviceId) continue;
+    staff.push(staffId);
+    services.push(serviceId);
+  }
+  return [staff, services];
 }
 
 /**

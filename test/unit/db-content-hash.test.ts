@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cleanJson, cleanString, MAX_JSON_DEPTH } from '../../src/db/clean.js';
-import { canonicalJson, contentHash, hashCanonicalJson } from '../../src/db/content-hash.js';
+import { cleanJson, cleanString, jsonTextNeedsCleaning, MAX_JSON_DEPTH } from '../../src/db/clean.js';
+import { canonicalJson, contentHash, hashCanonicalJson, type JsonDepth } from '../../src/db/content-hash.js';
 
 describe('canonicalJson / contentHash', () => {
   it('ignores key order at every depth but not array order', () => {
@@ -181,6 +181,75 @@ describe('content hashes of rows already in the mirror do not change', () => {
   it('stores the same jsonb as JSON.stringify would: the canonical text differs only in key order', () => {
     const raw = { z: 1, a: [{ y: 2, x: '😀' }], m: null };
     expect(JSON.parse(canonicalJson(raw))).toEqual(JSON.parse(JSON.stringify(raw)));
+  });
+});
+
+describe('the write path skips cleaning a record that holds nothing to clean', () => {
+  // bulk-upsert.ts trusts these two answers to store a record's canonical text without cleaning it.
+  it('finds every NUL and lone surrogate in the canonical text, in values and keys', () => {
+    for (const dirty of ['a\u0000b', 'x\ud800', '\udc00y', '\udbff\udbff']) {
+      expect(jsonTextNeedsCleaning(canonicalJson({ key: dirty }))).toBe(true);
+      expect(jsonTextNeedsCleaning(canonicalJson({ [dirty]: 1 }))).toBe(true);
+      expect(jsonTextNeedsCleaning(canonicalJson([[dirty]]))).toBe(true);
+    }
+    for (const clean of ['plain', '😀', 'é\n"', '\\u00', 'u0000']) {
+      expect(jsonTextNeedsCleaning(canonicalJson({ [clean]: clean }))).toBe(false);
+    }
+  });
+
+  it('agrees with cleaning on random records: clean ones come out of it unchanged', () => {
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const words = ['', 'a', '😀', '\u0000', 'n\u0000ul', '\ud83d', '\ude00', '\\u0000', 'key'];
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const generate = (depth: number): unknown => {
+      const roll = random();
+      if (depth > 4 || roll < 0.4) return pick([null, 1, 'text', undefined, pick(words)]);
+      if (roll < 0.7) return Array.from({ length: Math.floor(random() * 4) }, () => generate(depth + 1));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(random() * 4) }, (_, i) => [
+          `${pick(words)}${i}`,
+          generate(depth + 1),
+        ]),
+      );
+    };
+    let skipped = 0;
+    for (let i = 0; i < 3_000; i++) {
+      const value = generate(0);
+      const counter = { cleaned: 0 };
+      const cleaned = canonicalJson(cleanJson(value, counter));
+      const direct = canonicalJson(value);
+      if (!jsonTextNeedsCleaning(direct)) {
+        skipped += 1;
+        // (The counter may still count a key whose value JSON leaves out: nothing of it is stored.)
+        expect(direct).toBe(cleaned);
+      } else if (!direct.includes('\\\\u0000')) {
+        expect(counter.cleaned).toBeGreaterThan(0);
+      }
+    }
+    // Both kinds were drawn.
+    expect(skipped).toBeGreaterThan(300);
+    expect(skipped).toBeLessThan(2_700);
+  });
+
+  it('measures how deep a record nests, as cleaning counts depth (the top level is 1)', () => {
+    const depthOfText = (value: unknown) => {
+      const depth: JsonDepth = { deepest: 0 };
+      canonicalJson(value, depth);
+      return depth.deepest;
+    };
+    expect(depthOfText('scalar')).toBe(0);
+    expect(depthOfText({})).toBe(1);
+    expect(depthOfText({ a: { b: [1, [2]] }, c: [] })).toBe(4);
+    expect(depthOfText(nested(MAX_JSON_DEPTH + 50))).toBe(depthOf(nested(MAX_JSON_DEPTH + 50)));
+    const counter = { cleaned: 0, cut: 0 };
+    cleanJson({ list: [[[1]]] }, counter, depthOfText({ list: [[[1]]] }));
+    expect(counter.cut).toBe(0);
+    cleanJson({ list: [[[1]]] }, counter, depthOfText({ list: [[[1]]] }) - 1);
+    expect(counter.cut).toBe(1);
   });
 });
 
