@@ -9,6 +9,7 @@
  *       first load and with 10% changed, as measurement 3 does for entities;
  *   (c) the worker's peak RSS (VmHWM, as measurement 4 reads it) for the year's backfill and for
  *       a month's, each in a fresh worker process and database under the same budget;
+ * every worker is the built one as `npm start` runs it (bench/worker-process.ts);
  *   (d) the API calls of one scheduled window sync (a full sync, the default window) once the
  *       mirror holds the window: how many of them were appointment report pages.
  */
@@ -32,7 +33,7 @@ import { parseAppointment } from '../src/timetap/appointment-schemas.js';
 import { TIME_TO_BOUND_TARGET } from './api-bound.js';
 import { type BenchContext, type BenchSection, type Figure, fmt } from './figures.js';
 import { apiBoundMs, createSyncHarness, type SyncHarness, type SyncMeasure } from './sync-harness.js';
-import type { WorkerProcess } from './worker-process.js';
+import { ensureBuilt, startCommand, type WorkerProcess } from './worker-process.js';
 import { openBenchDatabase, prismaRatioFigure, timed } from './write-path.js';
 
 export const RSS_RATIO_TARGET = 1.3;
@@ -75,6 +76,8 @@ interface Timeline {
 }
 
 export async function measureAppointments(ctx: BenchContext): Promise<BenchSection> {
+  // The worker as production runs it (npm start), as for measurement 4: its peak RSS is judged.
+  ensureBuilt(ctx.log);
   const sizes = ctx.sizes.appointments;
   const day = today();
   const windowStart = addDays(day, -WINDOW.pastDays);
@@ -118,7 +121,7 @@ export async function measureAppointments(ctx: BenchContext): Promise<BenchSecti
         `6: ${sim.data.locations.size} location(s) x ${sizes.account.staffPerLocation} staff, ${sizes.perStaffPerDay} slots per staff member ` +
           `and day (each booked with probability 2/3): ${fmt.int(history)} appointments in the ${sizes.historyDays} days ` +
           `${year.from}..${year.to}, ${fmt.int(inWindow)} in the window; ${sim.data.clients.size} clients; one worker process ` +
-          `(WORKER_CONCURRENCY 4) per backfill, TIMETAP_MAX_RPS=${sizes.budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${sizes.budget.maxConcurrency}, ` +
+          `(WORKER_CONCURRENCY 4; npm start: ${startCommand().text}) per backfill, TIMETAP_MAX_RPS=${sizes.budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${sizes.budget.maxConcurrency}, ` +
           `APPOINTMENTS_CHUNK_DAYS=${WINDOW.chunkDays}, APPOINTMENTS_PAGE_SIZE=100 (the simulator's largest page), simulator latency ${ctx.sizes.latencyMs} ms.`,
         `6 (backfills): ${describeBackfill(large)}; ${describeBackfill(small)}; most requests in flight ` +
           `${large.sync.maxInFlight} and ${small.sync.maxInFlight}; RSS when started ${fmt.mb(large.idleKb)} / ${fmt.mb(small.idleKb)}.`,
@@ -152,6 +155,7 @@ async function backfill(
     databaseUrl,
     redisUrl: ctx.redisUrl,
     budget: ctx.sizes.appointments.budget,
+    workerEntry: 'built',
     env: {
       APPOINTMENTS_PAST_DAYS: String(WINDOW.pastDays),
       APPOINTMENTS_FUTURE_DAYS: String(WINDOW.futureDays),

@@ -197,7 +197,9 @@ function canonicalRaw(
   const depth: JsonDepth = { deepest: 0 };
   const direct = canonicalJson(raw, depth);
   if (depth.deepest <= maxDepth && !jsonTextNeedsCleaning(direct)) {
-    return { canonical: storedRaw ? canonicalJson(storedRaw(raw)) : direct, cut: false };
+    const stored = storedRaw ? storedRaw(raw) : raw;
+    // A policy that keeps the whole record hands the same object back: its text is written.
+    return { canonical: stored === raw ? direct : canonicalJson(stored), cut: false };
   }
   const cutBefore = counter.cut ?? 0;
   const cleaned = cleanJson(raw, counter, maxDepth) as Record<string, unknown>;

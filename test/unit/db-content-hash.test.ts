@@ -245,6 +245,12 @@ describe('the write path skips cleaning a record that holds nothing to clean', (
     expect(depthOfText({})).toBe(1);
     expect(depthOfText({ a: { b: [1, [2]] }, c: [] })).toBe(4);
     expect(depthOfText(nested(MAX_JSON_DEPTH + 50))).toBe(depthOf(nested(MAX_JSON_DEPTH + 50)));
+    // Around the depth where the walk stops recursing (content-hash.ts), text and depth agree.
+    for (let levels = 150; levels <= 260; levels += 1) {
+      const value = { list: [nested(levels)] };
+      expect(depthOfText(value)).toBe(levels + 2);
+      expect(canonicalJson(value)).toBe(JSON.stringify(value));
+    }
     const counter = { cleaned: 0, cut: 0 };
     cleanJson({ list: [[[1]]] }, counter, depthOfText({ list: [[[1]]] }));
     expect(counter.cut).toBe(0);
@@ -283,6 +289,11 @@ describe('records nested thousands of levels deep', () => {
     cyclic.self = cyclic;
     expect(() => cleanJson(cyclic, { cleaned: 0 })).toThrow(TypeError);
     expect(() => canonicalJson(cyclic)).toThrow(TypeError);
+    const deepCycle = nested(300);
+    let bottom = deepCycle;
+    while (typeof bottom.a === 'object') bottom = bottom.a as Record<string, unknown>;
+    bottom.a = deepCycle;
+    expect(() => canonicalJson(deepCycle)).toThrow(TypeError);
     const shared = { x: 1 };
     const dag = { a: shared, b: [shared, shared] };
     expect(canonicalJson(cleanJson(dag, { cleaned: 0 }))).toBe('{"a":{"x":1},"b":[{"x":1},{"x":1}]}');
