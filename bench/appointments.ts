@@ -5,7 +5,8 @@
  *   (a) the year backfilled through a worker process (the job enqueued with `enqueueBackfill`, as
  *       `timetap-sync backfill` does), wall time against the API bound of measurement 1;
  *   (b) the project's write of appointment rows (`upsertAppointments`, one call per chunk of
- *       dates, as a backfill writes them) against a loop of Prisma `upsert`s on a sample, on a
+ *       dates, as many chunks at once as a worker runs jobs by default, as a backfill writes
+ *       them) against a loop of Prisma `upsert`s on a sample, on a
  *       first load and with 10% changed, as measurement 3 does for entities;
  *   (c) the worker's peak RSS (VmHWM, as measurement 4 reads it) for the year's backfill and for
  *       a month's, each in a fresh worker process and database under the same budget;
@@ -15,6 +16,7 @@
  */
 
 import pg from 'pg';
+import { DEFAULT_WORKER_CONCURRENCY } from '../src/config.js';
 import {
   type AppointmentRow,
   durationMinutes,
@@ -22,13 +24,15 @@ import {
   upsertAppointments,
   wallClockMs,
 } from '../src/db/appointments.js';
-import { cleanJson } from '../src/db/clean.js';
+import { canonicalRaw } from '../src/db/bulk-upsert.js';
+import { cleanJson, MAX_JSON_DEPTH } from '../src/db/clean.js';
 import type { Db } from '../src/db/client.js';
 import { reduceAppointmentRaw } from '../src/db/client-data.js';
-import { canonicalJson, contentHash, hashCanonicalJson } from '../src/db/content-hash.js';
+import { contentHash, hashCanonicalJson } from '../src/db/content-hash.js';
 import type { CallRecord, Simulator } from '../src/simulator/index.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { addDays, alignedDateChunks, today } from '../src/sync/appointment-window.js';
+import { mapSettled } from '../src/sync/concurrency.js';
 import { parseAppointment } from '../src/timetap/appointment-schemas.js';
 import { TIME_TO_BOUND_TARGET } from './api-bound.js';
 import { type BenchContext, type BenchSection, type Figure, fmt } from './figures.js';
@@ -374,9 +378,10 @@ async function measureWrites(ctx: BenchContext, sim: Simulator, range: Range): P
       // Each pass a later read than the one before, as a later sync's would be.
       const readAt = new Date();
       const projectMs = await timed(async () => {
-        for (const chunk of data) {
-          await upsertAppointments(project.prisma, chunk, { readAt, clientData: FULL_CLIENT_DATA });
-        }
+        const written = await mapSettled(data, DEFAULT_WORKER_CONCURRENCY, (chunk) =>
+          upsertAppointments(project.prisma, chunk, { readAt, clientData: FULL_CLIENT_DATA }),
+        );
+        for (const result of written) if (result.status === 'rejected') throw result.reason;
       });
       const sample = data.flat().slice(0, prismaSample);
       const prismaMs = await timed(() => writeWithPrismaLoop(prisma.prisma, sample, readAt));
@@ -403,8 +408,8 @@ async function measureWrites(ctx: BenchContext, sim: Simulator, range: Range): P
     }
     notes.unshift(
       `6 (write path): the appointments of ${range.from}..${range.to} as the TimeTap client parses them, written by ` +
-        `upsertAppointments (src/db/appointments.ts, bulk-upsert.ts) one chunk of ${WINDOW.chunkDays} days at a time, as a ` +
-        `backfill does (nested objects and tombstones left out), and by a loop of prisma.appointment.upsert on the first ` +
+        `upsertAppointments (src/db/appointments.ts, bulk-upsert.ts) one call per chunk of ${WINDOW.chunkDays} days, ${DEFAULT_WORKER_CONCURRENCY} ` +
+        `chunks at a time, as a backfill's worker runs them (WORKER_CONCURRENCY's default; nested objects and tombstones left out), and by a loop of prisma.appointment.upsert on the first ` +
         `rows, each with the same typed columns, content hash and read_at; "10% changed": every tenth appointment ` +
         `cancelled, each pass a later read.`,
     );
@@ -428,8 +433,8 @@ function rowsOf(appointments: readonly unknown[]): AppointmentRow[] {
 
 /** What bulk-upsert.ts's prepare() does to a row before the statement, for its share of the time. */
 function prepareOnly(row: AppointmentRow): void {
-  const cleaned = cleanJson(row.raw, { cleaned: 0 }) as Record<string, unknown>;
-  hashCanonicalJson(canonicalJson(reduceAppointmentRaw(cleaned, FULL_CLIENT_DATA)));
+  const stored = (raw: Record<string, unknown>) => reduceAppointmentRaw(raw, FULL_CLIENT_DATA);
+  hashCanonicalJson(canonicalRaw(row.raw, stored, { cleaned: 0 }, MAX_JSON_DEPTH).canonical);
   localStart(row);
   durationMinutes(row);
 }

@@ -28,6 +28,9 @@ export const DEFAULT_SCHEDULE = '0 * * * *';
 
 /** SYNC_LOCATION_CONCURRENCY's default: locations walked at once by a full sync. */
 export const DEFAULT_LOCATION_CONCURRENCY = 4;
+
+/** WORKER_CONCURRENCY's default: jobs (a backfill's chunks among them) run at once by a worker. */
+export const DEFAULT_WORKER_CONCURRENCY = 4;
 /** The learned rate never drops below this unless TIMETAP_MAX_RPS itself is lower. */
 const DEFAULT_MIN_RPS = 0.5;
 
@@ -189,7 +192,7 @@ const schema = z.object({
   // Records asked for per page of TimeTap's report endpoints; it answers fewer past its maximum.
   APPOINTMENTS_PAGE_SIZE: count(1000).default(100),
   MIRROR_CLIENT_DATA: z.enum(['full', 'pseudonymous', 'none']).default('full'),
-  WORKER_CONCURRENCY: count(1000).default(4),
+  WORKER_CONCURRENCY: count(1000).default(DEFAULT_WORKER_CONCURRENCY),
   JOB_ATTEMPTS: count(100).default(5),
   JOB_BACKOFF_MS: ms().default(5_000),
   // The worker's last-resort exit timer is twice this plus 5 s; an hour is already generous.
