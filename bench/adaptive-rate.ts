@@ -1,7 +1,7 @@
 /**
  * Measurement 8: the learned request rate (issue 15). Two worker processes run one full sync
  * against a simulator that hides a rate limit of 12 requests/s (a token bucket answering 429 with
- * Retry-After beyond it), starting from a guess of TIMETAP_MAX_RPS=8 with TIMETAP_ADAPTIVE_RATE
+ * Retry-After beyond it), starting from TIMETAP_MAX_RPS's default guess of 5/s with TIMETAP_ADAPTIVE_RATE
  * on and the default law (AIMD, src/timetap/aimd.ts). Part-way through the sync the hidden limit
  * drops to 4/s. Figures: the rate the simulator answered (non-429) over the steady part before the
  * drop, against the hidden limit, with the share of 429s in it; how long the learned rate (the
@@ -18,7 +18,7 @@ import { createSyncHarness } from './sync-harness.js';
 
 const HIDDEN_RPS = 12;
 const DROPPED_RPS = 4;
-const BUDGET: Budget = { maxRps: 8, maxConcurrency: 8 };
+const BUDGET: Budget = { maxRps: 5, maxConcurrency: 8 };
 const PROCESSES = 2;
 
 interface Plan {
@@ -104,6 +104,8 @@ export async function measureAdaptiveRate(ctx: BenchContext): Promise<BenchSecti
     const share = steady.length === 0 ? 1 : limited / steady.length;
     const allLimited = calls.filter((c) => c.status === 429).length;
     const before = samples.filter((s) => s.atMs >= plan.steadyFromMs && s.atMs < plan.dropAtMs);
+    // Slow start's work: how soon the guess was left for most of the hidden limit.
+    const learnedAtMs = samples.find((s) => s.rps >= 0.85 * HIDDEN_RPS)?.atMs;
     const range = (list: typeof samples) =>
       list.length === 0
         ? 'n/a'
@@ -145,6 +147,7 @@ export async function measureAdaptiveRate(ctx: BenchContext): Promise<BenchSecti
           `TIMETAP_ADAPTIVE_RATE=true from TIMETAP_MAX_RPS=${BUDGET.maxRps} (ceiling ${BUDGET.maxRps * 4}/s, default law), ` +
           `TIMETAP_MAX_CONCURRENCY=${BUDGET.maxConcurrency}, simulator latency ${ctx.sizes.latencyMs} ms; hidden limit ${HIDDEN_RPS}/s, ` +
           `${DROPPED_RPS}/s from ${plan.dropAtMs / 1000} s; steady window from ${plan.steadyFromMs / 1000} s; ` +
+          `learned rate first at 85% of the hidden limit ${learnedAtMs === undefined ? 'never' : `after ${fmt.ms(learnedAtMs)}`}; ` +
           `learned rate in it ${range(before)}, after the drop ${range(samples.filter((s) => dropped !== undefined && s.atMs >= dropped - began))}; ` +
           `sync ${fmt.ms(sync.wallMs)}.`,
       ],

@@ -1,7 +1,7 @@
 /**
  * The learned rate of the shared request budget, one Redis hash for every worker process
  * (`<key>:adaptive`), changed only by Lua scripts so that two processes never lose each other's
- * update. The law is AIMD, as in timetap/aimd.ts (which documents it and is unit-tested with an
+ * update. The law is AIMD after a slow start, as in timetap/aimd.ts (which documents it and is unit-tested with an
  * injected clock); these scripts are its twin on Redis' clock (`TIME`, µs).
  *
  * Fields: `rps` (the rate now), `increasedAt`, `cutAt`, `pausedUntil` (a 429's Retry-After, for
@@ -31,12 +31,12 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local function us(value) return string.format('%.0f', value) end
 `;
 
-// ARGV: initial, floor, ceiling, increase, intervalUs, ttlMs.
+// ARGV: initial, floor, ceiling, increase, intervalUs, ttlMs, slowStartFactor.
 const SUCCEEDED = defineScript(`${LUA_NOW}${LUA_RATE}
 local initial, floor, ceiling = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local increase, interval = tonumber(ARGV[4]), tonumber(ARGV[5])
 local rps = learnedRate(KEYS[1], initial, floor, ceiling)
-local s = redis.call('HMGET', KEYS[1], 'increasedAt', 'pausedUntil', 'limitedAt')
+local s = redis.call('HMGET', KEYS[1], 'increasedAt', 'pausedUntil', 'limitedAt', 'cutAt')
 local increasedAt = tonumber(s[1] or '')
 if increasedAt == nil then
   -- The first report starts the increase clock.
@@ -46,7 +46,10 @@ if increasedAt == nil then
 end
 if now - increasedAt < interval then return tostring(rps) end
 if now < tonumber(s[2] or '0') or now - tonumber(s[3] or '0') > interval then return tostring(rps) end
-rps = math.min(ceiling, rps + increase)
+local grown = rps + increase
+-- Slow start while the fleet has never been cut (no cutAt yet).
+if not s[4] then grown = math.max(grown, rps * tonumber(ARGV[7])) end
+rps = math.min(ceiling, grown)
 redis.call('HSET', KEYS[1], 'rps', tostring(rps), 'increasedAt', us(now))
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return tostring(rps)`);
@@ -87,7 +90,7 @@ export function createAdaptiveRateStore(redis: Redis, key: string, law: AimdSett
       const answer = await SUCCEEDED.run(
         redis,
         [key],
-        [...bounds, law.increaseRps, law.intervalMs * 1000, ADAPTIVE_TTL_MS],
+        [...bounds, law.increaseRps, law.intervalMs * 1000, ADAPTIVE_TTL_MS, law.slowStartFactor],
       );
       return Number(answer);
     },

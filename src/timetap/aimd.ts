@@ -3,8 +3,13 @@
  * additive increase / multiplicative decrease, the law of TCP congestion control (RFC 5681) and
  * of Netflix concurrency-limits' AIMDLimit, applied to a rate instead of a window.
  *
- * - Increase: while requests succeed and the budget is what holds them back, the rate grows by
- *   `increaseRps` once per `intervalMs` (TCP: one segment per round trip). A budget that is not
+ * - Slow start: until the first 429, the rate grows by half once per `intervalMs` (RFC 5681's slow
+ *   start doubles per round trip; a 429 here pauses the whole fleet, so it grows more gently). A
+ *   guess far below the limit is left within seconds, not minutes: additive steps of a fortieth
+ *   of a guess of 2/s would take minutes to find a limit of 12/s.
+ * - Increase: after the first 429, while requests succeed and the budget is what holds them back,
+ *   the rate grows by `increaseRps` once per `intervalMs` (TCP: one segment per round trip). A
+ *   budget that is not
  *   used up learns nothing about the limit, so it does not grow (RFC 7661's rule for an
  *   application-limited sender): otherwise a quiet hour would lift it to the ceiling, and the
  *   next sync would start with a burst.
@@ -28,6 +33,8 @@ export interface AimdSettings {
   increaseRps: number;
   /** What a 429 multiplies the rate by, in (0, 1). */
   decreaseFactor: number;
+  /** What an interval multiplies the rate by before the first 429 (slow start), at least 1. */
+  slowStartFactor: number;
   /** The "round" of the increase. */
   intervalMs: number;
 }
@@ -53,6 +60,8 @@ export interface AimdState {
  */
 export const DEFAULT_DECREASE_FACTOR = 0.75;
 export const DEFAULT_INTERVAL_MS = 1_000;
+/** Slow start: half again per interval, from a guess to a limit 4 times higher in under 4 s. */
+export const DEFAULT_SLOW_START_FACTOR = 1.5;
 /** Forty intervals to double the start rate: slow enough that a 429 stays rare once learned. */
 export const INCREASE_PER_INTERVAL_OF_START = 1 / 40;
 
@@ -62,6 +71,7 @@ export function aimdSettings(options: {
   ceilingRps: number;
   increaseRps?: number;
   decreaseFactor?: number;
+  slowStartFactor?: number;
   intervalMs?: number;
 }): AimdSettings {
   const settings: AimdSettings = {
@@ -70,15 +80,18 @@ export function aimdSettings(options: {
     ceilingRps: options.ceilingRps,
     increaseRps: options.increaseRps ?? options.initialRps * INCREASE_PER_INTERVAL_OF_START,
     decreaseFactor: options.decreaseFactor ?? DEFAULT_DECREASE_FACTOR,
+    slowStartFactor: options.slowStartFactor ?? DEFAULT_SLOW_START_FACTOR,
     intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS,
   };
-  const { floorRps, ceilingRps, initialRps, increaseRps, decreaseFactor, intervalMs } = settings;
+  const { floorRps, ceilingRps, initialRps, increaseRps, decreaseFactor, slowStartFactor, intervalMs } =
+    settings;
   if (!(floorRps > 0 && floorRps <= ceilingRps && initialRps > 0)) {
     throw new RangeError('AIMD needs 0 < floorRps <= ceilingRps and initialRps > 0');
   }
   if (!(increaseRps > 0 && decreaseFactor > 0 && decreaseFactor < 1 && intervalMs > 0)) {
     throw new RangeError('AIMD needs increaseRps > 0, 0 < decreaseFactor < 1 and intervalMs > 0');
   }
+  if (!(slowStartFactor >= 1)) throw new RangeError('AIMD needs slowStartFactor >= 1');
   return Object.freeze(settings);
 }
 
@@ -102,11 +115,17 @@ export function aimdLimited(state: AimdState, now: number): AimdState {
   return { ...state, limitedAt: now };
 }
 
-/** A success: one additive step once per interval, while the budget is used up and not paused. */
+/**
+ * A success: one step once per interval, while the budget is used up and not paused; the step is
+ * additive once a 429 was seen, and slow start's before (never less than the additive one).
+ */
 export function aimdSucceeded(state: AimdState, settings: AimdSettings, now: number): AimdState {
   if (now - state.increasedAt < settings.intervalMs) return state;
   if (now < state.pausedUntil || now - state.limitedAt > settings.intervalMs) return state;
-  return { ...state, rps: clampRps(state.rps + settings.increaseRps, settings), increasedAt: now };
+  const added = state.rps + settings.increaseRps;
+  const grown =
+    state.cutAt === Number.NEGATIVE_INFINITY ? Math.max(added, state.rps * settings.slowStartFactor) : added;
+  return { ...state, rps: clampRps(grown, settings), increasedAt: now };
 }
 
 /**

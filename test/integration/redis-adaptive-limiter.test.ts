@@ -146,6 +146,51 @@ describe('the adaptive shared budget against a hidden limit', () => {
     }
   }, 60_000);
 
+  it('slow start: two processes starting from a guess of 2/s use most of a hidden 10/s within seconds', async () => {
+    const key = newKey('timetap:budget');
+    // The default law at twice its speed: steps of 2/40 per half second after the first 429.
+    const law = aimdSettings({ initialRps: 2, floorRps: 0.5, ceilingRps: 40, intervalMs: 500 });
+    const processes = [0, 1].map(() => {
+      const limiter = createRedisLimiter(connect(), { key, maxRps: 2, maxConcurrency: 8, adaptive: law });
+      const client = createTimeTapClient({
+        config: testTimeTapConfig(sim, {
+          maxRps: 2,
+          retries: 10,
+          retryMaxTimeMs: 60_000,
+          retryAfterCapMs: 2_000,
+        }),
+        logger: silent(),
+        redactor: createRedactor(),
+        limiter,
+        backoff: { minTimeoutMs: 20, maxTimeoutMs: 200 },
+      });
+      return { limiter, client };
+    });
+    sim.resetCalls();
+    sim.setHiddenRateLimit(10);
+    try {
+      const began = Date.now();
+      const load = keepBusy(
+        processes.map((p) => p.client),
+        3,
+      );
+      await sleep(10_000);
+      const learned = answered(began + 4_000, began + 10_000);
+      expect(await load.stop()).toBe(0);
+      console.info(
+        `slow start from 2/s: ${learned.okPerSecond.toFixed(1)}/s of a hidden 10/s in seconds 4-10, ${learned.limited} 429s of ${learned.all} calls`,
+      );
+      // Additive steps alone (2/40 per half second) would still be below 3/s here; the first
+      // cuts (and their Retry-After pauses) leave about 7/s.
+      expect(learned.okPerSecond).toBeGreaterThanOrEqual(5.5);
+      expect(learned.limited / learned.all).toBeLessThanOrEqual(0.1);
+      // Slow start ended at the first 429: the fleet's hash says when it was cut.
+      expect(await connect().hget(limiterKeys(key).adaptive, 'cutAt')).not.toBeNull();
+    } finally {
+      sim.setHiddenRateLimit(undefined);
+    }
+  }, 30_000);
+
   it('TIMETAP_ADAPTIVE_RATE=false: the worker wiring keeps the fixed budget, and never writes the learned rate', async () => {
     const prefix = newKey('queue');
     const processes = [0, 1].map(() => {

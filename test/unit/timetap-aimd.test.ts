@@ -11,14 +11,17 @@ import {
   startAimd,
 } from '../../src/timetap/aimd.js';
 
+/** Without slow start (a factor of 1 leaves only the additive step): AIMD alone. */
 const law = aimdSettings({
   initialRps: 5,
   floorRps: 0.5,
   ceilingRps: 20,
   increaseRps: 1,
   decreaseFactor: 0.5,
+  slowStartFactor: 1,
   intervalMs: 1_000,
 });
+const slowStarting = aimdSettings({ ...law, slowStartFactor: 2, ceilingRps: 100 });
 
 /** A second of saturated success at `t`: a request waited for the rate, then one succeeded. */
 const busySecond = (state: AimdState, t: number) => aimdSucceeded(aimdLimited(state, t), law, t);
@@ -26,7 +29,12 @@ const busySecond = (state: AimdState, t: number) => aimdSucceeded(aimdLimited(st
 describe('AIMD', () => {
   it('defaults: starts at TIMETAP_MAX_RPS, steps by a fortieth of it, cuts by a quarter, one step a second', () => {
     const settings = aimdSettings({ initialRps: 8, floorRps: 0.5, ceilingRps: 32 });
-    expect(settings).toMatchObject({ increaseRps: 0.2, decreaseFactor: 0.75, intervalMs: 1_000 });
+    expect(settings).toMatchObject({
+      increaseRps: 0.2,
+      decreaseFactor: 0.75,
+      slowStartFactor: 1.5,
+      intervalMs: 1_000,
+    });
     expect(startAimd(settings, 0).rps).toBe(8);
   });
 
@@ -127,7 +135,52 @@ describe('AIMD', () => {
     expect(Math.min(...settled)).toBeGreaterThanOrEqual(limit * law.decreaseFactor);
   });
 
+  it('slow start: multiplies the rate per interval of saturated success until the first 429', () => {
+    const busy = (state: AimdState, t: number) => aimdSucceeded(aimdLimited(state, t), slowStarting, t);
+    let state = startAimd(slowStarting, 0);
+    for (let s = 1; s <= 3; s += 1) state = busy(state, s * 1_000);
+    expect(state.rps).toBe(40);
+    // Not while the budget is not used up (the last wait for the rate over an interval ago).
+    expect(aimdSucceeded(state, slowStarting, 4_500).rps).toBe(40);
+    state = busy(state, 5_000);
+    expect(state.rps).toBe(80);
+    state = aimdThrottled(state, slowStarting, 5_500, { grantedAt: 5_400 });
+    expect(state.rps).toBe(40);
+    // From the first 429 on: additive steps only, and never slow start again.
+    for (let s = 6; s <= 9; s += 1) state = busy(state, s * 1_000);
+    expect(state.rps).toBe(43);
+    state = busy(state, 10_000);
+    expect(state.rps).toBe(44);
+    // Slow start never passes the ceiling.
+    let capped = startAimd(slowStarting, 0);
+    for (let s = 1; s <= 10; s += 1) capped = busy(capped, s * 1_000);
+    expect(capped.rps).toBe(100);
+  });
+
+  it('slow start finds a limit far above the guess in seconds, then settles into the sawtooth', () => {
+    const defaults = aimdSettings({ initialRps: 2, floorRps: 0.5, ceilingRps: 40 });
+    const limit = 12;
+    let state = startAimd(defaults, 0);
+    let reachedAt: number | undefined;
+    for (let s = 1; s <= 120; s += 1) {
+      const t = s * 1_000;
+      state =
+        state.rps > limit
+          ? aimdThrottled(aimdLimited(state, t), defaults, t, { grantedAt: t - 100 })
+          : aimdSucceeded(aimdLimited(state, t), defaults, t);
+      if (reachedAt === undefined && state.rps >= 0.85 * limit) reachedAt = s;
+    }
+    // 2 -> 3 -> 4.5 -> 6.75 -> 10.1 -> 15.2 (cut): 85% of the limit within 5 s, where additive
+    // steps of 2/40 per second would take 160 s.
+    expect(reachedAt).toBeLessThanOrEqual(5);
+    expect(state.rps).toBeGreaterThanOrEqual(limit * defaults.decreaseFactor);
+    expect(state.rps).toBeLessThanOrEqual(limit + defaults.increaseRps);
+  });
+
   it('refuses settings that cannot work', () => {
+    expect(() => aimdSettings({ initialRps: 5, floorRps: 1, ceilingRps: 20, slowStartFactor: 0.9 })).toThrow(
+      RangeError,
+    );
     expect(() => aimdSettings({ initialRps: 5, floorRps: 10, ceilingRps: 5 })).toThrow(RangeError);
     expect(() => aimdSettings({ initialRps: 5, floorRps: 1, ceilingRps: 20, decreaseFactor: 1 })).toThrow(
       RangeError,
