@@ -9,10 +9,10 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { budgetKey, createSharedTimeTap } from '../../src/queue/shared-timetap.js';
 import { createRedactor } from '../../src/redact.js';
-import { createRedisLimiter, limiterKeys } from '../../src/redis/limiter.js';
+import { createRedisLimiter, limiterKeys, type RedisLimiterOptions } from '../../src/redis/limiter.js';
 import { maxGrantsInWindow, readLimiterAudit } from '../../src/redis/limiter-audit.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { aimdSettings } from '../../src/timetap/aimd.js';
+import { type AimdSettings, aimdSettings } from '../../src/timetap/aimd.js';
 import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
 import { useTestRedis } from '../helpers/redis.js';
 import { simulatorEnv, testTimeTapConfig } from '../helpers/sync.js';
@@ -56,6 +56,52 @@ function answered(fromMs: number, toMs: number) {
   return { ok, limited, all: calls.length, okPerSecond: ok / ((toMs - fromMs) / 1000) };
 }
 
+/**
+ * Two "processes" on one shared budget at `key`: each a Redis limiter on its own connection and a
+ * TimeTap client of its own, retrying 429s (Retry-After capped at 2 s).
+ */
+function twoProcesses(
+  key: string,
+  law: AimdSettings,
+  hooks: Pick<RedisLimiterOptions, 'onRate' | 'onCut'> = {},
+) {
+  return [0, 1].map(() => {
+    const limiter = createRedisLimiter(connect(), {
+      key,
+      maxRps: law.initialRps,
+      maxConcurrency: 8,
+      adaptive: law,
+      ...hooks,
+    });
+    const client = createTimeTapClient({
+      config: testTimeTapConfig(sim, {
+        maxRps: law.initialRps,
+        retries: 10,
+        retryMaxTimeMs: 60_000,
+        retryAfterCapMs: 2_000,
+      }),
+      logger: silent(),
+      redactor: createRedactor(),
+      limiter,
+      backoff: { minTimeoutMs: 20, maxTimeoutMs: 200 },
+    });
+    return { limiter, client };
+  });
+}
+
+/** A fresh call log, a hidden limit of `rps`, and three callers per process kept busy. */
+function busyUnderHiddenLimit(processes: ReturnType<typeof twoProcesses>, rps: number) {
+  sim.resetCalls();
+  sim.setHiddenRateLimit(rps);
+  return {
+    began: Date.now(),
+    load: keepBusy(
+      processes.map((p) => p.client),
+      3,
+    ),
+  };
+}
+
 describe('the adaptive shared budget against a hidden limit', () => {
   it('two processes learn most of a hidden 10/s with few 429s, and fall below it within seconds when it drops to 4/s', async () => {
     const key = newKey('timetap:budget');
@@ -69,39 +115,14 @@ describe('the adaptive shared budget against a hidden limit', () => {
     });
     const rates: number[] = [];
     let cuts = 0;
-    const processes = [0, 1].map(() => {
-      const limiter = createRedisLimiter(connect(), {
-        key,
-        maxRps: 8,
-        maxConcurrency: 8,
-        adaptive: law,
-        onRate: (rps) => rates.push(rps),
-        onCut: () => {
-          cuts += 1;
-        },
-      });
-      const client = createTimeTapClient({
-        config: testTimeTapConfig(sim, {
-          maxRps: 8,
-          retries: 10,
-          retryMaxTimeMs: 60_000,
-          retryAfterCapMs: 2_000,
-        }),
-        logger: silent(),
-        redactor: createRedactor(),
-        limiter,
-        backoff: { minTimeoutMs: 20, maxTimeoutMs: 200 },
-      });
-      return { limiter, client };
+    const processes = twoProcesses(key, law, {
+      onRate: (rps) => rates.push(rps),
+      onCut: () => {
+        cuts += 1;
+      },
     });
-    sim.resetCalls();
-    sim.setHiddenRateLimit(10);
+    const { began, load } = busyUnderHiddenLimit(processes, 10);
     try {
-      const began = Date.now();
-      const load = keepBusy(
-        processes.map((p) => p.client),
-        3,
-      );
       await sleep(14_000);
       const learned = answered(began + 4_000, began + 14_000);
 
@@ -150,30 +171,9 @@ describe('the adaptive shared budget against a hidden limit', () => {
     const key = newKey('timetap:budget');
     // The default law at twice its speed: steps of 2/40 per half second after the first 429.
     const law = aimdSettings({ initialRps: 2, floorRps: 0.5, ceilingRps: 40, intervalMs: 500 });
-    const processes = [0, 1].map(() => {
-      const limiter = createRedisLimiter(connect(), { key, maxRps: 2, maxConcurrency: 8, adaptive: law });
-      const client = createTimeTapClient({
-        config: testTimeTapConfig(sim, {
-          maxRps: 2,
-          retries: 10,
-          retryMaxTimeMs: 60_000,
-          retryAfterCapMs: 2_000,
-        }),
-        logger: silent(),
-        redactor: createRedactor(),
-        limiter,
-        backoff: { minTimeoutMs: 20, maxTimeoutMs: 200 },
-      });
-      return { limiter, client };
-    });
-    sim.resetCalls();
-    sim.setHiddenRateLimit(10);
+    const processes = twoProcesses(key, law);
+    const { began, load } = busyUnderHiddenLimit(processes, 10);
     try {
-      const began = Date.now();
-      const load = keepBusy(
-        processes.map((p) => p.client),
-        3,
-      );
       await sleep(10_000);
       const learned = answered(began + 4_000, began + 10_000);
       expect(await load.stop()).toBe(0);
