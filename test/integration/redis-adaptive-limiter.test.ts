@@ -181,8 +181,8 @@ describe('the adaptive shared budget against a hidden limit', () => {
         `slow start from 2/s: ${learned.okPerSecond.toFixed(1)}/s of a hidden 10/s in seconds 4-10, ${learned.limited} 429s of ${learned.all} calls`,
       );
       // Additive steps alone (2/40 per half second) would still be below 3/s here; the first
-      // cuts (and their Retry-After pauses) leave about 7/s.
-      expect(learned.okPerSecond).toBeGreaterThanOrEqual(5.5);
+      // cuts and their Retry-After pauses (a second each) leave 6.3-7.2/s in this window.
+      expect(learned.okPerSecond).toBeGreaterThanOrEqual(5);
       expect(learned.limited / learned.all).toBeLessThanOrEqual(0.1);
       // Slow start ended at the first 429: the fleet's hash says when it was cut.
       expect(await connect().hget(limiterKeys(key).adaptive, 'cutAt')).not.toBeNull();
