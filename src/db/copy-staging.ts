@@ -64,7 +64,8 @@ export async function queryThroughStaging<T>(
       // Statistics, so that the plan fits the batch (a table without any is guessed at, and a
       // guess too large can switch on JIT compilation, which costs more than the batch). Of the
       // key alone: the row count comes with it, and the plan joins on nothing else, where the
-      // wide columns (raw) cost the most to sample (5,000 staff rows: 37-60 ms in all, 8 ms for the key).
+      // wide columns (raw) cost the most to sample (5,000 staff rows: 37-60 ms for every
+      // column, 8 ms for the key).
       await client.query(`ANALYZE ${STAGING} (${columns[0]?.name ?? 'id'})`);
       const query = statement(Prisma.raw(STAGING));
       const result = await client.query(query.text, query.values);
