@@ -185,8 +185,7 @@ function prepare<R extends Keyed>(chunk: readonly R[], target: UpsertTarget<R>, 
  * The text that is both hashed and stored of one row's `raw`: jsonb keeps no key order, so it
  * stores the same value, and JSON.stringify, which recurses, is never needed for a deep record.
  * Most records hold nothing to clean and nest shallowly: their canonical text, with its depth, is
- * then written straight from the record, without the deep copy that cleaning makes (about a third
- * of the time to prepare a row).
+ * then written straight from the record, without the deep copy that cleaning makes.
  */
 export function canonicalRaw(
   raw: Record<string, unknown>,

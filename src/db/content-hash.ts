@@ -9,10 +9,11 @@
  *
  * The canonical text is also what the upsert hands to Postgres: jsonb keeps no key order, so it
  * stores the same value as JSON.stringify's text would. The walk recurses while the record is
- * shallow, as every TimeTap object is (a plain recursion is 3-4 times faster than a stack of
- * frames: it is most of a backfill's CPU time). Deeper than RECURSION_DEPTH it goes on with an
- * iterative walk of its own stack: a record nested thousands of levels deep must not overflow the
- * call stack (neither may JSON.stringify, which recurses, see it).
+ * shallow, as every TimeTap object is: a plain recursion beats a stack of frames (20,000
+ * appointment-shaped records hashed in 290 ms against 390 ms), and this walk is the largest single
+ * share of a backfill's CPU. Deeper than RECURSION_DEPTH it goes on with an iterative walk of its
+ * own stack: a record nested thousands of levels deep must not overflow the call stack (neither
+ * may JSON.stringify, which recurses, see it).
  */
 import { hash } from 'node:crypto';
 

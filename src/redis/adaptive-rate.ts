@@ -1,8 +1,8 @@
 /**
  * The learned rate of the shared request budget, one Redis hash for every worker process
  * (`<key>:adaptive`), changed only by Lua scripts so that two processes never lose each other's
- * update. The law is AIMD after a slow start, as in timetap/aimd.ts (which documents it and is unit-tested with an
- * injected clock); these scripts are its twin on Redis' clock (`TIME`, µs).
+ * update. The law is a slow start, then AIMD, as in timetap/aimd.ts (which documents it and is
+ * unit-tested with an injected clock); these scripts are its twin on Redis' clock (`TIME`, µs).
  *
  * Fields: `rps` (the rate now), `increasedAt`, `cutAt`, `pausedUntil` (a 429's Retry-After, for
  * every process), `limitedAt` (the last grant that had to wait for the rate: the budget is in use;

@@ -1,22 +1,21 @@
 /**
- * The control law by which the request budget learns TimeTap's unpublished rate limit: AIMD,
- * additive increase / multiplicative decrease, the law of TCP congestion control (RFC 5681) and
- * of Netflix concurrency-limits' AIMDLimit, applied to a rate instead of a window.
+ * The control law by which the request budget learns TimeTap's unpublished rate limit: TCP's
+ * congestion control (RFC 5681), a slow start and then AIMD (additive increase / multiplicative
+ * decrease, also Netflix concurrency-limits' AIMDLimit), applied to a rate instead of a window.
  *
  * - Slow start: until the first 429, the rate grows by half once per `intervalMs` (RFC 5681's slow
  *   start doubles per round trip; a 429 here pauses the whole fleet, so it grows more gently). A
  *   guess far below the limit is left within seconds, not minutes: additive steps of a fortieth
  *   of a guess of 2/s would take minutes to find a limit of 12/s.
  * - Increase: after the first 429, while requests succeed and the budget is what holds them back,
- *   the rate grows by `increaseRps` once per `intervalMs` (TCP: one segment per round trip). A
- *   budget that is not
- *   used up learns nothing about the limit, so it does not grow (RFC 7661's rule for an
- *   application-limited sender): otherwise a quiet hour would lift it to the ceiling, and the
- *   next sync would start with a burst.
+ *   the rate grows by `increaseRps` once per `intervalMs` (TCP: one segment per round trip).
+ * - Neither grows a budget that is not used up: it learns nothing about the limit (RFC 7661's
+ *   rule for an application-limited sender); otherwise a quiet hour would lift it to the ceiling,
+ *   and the next sync would start with a burst.
  * - Decrease: a 429 multiplies the rate by `decreaseFactor`, and its Retry-After pauses the
- *   whole budget; growth resumes an interval after the pause ends. One overload answers many requests in flight with 429; only a request granted
- *   after the last cut has seen the lowered rate, so only its 429 cuts again (TCP's one cut per
- *   window of data, RFC 6582). Only 429 steers the rate: a 5xx says the server is ill, not that
+ *   whole budget; growth resumes an interval after the pause ends. One overload answers many
+ *   requests in flight with 429; only a request granted after the last cut has seen the lowered
+ *   rate, so only its 429 cuts again (TCP's one cut per window of data, RFC 6582). Only 429 steers the rate: a 5xx says the server is ill, not that
  *   we are too fast.
  * - The rate stays within [floorRps, ceilingRps].
  *

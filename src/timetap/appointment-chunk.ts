@@ -36,9 +36,10 @@ export interface ChunkRead {
 const MAX_PAGES_PER_READ = 100_000;
 
 /**
- * Pages of one chunk asked for at once. A page's answer is a round trip plus its parsing; with
- * WORKER_CONCURRENCY's 4 chunks at once, 2 each keep 8 requests in flight, which is what it takes
- * for the rate rather than the round trips to bound a backfill (bench 6).
+ * Pages of one chunk asked for at once: while one page is parsed, the next is on its way. With
+ * WORKER_CONCURRENCY's 4 chunks at once, 2 each can fill 8 requests in flight (bench 6's
+ * TIMETAP_MAX_CONCURRENCY). Bench 6's backfill is bound by the worker's CPU, not by round trips,
+ * so more would not help there.
  */
 export const PAGES_IN_FLIGHT = 2;
 
