@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type AppointmentRow,
   countActiveAppointments,
@@ -8,20 +8,12 @@ import {
 } from '../../src/db/appointments.js';
 import type { Db } from '../../src/db/client.js';
 import type { ClientDataPolicy } from '../../src/db/client-data.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
-let database: TestDatabase;
 let db: Db;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
+useTestDatabase(['appointments', 'clients', 'locations', 'staff', 'services'], (database) => {
   db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await db.$executeRawUnsafe('TRUNCATE appointments, clients, locations, staff, services');
 });
 
 const full: ClientDataPolicy = { mode: 'full', hashKey: 'key' };

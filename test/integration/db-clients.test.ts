@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
 import type { Db } from '../../src/db/client.js';
 import { type ClientDataPolicy, emailHash, scrubClientData } from '../../src/db/client-data.js';
 import { type ClientRow, missingClientIds, upsertClients } from '../../src/db/clients.js';
 import { countActiveRows, MIRROR_TABLES } from '../../src/db/delete-baseline.js';
 import { setInactive, tombstoneEntityRows, unseenEntities } from '../../src/db/tombstones.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
-let database: TestDatabase;
 let db: Db;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
+useTestDatabase(['clients', 'appointments'], (database) => {
   db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await db.$executeRawUnsafe('TRUNCATE clients, appointments');
 });
 
 const key = 'a0'.repeat(32);

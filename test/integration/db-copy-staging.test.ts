@@ -5,26 +5,21 @@
  */
 import pg from 'pg';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
 import { createDatabase, type Db, rawPool } from '../../src/db/client.js';
 import { STAGING_THRESHOLD } from '../../src/db/copy-staging.js';
 import { type StaffRow, upsertStaff } from '../../src/db/entities.js';
 import { tombstoneEntityRows } from '../../src/db/tombstones.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
 let database: TestDatabase;
 let db: Db;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await db.$executeRawUnsafe('TRUNCATE staff, appointments');
+useTestDatabase(['staff', 'appointments'], (created) => {
+  database = created;
+  db = created.db;
 });
 
 const N = STAGING_THRESHOLD;

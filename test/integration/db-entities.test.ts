@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanJson, MAX_JSON_DEPTH } from '../../src/db/clean.js';
 import { createDatabase, type Db } from '../../src/db/client.js';
 import { contentHash } from '../../src/db/content-hash.js';
@@ -13,23 +13,19 @@ import {
   type WarningLogger,
 } from '../../src/db/entities.js';
 import { tombstoneEntityRows } from '../../src/db/tombstones.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
 let database: TestDatabase;
 let db: Db;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services',
-  );
-});
+useTestDatabase(
+  ['locations', 'staff', 'services', 'location_staff', 'location_services', 'staff_services'],
+  (created) => {
+    database = created;
+    db = created.db;
+  },
+);
 
 interface Version {
   id: bigint;

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import { abandonStaleRuns, finishRun, heartbeatRun, recentRuns, startRun } from '../../src/db/sync-runs.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
-let database: TestDatabase;
 let db: Db;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
+useTestDatabase([], (database) => {
   db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
 });
 
 const counts = { inserted: 1, updated: 2, unchanged: 3, deleted: 4, skipped: 5 };

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import { upsertLocations, upsertStaff } from '../../src/db/entities.js';
 import { type LocationLinks, recordLocationLinks } from '../../src/db/links.js';
@@ -9,24 +9,17 @@ import {
   tombstoneLocationLinks,
   unseenEntities,
 } from '../../src/db/tombstones.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
-let database: TestDatabase;
 let db: Db;
 const guard = { ratio: 0.5, allowMassDelete: false };
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services',
-  );
-});
+useTestDatabase(
+  ['locations', 'staff', 'services', 'location_staff', 'location_services', 'staff_services'],
+  (database) => {
+    db = database.db;
+  },
+);
 
 async function active(table: string, where = 'TRUE'): Promise<string[]> {
   const rows = await db.$queryRawUnsafe<Array<{ key: string }>>(
