@@ -1,9 +1,10 @@
 /**
- * What `resync` and `backfill` share: their `--timeout` option, and a short-lived client of the
- * queue whose Redis failures end the command with one line on stderr (exit 1), naming the host
- * and never the password.
+ * What the queue's commands share: the `--timeout` option (`resync`, `backfill`), and a
+ * short-lived client of the queue (those two and `status`) whose Redis failures end the command
+ * with one line on stderr (exit 1), naming the host and never the password.
  */
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { EXIT } from '../exit-codes.js';
 import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
@@ -20,12 +21,12 @@ export function timeoutOption(
   return { timeoutMs };
 }
 
-/** Runs `use` with the queue once Redis answers; closes both whatever happens. */
+/** Runs `use` with the queue (and its connection) once Redis answers; closes both whatever happens. */
 export async function withQueueClient(
   runtime: Runtime,
   name: string,
   err: (line: string) => void,
-  use: (queue: Queue) => Promise<number>,
+  use: (queue: Queue, redis: Redis) => Promise<number>,
 ): Promise<number> {
   const { config } = runtime;
   // A client connection: no offline queue, so a Redis lost midway fails the next command at once.
@@ -40,7 +41,7 @@ export async function withQueueClient(
   queue.on('error', () => undefined);
   try {
     await waitForRedis(redis, config.redis.url);
-    return await use(queue);
+    return await use(queue, redis);
   } catch (error) {
     const failure = asRedisFailure(config.redis.url, error);
     if (!failure) throw error;

@@ -3,7 +3,7 @@
  * how many workers consume it. Redis down or refusing is one line on stderr within a few seconds,
  * exit 1: never a hang, a stack trace or the password of REDIS_URL.
  */
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { createDatabase } from '../db/client.js';
 import { backfilledHistory, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
@@ -11,10 +11,10 @@ import { JOB, SCHEDULER_ID } from '../queue/jobs.js';
 import { budgetKey } from '../queue/shared-timetap.js';
 import { lastWebhookEvents } from '../queue/webhook-events.js';
 import { type AdaptiveRateSnapshot, readAdaptiveRate } from '../redis/adaptive-rate.js';
-import { asRedisFailure, createRedisConnection, waitForRedis } from '../redis/connection.js';
 import { limiterKeys } from '../redis/limiter.js';
 import type { Runtime } from '../runtime.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { withQueueClient } from './queue-client.js';
 
 export async function statusCommand(
   runtime: Runtime,
@@ -25,104 +25,93 @@ export async function statusCommand(
   const out = (line: string) => output.out(line);
   const err = (line: string) => output.err(redactor.scrub(line));
   const database = createDatabase(config.database, logger);
-  // A client connection: no offline queue, so a Redis lost midway fails the next command at once.
-  const redis = createRedisConnection(config.redis.url, {
-    role: 'client',
-    logger,
-    name: 'timetap-sync:status',
-    report: 'caller',
-  });
-  const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
-  // The command reports its own failures; without a listener BullMQ prints raw stack traces.
-  queue.on('error', () => undefined);
   try {
+    // Read while Redis is being reached; awaited below, after Redis may have failed first.
     const readRuns = Promise.all([recentRuns(database.prisma, 10), backfilledHistory(database.prisma)]).catch(
       (error: unknown) => {
         throw new DatabaseFailure(error);
       },
     );
-    readRuns.catch(() => undefined); // awaited below; Redis may fail first
-    await waitForRedis(redis, config.redis.url);
-    const [[runs, history], scheduler, counts, workers, backfills, webhooks, learned] = await Promise.all([
-      readRuns,
-      queue.getJobScheduler(SCHEDULER_ID),
-      queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
-      queue.getWorkersCount(),
-      pendingBackfills(queue),
-      lastWebhookEvents(redis, queue),
-      readAdaptiveRate(redis, limiterKeys(budgetKey(config.redis.prefix)).adaptive),
-    ]);
-    const requestRate = describeRate(config.timetap, learned);
-    const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
-    const rows = runs.map((run) => ({
-      id: run.id,
-      scope: run.scope,
-      locationId: run.locationId === null ? null : Number(run.locationId),
-      trigger: run.trigger,
-      status: run.status,
-      startedAt: run.startedAt.toISOString(),
-      durationS: run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
-      apiCalls: run.apiCalls,
-      error: run.error,
-    }));
-    if (options.json) {
+    readRuns.catch(() => undefined);
+    return await withQueueClient(runtime, 'timetap-sync:status', err, async (queue, redis) => {
+      const [[runs, history], scheduler, counts, workers, backfills, webhooks, learned] = await Promise.all([
+        readRuns,
+        queue.getJobScheduler(SCHEDULER_ID),
+        queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
+        queue.getWorkersCount(),
+        pendingBackfills(queue),
+        lastWebhookEvents(redis, queue),
+        readAdaptiveRate(redis, limiterKeys(budgetKey(config.redis.prefix)).adaptive),
+      ]);
+      const requestRate = describeRate(config.timetap, learned);
+      const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
+      const rows = runs.map((run) => ({
+        id: run.id,
+        scope: run.scope,
+        locationId: run.locationId === null ? null : Number(run.locationId),
+        trigger: run.trigger,
+        status: run.status,
+        startedAt: run.startedAt.toISOString(),
+        durationS: run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
+        apiCalls: run.apiCalls,
+        error: run.error,
+      }));
+      if (options.json) {
+        out(
+          JSON.stringify(
+            {
+              nextScheduledRun: next,
+              schedule: scheduler?.pattern ?? null,
+              queue: counts,
+              workers,
+              backfills,
+              backfilledHistory: history,
+              webhooks,
+              requestRate,
+              runs: rows,
+            },
+            null,
+            2,
+          ),
+        );
+        return EXIT.ok;
+      }
+      out(`next scheduled full sync: ${next ?? 'none (no worker has registered the schedule yet)'}`);
       out(
-        JSON.stringify(
-          {
-            nextScheduledRun: next,
-            schedule: scheduler?.pattern ?? null,
-            queue: counts,
-            workers,
-            backfills,
-            backfilledHistory: history,
-            webhooks,
-            requestRate,
-            runs: rows,
-          },
-          null,
-          2,
-        ),
+        `queue: ${Object.entries(counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
       );
+      out(
+        `workers consuming the queue: ${workers}${workers === 0 ? ' (start one: timetap-sync worker)' : ''}`,
+      );
+      for (const b of backfills) {
+        const read = b.progress ? `, ${b.progress.done}/${b.progress.total} chunks read` : '';
+        out(`backfill of ${b.from}..${b.to}: job ${b.jobId} ${b.state}${read}`);
+      }
+      out(
+        history.chunks === 0
+          ? 'appointment history backfilled: none (timetap-sync backfill --from DATE)'
+          : `appointment history backfilled: ${history.chunks} chunks between ${history.from} and ${history.to}, ${history.records} appointments`,
+      );
+      out(`webhook events: ${describeWebhooks(webhooks)}`);
+      out(`request rate towards TimeTap: ${requestRate.text}`);
+      out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
+      for (const r of rows) {
+        const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
+        const took = r.durationS === null ? 'running' : `${r.durationS.toFixed(1)} s`;
+        out(
+          `  #${r.id}  ${r.startedAt}  ${scope.padEnd(16)} ${r.status.padEnd(9)} ${took.padStart(9)}  ${r.apiCalls} calls  (${r.trigger})`,
+        );
+        if (r.error && r.status !== 'succeeded') out(`      ${r.error.split('\n')[0]}`);
+      }
       return EXIT.ok;
-    }
-    out(`next scheduled full sync: ${next ?? 'none (no worker has registered the schedule yet)'}`);
-    out(
-      `queue: ${Object.entries(counts)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-    );
-    out(`workers consuming the queue: ${workers}${workers === 0 ? ' (start one: timetap-sync worker)' : ''}`);
-    for (const b of backfills) {
-      const read = b.progress ? `, ${b.progress.done}/${b.progress.total} chunks read` : '';
-      out(`backfill of ${b.from}..${b.to}: job ${b.jobId} ${b.state}${read}`);
-    }
-    out(
-      history.chunks === 0
-        ? 'appointment history backfilled: none (timetap-sync backfill --from DATE)'
-        : `appointment history backfilled: ${history.chunks} chunks between ${history.from} and ${history.to}, ${history.records} appointments`,
-    );
-    out(`webhook events: ${describeWebhooks(webhooks)}`);
-    out(`request rate towards TimeTap: ${requestRate.text}`);
-    out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
-    for (const r of rows) {
-      const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
-      const took = r.durationS === null ? 'running' : `${r.durationS.toFixed(1)} s`;
-      out(
-        `  #${r.id}  ${r.startedAt}  ${scope.padEnd(16)} ${r.status.padEnd(9)} ${took.padStart(9)}  ${r.apiCalls} calls  (${r.trigger})`,
-      );
-      if (r.error && r.status !== 'succeeded') out(`      ${r.error.split('\n')[0]}`);
-    }
-    return EXIT.ok;
+    });
   } catch (error) {
     // The command line turns a database error into its one line (db/database-problem.ts).
-    if (error instanceof DatabaseFailure) throw error.cause;
-    const failure = asRedisFailure(config.redis.url, error);
-    if (!failure) throw error;
-    err(`error: ${failure.message}`);
-    return EXIT.failure;
+    if (error instanceof DatabaseFailure) throw error.failure;
+    throw error;
   } finally {
-    await queue.close().catch(() => undefined);
-    redis.disconnect();
     await database.close();
   }
 }
@@ -201,9 +190,12 @@ function describeRate(timetap: Runtime['config']['timetap'], learned: AdaptiveRa
   };
 }
 
-/** Tells a database failure from a Redis one: both can be an ECONNREFUSED. */
+/**
+ * Tells a database failure from a Redis one: both can be an ECONNREFUSED. Not its `cause`: the
+ * queue client classifies an error by its causes too, and would report this one as Redis down.
+ */
 class DatabaseFailure extends Error {
-  constructor(cause: unknown) {
-    super('database failure', { cause });
+  constructor(readonly failure: unknown) {
+    super('database failure');
   }
 }

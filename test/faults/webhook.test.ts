@@ -119,6 +119,17 @@ async function drained(env: FaultEnv): Promise<boolean> {
   return pending.every((j) => j?.name !== JOB.appointmentEvent);
 }
 
+/** Waits until the mirror matches the simulator's appointments, then for no event to be left. */
+async function everyEventApplied(env: FaultEnv, drainMs: number): Promise<void> {
+  await eventually(
+    'every event applied',
+    async () => (await appointmentMismatches(env)).length === 0,
+    30_000,
+    200,
+  );
+  await eventually('the queue to drain', () => drained(env), drainMs);
+}
+
 /** Events that failed for good, with why (an attempt that failed and was retried is not one). */
 const failedEvents = async (env: FaultEnv) =>
   (await env.queue.getJobs(['failed']))
@@ -181,13 +192,7 @@ it('24: Redis down during a burst of webhooks: 503 at once while it lasts, nothi
     expect((await post(hookOf(url), w.body)).status, `retry of ${w.calendarId}`).toBe(200);
 
   // Every change of the three phases is in the mirror, through its event alone (no sync since).
-  await eventually(
-    'every event applied',
-    async () => (await appointmentMismatches(e)).length === 0,
-    30_000,
-    200,
-  );
-  await eventually('the queue to drain', () => drained(e), 10_000);
+  await everyEventApplied(e, 10_000);
   const events = await appointmentEvents(e);
   expect(await failedEvents(e)).toEqual([]);
   const applied = new Set(events.map((j) => (j.data as { calendarId: number }).calendarId));
@@ -241,13 +246,7 @@ it('25: a worker killed (SIGKILL) with events queued and being read: the next wo
 
   sim.setLatency(2);
   await e.startWorker();
-  await eventually(
-    'every event applied',
-    async () => (await appointmentMismatches(e)).length === 0,
-    30_000,
-    200,
-  );
-  await eventually('the queue to drain', () => drained(e), 15_000);
+  await everyEventApplied(e, 15_000);
 
   // The events the kill cut off were read again, by the second worker.
   for (const id of cut) {
