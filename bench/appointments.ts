@@ -17,6 +17,7 @@
 
 import pg from 'pg';
 import { DEFAULT_WORKER_CONCURRENCY } from '../src/config.js';
+import { addDays, dateChunks, today } from '../src/dates.js';
 import {
   type AppointmentRow,
   durationMinutes,
@@ -31,7 +32,6 @@ import { reduceAppointmentRaw } from '../src/db/client-data.js';
 import { contentHash, hashCanonicalJson } from '../src/db/content-hash.js';
 import type { CallRecord, Simulator } from '../src/simulator/index.js';
 import { startSimulator } from '../src/simulator/index.js';
-import { addDays, alignedDateChunks, today } from '../src/sync/appointment-window.js';
 import { mapSettled } from '../src/sync/concurrency.js';
 import { parseAppointment } from '../src/timetap/appointment-schemas.js';
 import { TIME_TO_BOUND_TARGET } from './api-bound.js';
@@ -353,7 +353,7 @@ interface WriteResult {
 
 async function measureWrites(ctx: BenchContext, sim: Simulator, range: Range): Promise<WriteResult> {
   const { prismaSample } = ctx.sizes.appointments.writes;
-  const chunks = alignedDateChunks({ startDate: range.from, endDate: range.to }, WINDOW.chunkDays).map((c) =>
+  const chunks = dateChunks({ startDate: range.from, endDate: range.to }, WINDOW.chunkDays).map((c) =>
     rowsOf(sim.data.findAppointments({ from: c.startDate, to: c.endDate })),
   );
   const rows = chunks.reduce((n, c) => n + c.length, 0);

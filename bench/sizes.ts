@@ -4,12 +4,15 @@
  * `quick` keeps every density and shrinks the number of locations so that the whole run takes
  * under two minutes; `smoke` only proves that every step still runs.
  *
- * Measurements 1-5 use accounts without appointments (`appointments: false`; clients at the
- * simulator's default, 4 per location): a full sync still walks the clients and the rolling
- * window, but an empty window costs two calls a chunk, so their figures measure the same walk as
- * before appointments existed. Measurement 6 has an account of its own, with appointments, and
- * so does measurement 7 (a small one: only the appointments named by the burst matter).
+ * Measurements 1 and 2 use an account with clients (the simulator's default, 4 per location) and
+ * appointments in the two weeks around today (one slot per staff member and day), so that a full
+ * sync walks every kind of step. Measurements 3-5 use accounts without appointments
+ * (`appointments: false`): an empty window costs two calls a chunk, so their figures measure the
+ * same walk as before appointments existed. Measurement 6 has an account of its own, with a year
+ * of appointments, and so does measurement 7 (a small one: only the appointments named by the
+ * burst matter).
  */
+import { addDays, today } from '../src/dates.js';
 import type { ShapeOptions } from '../src/simulator/index.js';
 
 export type SizeName = 'smoke' | 'quick' | 'full';
@@ -81,6 +84,15 @@ function account(locations: number, staff: number, services: number): ShapeOptio
   return { seed: 7, locations, staff, services, ...DENSITY, appointments: false };
 }
 
+/** `account` with its appointments of the week before and the week after today (measurements 1-2). */
+function accountWithWindow(locations: number, staff: number, services: number): ShapeOptions {
+  const day = today();
+  return {
+    ...account(locations, staff, services),
+    appointments: { from: addDays(day, -7), to: addDays(day, 7), perStaffPerDay: 1 },
+  };
+}
+
 /** The issue's appointment account: 10 staff per location, each offering 6 of 20 services there. */
 function appointmentAccount(locations: number): ShapeOptions {
   return {
@@ -105,7 +117,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
   full: {
     name: 'full',
     latencyMs: 20,
-    account: account(100, 600, 200),
+    account: accountWithWindow(100, 600, 200),
     syncBudget: SYNC_BUDGET,
     writes: { entities: 10_000, links: 100_000, prismaSample: 2_200 },
     memory: { small: account(100, 600, 200), large: account(1000, 6000, 2000), budget: FAST_BUDGET },
@@ -123,7 +135,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
   quick: {
     name: 'quick',
     latencyMs: 20,
-    account: account(20, 600, 200),
+    account: accountWithWindow(20, 600, 200),
     syncBudget: SYNC_BUDGET,
     writes: { entities: 2_000, links: 20_000, prismaSample: 550 },
     memory: { small: account(20, 600, 200), large: account(200, 6000, 2000), budget: FAST_BUDGET },
@@ -141,7 +153,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
   smoke: {
     name: 'smoke',
     latencyMs: 20,
-    account: account(4, 120, 60),
+    account: accountWithWindow(4, 120, 60),
     syncBudget: SYNC_BUDGET,
     writes: { entities: 200, links: 2_000, prismaSample: 110 },
     memory: { small: account(2, 120, 60), large: account(20, 1200, 600), budget: FAST_BUDGET },

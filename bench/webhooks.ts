@@ -22,9 +22,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { addDays, today } from '../src/dates.js';
 import { JOB } from '../src/queue/jobs.js';
 import { type Simulator, startSimulator, webhookBody } from '../src/simulator/index.js';
-import { addDays, today } from '../src/sync/appointment-window.js';
 import { type BenchContext, type BenchSection, fmt } from './figures.js';
 import { createSyncHarness } from './sync-harness.js';
 

@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { type AccountContext, defaultAccount } from './account.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -228,25 +229,33 @@ const schema = z.object({
 
 type Parsed = z.infer<typeof schema>;
 
+/**
+ * How to reach one TimeTap account and what it may spend: its key pair and base URL, its request
+ * budget, and the client's settings (timeouts, retries, paging). Held by an AccountContext
+ * (account.ts); nothing else reads the TIMETAP_* variables.
+ */
+export interface TimeTapConfig {
+  apiKey: string;
+  privateKey: string;
+  baseUrl: string;
+  /** The fixed budget, or where a learned one starts. */
+  maxRps: number;
+  /** The budget learns TimeTap's rate limit within these bounds (aimd.ts); undefined: fixed. */
+  adaptiveRate?: { floorRps: number; ceilingRps: number } | undefined;
+  maxConcurrency: number;
+  timeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  retryMaxTimeMs: number;
+  retryAfterCapMs: number;
+  sessionIdleMs: number;
+  /** Records asked for per page of a list (paging.ts). */
+  pageSize: number;
+}
+
 export interface Config {
-  timetap: {
-    apiKey: string;
-    privateKey: string;
-    baseUrl: string;
-    /** The fixed budget, or where a learned one starts. */
-    maxRps: number;
-    /** The budget learns TimeTap's rate limit within these bounds (aimd.ts); undefined: fixed. */
-    adaptiveRate?: { floorRps: number; ceilingRps: number } | undefined;
-    maxConcurrency: number;
-    timeoutMs: number;
-    retries: number;
-    retryBaseMs: number;
-    retryMaxTimeMs: number;
-    retryAfterCapMs: number;
-    sessionIdleMs: number;
-    /** Records asked for per page of a list (paging.ts). */
-    pageSize: number;
-  };
+  /** The accounts the mirror keeps (one today, named `default`: the TIMETAP_* variables). */
+  accounts: readonly AccountContext[];
   database: { url: string; poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string; queueName: string };
   sync: {
@@ -375,34 +384,16 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 function toConfig(p: Parsed): Config {
+  const queuePrefix = p.QUEUE_PREFIX;
   return {
-    timetap: {
-      apiKey: p.TIMETAP_API_KEY ?? '',
-      privateKey: p.TIMETAP_PRIVATE_KEY ?? '',
-      baseUrl: p.TIMETAP_BASE_URL.replace(/\/+$/, ''),
-      maxRps: p.TIMETAP_MAX_RPS,
-      adaptiveRate: p.TIMETAP_ADAPTIVE_RATE
-        ? {
-            floorRps: p.TIMETAP_MIN_RPS ?? Math.min(DEFAULT_MIN_RPS, p.TIMETAP_MAX_RPS),
-            ceilingRps: p.TIMETAP_MAX_RPS_CEILING ?? Math.min(1000, 4 * p.TIMETAP_MAX_RPS),
-          }
-        : undefined,
-      maxConcurrency: p.TIMETAP_MAX_CONCURRENCY,
-      timeoutMs: p.TIMETAP_TIMEOUT_MS,
-      retries: p.TIMETAP_RETRIES,
-      retryBaseMs: p.TIMETAP_RETRY_BASE_MS,
-      retryMaxTimeMs: p.TIMETAP_RETRY_MAX_TIME_MS,
-      retryAfterCapMs: p.TIMETAP_RETRY_AFTER_CAP_MS,
-      sessionIdleMs: p.TIMETAP_SESSION_IDLE_MS,
-      pageSize: p.TIMETAP_PAGE_SIZE,
-    },
+    accounts: [defaultAccount(timetapConfig(p), queuePrefix)],
     database: {
       url: p.DATABASE_URL ?? '',
       poolSize: p.DATABASE_POOL_SIZE,
       connectTimeoutMs: p.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: p.DATABASE_STATEMENT_TIMEOUT_MS,
     },
-    redis: { url: p.REDIS_URL ?? '', prefix: p.QUEUE_PREFIX, queueName: p.QUEUE_NAME },
+    redis: { url: p.REDIS_URL ?? '', prefix: queuePrefix, queueName: p.QUEUE_NAME },
     sync: {
       schedule: p.SYNC_SCHEDULE,
       locationConcurrency: p.SYNC_LOCATION_CONCURRENCY,
@@ -436,5 +427,28 @@ function toConfig(p: Parsed): Config {
     },
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
+  };
+}
+
+function timetapConfig(p: Parsed): TimeTapConfig {
+  return {
+    apiKey: p.TIMETAP_API_KEY ?? '',
+    privateKey: p.TIMETAP_PRIVATE_KEY ?? '',
+    baseUrl: p.TIMETAP_BASE_URL.replace(/\/+$/, ''),
+    maxRps: p.TIMETAP_MAX_RPS,
+    adaptiveRate: p.TIMETAP_ADAPTIVE_RATE
+      ? {
+          floorRps: p.TIMETAP_MIN_RPS ?? Math.min(DEFAULT_MIN_RPS, p.TIMETAP_MAX_RPS),
+          ceilingRps: p.TIMETAP_MAX_RPS_CEILING ?? Math.min(1000, 4 * p.TIMETAP_MAX_RPS),
+        }
+      : undefined,
+    maxConcurrency: p.TIMETAP_MAX_CONCURRENCY,
+    timeoutMs: p.TIMETAP_TIMEOUT_MS,
+    retries: p.TIMETAP_RETRIES,
+    retryBaseMs: p.TIMETAP_RETRY_BASE_MS,
+    retryMaxTimeMs: p.TIMETAP_RETRY_MAX_TIME_MS,
+    retryAfterCapMs: p.TIMETAP_RETRY_AFTER_CAP_MS,
+    sessionIdleMs: p.TIMETAP_SESSION_IDLE_MS,
+    pageSize: p.TIMETAP_PAGE_SIZE,
   };
 }

@@ -23,11 +23,13 @@ export function createRuntime(
 ): Runtime {
   const config = loadConfig(env, needs);
   const redactor = createRedactor([
-    config.timetap.apiKey,
-    config.timetap.privateKey,
+    ...config.accounts.flatMap(({ timetap }) => [
+      timetap.apiKey,
+      timetap.privateKey,
+      ...urlCredentials(timetap.baseUrl),
+    ]),
     config.http.adminToken,
     config.http.webhookSecret,
-    ...urlCredentials(config.timetap.baseUrl),
     ...urlCredentials(config.database.url),
     ...urlCredentials(config.redis.url),
   ]);

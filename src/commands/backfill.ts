@@ -6,16 +6,12 @@
  * completely are skipped unless --again. With --wait, a progress line (on a terminal) and the
  * result, as for `resync --wait`: exit 0, 3 when some chunk could not be read, 1 on failure.
  */
+
+import { addDays, dateChunks, parseDate, today } from '../dates.js';
 import { EXIT } from '../exit-codes.js';
 import { enqueueBackfill } from '../queue/enqueue.js';
 import type { Runtime } from '../runtime.js';
-import {
-  addDays,
-  alignedDateChunks,
-  appointmentWindow,
-  parseDate,
-  today,
-} from '../sync/appointment-window.js';
+import { appointmentWindow } from '../sync/appointment-window.js';
 import { reportJobOutcome } from './job-outcome.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { createProgressLine } from './progress.js';
@@ -56,10 +52,7 @@ export async function backfillCommand(
   }
   const { timeoutMs } = timeout;
   const wait = options.wait === true || timeoutMs !== undefined;
-  const chunks = alignedDateChunks(
-    { startDate: range.from, endDate: range.to },
-    appointments.chunkDays,
-  ).length;
+  const chunks = dateChunks({ startDate: range.from, endDate: range.to }, appointments.chunkDays).length;
   const what = `backfill of ${range.from}..${range.to}`;
 
   return withQueueClient(runtime, 'timetap-sync:backfill', err, async (queue) => {

@@ -4,6 +4,7 @@
  * exit 1: never a hang, a stack trace or the password of REDIS_URL.
  */
 import type { Queue } from 'bullmq';
+import type { TimeTapConfig } from '../config.js';
 import { createDatabase } from '../db/client.js';
 import { backfilledHistory, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
@@ -22,6 +23,8 @@ export async function statusCommand(
   output: CommandOutput = CONSOLE_OUTPUT,
 ): Promise<number> {
   const { config, logger, redactor } = runtime;
+  // The request budget shown is the first account's (several accounts: issue of its own).
+  const account = config.accounts[0] as (typeof config.accounts)[number];
   const out = (line: string) => output.out(line);
   const err = (line: string) => output.err(redactor.scrub(line));
   const database = createDatabase(config.database, logger);
@@ -41,9 +44,9 @@ export async function statusCommand(
         queue.getWorkersCount(),
         pendingBackfills(queue),
         lastWebhookEvents(redis, queue),
-        readAdaptiveRate(redis, limiterKeys(budgetKey(config.redis.prefix)).adaptive),
+        readAdaptiveRate(redis, limiterKeys(budgetKey(account)).adaptive),
       ]);
-      const requestRate = describeRate(config.timetap, learned);
+      const requestRate = describeRate(account.timetap, learned);
       const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
       const rows = runs.map((run) => ({
         id: run.id,
@@ -164,7 +167,7 @@ function describeWebhooks({ received, applied }: Awaited<ReturnType<typeof lastW
 }
 
 /** The shared budget's rate: fixed, or what the fleet learned (redis/adaptive-rate.ts). */
-function describeRate(timetap: Runtime['config']['timetap'], learned: AdaptiveRateSnapshot) {
+function describeRate(timetap: TimeTapConfig, learned: AdaptiveRateSnapshot) {
   const bounds = timetap.adaptiveRate;
   if (!bounds) {
     const text = `fixed at ${timetap.maxRps}/s (TIMETAP_ADAPTIVE_RATE=false)`;

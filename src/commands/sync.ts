@@ -1,12 +1,14 @@
 /**
  * `timetap-sync sync [--location ID] [--json]`: one sync now, in this process, without Redis.
  */
-import { createDatabase } from '../db/client.js';
+import type { AccountContext } from '../account.js';
+import { createDatabase, type Db } from '../db/client.js';
 import { MIRROR_TABLES } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
+import type { StepKind } from '../sync/plan.js';
 import { runSettings } from '../sync/run-settings.js';
-import { runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
+import { type RunProgress, runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
 import { createTimeTapClient } from '../timetap/index.js';
 import { createProgressLine } from './progress.js';
 
@@ -14,27 +16,50 @@ export async function syncCommand(
   runtime: Runtime,
   options: { location?: number; json?: boolean },
 ): Promise<number> {
-  const { config, logger, redactor } = runtime;
-  const database = createDatabase(config.database, logger);
+  const { config } = runtime;
+  const database = createDatabase(config.database, runtime.logger);
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    let worst: number = EXIT.ok;
+    for (const account of config.accounts) {
+      const code = await syncAccount(runtime, account, database.prisma, abort.signal, options);
+      worst = Math.max(worst, code);
+    }
+    return worst;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await database.close();
+  }
+}
+
+async function syncAccount(
+  runtime: Runtime,
+  account: AccountContext,
+  db: Db,
+  signal: AbortSignal,
+  options: { location?: number; json?: boolean },
+): Promise<number> {
+  const { config, redactor } = runtime;
+  const logger =
+    config.accounts.length > 1 ? runtime.logger.child({ account: account.name }) : runtime.logger;
   const progress = createProgressLine(process.stderr, options.json ? false : undefined);
   try {
-    const client = createTimeTapClient({ config: config.timetap, logger, redactor, signal: abort.signal });
+    const client = createTimeTapClient({ config: account.timetap, logger, redactor, signal });
     const request: SyncRequest =
       options.location === undefined
         ? { scope: 'full' }
         : { scope: 'location', locationId: options.location };
     const summary = await runSync(
       {
-        ...runSettings(config),
+        ...runSettings(config, account),
         client,
-        db: database.prisma,
+        db,
         logger,
         redactor,
         trigger: 'cli',
-        onProgress: ({ stage, done, total }) => progress.update(`syncing: ${done}/${total} ${stage}`),
+        onProgress: (steps) => progress.update(`syncing: ${describeProgress(steps)}`),
       },
       request,
     );
@@ -47,9 +72,19 @@ export async function syncCommand(
         : EXIT.failure;
   } finally {
     progress.done();
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    await database.close();
   }
+}
+
+/** `locations 12/100, chunks 3/18, clients 1/1`: the steps done of each kind. */
+export function describeProgress(steps: RunProgress): string {
+  const names: Record<StepKind, string> = { location: 'locations', chunk: 'chunks', clients: 'clients' };
+  const kinds: StepKind[] = ['location', 'chunk', 'clients'];
+  return kinds
+    .flatMap((kind) => {
+      const count = steps[kind];
+      return count ? [`${names[kind]} ${count.done}/${count.total}`] : [];
+    })
+    .join(', ');
 }
 
 export function formatSummary(summary: SyncSummary): string {

@@ -14,6 +14,7 @@
  * Tombstones are per range of dates: an appointment that a complete read of its range did not
  * see (and that its own URL no longer returns) is marked deleted.
  */
+import type { DateRange } from '../dates.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
 import type { Db } from './client.js';
@@ -36,12 +37,6 @@ export interface AppointmentRow {
   endTime?: number;
   recurringAppointmentId?: number;
   raw: Record<string, unknown>;
-}
-
-/** A range of start dates, both ends included, "YYYY-MM-DD". */
-export interface DateRange {
-  startDate: string;
-  endDate: string;
 }
 
 export interface AppointmentUpsertOptions {

@@ -2,18 +2,14 @@
  * The chunks of appointment history a backfill has read completely (`backfill_chunks`), so that a
  * backfill asked again, or resumed by another worker, reads only what is left.
  */
+import type { DateRange } from '../dates.js';
 import type { Db } from './client.js';
-
-export interface ChunkRange {
-  startDate: string;
-  endDate: string;
-}
 
 /**
  * The start dates of those chunks that a completed chunk covers (a chunk clipped to the edge of
- * one range is covered by the whole chunk of another; appointment-window.ts aligns them).
+ * one range is covered by the whole chunk of another; dates.ts aligns them).
  */
-export async function completedChunks(db: Db, chunks: readonly ChunkRange[]): Promise<Set<string>> {
+export async function completedChunks(db: Db, chunks: readonly DateRange[]): Promise<Set<string>> {
   if (chunks.length === 0) return new Set();
   const rows = await db.$queryRaw<Array<{ start_date: string }>>`
     SELECT c.start_date FROM backfill_chunks c
@@ -24,7 +20,7 @@ export async function completedChunks(db: Db, chunks: readonly ChunkRange[]): Pr
 
 export async function recordCompletedChunk(
   db: Db,
-  chunk: ChunkRange,
+  chunk: DateRange,
   read: { runId: number; pages: number; records: number },
 ): Promise<void> {
   await db.$executeRaw`
@@ -35,7 +31,7 @@ export async function recordCompletedChunk(
 }
 
 /** Forgets the completed chunks that touch a range (`backfill --again`), so that all of it is read. */
-export async function forgetChunks(db: Db, range: ChunkRange): Promise<number> {
+export async function forgetChunks(db: Db, range: DateRange): Promise<number> {
   // `YYYY-MM-DD` strings order as the dates do.
   return db.$executeRaw`
     DELETE FROM backfill_chunks WHERE start_date <= ${range.endDate} AND end_date >= ${range.startDate}`;

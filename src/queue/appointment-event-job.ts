@@ -5,8 +5,9 @@
  */
 import type { Job } from 'bullmq';
 import { refreshAppointment } from '../sync/appointment-event.js';
+import { countersOf } from '../sync/run-record.js';
 import type { JobData, JobResult } from './jobs.js';
-import { countersOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
+import { accountOf, jobError, type ProcessorDeps, stepDeps } from './processor-deps.js';
 import { recordWebhookEvent } from './webhook-events.js';
 
 export async function processAppointmentEvent(
@@ -14,11 +15,13 @@ export async function processAppointmentEvent(
   deps: ProcessorDeps,
 ): Promise<JobResult<'appointment-event'>> {
   const { calendarId, receivedAt } = job.data;
-  const client = deps.createClient(deps.shutdown);
+  const runtime = accountOf(deps, job.data.account);
+  const client = runtime.createClient(deps.shutdown);
   const logger = deps.logger.child({ jobId: job.id, calendarId });
   let refresh: Awaited<ReturnType<typeof refreshAppointment>>;
   try {
-    refresh = await refreshAppointment(stepDeps(deps, client, logger), calendarId, new Date(receivedAt));
+    const steps = stepDeps(deps, runtime, client, logger);
+    refresh = await refreshAppointment(steps, calendarId, new Date(receivedAt));
   } catch (error) {
     throw jobError(error, deps);
   }

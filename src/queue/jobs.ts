@@ -2,29 +2,23 @@
  * The jobs of the sync queue, as one typed map from job name to payload and result (like
  * graphile-worker's task list): `addJob` takes only the payload of its name, and the worker's
  * processors (processors.ts) are typed by the same map. Payloads carry ids (and counts), never
- * credentials.
+ * credentials; each names its account (`default` when it does not: jobs queued before accounts).
  *
- * - `full-sync`: a full sync. It runs the steps of a run (src/sync/run-steps.ts): the account, then
- *   one `location-walk` child per location, then the finish. Where it stands is kept in its own
- *   data, so that a retried job resumes where it stopped.
- * - `location-walk`: the location step of a full sync; retried by itself.
- * - `client-walk`, `appointment-chunk`: the client step and one chunk of the window of
- *   appointments of a full sync; each retried by itself.
+ * - `full-sync`, `backfill`: a run of its plan (src/sync/plan.ts), the parent of its steps
+ *   (run-job.ts). Where it stands is kept in its own data, so that a retried job resumes where it
+ *   stopped. A backfill's chunks that an earlier one read completely are not read again.
+ * - `client-walk`, `location-walk`, `appointment-chunk`: one step of such a run each (step-job.ts),
+ *   retried by itself; the step travels in the data, its kind names the job.
  * - `location-sync`: an on-demand sync of one location, with its own run.
- * - `backfill`: the appointment history of a range of dates, older than the rolling window, as
- *   `appointment-chunk` children; chunks a backfill already read completely are not read again.
  * - `appointment-event`: one appointment a TimeTap webhook said changed, read at its own URL;
  *   events for one appointment that arrive while its job waits are one job.
  */
 import type { JobsOptions, Queue } from 'bullmq';
-import type { DeleteLimits } from '../db/delete-budget.js';
-import type { AccountSnapshot } from '../sync/account-walk.js';
-import type { ChunkOutcome } from '../sync/appointment-walk.js';
-import type { ClientOutcome } from '../sync/client-walk.js';
-import type { LocationOutcome } from '../sync/location-walk.js';
-import type { Counters } from '../sync/run-steps.js';
+import type { PlanScope, Step, StepKind } from '../sync/plan.js';
+import type { Counters } from '../sync/run-record.js';
 import type { SyncSummary } from '../sync/run-sync.js';
 import type { RunStats } from '../sync/stats.js';
+import type { AccountFindings, StepResult } from '../sync/steps.js';
 
 export const JOB = {
   fullSync: 'full-sync',
@@ -37,56 +31,55 @@ export const JOB = {
 } as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
 
+/** The job that runs each kind of step. */
+export const STEP_JOB = {
+  clients: JOB.clientWalk,
+  location: JOB.locationWalk,
+  chunk: JOB.appointmentChunk,
+} as const satisfies Record<StepKind, JobName>;
+export type StepJobName = (typeof STEP_JOB)[StepKind];
+
 export const SCHEDULER_ID = 'scheduled-full-sync';
 
-export type FullSyncStep = 'start' | 'fan-out' | 'finish';
+/** Every job's account; absent in jobs queued before there were accounts, which are `default`'s. */
+export interface AccountData {
+  account?: string;
+}
 
-export interface FullSyncData {
+/** Where a run's parent job stands: begun (and, for a full sync, the account step), fanned out, finished. */
+export type RunJobStep = 'start' | 'fan-out' | 'finish';
+
+interface RunJobData extends AccountData {
   trigger: string;
-  step?: FullSyncStep;
+  step?: RunJobStep;
   runId?: number;
-  /** When the current run started (epoch ms), for its duration. */
+  /** When the current run started (epoch ms), for its duration and the window's day. */
   startedAt?: number;
-  account?: Pick<
-    AccountSnapshot,
-    'locationIds' | 'locationsComplete' | 'staffIds' | 'serviceIds' | 'reasons'
-  >;
-  accountStats?: RunStats;
-  /** The run's budget of link deletions, account-wide (src/db/delete-budget.ts). */
-  deleteLimits?: DeleteLimits;
+}
+
+export interface FullSyncData extends RunJobData {
+  /** What the account step found (step `fan-out` on). */
+  found?: AccountFindings;
   accountCounters?: Counters;
 }
 
-export interface LocationWalkData {
-  runId: number;
-  locationId: number;
-  deleteLimits: DeleteLimits;
-}
-
-export interface ClientWalkData {
-  runId: number;
-}
-
-export interface AppointmentChunkData {
-  runId: number;
-  startDate: string;
-  endDate: string;
-  /** A chunk of a backfill: once complete, recorded so that it is not read again. */
-  backfill?: boolean;
-}
-
-export interface BackfillData {
-  trigger: string;
+export interface BackfillData extends RunJobData {
   /** The history to read, `YYYY-MM-DD`, inclusive. */
   from: string;
   to: string;
   /** Read the range again, even the chunks an earlier backfill completed. */
   again?: boolean;
-  step?: 'start' | 'finish';
-  runId?: number;
-  startedAt?: number;
   /** Chunks that earlier backfills had already read completely. */
   skipped?: number;
+}
+
+/** One step of a run (src/sync/steps.ts), with what it needs of its run. */
+export interface StepData extends AccountData {
+  runId: number;
+  scope: PlanScope;
+  step: Step;
+  /** Full runs: what the account step found that location steps need. */
+  found?: Pick<AccountFindings, 'authoritative' | 'deleteLimits'>;
 }
 
 export interface BackfillResult {
@@ -100,12 +93,12 @@ export interface BackfillResult {
   reasons: string[];
 }
 
-export interface LocationSyncData {
+export interface LocationSyncData extends AccountData {
   trigger: string;
   locationId: number;
 }
 
-export interface AppointmentEventData {
+export interface AppointmentEventData extends AccountData {
   calendarId: number;
   /** When the webhook was received (epoch ms): the lag is measured from here to the row. */
   receivedAt: number;
@@ -134,16 +127,14 @@ export interface FullSyncResult {
   reasons: string[];
 }
 
-/** What a `location-walk` child returns to its parent: the location's outcome and its API calls. */
-export type LocationWalkResult = Omit<LocationOutcome, 'retryable'> & { counters: Counters };
-export type ClientWalkResult = Omit<ClientOutcome, 'retryable'> & { counters: Counters };
-export type AppointmentChunkResult = Omit<ChunkOutcome, 'retryable'> & { counters: Counters };
+/** What a step's job returns to its parent: the step's result with the API calls it made. */
+export type StepJobResult = Omit<StepResult, 'retryable'> & { counters: Counters };
 
 export interface JobTypes {
   [JOB.fullSync]: { data: FullSyncData; result: FullSyncResult | SkippedResult };
-  [JOB.locationWalk]: { data: LocationWalkData; result: LocationWalkResult };
-  [JOB.clientWalk]: { data: ClientWalkData; result: ClientWalkResult };
-  [JOB.appointmentChunk]: { data: AppointmentChunkData; result: AppointmentChunkResult };
+  [JOB.locationWalk]: { data: StepData; result: StepJobResult };
+  [JOB.clientWalk]: { data: StepData; result: StepJobResult };
+  [JOB.appointmentChunk]: { data: StepData; result: StepJobResult };
   [JOB.locationSync]: { data: LocationSyncData; result: SyncSummary | SkippedResult };
   [JOB.backfill]: { data: BackfillData; result: BackfillResult | SkippedResult };
   [JOB.appointmentEvent]: { data: AppointmentEventData; result: AppointmentEventResult };

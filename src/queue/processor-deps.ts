@@ -5,52 +5,59 @@
 import type { Queue } from 'bullmq';
 import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { findAccount } from '../account.js';
 import type { Db } from '../db/client.js';
 import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
 import { AuthError, ConfigError, describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
 import type { RunSettings } from '../sync/run-settings.js';
-import type { Counters, StepDeps } from '../sync/run-steps.js';
+import type { StepDeps } from '../sync/steps.js';
 import type { TimeTapClient } from '../timetap/index.js';
 import type { JobRetry } from './enqueue.js';
 
-export interface ProcessorDeps extends RunSettings {
+/** What the jobs of one account need: its run settings and what its workers share in Redis. */
+export interface AccountRuntime {
+  settings: RunSettings;
+  createClient: (signal: AbortSignal) => TimeTapClient;
+  /** A run's account-wide budget of link deletions, shared by its location steps. */
+  createDeleteBudget: (runId: number, limits: DeleteLimits) => DeleteBudget;
+}
+
+export interface ProcessorDeps {
   db: Db;
   logger: Logger;
   redactor: Redactor;
   queue: Queue;
   /** The connection `queue` uses, for scripts of our own over the queue's keys. */
   redis: Redis;
-  createClient: (signal: AbortSignal) => TimeTapClient;
-  /** The run's account-wide budget of link deletions, shared by its location jobs. */
-  createDeleteBudget: (runId: number, limits: DeleteLimits) => DeleteBudget;
+  /** Every configured account's runtime; a job names its account (`default` when it does not). */
+  accounts: readonly AccountRuntime[];
   jobRetry: JobRetry;
   workerId: string;
   /** Aborted when the worker shuts down and the grace period is over. */
   shutdown: AbortSignal;
 }
 
-/** The steps' dependencies for one job: its own client and logger. */
-export function stepDeps(deps: ProcessorDeps, client: TimeTapClient, logger: Logger): StepDeps {
-  const { db, redactor, guard, staffConcurrency, heartbeatMs, staleRunMs, clientData, appointments } = deps;
-  return {
-    db,
-    redactor,
-    guard,
-    staffConcurrency,
-    heartbeatMs,
-    staleRunMs,
-    clientData,
-    appointments,
-    client,
-    logger,
-  };
+/** The runtime of the account a job is for; a job of an account no longer configured fails. */
+export function accountOf(deps: Pick<ProcessorDeps, 'accounts'>, name: string | undefined): AccountRuntime {
+  const account = findAccount(
+    deps.accounts.map((a) => a.settings.account),
+    name,
+  );
+  return deps.accounts.find((a) => a.settings.account === account) as AccountRuntime;
 }
 
-export function countersOf(client: TimeTapClient): Counters {
-  const s = client.stats();
-  return { apiCalls: s.apiCalls, retries: s.retries, relogins: s.relogins };
+/** The steps' dependencies for one job: its account's settings, its own client and logger. */
+export function stepDeps(
+  deps: ProcessorDeps,
+  runtime: AccountRuntime,
+  client: TimeTapClient,
+  logger: Logger,
+): StepDeps {
+  const { db, redactor } = deps;
+  const { locationConcurrency: _, ...settings } = runtime.settings;
+  return { ...settings, db, redactor, client, logger };
 }
 
 /**

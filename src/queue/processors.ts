@@ -4,12 +4,11 @@
  */
 import type { Job } from 'bullmq';
 import { processAppointmentEvent } from './appointment-event-job.js';
-import { processBackfill } from './backfill-job.js';
-import { processFullSync } from './full-sync-job.js';
 import { JOB, type JobData, type JobName, type JobResult } from './jobs.js';
-import { processLocationSync, processLocationWalk } from './location-job.js';
+import { processLocationSync } from './location-job.js';
 import type { ProcessorDeps } from './processor-deps.js';
-import { processAppointmentChunk, processClientWalk } from './window-jobs.js';
+import { processBackfill, processFullSync } from './run-job.js';
+import { processStep } from './step-job.js';
 
 type Processors = {
   [N in JobName]: (
@@ -21,9 +20,9 @@ type Processors = {
 
 const PROCESSORS: Processors = {
   [JOB.fullSync]: processFullSync,
-  [JOB.locationWalk]: (job, _token, deps) => processLocationWalk(job, deps),
-  [JOB.clientWalk]: (job, _token, deps) => processClientWalk(job, deps),
-  [JOB.appointmentChunk]: (job, _token, deps) => processAppointmentChunk(job, deps),
+  [JOB.locationWalk]: (job, _token, deps) => processStep(job, deps),
+  [JOB.clientWalk]: (job, _token, deps) => processStep(job, deps),
+  [JOB.appointmentChunk]: (job, _token, deps) => processStep(job, deps),
   [JOB.locationSync]: (job, _token, deps) => processLocationSync(job, deps),
   [JOB.backfill]: processBackfill,
   [JOB.appointmentEvent]: (job, _token, deps) => processAppointmentEvent(job, deps),

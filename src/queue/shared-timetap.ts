@@ -4,6 +4,7 @@
  * deletions. Each job gets a client of its own on top, so that its API-call counters are its own.
  */
 import type { Redis } from 'ioredis';
+import type { AccountContext } from '../account.js';
 import type { Config } from '../config.js';
 import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
 import type { Logger } from '../logger.js';
@@ -19,13 +20,15 @@ export interface SharedTimeTap {
   createDeleteBudget(runId: number, limits: DeleteLimits): DeleteBudget;
 }
 
-/** The shared request budget's base key (redis/limiter.ts), also read by `timetap-sync status`. */
-export function budgetKey(queuePrefix: string): string {
-  return `${queuePrefix}:timetap:budget`;
+/** An account's shared request budget's base key (redis/limiter.ts), also read by `timetap-sync status`. */
+export function budgetKey(account: Pick<AccountContext, 'keyPrefix'>): string {
+  return `${account.keyPrefix}:budget`;
 }
 
+/** What the worker processes share of one account's TimeTap through Redis. */
 export function createSharedTimeTap(options: {
   redis: Redis;
+  account: AccountContext;
   config: Config;
   logger: Logger;
   redactor: Redactor;
@@ -33,23 +36,21 @@ export function createSharedTimeTap(options: {
   /** The budget's rate each time this process learns it, and once at start. */
   onRate?: (rps: number) => void;
 }): SharedTimeTap {
-  const { redis, config, logger, redactor } = options;
-  const prefix = `${config.redis.prefix}:timetap`;
+  const { redis, config, account, logger, redactor } = options;
+  const { timetap, keyPrefix: prefix } = account;
   // The token is stored encrypted with the private key, which every worker has anyway.
   const sessionStore = createRedisSessionStore(redis, {
     key: `${prefix}:session`,
-    encryptionSecret: config.timetap.privateKey,
+    encryptionSecret: timetap.privateKey,
     // A login is one request, bounded by the request timeout: a process killed mid-login blocks
     // the others' logins for about that long, not for a fixed 30 s.
-    lockTtlMs: Math.min(30_000, config.timetap.timeoutMs + 2_000),
+    lockTtlMs: Math.min(30_000, timetap.timeoutMs + 2_000),
   });
-  const { adaptiveRate } = config.timetap;
+  const { adaptiveRate } = timetap;
   const limiter = createRedisLimiter(redis, {
-    key: budgetKey(config.redis.prefix),
-    maxRps: config.timetap.maxRps,
-    ...(adaptiveRate
-      ? { adaptive: aimdSettings({ initialRps: config.timetap.maxRps, ...adaptiveRate }) }
-      : {}),
+    key: budgetKey(account),
+    maxRps: timetap.maxRps,
+    ...(adaptiveRate ? { adaptive: aimdSettings({ initialRps: timetap.maxRps, ...adaptiveRate }) } : {}),
     ...(options.onRate ? { onRate: options.onRate } : {}),
     // One line per cut, not per 429: one overload answers every request in flight with 429.
     onCut: ({ rps, retryAfterMs }) =>
@@ -57,7 +58,7 @@ export function createSharedTimeTap(options: {
         { rps: Number(rps.toFixed(2)), retryAfterMs },
         'TimeTap answered 429: the shared request rate is cut',
       ),
-    maxConcurrency: config.timetap.maxConcurrency,
+    maxConcurrency: timetap.maxConcurrency,
     audit: config.worker.limiterAudit,
     // A killed process's slots come back when its jobs do (BullMQ's lock, 30 s by default), not
     // a minute later: otherwise the worker that takes the jobs over may find no slot free.
@@ -73,7 +74,7 @@ export function createSharedTimeTap(options: {
   return {
     createClient: (signal) =>
       createTimeTapClient({
-        config: config.timetap,
+        config: timetap,
         logger,
         redactor,
         sessionGuard,

@@ -16,10 +16,10 @@ import type { Metrics } from '../metrics.js';
 import { createErrorListener, type OutageLog } from '../outage-log.js';
 import type { Redactor } from '../redact.js';
 import { createRedisConnection, outageLogOf } from '../redis/connection.js';
-import { runSettings } from '../sync/run-settings.js';
+import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
 import { jobOptions } from './enqueue.js';
 import { JOB, type JobData, SCHEDULER_ID } from './jobs.js';
-import { reportParentProgress } from './location-job.js';
+import { reportParentProgress } from './parent-progress.js';
 import { type ProcessorDeps, scrubbedForQueue } from './processor-deps.js';
 import { processJob } from './processors.js';
 import { createSharedTimeTap } from './shared-timetap.js';
@@ -67,26 +67,29 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   // Every request in flight listens to this one signal; there may be many more than ten.
   setMaxListeners(0, shutdown.signal);
   const deps: ProcessorDeps = {
-    ...runSettings(config),
     db,
     logger,
     redactor,
     queue,
     redis,
-    ...createSharedTimeTap({
-      redis,
-      config,
-      logger,
-      redactor,
-      ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),
-      ...(options.metrics ? { onRate: setRate(options.metrics) } : {}),
-    }),
+    accounts: config.accounts.map((account) => ({
+      settings: runSettings(config, account),
+      ...createSharedTimeTap({
+        redis,
+        account,
+        config,
+        logger,
+        redactor,
+        ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),
+        ...(options.metrics ? { onRate: setRate(options.metrics) } : {}),
+      }),
+    })),
     jobRetry: config.worker,
     workerId,
     shutdown: shutdown.signal,
   };
 
-  const staleRuns = watchStaleRuns(db, logger, deps.staleRunMs);
+  const staleRuns = watchStaleRuns(db, logger, config.worker.staleRunMs ?? DEFAULT_STALE_RUN_MS);
   await staleRuns.check();
   if (options.schedule !== false) await registerScheduler(queue, redis, config, logger, redactor);
 

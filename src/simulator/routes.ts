@@ -8,11 +8,13 @@ import { badRequest, notFound, type RouteResult } from './answers.js';
 import { type AppointmentSwitches, type RouteHooks, routeAppointments } from './appointment-routes.js';
 import { ID_FIELD, type Kind, type RawObject } from './objects.js';
 import { isPage, pageOf, readPage } from './paging.js';
+import { documentedShape } from './sparse.js';
 import type { SimulatorData } from './store.js';
 import type { Switches } from './switches.js';
 
 /** The switches the endpoints read (the token's budget is the server's business). */
-export type ListSwitches = Pick<Switches, 'listPaging' | 'emptyListStatus'> & AppointmentSwitches;
+export type ListSwitches = Pick<Switches, 'listPaging' | 'emptyListStatus' | 'documentedLocationLists'> &
+  AppointmentSwitches;
 
 /** Parses a positive integer id; undefined for anything else ("12abc", "-1", "1.5"). */
 function parseId(text: string | undefined): number | undefined {
@@ -58,9 +60,10 @@ function list(
   if (!isPage(page)) return page;
   const map = mapOf(data, kind);
   const objects: RawObject[] = [];
+  const documented = filter !== undefined && switches.documentedLocationLists;
   for (const id of ids) {
     const object = map.get(id);
-    if (object && !data.isHidden(kind, id)) objects.push(object);
+    if (object && !data.isHidden(kind, id)) objects.push(documented ? documentedShape(kind, object) : object);
   }
   if (objects.length === 0 && filter !== undefined && switches.emptyListStatus === 404) {
     return notFound(`no ${kind} matches ${filter}`);

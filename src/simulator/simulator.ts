@@ -89,6 +89,8 @@ export interface Simulator {
   setReportWrapper(w: ReportWrapper): void;
   setReportPaging(p: ReportPaging): void;
   setLowercaseCalendarId(on: boolean): void;
+  /** A location's staff and services lists answer the documented objects only (switches.ts). */
+  setDocumentedLocationLists(on: boolean): void;
   /**
    * Books, cancels or deletes an appointment inside the range being read after every N-th report
    * page (see churn.ts); undefined stops it. Pages are counted from this call.
@@ -217,6 +219,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setReportPaging(p) {
       switches.reportPaging = checkReportPaging(p);
+    },
+    setDocumentedLocationLists(on) {
+      switches.documentedLocationLists = on;
     },
     setLowercaseCalendarId(on) {
       switches.lowercaseCalendarId = on;

@@ -34,6 +34,11 @@ export function isSparse(kind: Kind, index: number): boolean {
 /** The one staff member with first and last name but no fullName (names from a second source). */
 const NO_FULL_NAME_STAFF_INDEX = 6;
 
+/** The object cut down to the documented example's keys. */
+export function documentedShape(kind: Kind, object: RawObject): RawObject {
+  return only(object, DOCUMENTED_KEYS[kind]);
+}
+
 function only(object: RawObject, keys: readonly string[]): RawObject {
   const out: RawObject = {};
   for (const key of keys) if (key in object) out[key] = object[key];

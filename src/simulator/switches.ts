@@ -39,6 +39,12 @@ export interface Switches {
   reportPaging: Required<ReportPaging>;
   /** Appointments carry `calendarid` (as some of the docs' examples spell it) instead of `calendarId`. */
   lowercaseCalendarId: boolean;
+  /**
+   * A location's staff and services lists answer the documented objects only (no names, no
+   * reasonType), while the account-wide lists and the objects' own URLs answer them whole: two
+   * copies of one object that differ, which a mirror must not write back and forth.
+   */
+  documentedLocationLists: boolean;
 }
 
 export interface SwitchOptions {
@@ -48,6 +54,7 @@ export interface SwitchOptions {
   reportWrapper?: ReportWrapper;
   reportPaging?: ReportPaging;
   lowercaseCalendarId?: boolean;
+  documentedLocationLists?: boolean;
 }
 
 /** TimeTap's `...List/report` endpoints default to 25 per page; the cap is our own guess. */
@@ -135,6 +142,7 @@ export function resolveSwitches(options: SwitchOptions = {}): Switches {
     reportWrapper: checkReportWrapper(options.reportWrapper ?? DEFAULT_REPORT_WRAPPER),
     reportPaging: checkReportPaging(options.reportPaging ?? {}),
     lowercaseCalendarId: options.lowercaseCalendarId ?? false,
+    documentedLocationLists: options.documentedLocationLists ?? false,
   };
 }
 

@@ -10,6 +10,8 @@
  * now is (a cancelled appointment is not deleted: it has status CANCELLED). The mass-delete guard
  * judges the chunk: when more went missing than it lets go, nothing is asked and nothing marked.
  */
+
+import type { DateRange } from '../dates.js';
 import {
   type AppointmentRow,
   type ClientDataPolicy,
@@ -24,12 +26,7 @@ import {
   upsertStaff,
 } from '../db/index.js';
 import { describeError, isRetryable, NotFoundError } from '../errors.js';
-import {
-  type ChunkRead,
-  type DateRange,
-  readAppointmentChunk,
-  type TimeTapAppointment,
-} from '../timetap/index.js';
+import { type ChunkRead, readAppointmentChunk, type TimeTapAppointment } from '../timetap/index.js';
 import { mapSettled } from './concurrency.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';

@@ -1,33 +1,36 @@
 /**
- * The settings every run takes from the configuration: the mass-delete guard, how many lists and
+ * The settings every run takes from the configuration and its account: the mass-delete guard, how many lists and
  * locations are walked at once, and how runs heartbeat. One function, for `timetap-sync sync`, the
  * worker and the tests alike.
  */
 import { hkdfSync } from 'node:crypto';
+import type { AccountContext } from '../account.js';
 import type { Config } from '../config.js';
-import type { StepDeps } from './run-steps.js';
+import type { StepDeps } from './steps.js';
 
 /** A run whose heartbeat is older than this is taken for dead (`abandoned`). */
 export const DEFAULT_STALE_RUN_MS = 5 * 60_000;
 
 export type RunSettings = Pick<
   StepDeps,
-  'guard' | 'staffConcurrency' | 'heartbeatMs' | 'staleRunMs' | 'clientData' | 'appointments'
+  'account' | 'guard' | 'staffConcurrency' | 'heartbeatMs' | 'staleRunMs' | 'clientData' | 'appointments'
 > & {
   locationConcurrency: number;
 };
 
-export function runSettings(config: Config): RunSettings {
+/** The settings of runs for `account` (one of config.accounts). */
+export function runSettings(config: Config, account: AccountContext): RunSettings {
   const staleRunMs = config.worker.staleRunMs ?? DEFAULT_STALE_RUN_MS;
   return {
+    account,
     guard: { ratio: config.sync.deleteGuardRatio, allowMassDelete: config.sync.allowMassDelete },
     // The limiter rules the requests in flight; twice that many queued keeps it busy.
-    staffConcurrency: config.timetap.maxConcurrency * 2,
+    staffConcurrency: account.timetap.maxConcurrency * 2,
     locationConcurrency: config.sync.locationConcurrency,
     staleRunMs,
     // Five heartbeats per stale period: a run survives a few missed ones.
     heartbeatMs: config.worker.heartbeatMs ?? Math.max(1_000, Math.floor(staleRunMs / 5)),
-    clientData: { mode: config.sync.clientData, hashKey: clientHashKey(config.timetap.privateKey) },
+    clientData: { mode: config.sync.clientData, hashKey: clientHashKey(account.timetap.privateKey) },
     appointments: config.sync.appointments,
   };
 }

@@ -16,8 +16,10 @@
  * walk sees exactly what a sequential one would. Pages past the expected ones (records pushed on by
  * new bookings) are read one by one, as before. The client's budget still bounds every request.
  */
+
+import type { DateRange } from '../dates.js';
 import type { TimeTapAppointment } from './appointment-schemas.js';
-import type { DateRange, ReportPage, SkippedRecord, TimeTapClient } from './client.js';
+import type { ReportPage, SkippedRecord, TimeTapClient } from './client.js';
 
 export interface ChunkRead {
   appointments: TimeTapAppointment[];

@@ -1,15 +1,15 @@
 /**
  * `timetap-sync check`: proves that the keys work and the base URL answers, by logging in and
- * counting the locations. Prints one line; never a secret.
+ * counting the locations, for each account. Prints one line per account; never a secret.
  */
-import type { Config } from '../config.js';
+import type { AccountContext } from '../account.js';
 import { AuthError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Redactor, safeUrl } from '../redact.js';
 import { createTimeTapClient } from './client.js';
 
 export async function runCheck(deps: {
-  config: Config;
+  config: { accounts: readonly AccountContext[] };
   logger: Logger;
   redactor: Redactor;
   out: (line: string) => void;
@@ -17,18 +17,23 @@ export async function runCheck(deps: {
   err: (line: string) => void;
 }): Promise<number> {
   const { config, logger, redactor, out, err } = deps;
-  const client = createTimeTapClient({ config: config.timetap, logger, redactor });
-  try {
-    await client.login();
-    const locations = await client.listLocations();
-    const skipped = locations.skipped.length > 0 ? `, ${locations.skipped.length} skipped without an id` : '';
-    out(
-      `ok: ${locations.items.length} locations (base URL ${safeUrl(config.timetap.baseUrl).replace(/\/$/, '')})${skipped}`,
-    );
-    return 0;
-  } catch (error) {
-    const reason = error instanceof AuthError ? error.message : describeError(error);
-    err(`error: ${redactor.scrub(reason)}`);
-    return 1;
+  let failed = 0;
+  for (const account of config.accounts) {
+    // One account says nothing of its name; several say whose line it is.
+    const whose = config.accounts.length > 1 ? `${account.name}: ` : '';
+    const client = createTimeTapClient({ config: account.timetap, logger, redactor });
+    try {
+      await client.login();
+      const locations = await client.listLocations();
+      const skipped =
+        locations.skipped.length > 0 ? `, ${locations.skipped.length} skipped without an id` : '';
+      const base = safeUrl(account.timetap.baseUrl).replace(/\/$/, '');
+      out(`${whose}ok: ${locations.items.length} locations (base URL ${base})${skipped}`);
+    } catch (error) {
+      const reason = error instanceof AuthError ? error.message : describeError(error);
+      err(`${whose}error: ${redactor.scrub(reason)}`);
+      failed += 1;
+    }
   }
+  return failed === 0 ? 0 : 1;
 }

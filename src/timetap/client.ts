@@ -3,6 +3,7 @@
  * every record validated (schemas.ts). It knows no database, queue or simulator; the walk calls
  * it. How each request travels (limiter, login, session, retries) is the transport's business.
  */
+import type { DateRange } from '../dates.js';
 import { MalformedResponseError } from '../errors.js';
 import {
   parseAppointment,
@@ -63,12 +64,6 @@ export interface TimeTapClient {
   /** Forces a login (used by `check`). */
   login(): Promise<void>;
   stats(): ClientStats;
-}
-
-/** Inclusive, as `YYYY-MM-DD`. */
-export interface DateRange {
-  startDate: string;
-  endDate: string;
 }
 
 export interface ReportPage<T> extends ListResult<T> {

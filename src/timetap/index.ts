@@ -5,7 +5,6 @@ export type { TimeTapAppointment, TimeTapClientRecord } from './appointment-sche
 export { runCheck } from './check.js';
 export {
   createTimeTapClient,
-  type DateRange,
   type ListResult,
   type ReportPage,
   type SkippedRecord,

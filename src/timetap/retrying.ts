@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
-import type { Config } from '../config.js';
+import type { TimeTapConfig } from '../config.js';
 import {
   describeError,
   isRetryable,
@@ -29,7 +29,7 @@ export interface BackoffOptions {
 export type Retrying = <T>(path: string, attempt: () => Promise<T>) => Promise<T>;
 
 export function createRetrying(deps: {
-  config: Config['timetap'];
+  config: TimeTapConfig;
   logger: Logger;
   stats: StatsRecorder;
   signal: AbortSignal | undefined;

@@ -7,7 +7,7 @@
  * Terminology: an *exchange* is one HTTP request/answer; a *call* is a method of the client, which
  * may take several exchanges (a re-login after a 401, retries).
  */
-import type { Config } from '../config.js';
+import type { TimeTapConfig } from '../config.js';
 import { AuthError, MalformedResponseError, NotFoundError, TimeTapHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
@@ -23,7 +23,7 @@ import { computeSignature } from './signature.js';
 import { createStatsRecorder, type StatsRecorder } from './stats.js';
 
 export interface TransportDeps {
-  config: Config['timetap'];
+  config: TimeTapConfig;
   logger: Logger;
   redactor: Redactor;
   sessionStore?: SessionStore;

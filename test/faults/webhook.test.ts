@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { expect, inject, it } from 'vitest';
+import { addDays } from '../../src/dates.js';
 import { JOB } from '../../src/queue/jobs.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { addDays } from '../../src/sync/appointment-window.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { type SwitchableProxy, startSwitchableProxy } from '../helpers/switchable-proxy.js';
 import { delay, eventually, type FaultEnv } from './helpers/fault-env.js';

@@ -3,7 +3,7 @@
  * retry delays, and the run dependencies around a test database.
  */
 import type { Writable } from 'node:stream';
-import { type Config, loadConfig } from '../../src/config.js';
+import { loadConfig, type TimeTapConfig } from '../../src/config.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createRedactor, type Redactor } from '../../src/redact.js';
@@ -11,6 +11,7 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { runSettings } from '../../src/sync/run-settings.js';
 import type { RunDeps } from '../../src/sync/run-sync.js';
 import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
+import { soleAccount } from './account.js';
 
 export interface CapturedLog {
   lines: string[];
@@ -43,10 +44,7 @@ export function simulatorEnv(sim: Simulator, extra: Record<string, string> = {})
 }
 
 /** A TimeTap client configuration pointed at the simulator, quick to retry, for client-level tests. */
-export function testTimeTapConfig(
-  sim: Simulator,
-  overrides: Partial<Config['timetap']> = {},
-): Config['timetap'] {
+export function testTimeTapConfig(sim: Simulator, overrides: Partial<TimeTapConfig> = {}): TimeTapConfig {
   return {
     apiKey: sim.credentials.apiKey,
     privateKey: sim.credentials.privateKey,
@@ -70,20 +68,23 @@ export function createTestSyncDeps(
   options: { env?: Record<string, string>; log?: CapturedLog; trigger?: string } = {},
 ): RunDeps & { client: TimeTapClient; logger: Logger; redactor: Redactor } {
   const config = loadConfig(simulatorEnv(sim, options.env), ['timetap']);
-  const redactor = createRedactor([config.timetap.apiKey, config.timetap.privateKey]);
+  const redactor = createRedactor([
+    soleAccount(config).timetap.apiKey,
+    soleAccount(config).timetap.privateKey,
+  ]);
   const logger = createLogger({
     level: options.log ? 'debug' : 'silent',
     redactor,
     ...(options.log ? { destination: options.log.stream } : {}),
   });
   const client = createTimeTapClient({
-    config: config.timetap,
+    config: soleAccount(config).timetap,
     logger,
     redactor,
     backoff: { minTimeoutMs: 10, maxTimeoutMs: 50 },
   });
   return {
-    ...runSettings(config),
+    ...runSettings(config, soleAccount(config)),
     client,
     db,
     logger,

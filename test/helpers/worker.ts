@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { type SyncWorker, startSyncWorker } from '../../src/queue/worker.js';
 import { createRedactor } from '../../src/redact.js';
 import type { Simulator } from '../../src/simulator/index.js';
+import { soleAccount } from './account.js';
 import type { CapturedLog } from './sync.js';
 import { simulatorEnv } from './sync.js';
 
@@ -51,7 +52,10 @@ export async function createWorkerHarness(options: {
     ...options.env,
   });
   const config = loadConfig(env, ['timetap', 'database', 'redis']);
-  const redactor = createRedactor([config.timetap.apiKey, config.timetap.privateKey]);
+  const redactor = createRedactor([
+    soleAccount(config).timetap.apiKey,
+    soleAccount(config).timetap.privateKey,
+  ]);
   const logger = createLogger({
     level: options.log ? 'debug' : 'silent',
     redactor,

@@ -14,6 +14,7 @@ import { maxGrantsInWindow, readLimiterAudit } from '../../src/redis/limiter-aud
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { type AimdSettings, aimdSettings } from '../../src/timetap/aimd.js';
 import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
+import { soleAccount } from '../helpers/account.js';
 import { useTestRedis } from '../helpers/redis.js';
 import { simulatorEnv, testTimeTapConfig } from '../helpers/sync.js';
 
@@ -205,6 +206,7 @@ describe('the adaptive shared budget against a hidden limit', () => {
       );
       const shared = createSharedTimeTap({
         redis: connect(),
+        account: soleAccount(config),
         config,
         logger: silent(),
         redactor: createRedactor(),
@@ -217,11 +219,13 @@ describe('the adaptive shared budget against a hidden limit', () => {
       const load = keepBusy(processes, 3);
       await sleep(3_000);
       expect(await load.stop()).toBe(0);
-      const grants = await readLimiterAudit(connect(), budgetKey(prefix));
+      const grants = await readLimiterAudit(connect(), budgetKey({ keyPrefix: `${prefix}:timetap` }));
       expect(grants.length).toBeGreaterThan(15);
       expect(maxGrantsInWindow(grants)).toBeLessThanOrEqual(8);
       expect(sim.stats().rateLimited).toBe(0);
-      expect(await connect().exists(limiterKeys(budgetKey(prefix)).adaptive)).toBe(0);
+      expect(
+        await connect().exists(limiterKeys(budgetKey({ keyPrefix: `${prefix}:timetap` })).adaptive),
+      ).toBe(0);
     } finally {
       sim.setHiddenRateLimit(undefined);
     }

@@ -21,6 +21,7 @@ import { createRedactor, urlCredentials } from '../../src/redact.js';
 import type { Runtime } from '../../src/runtime.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { spawnWorker } from '../faults/helpers/worker-process.js';
+import { soleAccount } from '../helpers/account.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort, startSwitchableProxy } from '../helpers/switchable-proxy.js';
@@ -128,8 +129,8 @@ describe('a database index that Redis refuses', () => {
     });
     const config = loadConfig(env, ['timetap', 'database', 'redis']);
     const redactor = createRedactor([
-      config.timetap.apiKey,
-      config.timetap.privateKey,
+      soleAccount(config).timetap.apiKey,
+      soleAccount(config).timetap.privateKey,
       ...urlCredentials(redisUrl),
     ]);
     const logLines: string[] = [];

@@ -5,9 +5,9 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { addDays, today } from '../../src/dates.js';
 import type { Report } from '../../src/report/read-report.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { addDays, today } from '../../src/sync/appointment-window.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { runCli } from '../helpers/cli.js';
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';

@@ -5,9 +5,9 @@
  * and the client-data policy leaving no dropped field anywhere in the database.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { addDays, today } from '../../src/dates.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { addDays, today } from '../../src/sync/appointment-window.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';

@@ -54,6 +54,19 @@ describe('full sync', () => {
     }
   });
 
+  it('keeps the account-wide copies when a location lists the documented shape only, and rewrites nothing', async () => {
+    sim.setDocumentedLocationLists(true);
+    const first = await runSync(deps(), { scope: 'full' });
+    expect(first.status).toBe('succeeded');
+    // The per-location copies carry no names; the rows keep the account-wide ones, whole.
+    expect(await readMirror(db)).toEqual(expectedMirror(sim.data.snapshot()));
+    expect(first.stats.staff.updated + first.stats.services.updated).toBe(0);
+    const before = await rowVersions(db);
+    const second = await runSync(deps(), { scope: 'full' });
+    expect(second.status).toBe('succeeded');
+    expect(await rowVersions(db)).toEqual(before);
+  });
+
   it('brings added, changed and removed objects and links across, and revives what comes back', async () => {
     await runSync(deps(), { scope: 'full' });
     const [firstLocation] = [...sim.data.locations.keys()];

@@ -3,7 +3,7 @@
  * validation, politeness, and that no secret ever reaches a log line or an error message.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
+import type { TimeTapConfig } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import {
   AUTH_FAILURE_MESSAGE,
@@ -50,7 +50,7 @@ const recordingFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 
-function makeClient(overrides: Partial<Config['timetap']> = {}, deps: Partial<TimeTapClientDeps> = {}) {
+function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTapClientDeps> = {}) {
   const redactor = createRedactor();
   const client = createTimeTapClient({
     config: testTimeTapConfig(sim, { retryBaseMs: 500, ...overrides }),

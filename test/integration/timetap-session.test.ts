@@ -4,7 +4,7 @@
  * or that the session may not read that data. These tests stage each case and count the logins.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
+import type { TimeTapConfig } from '../../src/config.js';
 import { AuthError, SessionBreakerOpenError, SessionRefusedError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
@@ -15,7 +15,7 @@ import { testTimeTapConfig } from '../helpers/sync.js';
 let sim: Simulator;
 const silent = createLogger({ level: 'silent', redactor: createRedactor() });
 
-function makeClient(overrides: Partial<Config['timetap']> = {}, deps: Partial<TimeTapClientDeps> = {}) {
+function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTapClientDeps> = {}) {
   return createTimeTapClient({
     config: testTimeTapConfig(sim, { maxRps: 1000, retries: 3, retryAfterCapMs: 1000, ...overrides }),
     logger: silent,

@@ -6,10 +6,10 @@
  * its worker finished by the next.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { addDays, dateChunks, today } from '../../src/dates.js';
 import { enqueueBackfill } from '../../src/queue/enqueue.js';
 import type { BackfillResult } from '../../src/queue/jobs.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { addDays, alignedDateChunks, today } from '../../src/sync/appointment-window.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
@@ -77,8 +77,8 @@ function truthIds(from: string, to: string): number[] {
 
 /** Chunks of `range` that a chunk of `done` covers: those a backfill after `done` skips. */
 function coveredCount(range: { from: string; to: string }, done: { from: string; to: string }): number {
-  const chunks = alignedDateChunks({ startDate: range.from, endDate: range.to }, CHUNK_DAYS);
-  const read = alignedDateChunks({ startDate: done.from, endDate: done.to }, CHUNK_DAYS);
+  const chunks = dateChunks({ startDate: range.from, endDate: range.to }, CHUNK_DAYS);
+  const read = dateChunks({ startDate: done.from, endDate: done.to }, CHUNK_DAYS);
   return chunks.filter((c) => read.some((d) => d.startDate <= c.startDate && d.endDate >= c.endDate)).length;
 }
 
@@ -92,7 +92,7 @@ describe('backfill', () => {
   it('reads the history in chunks and mirrors it; a wider backfill reads only what is left; --again reads all', async () => {
     await harness.start();
     const first = { from: addDays(TODAY, -40), to: addDays(TODAY, -7) };
-    const firstChunks = alignedDateChunks({ startDate: first.from, endDate: first.to }, CHUNK_DAYS);
+    const firstChunks = dateChunks({ startDate: first.from, endDate: first.to }, CHUNK_DAYS);
     const one = await backfill(first.from, first.to);
     expect(one.status, one.reasons.join('\n')).toBe('succeeded');
     expect(one).toMatchObject({ scope: 'backfill', chunks: firstChunks.length, skipped: 0 });
@@ -109,7 +109,7 @@ describe('backfill', () => {
     expect(skipped).toBeGreaterThan(2);
     const two = await backfill(wider.from, wider.to);
     expect(two.status, two.reasons.join('\n')).toBe('succeeded');
-    const widerChunks = alignedDateChunks({ startDate: wider.from, endDate: wider.to }, CHUNK_DAYS).length;
+    const widerChunks = dateChunks({ startDate: wider.from, endDate: wider.to }, CHUNK_DAYS).length;
     expect(two).toMatchObject({ chunks: widerChunks, skipped });
     expect(await chunkJobsOfRun(two.runId)).toBe(widerChunks - skipped);
     expect(await mirroredIds(wider.from, wider.to)).toEqual(truthIds(wider.from, wider.to));
@@ -125,7 +125,7 @@ describe('backfill', () => {
   it('a chunk that keeps failing ends the backfill partial and untouched; the next backfill reads only it', async () => {
     await harness.start();
     const range = { from: addDays(TODAY, -40), to: addDays(TODAY, -7) };
-    const chunks = alignedDateChunks({ startDate: range.from, endDate: range.to }, CHUNK_DAYS);
+    const chunks = dateChunks({ startDate: range.from, endDate: range.to }, CHUNK_DAYS);
     const broken = chunks[1] as { startDate: string; endDate: string };
     sim.inject({
       path: /appointmentList/,
@@ -148,7 +148,7 @@ describe('backfill', () => {
     const first = await harness.start();
     sim.setLatency(150);
     const range = { from: addDays(TODAY, -75), to: addDays(TODAY, -7) };
-    const chunks = alignedDateChunks({ startDate: range.from, endDate: range.to }, CHUNK_DAYS);
+    const chunks = dateChunks({ startDate: range.from, endDate: range.to }, CHUNK_DAYS);
     const { jobId } = await enqueueBackfill(harness.queue, range, RETRY);
     const countChunks = async () =>
       Number(

@@ -5,8 +5,9 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { enqueueResync } from '../../src/queue/enqueue.js';
-import { SCHEDULER_ID } from '../../src/queue/jobs.js';
+import { SCHEDULER_ID, type StepData } from '../../src/queue/jobs.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { windowChunks } from '../../src/sync/plan.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
 import { captureLog } from '../helpers/sync.js';
@@ -72,6 +73,17 @@ describe('worker', () => {
     expect(await rowVersions(database.db)).toEqual(before);
   });
 
+  it('keeps the account-wide copies when a location lists the documented shape only, and rewrites nothing', async () => {
+    sim.setDocumentedLocationLists(true);
+    await harness.start();
+    const result = (await resyncAndWait()) as { status: string };
+    expect(result.status).toBe('succeeded');
+    expect(await readMirror(database.db)).toEqual(expectedMirror(sim.data.snapshot()));
+    const before = await rowVersions(database.db);
+    expect(((await resyncAndWait()) as { status: string }).status).toBe('succeeded');
+    expect(await rowVersions(database.db)).toEqual(before);
+  });
+
   it('walks the clients and each chunk of the appointment window as child jobs of the full sync', async () => {
     await harness.start();
     const result = (await resyncAndWait()) as { status: string; reasons: string[] };
@@ -79,10 +91,14 @@ describe('worker', () => {
     const jobs = await harness.queue.getJobs(['completed']);
     const chunks = jobs
       .filter((j) => j.name === 'appointment-chunk')
-      .map((j) => j.data as { startDate: string });
+      .map((j) => (j.data as StepData).step)
+      .flatMap((step) => (step.kind === 'chunk' ? [step.range] : []))
+      .sort((a, b) => a.startDate.localeCompare(b.startDate));
     expect(jobs.filter((j) => j.name === 'client-walk')).toHaveLength(1);
-    // The default window (30 days back, 90 ahead) in chunks of 7 days.
-    expect(chunks).toHaveLength(Math.ceil(121 / 7));
+    // The default window (30 days back, 90 ahead) in chunks of 7 days, as the plan cuts it.
+    const window = windowChunks({ appointments: { pastDays: 30, futureDays: 90, chunkDays: 7 } });
+    expect(chunks).toEqual(window);
+    expect(window.length).toBeGreaterThanOrEqual(Math.ceil(121 / 7));
     const [row] = await database.db.$queryRaw<Array<{ appointments: bigint; clients: bigint }>>`
       SELECT (SELECT count(*) FROM appointments WHERE deleted_at IS NULL) AS appointments,
              (SELECT count(*) FROM clients WHERE deleted_at IS NULL) AS clients`;

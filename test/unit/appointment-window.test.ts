@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backfillRange, MAX_BACKFILL_DAYS } from '../../src/commands/backfill.js';
-import {
-  addDays,
-  alignedDateChunks,
-  appointmentWindow,
-  dateChunks,
-  parseDate,
-} from '../../src/sync/appointment-window.js';
+import { addDays, dateChunks, parseDate } from '../../src/dates.js';
+import { appointmentWindow } from '../../src/sync/appointment-window.js';
 
 /** Every date of a range, once each, in order: what a cut into chunks must cover exactly. */
 function days(from: string, to: string): string[] {
@@ -42,9 +37,9 @@ describe('dates of the appointment walk', () => {
     expect(chunks.at(-1)).toEqual({ startDate: '2026-02-26', endDate: '2026-03-01' });
   });
 
-  it('alignedDateChunks cuts two overlapping ranges alike, so a wider backfill finds the chunks of a narrower one', () => {
-    const narrow = alignedDateChunks({ startDate: '2025-03-10', endDate: '2025-05-20' }, 7);
-    const wide = alignedDateChunks({ startDate: '2024-12-30', endDate: '2025-06-30' }, 7);
+  it('dateChunks cuts two overlapping ranges alike, so a wider backfill finds the chunks of a narrower one', () => {
+    const narrow = dateChunks({ startDate: '2025-03-10', endDate: '2025-05-20' }, 7);
+    const wide = dateChunks({ startDate: '2024-12-30', endDate: '2025-06-30' }, 7);
     expect(covered(narrow)).toEqual(days('2025-03-10', '2025-05-20'));
     expect(covered(wide)).toEqual(days('2024-12-30', '2025-06-30'));
     for (const chunk of wide) expect(days(chunk.startDate, chunk.endDate).length).toBeLessThanOrEqual(7);
@@ -54,7 +49,7 @@ describe('dates of the appointment walk', () => {
     expect(inner.length).toBeGreaterThan(5);
     for (const chunk of inner) expect(wideKeys.has(`${chunk.startDate}..${chunk.endDate}`)).toBe(true);
     // Before 1970 too (a negative day number).
-    const old = alignedDateChunks({ startDate: '1969-12-20', endDate: '1970-01-10' }, 7);
+    const old = dateChunks({ startDate: '1969-12-20', endDate: '1970-01-10' }, 7);
     expect(covered(old)).toEqual(days('1969-12-20', '1970-01-10'));
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, scheduleProblem } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { soleAccount } from '../helpers/account.js';
 
 const valid = {
   TIMETAP_API_KEY: 'api-key-1234',
@@ -22,7 +23,7 @@ function problems(env: NodeJS.ProcessEnv, needs: Parameters<typeof loadConfig>[1
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig(valid, ['timetap', 'database', 'redis']);
-    expect(config.timetap.baseUrl).toBe('https://api.timetap.com/live');
+    expect(soleAccount(config).timetap.baseUrl).toBe('https://api.timetap.com/live');
     expect(config.sync.schedule).toBe('0 * * * *');
     expect(config.sync.allowMassDelete).toBe(false);
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 3000, adminToken: undefined });
@@ -54,9 +55,9 @@ describe('loadConfig', () => {
   });
 
   it('strips a trailing slash from the base URL', () => {
-    expect(loadConfig({ ...valid, TIMETAP_BASE_URL: 'http://127.0.0.1:4010/' }, []).timetap.baseUrl).toBe(
-      'http://127.0.0.1:4010',
-    );
+    expect(
+      soleAccount(loadConfig({ ...valid, TIMETAP_BASE_URL: 'http://127.0.0.1:4010/' }, [])).timetap.baseUrl,
+    ).toBe('http://127.0.0.1:4010');
   });
 
   it('takes an empty variable (as in a copied .env.example) for an unset one', () => {
@@ -71,8 +72,8 @@ describe('loadConfig', () => {
     };
     // `check` needs only the TimeTap section: the empty database and Redis URLs do not stop it.
     const config = loadConfig(copied, ['timetap']);
-    expect(config.timetap.baseUrl).toBe('https://api.timetap.com/live');
-    expect(config.timetap.pageSize).toBe(25);
+    expect(soleAccount(config).timetap.baseUrl).toBe('https://api.timetap.com/live');
+    expect(soleAccount(config).timetap.pageSize).toBe(25);
     expect(config.worker.lockDurationMs).toBeUndefined();
     expect(problems(copied, ['timetap', 'database'])).toContain('DATABASE_URL is required');
   });
@@ -102,7 +103,7 @@ describe('loadConfig: every variable within the range its consumer accepts', () 
     expect(message).toContain(`(${MS_VARIABLES.length} variables)`);
     for (const name of MS_VARIABLES) expect(message).toContain(`${name} must be at most 2147483647 (ms)`);
     const longest = Object.fromEntries(MS_VARIABLES.map((name) => [name, '2147483647']));
-    expect(loadConfig({ ...valid, ...longest }, []).timetap.timeoutMs).toBe(2_147_483_647);
+    expect(soleAccount(loadConfig({ ...valid, ...longest }, [])).timetap.timeoutMs).toBe(2_147_483_647);
   });
 
   it('keeps a smaller maximum where a longer value makes no sense (and its timer adds to it)', () => {
@@ -129,9 +130,9 @@ describe('loadConfig: every variable within the range its consumer accepts', () 
         'TIMETAP_PAGE_SIZE must be a whole number, in decimal digits',
       );
     }
-    expect(loadConfig({ ...valid, TIMETAP_MAX_RPS: '2.5' }, []).timetap.maxRps).toBe(2.5);
+    expect(soleAccount(loadConfig({ ...valid, TIMETAP_MAX_RPS: '2.5' }, [])).timetap.maxRps).toBe(2.5);
     expect(loadConfig({ ...valid, SYNC_DELETE_GUARD_RATIO: '.25' }, []).sync.deleteGuardRatio).toBe(0.25);
-    expect(loadConfig({ ...valid, TIMETAP_PAGE_SIZE: '050' }, []).timetap.pageSize).toBe(50);
+    expect(soleAccount(loadConfig({ ...valid, TIMETAP_PAGE_SIZE: '050' }, [])).timetap.pageSize).toBe(50);
   });
 
   it('says that a positive-only variable must be greater than 0, not "at least 0"', () => {
@@ -359,17 +360,21 @@ describe('.env.example', () => {
 describe('loadConfig: the learned request rate', () => {
   it('learns by default, from TIMETAP_MAX_RPS, between 0.5/s and four times it', () => {
     const config = loadConfig({ ...valid, TIMETAP_MAX_RPS: '5' }, []);
-    expect(config.timetap.maxRps).toBe(5);
-    expect(config.timetap.adaptiveRate).toEqual({ floorRps: 0.5, ceilingRps: 20 });
+    expect(soleAccount(config).timetap.maxRps).toBe(5);
+    expect(soleAccount(config).timetap.adaptiveRate).toEqual({ floorRps: 0.5, ceilingRps: 20 });
     // A start below 0.5/s is its own floor; the ceiling stops at the variable's maximum.
-    expect(loadConfig({ ...valid, TIMETAP_MAX_RPS: '0.2' }, []).timetap.adaptiveRate?.floorRps).toBe(0.2);
-    expect(loadConfig({ ...valid, TIMETAP_MAX_RPS: '400' }, []).timetap.adaptiveRate?.ceilingRps).toBe(1000);
+    expect(
+      soleAccount(loadConfig({ ...valid, TIMETAP_MAX_RPS: '0.2' }, [])).timetap.adaptiveRate?.floorRps,
+    ).toBe(0.2);
+    expect(
+      soleAccount(loadConfig({ ...valid, TIMETAP_MAX_RPS: '400' }, [])).timetap.adaptiveRate?.ceilingRps,
+    ).toBe(1000);
   });
 
   it('TIMETAP_ADAPTIVE_RATE=false keeps the fixed budget', () => {
     const config = loadConfig({ ...valid, TIMETAP_ADAPTIVE_RATE: 'false' }, []);
-    expect(config.timetap.adaptiveRate).toBeUndefined();
-    expect(config.timetap.maxRps).toBe(5);
+    expect(soleAccount(config).timetap.adaptiveRate).toBeUndefined();
+    expect(soleAccount(config).timetap.maxRps).toBe(5);
   });
 
   it('takes the bounds as given, and refuses bounds that do not hold the start rate', () => {
@@ -377,7 +382,7 @@ describe('loadConfig: the learned request rate', () => {
       { ...valid, TIMETAP_MAX_RPS: '4', TIMETAP_MIN_RPS: '1', TIMETAP_MAX_RPS_CEILING: '12.5' },
       [],
     );
-    expect(config.timetap.adaptiveRate).toEqual({ floorRps: 1, ceilingRps: 12.5 });
+    expect(soleAccount(config).timetap.adaptiveRate).toEqual({ floorRps: 1, ceilingRps: 12.5 });
     const message = problems(
       { ...valid, TIMETAP_MAX_RPS: '4', TIMETAP_MIN_RPS: '5', TIMETAP_MAX_RPS_CEILING: '3' },
       [],
