@@ -59,29 +59,25 @@ export function windowChunks(settings: WindowSettings, day = today()): DateRange
 
 /** How a step is named in reasons, progress and logs. */
 export function stepLabel(step: Step): string {
-  switch (step.kind) {
-    case 'clients':
-      return 'clients';
-    case 'location':
-      return `location ${step.locationId}`;
-    case 'chunk':
-      return `appointments from ${step.range.startDate}`;
-    default: {
-      const never: never = step;
-      throw new Error(`unknown step ${JSON.stringify(never)}`);
-    }
-  }
+  return stepNames(step).label;
 }
 
 /** A step's name within its run, stable across attempts (the queue makes job ids of it). */
 export function stepKey(step: Step): string {
+  return stepNames(step).key;
+}
+
+function stepNames(step: Step): { label: string; key: string } {
   switch (step.kind) {
     case 'clients':
-      return 'clients';
+      return { label: 'clients', key: 'clients' };
     case 'location':
-      return `location${step.locationId}`;
+      return { label: `location ${step.locationId}`, key: `location${step.locationId}` };
     case 'chunk':
-      return `appointments${step.range.startDate}`;
+      return {
+        label: `appointments from ${step.range.startDate}`,
+        key: `appointments${step.range.startDate}`,
+      };
     default: {
       const never: never = step;
       throw new Error(`unknown step ${JSON.stringify(never)}`);
