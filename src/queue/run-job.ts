@@ -152,7 +152,7 @@ async function begin(
   job: Job<FullSyncData> | Job<BackfillData>,
   deps: ProcessorDeps,
   steps: Parameters<typeof beginRun>[0],
-  scope: PlanScope,
+  scope: 'full' | 'backfill',
 ): Promise<number | { skipped: string }> {
   try {
     const { runId } = await beginRun(

@@ -9,7 +9,8 @@
  *   finish     account-wide tombstones (full runs, on complete evidence), then the run's row
  *
  * A full run is account, then clients, every chunk of the rolling window and every location, then
- * finish; a backfill is the chunks of its range not read before, then finish. Whatever runs them
+ * finish; a location sync is that location's step, then finish; a backfill is the chunks of its
+ * range not read before, then finish. Whatever runs them
  * takes the steps in between a few at a time, in their order: the clients first (their pages come
  * one after another, the longest chain of requests), then chunks and locations in turn, since a
  * chunk's pages come two at a time while a location's lists are read many at once: side by side,
@@ -27,8 +28,8 @@ export type Step =
 
 export type StepKind = Step['kind'];
 
-/** What a plan is for: a full sync, or a backfill of appointment history. */
-export type PlanScope = 'full' | 'backfill';
+/** What a plan is for: a full sync, a sync of one location, or a backfill of appointment history. */
+export type PlanScope = 'full' | 'location' | 'backfill';
 
 export interface WindowSettings {
   appointments: { pastDays: number; futureDays: number; chunkDays: number };
@@ -44,6 +45,11 @@ export function fullRunSteps(locationIds: readonly number[], chunks: readonly Da
     if (locationId !== undefined) steps.push({ kind: 'location', locationId });
   }
   return steps;
+}
+
+/** The steps of a location sync (after its own object, read to begin the run): its walk. */
+export function locationRunSteps(locationId: number): Step[] {
+  return [{ kind: 'location', locationId }];
 }
 
 /** The steps of a backfill: its chunks (those an earlier backfill read completely left out). */

@@ -18,24 +18,28 @@
  * - inactive: `inactive_at` set on a row the lists no longer show but whose own URL still answers.
  */
 import { createMemoryDeleteBudget, upsertLocations } from '../db/index.js';
-import type { TimeTapLocation } from '../timetap/index.js';
 import type { ChunkRecord } from './appointment-walk.js';
 import { mapSettled } from './concurrency.js';
-import { walkLocation } from './location-walk.js';
-import { fullRunSteps, type Step, type StepKind, windowChunks } from './plan.js';
+import { fullRunSteps, locationRunSteps, type Step, type StepKind, windowChunks } from './plan.js';
 import {
   beginRun,
-  closeRun,
   countersOf,
   failRun,
   type RunMeta,
   type RunTotals,
   type SyncRequest,
-  withHeartbeat,
 } from './run-record.js';
 import { mergeStepResults } from './run-results.js';
 import { addCounts, emptyStats, mergeStats, type RunStats } from './stats.js';
-import { runAccountStep, runFinishStep, runStep, type StepDeps, type StepResult } from './steps.js';
+import {
+  type AccountFindings,
+  runAccountStep,
+  runFinishStep,
+  runStep,
+  type StepContext,
+  type StepDeps,
+  type StepResult,
+} from './steps.js';
 
 export type { SyncRequest } from './run-record.js';
 
@@ -81,14 +85,24 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
   });
   try {
     if (location === undefined) {
-      const { status, reasons } = await fullRun(run, runId, totals);
+      const account = await runAccountStep(run, runId);
+      mergeStats(stats, account.stats);
+      const steps = fullRunSteps(account.snapshot.locationIds, windowChunks(deps));
+      const context = {
+        runId,
+        scope: 'full' as const,
+        account,
+        // Links are tombstoned per location, but guarded against the whole account's (db/delete-budget.ts).
+        deleteBudget: createMemoryDeleteBudget(account.deleteLimits),
+      };
+      const { status, reasons } = await runPlan(run, context, steps, totals, account.snapshot);
       return summary(status, reasons);
     }
-    deps.onProgress?.({ location: { done: 0, total: 1 } });
-    const reasons = await oneLocation(run, runId, location, stats);
-    deps.onProgress?.({ location: { done: 1, total: 1 } });
-    const status = reasons.length === 0 ? 'succeeded' : 'partial';
-    await closeRun(deps, runId, { scope: 'location', status, reasons, totals: totals() });
+    // A location sync: the location's own object (read to begin the run), then its one step,
+    // whose tombstones are limited to the location's links.
+    addCounts(stats, 'locations', await upsertLocations(deps.db, [location], { logger: run.logger }));
+    const steps = locationRunSteps(location.id);
+    const { status, reasons } = await runPlan(run, { runId, scope: 'location' }, steps, totals);
     return summary(status, reasons);
   } catch (error) {
     await failRun(run, runId, request.scope, error, totals());
@@ -97,25 +111,17 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
 }
 
 /**
- * The account step, every other step of the plan a few at a time, then the finish; what the
- * steps count goes into `totals()` as they end, so that a failed run records it too.
+ * The steps after the account step, a few at a time in plan order, then the finish; what they
+ * count goes into `totals()` as they end, so that a failed run records it too.
  */
-async function fullRun(
+async function runPlan(
   deps: RunDeps,
-  runId: number,
+  context: StepContext,
+  steps: readonly Step[],
   totals: () => RunTotals,
+  account?: AccountFindings['snapshot'],
 ): Promise<{ status: 'succeeded' | 'partial'; reasons: string[] }> {
   const { stats, chunks = [] } = totals();
-  const account = await runAccountStep(deps, runId);
-  mergeStats(stats, account.stats);
-  const steps = fullRunSteps(account.snapshot.locationIds, windowChunks(deps));
-  const context = {
-    runId,
-    scope: 'full' as const,
-    account,
-    // Links are tombstoned per location, but guarded against the whole account's (db/delete-budget.ts).
-    deleteBudget: createMemoryDeleteBudget(account.deleteLimits),
-  };
   const progress = createProgress(steps, deps.onProgress);
   const results = fulfilled(
     await mapSettled(steps, deps.locationConcurrency, async (step) => {
@@ -126,22 +132,12 @@ async function fullRun(
       return result;
     }),
   );
-  const { locations, reasons } = mergeStepResults({ account, results });
-  return runFinishStep(deps, context, { account: account.snapshot, locations, reasons, totals });
-}
-
-/** A location sync: the location's own object, then its walk; tombstones limited to its links. */
-function oneLocation(
-  deps: StepDeps,
-  runId: number,
-  location: TimeTapLocation,
-  stats: RunStats,
-): Promise<string[]> {
-  return withHeartbeat(deps, runId, async () => {
-    addCounts(stats, 'locations', await upsertLocations(deps.db, [location], { logger: deps.logger }));
-    const outcome = await walkLocation(deps, location.id);
-    mergeStats(stats, outcome.stats);
-    return outcome.reasons.map((reason) => `location ${location.id}: ${reason}`);
+  const merged = mergeStepResults({ ...(account ? { account: { snapshot: account } } : {}), results });
+  return runFinishStep(deps, context, {
+    account,
+    locations: merged.locations,
+    reasons: merged.reasons,
+    totals,
   });
 }
 
