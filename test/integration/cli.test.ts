@@ -238,6 +238,28 @@ describe('sync', () => {
   });
 });
 
+describe('sync with TimeTap unreachable', () => {
+  it('names TimeTap and its host, never Postgres: a closed port, an unknown host', async () => {
+    const port = await freePort();
+    for (const [baseUrl, host, reason] of [
+      [`http://127.0.0.1:${port}/live`, `127.0.0.1:${port}`, 'connection refused'],
+      ['https://no-such-host.invalid/live', 'no-such-host.invalid', 'host not found'],
+    ] as const) {
+      const env = simulatorEnv(sim, { TIMETAP_BASE_URL: baseUrl, TIMETAP_RETRIES: '0' });
+      const result = await runCli(['sync'], { ...env, DATABASE_URL: database.url });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `error: cannot reach TimeTap at ${host} (${reason}): check TIMETAP_BASE_URL and that this machine can reach it`,
+      ]);
+      expect(result.stderr).not.toContain('Postgres');
+    }
+    // The run says why it failed, in the same words of its own.
+    const run = await database.db.syncRun.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('Request to TimeTap /sessionToken failed');
+  });
+});
+
 describe('sync --location', () => {
   it('for an id TimeTap does not know: a clear error, exit 1, and no run written', async () => {
     const env = { ...simulatorEnv(sim), DATABASE_URL: database.url };
