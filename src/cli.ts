@@ -287,22 +287,28 @@ function packageVersion(): string {
   }
 }
 
+// Plain decimal digits only, as the variables are (config.ts): `Number()` would also read "0x10",
+// "1e3" and " 7", and run a sync of a location nobody typed.
+const WHOLE = /^\d+$/;
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 function parseId(value: string): number {
   const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidArgumentError('must be a positive integer');
+  if (!WHOLE.test(value) || !Number.isSafeInteger(id) || id <= 0)
+    throw new InvalidArgumentError('must be a positive integer, in decimal digits');
   return id;
 }
 
 function parsePositive(value: string): number {
   const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0))
-    throw new InvalidArgumentError('must be a number above 0');
+  if (!DECIMAL.test(value) || !(n > 0)) throw new InvalidArgumentError('must be a number above 0');
   return n;
 }
 
 function parseNonNegative(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  if (!WHOLE.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be a non-negative integer, in decimal digits');
   return n;
 }
 

@@ -122,7 +122,12 @@ export function scheduleProblem(pattern: string): string | undefined {
   // cron-parser fills in missing fields, so "1 2" would quietly mean something nobody wrote.
   if (!pattern.trim().startsWith('@') && fields !== 5 && fields !== 6) return shape;
   try {
-    CronExpressionParser.parse(pattern, { currentDate: new Date() }).next();
+    const expression = CronExpressionParser.parse(pattern, { currentDate: new Date() });
+    expression.next();
+    // One second of the minute at most: a full sync every few seconds would spend TimeTap's
+    // request budget on syncs that overlap (and are skipped) rather than on work.
+    if (expression.fields.second.values.length > 1)
+      return 'fires more often than once a minute: give the seconds field (the first of 6) one value, or use 5 fields';
     return undefined;
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('Invalid explicit day of month')) {
@@ -140,7 +145,13 @@ const schema = z.object({
       (value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value),
       'must not contain a user name or password (TimeTap authenticates with the key pair)',
     )
+    .refine(
+      (value) => !/[?#]/.test(value),
+      'must not contain a query string or a fragment: the client appends paths and queries of its own',
+    )
     .default('https://api.timetap.com/live'),
+  // Plain http:// to another machine sends the key and its signature in clear (checked in loadConfig).
+  TIMETAP_ALLOW_INSECURE: z.stringbool().default(false),
   TIMETAP_MAX_RPS: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1000 }).default(5),
   // TimeTap publishes no limit: by default the budget learns it, from TIMETAP_MAX_RPS up (aimd.ts).
   TIMETAP_ADAPTIVE_RATE: z.stringbool().default(true),
@@ -320,7 +331,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
     }
   }
   if (parsed !== undefined) {
-    for (const [name, problem] of rateBoundProblems(parsed))
+    for (const [name, problem] of [...rateBoundProblems(parsed), ...insecureProblems(parsed)])
       if (!problems.has(name)) problems.set(name, problem);
   }
   if (needs.includes('schedule')) {
@@ -348,6 +359,31 @@ function rateBoundProblems(p: Parsed): Array<[string, string]> {
   if (p.TIMETAP_MIN_RPS !== undefined && p.TIMETAP_MIN_RPS > p.TIMETAP_MAX_RPS)
     problems.push(['TIMETAP_MIN_RPS', 'must be at most TIMETAP_MAX_RPS (where the learned rate starts)']);
   return problems;
+}
+
+/**
+ * The login sends the API key and a signature that never changes (signature.ts): over plain http
+ * to another machine, anyone on the path can replay them. This machine (the simulator, a tunnel)
+ * is fine; anything else must say so.
+ */
+function insecureProblems(p: Parsed): Array<[string, string]> {
+  if (p.TIMETAP_ALLOW_INSECURE) return [];
+  const { protocol, hostname } = new URL(p.TIMETAP_BASE_URL);
+  if (protocol !== 'http:' || isLoopback(hostname)) return [];
+  return [
+    [
+      'TIMETAP_BASE_URL',
+      'is plain http:// to another machine, which would send the API key and its signature ' +
+        'unencrypted: use https://, or set TIMETAP_ALLOW_INSECURE=true on a network you trust',
+    ],
+  ];
+}
+
+/** `localhost`, 127.0.0.0/8 and ::1: requests that never leave this machine. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
 }
 
 /** Zod's messages may quote the received value; only the expectation is kept. */

@@ -53,6 +53,18 @@ describe('configuration errors', () => {
     expect((await runCli(['sync', '--location', 'abc'])).code).toBe(2);
   });
 
+  it('reads numbers as the variables are read: decimal digits only (0x10, 1e3 and " 7" are refused)', async () => {
+    const env = { ...simulatorEnv(sim), DATABASE_URL: database.url };
+    const runs = await database.db.syncRun.count();
+    for (const value of ['0x10', '1e3', ' 7', '7 ', '+7', '7.0']) {
+      const result = await runCli(['sync', '--location', value], env);
+      expect(result.code, `${JSON.stringify(value)}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain("option '--location <id>' argument");
+      expect(result.stderr).toContain('must be a positive integer, in decimal digits');
+    }
+    expect(await database.db.syncRun.count()).toBe(runs);
+  });
+
   it('names a bad LOG_FORMAT, exit 2', async () => {
     const result = await runCli(['report'], { DATABASE_URL: database.url, LOG_FORMAT: 'fancy' });
     expect(result.code).toBe(2);

@@ -279,7 +279,7 @@ describe('loadConfig: SYNC_SCHEDULE', () => {
     for (const pattern of [
       '0 * * * *',
       '@hourly',
-      '*/2 * * * * *',
+      '30 */2 * * * *',
       '0 9 * * 1-5',
       '0 0 29 2 *',
       ' 0 3 * * * ',
@@ -299,9 +299,57 @@ describe('loadConfig: SYNC_SCHEDULE', () => {
     );
   });
 
+  it('refuses a pattern that fires more often than once a minute', () => {
+    for (const pattern of ['*/10 * * * * *', '0,30 * * * * *', '* * * * * *', '@secondly']) {
+      expect(problems({ ...valid, SYNC_SCHEDULE: pattern }, ['schedule']), pattern).toContain(
+        'SYNC_SCHEDULE fires more often than once a minute',
+      );
+    }
+    for (const pattern of ['* * * * *', '15 * * * * *', '@minutely']) {
+      expect(loadConfig({ ...valid, SYNC_SCHEDULE: pattern }, ['schedule']).sync.schedule, pattern).toBe(
+        pattern,
+      );
+    }
+  });
+
   it('describes a bad pattern for readers that do not stop on it', () => {
     expect(scheduleProblem('0 * * * *')).toBeUndefined();
     expect(scheduleProblem('bogus')).toMatch(/^must be a cron pattern/);
+  });
+});
+
+describe('loadConfig: TIMETAP_BASE_URL', () => {
+  it('refuses a query string or a fragment, naming neither', () => {
+    for (const url of [
+      'https://api.timetap.com/live?apiKey=leaked-query-value',
+      'https://api.timetap.com/live#leaked-fragment',
+      'https://api.timetap.com/live?',
+    ]) {
+      const message = problems({ ...valid, TIMETAP_BASE_URL: url }, ['timetap']);
+      expect(message, url).toContain('TIMETAP_BASE_URL must not contain a query string or a fragment');
+      expect(message).not.toContain('leaked');
+    }
+  });
+
+  it('refuses plain http to another machine unless TIMETAP_ALLOW_INSECURE=true', () => {
+    for (const url of ['http://api.timetap.com/live', 'http://10.0.0.7:4010', 'http://simulator:4010']) {
+      expect(problems({ ...valid, TIMETAP_BASE_URL: url }, ['timetap']), url).toContain(
+        'TIMETAP_BASE_URL is plain http:// to another machine',
+      );
+      const allowed = loadConfig({ ...valid, TIMETAP_BASE_URL: url, TIMETAP_ALLOW_INSECURE: 'true' }, []);
+      expect(allowed.timetap.baseUrl).toBe(url);
+    }
+    for (const url of [
+      'http://127.0.0.1:4010',
+      'http://localhost:4010/live',
+      'http://[::1]:4010',
+      'https://x.io',
+    ]) {
+      expect(loadConfig({ ...valid, TIMETAP_BASE_URL: url }, []).timetap.baseUrl, url).toBe(url);
+    }
+    expect(problems({ ...valid, TIMETAP_ALLOW_INSECURE: 'yes please' }, [])).toContain(
+      'TIMETAP_ALLOW_INSECURE must be one of',
+    );
   });
 });
 
