@@ -353,6 +353,20 @@ describe('loadConfig: TIMETAP_BASE_URL', () => {
   });
 });
 
+describe('loadConfig: bounds on what TimeTap sends', () => {
+  it('TIMETAP_MAX_BODY_BYTES: unset by default (the client default), else 1024 to 256 MiB', () => {
+    expect(loadConfig(valid, []).timetap.maxBodyBytes).toBeUndefined();
+    expect(loadConfig({ ...valid, TIMETAP_MAX_BODY_BYTES: '1048576' }, []).timetap.maxBodyBytes).toBe(
+      1048576,
+    );
+    for (const bad of ['1023', '268435457', '1e6', '64MB']) {
+      expect(problems({ ...valid, TIMETAP_MAX_BODY_BYTES: bad }, []), bad).toContain(
+        'TIMETAP_MAX_BODY_BYTES must',
+      );
+    }
+  });
+});
+
 describe('loadConfig: what stays as it was', () => {
   it('names every bad variable at once and echoes none of the values', () => {
     const env = {
