@@ -166,6 +166,8 @@ const schema = z.object({
   TIMETAP_RETRY_MAX_TIME_MS: ms().default(120_000),
   TIMETAP_RETRY_AFTER_CAP_MS: ms().default(60_000),
   TIMETAP_PAGE_SIZE: count(1000).default(25),
+  // Unset: as many pages as hold 100,000 records at the page size asked for (page-limit.ts).
+  TIMETAP_MAX_PAGES: count(1_000_000).optional(),
   // A body past it is given up unread (http.ts); 256 MiB stays below V8's longest string.
   TIMETAP_MAX_BODY_BYTES: whole(1024, 256 * 1024 * 1024).optional(),
   TIMETAP_SESSION_IDLE_MS: ms().default(3 * 60 * 60 * 1000 + 45 * 60 * 1000),
@@ -259,6 +261,8 @@ export interface Config {
     sessionIdleMs: number;
     /** Records asked for per page of a list (paging.ts). */
     pageSize: number;
+    /** The most pages of one list or one read of a range (page-limit.ts); unset: by records. */
+    maxPages?: number | undefined;
     /** The longest body read from TimeTap (http.ts); unset: DEFAULT_MAX_BODY_BYTES. */
     maxBodyBytes?: number | undefined;
   };
@@ -435,6 +439,7 @@ function toConfig(p: Parsed): Config {
       retryAfterCapMs: p.TIMETAP_RETRY_AFTER_CAP_MS,
       sessionIdleMs: p.TIMETAP_SESSION_IDLE_MS,
       pageSize: p.TIMETAP_PAGE_SIZE,
+      maxPages: p.TIMETAP_MAX_PAGES,
       maxBodyBytes: p.TIMETAP_MAX_BODY_BYTES,
     },
     database: {

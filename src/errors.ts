@@ -144,6 +144,23 @@ export class MalformedResponseError extends TimeTapError {
   }
 }
 
+/**
+ * A list (or one read of a range of appointments) that still sent full pages at its page limit
+ * (TIMETAP_MAX_PAGES): a list that never ends is broken, and reading it on would only fill the
+ * memory. Reading it again would end the same way.
+ */
+export class PageLimitError extends TimeTapError {
+  readonly list: string;
+  constructor(list: string, maxPages: number) {
+    super(
+      `${list}: still full pages after ${maxPages} pages (TIMETAP_MAX_PAGES); ` +
+        'the list was not read to its end, so nothing it omits was marked deleted',
+      { retryable: false },
+    );
+    this.list = list;
+  }
+}
+
 /** Network failure, timeout or abort before an answer arrived. */
 export class NetworkError extends TimeTapError {
   readonly path: string;

@@ -250,6 +250,31 @@ describe('sync', () => {
   });
 });
 
+describe('sync with a list that never ends', () => {
+  it('gives the list up at TIMETAP_MAX_PAGES: partial (exit 3), saying which list and why', async () => {
+    const env = simulatorEnv(sim, { TIMETAP_MAX_PAGES: '3' });
+    const [endless] = [...sim.data.locations.keys()] as [number];
+    const before = sim.calls.length;
+    const remove = sim.inject({
+      path: '/staff',
+      query: { locationId: String(endless) },
+      fault: { type: 'endless', records: 25 },
+    });
+    const result = await runCli(['sync'], { ...env, DATABASE_URL: database.url });
+    remove();
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stdout).toContain('full sync partial');
+    expect(result.stdout).toContain(
+      `GET /staff?locationId=${endless}: still full pages after 3 pages (TIMETAP_MAX_PAGES); ` +
+        'the list was not read to its end',
+    );
+    const staffCalls = sim.calls
+      .slice(before)
+      .filter((c) => c.path === '/staff' && c.query.locationId === String(endless));
+    expect(staffCalls).toHaveLength(3);
+  });
+});
+
 describe('sync with TimeTap unreachable', () => {
   it('names TimeTap and its host, never Postgres: a closed port, an unknown host', async () => {
     const port = await freePort();

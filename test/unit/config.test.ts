@@ -354,6 +354,14 @@ describe('loadConfig: TIMETAP_BASE_URL', () => {
 });
 
 describe('loadConfig: bounds on what TimeTap sends', () => {
+  it('TIMETAP_MAX_PAGES: unset by default (a number of records), else 1 to 1000000', () => {
+    expect(loadConfig(valid, []).timetap.maxPages).toBeUndefined();
+    expect(loadConfig({ ...valid, TIMETAP_MAX_PAGES: '500' }, []).timetap.maxPages).toBe(500);
+    for (const bad of ['0', '1000001', '0x10', ' 7']) {
+      expect(problems({ ...valid, TIMETAP_MAX_PAGES: bad }, []), bad).toContain('TIMETAP_MAX_PAGES must');
+    }
+  });
+
   it('TIMETAP_MAX_BODY_BYTES: unset by default (the client default), else 1024 to 256 MiB', () => {
     expect(loadConfig(valid, []).timetap.maxBodyBytes).toBeUndefined();
     expect(loadConfig({ ...valid, TIMETAP_MAX_BODY_BYTES: '1048576' }, []).timetap.maxBodyBytes).toBe(
