@@ -9,6 +9,7 @@ import { PageLimitError, TimeTapHttpError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import { createTimeTapClient } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
 
@@ -123,4 +124,23 @@ describe('paging', () => {
     expect((error as Error).message).toContain('still full pages after 100 pages');
     expect(staffCalls()).toHaveLength(100);
   }, 60_000);
+
+  it('gives up a read of appointments whose count is absurd (1e12) at TIMETAP_MAX_PAGES', async () => {
+    const range = { startDate: '2000-01-01', endDate: '2100-12-31' };
+    sim.inject({
+      path: '/appointmentList/reportWithCount',
+      fault: { type: 'endless', records: 10, count: 1e12 },
+    });
+    const error = await readAppointmentChunk(makeClient({ maxPages: 6 }), range, {
+      pageSize: 10,
+      maxReads: 3,
+    })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PageLimitError);
+    expect((error as Error).message).toMatch(
+      /^GET \/appointmentList\/reportWithCount\?startDate=2000-01-01&endDate=2100-12-31: still full pages after 6 pages/,
+    );
+    expect(sim.calls.filter((c) => c.path === '/appointmentList/reportWithCount')).toHaveLength(6);
+  });
 });
