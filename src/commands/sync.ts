@@ -1,10 +1,15 @@
 /**
  * `timetap-sync sync [--location ID] [--json]`: one sync now, in this process, without Redis.
+ * The first SIGINT or SIGTERM aborts its requests and the run closes as `failed`; a second one
+ * ends the process at once (signals.ts), after closing the run it started, so that the row does
+ * not stay `running` (a run whose process was killed outright is abandoned by the next start).
  */
+import { randomUUID } from 'node:crypto';
 import { createDatabase } from '../db/client.js';
-import { MIRROR_TABLES } from '../db/index.js';
+import { failRunsOf, MIRROR_TABLES } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
+import { beforeForcedExit } from '../signals.js';
 import { runSettings } from '../sync/run-settings.js';
 import { runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
 import { createTimeTapClient } from '../timetap/index.js';
@@ -19,6 +24,11 @@ export async function syncCommand(
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  // Who started the run (sync_runs.worker_id): the runs a forced exit must close are ours only.
+  const owner = `cli-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const forgetLastWords = beforeForcedExit((signal) =>
+    failRunsOf(database.prisma, owner, `interrupted: ${signal} twice, the process ended before the run did`),
+  );
   const progress = createProgressLine(process.stderr, options.json ? false : undefined);
   try {
     const client = createTimeTapClient({ config: config.timetap, logger, redactor, signal: abort.signal });
@@ -34,6 +44,7 @@ export async function syncCommand(
         logger,
         redactor,
         trigger: 'cli',
+        workerId: owner,
         onProgress: ({ stage, done, total }) => progress.update(`syncing: ${done}/${total} ${stage}`),
       },
       request,
@@ -48,6 +59,7 @@ export async function syncCommand(
   } finally {
     progress.done();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    forgetLastWords();
     await database.close();
   }
 }
