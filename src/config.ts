@@ -237,6 +237,8 @@ const schema = z.object({
     'must be 24 to 200 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 16 prints one)',
   ),
   WEBHOOK_RATE_LIMIT: count(100_000).default(600),
+  // Proxies in front of the worker whose X-Forwarded-For is believed; more than 10 is a mistake.
+  TRUST_PROXY: whole(0, 10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
@@ -300,6 +302,8 @@ export interface Config {
     webhookSecret: string | undefined;
     /** Webhook calls per source address per minute. */
     webhookRateLimit: number;
+    /** Proxies in front of the worker whose X-Forwarded-For names the caller (http/server.ts). */
+    trustProxy: number;
   };
   logLevel: Parsed['LOG_LEVEL'];
   /** `auto`: JSON for the worker and when stderr is no terminal, human lines otherwise (logger.ts). */
@@ -479,6 +483,7 @@ function toConfig(p: Parsed): Config {
       adminToken: p.ADMIN_TOKEN,
       webhookSecret: p.WEBHOOK_SECRET,
       webhookRateLimit: p.WEBHOOK_RATE_LIMIT,
+      trustProxy: p.TRUST_PROXY,
     },
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,

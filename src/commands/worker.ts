@@ -47,6 +47,7 @@ export async function workerCommand(
     host: config.http.host,
     port: config.http.port,
     adminToken: config.http.adminToken,
+    trustProxy: config.http.trustProxy,
     logger,
     registry,
     readiness: readinessChecks(

@@ -19,6 +19,8 @@ import { createWebhookRoute, WEBHOOK_PATH, type WebhookRouteDeps } from './webho
 /**
  * Budgets of `POST /resync`, per window. Failed and successful authentications never share one:
  * otherwise anyone could spend the budget with wrong tokens and get the admin's right one a 429.
+ * The failure budget makes an address that keeps guessing wait for its next guesses; the right
+ * token is never refused by it (behind a proxy every caller has the proxy's address).
  */
 export interface ResyncLimits {
   /** Failed authentications per client address; past it, that address waits even with the token. */
@@ -58,6 +60,12 @@ export interface HttpServerDeps {
   readinessTimeoutMs?: number;
   resyncLimits?: ResyncLimits;
   webhook?: WebhookOptions;
+  /**
+   * Proxies in front of the worker whose X-Forwarded-For is believed (TRUST_PROXY): the limiters
+   * then see each caller's own address instead of the proxy's. 0 (the default): the socket's
+   * address, whatever a caller writes in that header.
+   */
+  trustProxy?: number;
 }
 
 export interface HttpServer {
@@ -102,6 +110,8 @@ function createApp(deps: HttpServerDeps): express.Express {
   const { logger } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Express reads the caller from X-Forwarded-For, `trustProxy` hops from the socket (req.ip).
+  app.set('trust proxy', deps.trustProxy ?? 0);
   app.use(requestLog(logger));
 
   app.get('/healthz', healthz);

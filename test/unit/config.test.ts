@@ -375,6 +375,16 @@ describe('loadConfig: bounds on what TimeTap sends', () => {
   });
 });
 
+describe('loadConfig: TRUST_PROXY', () => {
+  it('trusts no proxy by default; a hop count from 0 to 10', () => {
+    expect(loadConfig(valid, []).http.trustProxy).toBe(0);
+    expect(loadConfig({ ...valid, TRUST_PROXY: '1' }, []).http.trustProxy).toBe(1);
+    for (const bad of ['true', '-1', '11', '1.5']) {
+      expect(problems({ ...valid, TRUST_PROXY: bad }, []), bad).toContain('TRUST_PROXY must');
+    }
+  });
+});
+
 describe('loadConfig: what stays as it was', () => {
   it('names every bad variable at once and echoes none of the values', () => {
     const env = {
