@@ -170,6 +170,17 @@ export class NetworkError extends TimeTapError {
   }
 }
 
+/**
+ * A command that was sent but whose answer did not come in time (a service that accepts
+ * connections and then hangs): it may still be carried out once the service answers, so an answer
+ * to the caller must not say that nothing happened.
+ */
+export function isUnconfirmed(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { unconfirmed?: unknown }).unconfirmed === true
+  );
+}
+
 export function isRetryable(error: unknown): boolean {
   return error instanceof SyncError ? error.retryable : false;
 }

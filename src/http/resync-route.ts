@@ -12,6 +12,7 @@
  * 4. the body is read only once the caller is known.
  */
 import type { Request, Response } from 'express';
+import { isUnconfirmed } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AUTH_REALM, parseCredentials, type TokenCheck } from './auth.js';
 import { callerOf } from './caller.js';
@@ -89,6 +90,16 @@ export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Re
         'could not enqueue resync',
       );
       res.set('Retry-After', '10');
+      if (isUnconfirmed(error)) {
+        // Sent to a Redis that did not answer: the sync may still be queued, and run, once it does.
+        res.status(503).json({
+          error:
+            'Redis did not confirm the resync in time: it was sent but not confirmed, and may still ' +
+            'run once Redis answers; asking again is safe (a pending resync is not queued twice)',
+          confirmed: false,
+        });
+        return;
+      }
       res.status(503).json({ error: 'could not enqueue the resync: Redis is unreachable; try again later' });
     }
   };

@@ -11,6 +11,7 @@
  * acknowledged that could be lost.
  */
 import type { Request, Response } from 'express';
+import { isUnconfirmed } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, WebhookRejection } from '../metrics.js';
 import { appointmentHintOf } from '../webhook/payload.js';
@@ -62,6 +63,7 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
     reason: WebhookRejection,
     error: string,
     retryAfter?: number,
+    extra: Record<string, unknown> = {},
   ) => {
     metrics?.webhookRejections.inc({ reason });
     if (reason !== 'secret' && reason !== 'locked-out') {
@@ -69,7 +71,7 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
       record(`rejected: ${reason}`);
     }
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
-    res.status(status).json({ error });
+    res.status(status).json({ error, ...extra });
   };
 
   return async (req, res) => {
@@ -131,6 +133,14 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
         { err: error instanceof Error ? error.message : String(error) },
         'could not queue a webhook event',
       );
+      if (isUnconfirmed(error)) {
+        // Sent to a Redis that did not answer: it may still be queued, and applied, once it does.
+        const why =
+          'Redis did not confirm the event in time: it was sent but not confirmed, and may still ' +
+          'be applied once Redis answers; sending it again is safe';
+        refuse(res, 503, 'unavailable', why, 5, { confirmed: false });
+        return;
+      }
       refuse(res, 503, 'unavailable', 'could not queue the event: Redis is unreachable; try again later', 5);
       return;
     }

@@ -52,6 +52,21 @@ export class RedisUnavailableError extends SyncError {
   }
 }
 
+/**
+ * Redis took a command and did not answer it in time: it is hung (accepts connections, answers
+ * nothing), and the command may still be carried out when it answers again (errors.ts isUnconfirmed).
+ */
+export class RedisUnconfirmedError extends RedisUnavailableError {
+  readonly unconfirmed = true;
+  constructor(url: string, timeoutMs: number) {
+    super(
+      `Redis at ${redisHost(url)} did not answer within ${timeoutMs / 1000} s: the command was sent ` +
+        'but not confirmed, and may still be carried out once Redis answers',
+      { retryable: true },
+    );
+  }
+}
+
 const outageLogs = new WeakMap<Redis, OutageLog>();
 const refusals = new WeakMap<Redis, RedisUnavailableError>();
 
