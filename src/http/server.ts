@@ -223,10 +223,34 @@ function requestLog(logger: Logger) {
   };
 }
 
-/** The path for a log line or an answer: never the query string, never the webhook's secret. */
+/**
+ * The path for a log line or an answer: never the query string, never the webhook's secret. The
+ * router matches paths case-insensitively and decodes what it matches, so `/WEBHOOKS/TimeTap/`
+ * and a secret written `%61%62...` reach the webhook too: the path is masked when it is a webhook
+ * path however it is spelt.
+ */
 function pathOf(req: Request): string {
   const path = (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
-  return path.startsWith(`${WEBHOOK_PATH}/`) ? `${WEBHOOK_PATH}/:secret` : path;
+  return isWebhookPath(path) ? `${WEBHOOK_PATH}/:secret` : path;
+}
+
+function isWebhookPath(path: string): boolean {
+  let decoded = path;
+  // A few rounds: a double-encoded prefix is decoded by nobody, but costs nothing to recognise.
+  for (let round = 0; round < 3; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded);
+    } catch {
+      break;
+    }
+    if (next === decoded) break;
+    decoded = next;
+  }
+  return decoded
+    .replace(/\/{2,}/g, '/')
+    .toLowerCase()
+    .startsWith(`${WEBHOOK_PATH}/`);
 }
 
 function httpStatusOf(error: unknown): number {

@@ -487,6 +487,46 @@ describe('GET /admin/queues', () => {
   });
 });
 
+describe('the webhook path in logs and answers', () => {
+  it('is masked however it is spelt: in capitals, percent-encoded, with doubled slashes', async () => {
+    const secret = randomBytes(16).toString('hex');
+    const server = await start({
+      webhook: {
+        secret,
+        perSourcePerMinute: 100,
+        enqueue: async () => ({ jobId: 'event-1', coalesced: false }),
+      },
+    });
+    const encoded = [...secret].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join('');
+    const paths = [
+      `/WEBHOOKS/TIMETAP/${secret}`,
+      `/Webhooks/TimeTap/${encoded}`,
+      `/webhooks/timetap/${encoded}/more`,
+      `/webhooks//timetap/${secret}`,
+      `/%77ebhooks/timetap/${secret}`,
+    ];
+    const before = logLines.length;
+    const answers: string[] = [];
+    for (const path of paths) {
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"calendarId": 5}',
+      });
+      answers.push(`${res.status} ${await res.text()}`);
+    }
+    // The router takes the first two for the webhook itself (it matches paths case-insensitively
+    // and decodes the secret).
+    expect(answers.slice(0, 2).map((a) => a.slice(0, 3))).toEqual(['200', '200']);
+    const logged = logLines.slice(before).join('');
+    expect(logged.match(/"path":"\/webhooks\/timetap\/:secret"/g)).toHaveLength(paths.length);
+    for (const text of [logged, ...answers]) {
+      expect(text).not.toContain(secret);
+      expect(text.toLowerCase()).not.toContain(encoded.toLowerCase().slice(0, 12));
+    }
+  });
+});
+
 describe('close', () => {
   it('does not wait for open connections, in-flight requests included', async () => {
     let arrived!: () => void;
