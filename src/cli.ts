@@ -13,6 +13,7 @@ import { ConfigError, describeError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { createRedactor, type Redactor } from './redact.js';
 import type { Runtime } from './runtime.js';
+import { explainUnreachableTimeTap } from './timetap/unreachable.js';
 
 /** How a command uses the database, checked before it runs (db/preflight.ts). */
 interface RuntimeOptions {
@@ -26,8 +27,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   let exitCode: number = EXIT.ok;
   // The configuration's redactor, once a command has one: the last line an error prints passes it.
   let redactor: Redactor = createRedactor();
-  // The database of the running command, once known: an error from it becomes one line.
+  // The database and the TimeTap of the running command, once known: an error from either
+  // becomes one line that names it.
   let databaseUrl: string | undefined;
+  let timetapUrl: string | undefined;
   const program = new Command()
     .name('timetap-sync')
     .description('Keeps a complete, fresh copy of a TimeTap account in your own Postgres.')
@@ -50,6 +53,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       const { createRuntime } = await import('./runtime.js');
       const runtime = createRuntime(env, needs, { service: runtimeOptions.service === true });
       redactor = runtime.redactor;
+      // Where an unreachable TimeTap is explained from (one account today).
+      if (needs.includes('timetap')) timetapUrl = runtime.config.accounts[0]?.timetap.baseUrl;
       if (needs.includes('database')) {
         databaseUrl = runtime.config.database.url;
         if ((runtimeOptions.database ?? 'schema') === 'schema') {
@@ -231,11 +236,15 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    return exitCodeFor(error, redactor, databaseUrl);
+    return exitCodeFor(error, redactor, { databaseUrl, timetapUrl });
   }
 }
 
-function exitCodeFor(error: unknown, redactor: Redactor, databaseUrl: string | undefined): number {
+function exitCodeFor(
+  error: unknown,
+  redactor: Redactor,
+  urls: { databaseUrl: string | undefined; timetapUrl: string | undefined },
+): number {
   if (error instanceof CommanderError) {
     // --help and --version end through here with exit code 0.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -245,16 +254,23 @@ function exitCodeFor(error: unknown, redactor: Redactor, databaseUrl: string | u
     return EXIT.usage;
   }
   // Postgres down, a database or schema missing: one line that says what to do, not Prisma's
-  // multi-line account of the call that failed.
+  // multi-line account of the call that failed. Only for an error that may be Postgres's: the
+  // service an error came from is told by its type, never by the network code in its causes.
   const problem =
     error instanceof DatabaseProblem
       ? error
-      : databaseUrl === undefined
+      : urls.databaseUrl === undefined
         ? undefined
-        : explainDatabaseError(error, databaseUrl);
+        : explainDatabaseError(error, urls.databaseUrl);
   if (problem) {
     console.error(`error: ${redactor.scrub(problem.message)}`);
     return problem.kind === 'missing-schema' ? EXIT.usage : EXIT.failure;
+  }
+  const timetap =
+    urls.timetapUrl === undefined ? undefined : explainUnreachableTimeTap(error, urls.timetapUrl);
+  if (timetap) {
+    console.error(`error: ${redactor.scrub(timetap)}`);
+    return EXIT.failure;
   }
   console.error(`error: ${redactor.scrub(describeError(error))}`);
   return EXIT.failure;
@@ -272,22 +288,28 @@ function packageVersion(): string {
   }
 }
 
+// Plain decimal digits only, as the variables are (config.ts): `Number()` would also read "0x10",
+// "1e3" and " 7", and run a sync of a location nobody typed.
+const WHOLE = /^\d+$/;
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 function parseId(value: string): number {
   const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidArgumentError('must be a positive integer');
+  if (!WHOLE.test(value) || !Number.isSafeInteger(id) || id <= 0)
+    throw new InvalidArgumentError('must be a positive integer, in decimal digits');
   return id;
 }
 
 function parsePositive(value: string): number {
   const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0))
-    throw new InvalidArgumentError('must be a number above 0');
+  if (!DECIMAL.test(value) || !(n > 0)) throw new InvalidArgumentError('must be a number above 0');
   return n;
 }
 
 function parseNonNegative(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  if (!WHOLE.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be a non-negative integer, in decimal digits');
   return n;
 }
 

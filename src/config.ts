@@ -123,7 +123,12 @@ export function scheduleProblem(pattern: string): string | undefined {
   // cron-parser fills in missing fields, so "1 2" would quietly mean something nobody wrote.
   if (!pattern.trim().startsWith('@') && fields !== 5 && fields !== 6) return shape;
   try {
-    CronExpressionParser.parse(pattern, { currentDate: new Date() }).next();
+    const expression = CronExpressionParser.parse(pattern, { currentDate: new Date() });
+    expression.next();
+    // One second of the minute at most: a full sync every few seconds would spend TimeTap's
+    // request budget on syncs that overlap (and are skipped) rather than on work.
+    if (expression.fields.second.values.length > 1)
+      return 'fires more often than once a minute: give the seconds field (the first of 6) one value, or use 5 fields';
     return undefined;
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('Invalid explicit day of month')) {
@@ -141,7 +146,13 @@ const schema = z.object({
       (value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value),
       'must not contain a user name or password (TimeTap authenticates with the key pair)',
     )
+    .refine(
+      (value) => !/[?#]/.test(value),
+      'must not contain a query string or a fragment: the client appends paths and queries of its own',
+    )
     .default('https://api.timetap.com/live'),
+  // Plain http:// to another machine sends the key and its signature in clear (checked in loadConfig).
+  TIMETAP_ALLOW_INSECURE: z.stringbool().default(false),
   TIMETAP_MAX_RPS: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1000 }).default(5),
   // TimeTap publishes no limit: by default the budget learns it, from TIMETAP_MAX_RPS up (aimd.ts).
   TIMETAP_ADAPTIVE_RATE: z.stringbool().default(true),
@@ -156,6 +167,10 @@ const schema = z.object({
   TIMETAP_RETRY_MAX_TIME_MS: ms().default(120_000),
   TIMETAP_RETRY_AFTER_CAP_MS: ms().default(60_000),
   TIMETAP_PAGE_SIZE: count(1000).default(25),
+  // Unset: as many pages as hold 100,000 records at the page size asked for (page-limit.ts).
+  TIMETAP_MAX_PAGES: count(1_000_000).optional(),
+  // A body past it is given up unread (http.ts); 256 MiB stays below V8's longest string.
+  TIMETAP_MAX_BODY_BYTES: whole(1024, 256 * 1024 * 1024).optional(),
   TIMETAP_SESSION_IDLE_MS: ms().default(3 * 60 * 60 * 1000 + 45 * 60 * 1000),
 
   DATABASE_URL: z
@@ -223,6 +238,8 @@ const schema = z.object({
     'must be 24 to 200 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 16 prints one)',
   ),
   WEBHOOK_RATE_LIMIT: count(100_000).default(600),
+  // Proxies in front of the worker whose X-Forwarded-For is believed; more than 10 is a mistake.
+  TRUST_PROXY: whole(0, 10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
@@ -251,6 +268,10 @@ export interface TimeTapConfig {
   sessionIdleMs: number;
   /** Records asked for per page of a list (paging.ts). */
   pageSize: number;
+  /** The most pages of one list or one read of a range (page-limit.ts); unset: by records. */
+  maxPages?: number | undefined;
+  /** The longest body read from TimeTap (http.ts); unset: DEFAULT_MAX_BODY_BYTES. */
+  maxBodyBytes?: number | undefined;
 }
 
 export interface Config {
@@ -290,6 +311,8 @@ export interface Config {
     webhookSecret: string | undefined;
     /** Webhook calls per source address per minute. */
     webhookRateLimit: number;
+    /** Proxies in front of the worker whose X-Forwarded-For names the caller (http/server.ts). */
+    trustProxy: number;
   };
   logLevel: Parsed['LOG_LEVEL'];
   /** `auto`: JSON for the worker and when stderr is no terminal, human lines otherwise (logger.ts). */
@@ -329,7 +352,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
     }
   }
   if (parsed !== undefined) {
-    for (const [name, problem] of rateBoundProblems(parsed))
+    for (const [name, problem] of [...rateBoundProblems(parsed), ...insecureProblems(parsed)])
       if (!problems.has(name)) problems.set(name, problem);
   }
   if (needs.includes('schedule')) {
@@ -357,6 +380,31 @@ function rateBoundProblems(p: Parsed): Array<[string, string]> {
   if (p.TIMETAP_MIN_RPS !== undefined && p.TIMETAP_MIN_RPS > p.TIMETAP_MAX_RPS)
     problems.push(['TIMETAP_MIN_RPS', 'must be at most TIMETAP_MAX_RPS (where the learned rate starts)']);
   return problems;
+}
+
+/**
+ * The login sends the API key and a signature that never changes (signature.ts): over plain http
+ * to another machine, anyone on the path can replay them. This machine (the simulator, a tunnel)
+ * is fine; anything else must say so.
+ */
+function insecureProblems(p: Parsed): Array<[string, string]> {
+  if (p.TIMETAP_ALLOW_INSECURE) return [];
+  const { protocol, hostname } = new URL(p.TIMETAP_BASE_URL);
+  if (protocol !== 'http:' || isLoopback(hostname)) return [];
+  return [
+    [
+      'TIMETAP_BASE_URL',
+      'is plain http:// to another machine, which would send the API key and its signature ' +
+        'unencrypted: use https://, or set TIMETAP_ALLOW_INSECURE=true on a network you trust',
+    ],
+  ];
+}
+
+/** `localhost`, 127.0.0.0/8 and ::1: requests that never leave this machine. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
 }
 
 /** Zod's messages may quote the received value; only the expectation is kept. */
@@ -424,6 +472,7 @@ function toConfig(p: Parsed): Config {
       adminToken: p.ADMIN_TOKEN,
       webhookSecret: p.WEBHOOK_SECRET,
       webhookRateLimit: p.WEBHOOK_RATE_LIMIT,
+      trustProxy: p.TRUST_PROXY,
     },
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
@@ -450,5 +499,7 @@ function timetapConfig(p: Parsed): TimeTapConfig {
     retryAfterCapMs: p.TIMETAP_RETRY_AFTER_CAP_MS,
     sessionIdleMs: p.TIMETAP_SESSION_IDLE_MS,
     pageSize: p.TIMETAP_PAGE_SIZE,
+    maxPages: p.TIMETAP_MAX_PAGES,
+    maxBodyBytes: p.TIMETAP_MAX_BODY_BYTES,
   };
 }

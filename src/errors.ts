@@ -5,11 +5,24 @@
  */
 export class SyncError extends Error {
   readonly retryable: boolean;
+  /** The dependency the error came from, when it is one: read by errorOrigin (error-origin.ts). */
+  readonly origin: ErrorOrigin | undefined = undefined;
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.retryable = options.retryable;
   }
+}
+
+/** The services a command depends on: an error names the one it came from. */
+export type ErrorOrigin = 'timetap' | 'postgres' | 'redis';
+
+/**
+ * An error of a TimeTap request or of what TimeTap answered. Whatever its cause holds (a refused
+ * connection, an unknown host), it is about TimeTap: never Postgres's or Redis's.
+ */
+export class TimeTapError extends SyncError {
+  override readonly origin: ErrorOrigin | undefined = 'timetap';
 }
 
 /** Bad configuration or usage: the program stops with exit code 2. */
@@ -20,7 +33,7 @@ export class ConfigError extends SyncError {
 }
 
 /** TimeTap refused the key pair: no retry can help, a human must fix the keys. */
-export class AuthError extends SyncError {
+export class AuthError extends TimeTapError {
   constructor(message = AUTH_FAILURE_MESSAGE) {
     super(message, { retryable: false });
   }
@@ -31,7 +44,7 @@ export const AUTH_FAILURE_MESSAGE =
   'and that API access is enabled for the account';
 
 /** An HTTP answer from TimeTap that is not a success. `path` never includes the query string. */
-export class TimeTapHttpError extends SyncError {
+export class TimeTapHttpError extends TimeTapError {
   readonly status: number;
   readonly path: string;
   readonly retryAfterMs: number | undefined;
@@ -72,7 +85,7 @@ export class SessionRefusedError extends TimeTapHttpError {
  * The session breaker is open: most recent calls were refused although the keys were accepted, so
  * the run stops instead of hammering TimeTap with logins (session-breaker.ts).
  */
-export class SessionBreakerOpenError extends SyncError {
+export class SessionBreakerOpenError extends TimeTapError {
   constructor(refused: number, recent: number) {
     super(
       `TimeTap accepted the keys but refused the session for ${refused} of the last ${recent} calls: ` +
@@ -83,7 +96,7 @@ export class SessionBreakerOpenError extends SyncError {
 }
 
 /** A location sync for an id whose own URL answers 404: a mistake to report, not a run. */
-export class UnknownLocationError extends SyncError {
+export class UnknownLocationError extends TimeTapError {
   readonly locationId: number;
   constructor(locationId: number) {
     super(
@@ -123,7 +136,7 @@ export class RunActiveError extends SyncError {
 }
 
 /** A body that is not what the endpoint promises (HTML, truncated JSON, not an array). */
-export class MalformedResponseError extends SyncError {
+export class MalformedResponseError extends TimeTapError {
   readonly path: string;
   constructor(path: string, why: string, options: { retryable: boolean }) {
     super(`TimeTap sent a malformed body for ${path}: ${why}`, options);
@@ -131,13 +144,41 @@ export class MalformedResponseError extends SyncError {
   }
 }
 
+/**
+ * A list (or one read of a range of appointments) that still sent full pages at its page limit
+ * (TIMETAP_MAX_PAGES): a list that never ends is broken, and reading it on would only fill the
+ * memory. Reading it again would end the same way.
+ */
+export class PageLimitError extends TimeTapError {
+  readonly list: string;
+  constructor(list: string, maxPages: number) {
+    super(
+      `${list}: still full pages after ${maxPages} pages (TIMETAP_MAX_PAGES); ` +
+        'the list was not read to its end, so nothing it omits was marked deleted',
+      { retryable: false },
+    );
+    this.list = list;
+  }
+}
+
 /** Network failure, timeout or abort before an answer arrived. */
-export class NetworkError extends SyncError {
+export class NetworkError extends TimeTapError {
   readonly path: string;
   constructor(path: string, why: string, options: { retryable: boolean; cause?: unknown }) {
     super(`Request to TimeTap ${path} failed: ${why}`, options);
     this.path = path;
   }
+}
+
+/**
+ * A command that was sent but whose answer did not come in time (a service that accepts
+ * connections and then hangs): it may still be carried out once the service answers, so an answer
+ * to the caller must not say that nothing happened.
+ */
+export function isUnconfirmed(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { unconfirmed?: unknown }).unconfirmed === true
+  );
 }
 
 export function isRetryable(error: unknown): boolean {

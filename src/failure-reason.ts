@@ -77,7 +77,7 @@ export function failureReason(error: unknown): FailureReason {
 }
 
 /** The error, its causes and the members of an AggregateError (a refused dual-stack connect). */
-function* causes(error: unknown, depth = 0): Generator<unknown> {
+export function* causes(error: unknown, depth = 0): Generator<unknown> {
   if (error === undefined || error === null || depth > 5) return;
   yield error;
   if (typeof error !== 'object') return;

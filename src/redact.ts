@@ -1,8 +1,9 @@
 /**
  * Secrets must never reach a log line, an error text, the database or Redis. pino's `redact`
- * only knows object paths, so strings are scrubbed here as well: known secret values, anything
- * shaped like a TimeTap session token, the secret parameters of URLs (the `/sessionToken` URL
- * carries the apiKey and the signature), and the user and password of any URL.
+ * only knows object paths, so strings are scrubbed here as well: known secret values, also
+ * percent-encoded (a webhook URL may spell its secret `%61%62...`, and the router decodes it),
+ * anything shaped like a TimeTap session token, the secret parameters of URLs (the
+ * `/sessionToken` URL carries the apiKey and the signature), and the user and password of any URL.
  */
 const REPLACEMENT = '[REDACTED]';
 const SESSION_TOKEN = /st:[a-z0-9]+:[a-z0-9]+:[0-9a-f]{16,}/gi;
@@ -20,9 +21,12 @@ export interface Redactor {
 export function createRedactor(initial: Array<string | undefined> = []): Redactor {
   const secrets = new Set<string>();
   let pattern: RegExp | undefined;
+  // Every spelling, percent-encoded ones included: ten times slower, so only for a text with a '%'.
+  let encodedPattern: RegExp | undefined;
   const rebuild = () => {
-    const sorted = [...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
-    pattern = sorted.length > 0 ? new RegExp(sorted.join('|'), 'g') : undefined;
+    const sorted = [...secrets].sort((a, b) => b.length - a.length);
+    pattern = sorted.length > 0 ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined;
+    encodedPattern = sorted.length > 0 ? new RegExp(sorted.map(spellings).join('|'), 'g') : undefined;
   };
   const redactor: Redactor = {
     add(secret) {
@@ -36,6 +40,7 @@ export function createRedactor(initial: Array<string | undefined> = []): Redacto
         .replace(SESSION_TOKEN, REPLACEMENT)
         .replace(URL_USERINFO, `$1${REPLACEMENT}@`);
       if (pattern) out = out.replace(pattern, REPLACEMENT);
+      if (encodedPattern && out.includes('%')) out = out.replace(encodedPattern, REPLACEMENT);
       return out;
     },
   };
@@ -55,6 +60,23 @@ export function safeUrl(url: string | URL): string {
 
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A pattern for `secret` with any of its characters written as itself or percent-encoded. */
+function spellings(secret: string): string {
+  return [...secret]
+    .map((char) => {
+      const encoded = [...Buffer.from(char, 'utf8')]
+        .map((byte) => `%${[...byte.toString(16).padStart(2, '0')].map(eitherCase).join('')}`)
+        .join('');
+      return `(?:${escapeRegExp(char)}|${encoded})`;
+    })
+    .join('');
+}
+
+/** A hex digit in either case, as a character class when it is a letter. */
+function eitherCase(digit: string): string {
+  return /[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit;
 }
 
 /**

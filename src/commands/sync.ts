@@ -1,11 +1,16 @@
 /**
  * `timetap-sync sync [--location ID] [--json]`: one sync now, in this process, without Redis.
+ * The first SIGINT or SIGTERM aborts its requests and the run closes as `failed`; a second one
+ * ends the process at once (signals.ts), after closing the run it started, so that the row does
+ * not stay `running` (a run whose process was killed outright is abandoned by the next start).
  */
+import { randomUUID } from 'node:crypto';
 import type { AccountContext } from '../account.js';
 import { createDatabase, type Db } from '../db/client.js';
-import { MIRROR_TABLES } from '../db/index.js';
+import { failRunsOf, MIRROR_TABLES } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
+import { beforeForcedExit } from '../signals.js';
 import type { StepKind } from '../sync/plan.js';
 import { runSettings } from '../sync/run-settings.js';
 import { type RunProgress, runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
@@ -21,15 +26,26 @@ export async function syncCommand(
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  // Who started the runs (sync_runs.worker_id): the runs a forced exit must close are ours only.
+  const owner = `cli-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const forgetLastWords = beforeForcedExit((signal) =>
+    failRunsOf(database.prisma, owner, `interrupted: ${signal} twice, the process ended before the run did`),
+  );
   try {
     let worst: number = EXIT.ok;
     for (const account of config.accounts) {
-      const code = await syncAccount(runtime, account, database.prisma, abort.signal, options);
+      const code = await syncAccount(
+        runtime,
+        account,
+        { db: database.prisma, signal: abort.signal, owner },
+        options,
+      );
       worst = Math.max(worst, code);
     }
     return worst;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    forgetLastWords();
     await database.close();
   }
 }
@@ -37,8 +53,7 @@ export async function syncCommand(
 async function syncAccount(
   runtime: Runtime,
   account: AccountContext,
-  db: Db,
-  signal: AbortSignal,
+  { db, signal, owner }: { db: Db; signal: AbortSignal; owner: string },
   options: { location?: number; json?: boolean },
 ): Promise<number> {
   const { config, redactor } = runtime;
@@ -59,6 +74,7 @@ async function syncAccount(
         logger,
         redactor,
         trigger: 'cli',
+        workerId: owner,
         onProgress: (steps) => progress.update(`syncing: ${describeProgress(steps)}`),
       },
       request,

@@ -19,6 +19,7 @@ import { createOutageLog, type OutageLog } from '../outage-log.js';
 import { createFastQueueCall, createResyncEnqueuer, enqueueAppointmentEvent } from '../queue/enqueue.js';
 import { recordWebhookEvent } from '../queue/webhook-events.js';
 import { type SyncWorker, startSyncWorker } from '../queue/worker.js';
+import { withAnswerDeadline } from '../redis/answer-deadline.js';
 import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
 import { recordJobMetrics } from './job-metrics.js';
@@ -47,11 +48,13 @@ export async function workerCommand(
     host: config.http.host,
     port: config.http.port,
     adminToken: config.http.adminToken,
+    trustProxy: config.http.trustProxy,
     logger,
     registry,
     readiness: readinessChecks(
       database,
       sync,
+      config.redis.url,
       createOutageLog({ logger, dependency: 'database', where: hostOf(config.database.url) }),
     ),
     enqueueResync: createResyncEnqueuer({
@@ -60,6 +63,7 @@ export async function workerCommand(
       redisUrl: config.redis.url,
       retry: config.worker,
       trigger: 'http',
+      outages: sync.redisOutages,
     }),
     dashboardQueues: [sync.queue],
     ...(config.http.webhookSecret
@@ -99,7 +103,11 @@ export function webhookOptions(
   { config }: Pick<Runtime, 'config'>,
   metrics: ReturnType<typeof createMetrics>['metrics'],
 ): WebhookOptions {
-  const fast = createFastQueueCall({ redis: sync.redis, redisUrl: config.redis.url });
+  const fast = createFastQueueCall({
+    redis: sync.redis,
+    redisUrl: config.redis.url,
+    outages: sync.redisOutages,
+  });
   return {
     secret,
     perSourcePerMinute: config.http.webhookRateLimit,
@@ -130,7 +138,12 @@ async function checkRedis(url: string, logger: Logger): Promise<void> {
  * connection's outage log); for the database, which nothing else watches while the worker is
  * idle, the probes do.
  */
-function readinessChecks(database: Database, sync: SyncWorker, databaseOutages: OutageLog): ReadinessChecks {
+function readinessChecks(
+  database: Database,
+  sync: SyncWorker,
+  redisUrl: string,
+  databaseOutages: OutageLog,
+): ReadinessChecks {
   return {
     database: async () => {
       try {
@@ -142,10 +155,12 @@ function readinessChecks(database: Database, sync: SyncWorker, databaseOutages: 
       databaseOutages.restored();
       return true;
     },
-    // A connection that is not ready would queue the PING until Redis is back: ask its state first.
+    // A connection that is not ready would queue the PING until Redis is back: ask its state
+    // first. A ready one that does not answer is a hung Redis, told to its outage log.
     redis: async () => {
       if (sync.redis.status !== 'ready') return 'unreachable';
-      return (await sync.redis.ping()) === 'PONG' || 'unexpected answer';
+      const deadline = { redis: sync.redis, redisUrl, outages: sync.redisOutages };
+      return (await withAnswerDeadline(deadline, () => sync.redis.ping())) === 'PONG' || 'unexpected answer';
     },
     worker: async () => (sync.isConsuming() && sync.redis.status === 'ready') || 'not consuming',
   };

@@ -1,10 +1,12 @@
 /**
  * One sync at a time per scope: before a run starts, the worker asks whether another run of the
  * same scope is still alive (running, with a recent heartbeat). A run whose process died stops
- * heart-beating and no longer counts; it is marked `abandoned` by whoever notices.
+ * heart-beating and no longer counts; it is marked `abandoned` by whoever notices: the workers
+ * look every half stale period, and every run that starts looks first, so that a `timetap-sync
+ * sync` killed on a machine without workers does not stay `running` for ever.
  */
 import type { Db } from './client.js';
-import { type RunStart, startRun } from './sync-runs.js';
+import { abandonStaleRuns, type RunStart, startRun } from './sync-runs.js';
 
 /** What one run at a time is about: the account, one location, or the appointment history. */
 export type ScopeKey = { scope: 'full' } | { scope: 'location'; locationId: number } | { scope: 'backfill' };
@@ -42,6 +44,7 @@ export async function startRunIfIdle(
   const scope: ScopeKey =
     run.scope === 'location' ? { scope: 'location', locationId: run.locationId } : { scope: run.scope };
   const key = `timetap-sync:run:${run.scope}${run.scope === 'location' ? `:${run.locationId}` : ''}`;
+  await abandonStaleRuns(db, options.freshWithinMs);
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
     const active = await findActiveRun(tx, scope, options);

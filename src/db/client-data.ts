@@ -5,80 +5,33 @@
  *   inside `raw` alike, so that a client can still be counted, followed over time and joined
  *   with the user's own data (hashed with the same key) without being named;
  * - `none`: the ids only.
- * The same reduction applies to a client's own row and to the `client` object nested in each
- * appointment. Switching to a stricter mode scrubs what an earlier mode stored (scrubClientData);
- * switching back only fills rows again as TimeTap sends them.
+ * The same reduction applies to a client's own row and to every appointment, whose fields are
+ * kept by an allow-list (client-reduction.ts). Switching to a stricter mode scrubs what an
+ * earlier mode stored (scrubClientData); switching back only fills rows again as TimeTap sends
+ * them.
  */
-import { createHmac } from 'node:crypto';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
+import {
+  APPOINTMENT_FIELDS,
+  type ClientDataMode,
+  type ClientDataPolicy,
+  isPlainObject,
+  KEPT_CLIENT_FIELDS,
+  optionalEmailHash,
+  reduceAppointmentRaw,
+  reduceClient,
+} from './client-reduction.js';
 import { canonicalJson, hashCanonicalJson } from './content-hash.js';
 
-export type ClientDataMode = 'full' | 'pseudonymous' | 'none';
-
-export interface ClientDataPolicy {
-  mode: ClientDataMode;
-  /** The key of the e-mail hash: without it the hash of a known address cannot be recomputed. */
-  hashKey: string;
-}
-
-/** HMAC-SHA256 (hex) of the trimmed, lower-cased address: the same person, the same hash. */
-export function emailHash(email: string, hashKey: string): string {
-  return createHmac('sha256', hashKey).update(email.trim().toLowerCase()).digest('hex');
-}
-
-/** The hash of an address worth hashing (a non-empty string), else undefined. */
-export function optionalEmailHash(email: unknown, hashKey: string): string | undefined {
-  return typeof email === 'string' && email.trim() !== '' ? emailHash(email, hashKey) : undefined;
-}
-
-/** The fields of a client object each mode keeps (`emailHash` is computed, see reduceClient). */
-const KEPT_FIELDS: Record<Exclude<ClientDataMode, 'full'>, readonly string[]> = {
-  pseudonymous: ['clientId', 'businessId', 'emailHash'],
-  none: ['clientId'],
-};
-
-/**
- * A client object (TimeTap's, or one reduced before) as the policy keeps it. Idempotent: an
- * object reduced once is returned equal, so that stored rows can be reduced again to the same
- * content hash (an `emailHash` already there is kept when no address is left to hash).
- */
-export function reduceClient(
-  raw: Record<string, unknown>,
-  policy: ClientDataPolicy,
-): Record<string, unknown> {
-  if (policy.mode === 'full') return raw;
-  const out: Record<string, unknown> = {};
-  if (raw.clientId !== undefined) out.clientId = raw.clientId;
-  if (policy.mode === 'none') return out;
-  if (raw.businessId !== undefined) out.businessId = raw.businessId;
-  const hash = optionalEmailHash(raw.emailAddress, policy.hashKey) ?? raw.emailHash;
-  if (hash !== undefined) out.emailHash = hash;
-  return out;
-}
-
-/**
- * An appointment's `raw` with its nested `client` reduced. A `client` that is not an object
- * (malformed) is dropped under a reducing mode: whatever it holds may be personal; a list of
- * client objects (as a class booking might carry) is reduced item by item.
- */
-export function reduceAppointmentRaw(
-  raw: Record<string, unknown>,
-  policy: ClientDataPolicy,
-): Record<string, unknown> {
-  if (policy.mode === 'full' || !('client' in raw)) return raw;
-  const { client, ...rest } = raw;
-  if (client === null || client === undefined) return raw;
-  if (isPlainObject(client)) return { ...rest, client: reduceClient(client, policy) };
-  if (Array.isArray(client)) {
-    return { ...rest, client: client.filter(isPlainObject).map((c) => reduceClient(c, policy)) };
-  }
-  return rest;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export {
+  type ClientDataMode,
+  type ClientDataPolicy,
+  emailHash,
+  optionalEmailHash,
+  reduceAppointmentRaw,
+  reduceClient,
+} from './client-reduction.js';
 
 /** The personal columns of `clients`: NULL under any reducing mode. */
 const PERSONAL_COLUMNS = ['first_name', 'last_name', 'email', 'phone', 'city'] as const;
@@ -115,7 +68,7 @@ interface StoredClient {
 
 async function scrubClients(db: Db, policy: ClientDataPolicy): Promise<number> {
   const mode = policy.mode as Exclude<ClientDataMode, 'full'>;
-  const kept = KEPT_FIELDS[mode];
+  const kept = KEPT_CLIENT_FIELDS[mode];
   const personal = Prisma.raw(PERSONAL_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR '));
   const hashLeft = mode === 'none' ? Prisma.sql`OR email_hash IS NOT NULL` : Prisma.empty;
   let written = 0;
@@ -155,18 +108,24 @@ async function scrubClients(db: Db, policy: ClientDataPolicy): Promise<number> {
 
 async function scrubAppointments(db: Db, policy: ClientDataPolicy): Promise<number> {
   const mode = policy.mode as Exclude<ClientDataMode, 'full'>;
-  const kept = KEPT_FIELDS[mode];
-  // A candidate holds a nested client that is not already reduced (reduceAppointmentRaw decides).
+  const kept = KEPT_CLIENT_FIELDS[mode];
+  // A candidate has a field the allow-list does not know, a nested client that is not already
+  // reduced, or a client deeper inside (reduceAppointmentRaw decides; `$.*.**` skips the root).
+  // 0.86 s per 100,000 reduced rows that need nothing (0.21 s when only `client` was looked at).
   const client = Prisma.sql`(raw->'client')`;
+  const deeper = 'lax $.*.** ? (exists(@.clientId))';
   let written = 0;
   let after = 0n;
   for (;;) {
     const rows = await db.$queryRaw<Array<{ id: bigint; raw: string; content_hash: string }>>`
       SELECT id, raw::text AS raw, content_hash FROM appointments
-      WHERE id > ${after}::bigint AND raw ? 'client' AND CASE jsonb_typeof(${client})
+      WHERE id > ${after}::bigint AND jsonb_typeof(raw) = 'object' AND (
+        raw - ${APPOINTMENT_FIELDS}::text[] <> '{}'::jsonb
+        OR (raw ? 'client' AND CASE jsonb_typeof(${client})
           WHEN 'null' THEN FALSE
           WHEN 'object' THEN ${client} - ${kept}::text[] <> '{}'::jsonb
-          ELSE TRUE END
+          ELSE TRUE END)
+        OR jsonb_path_exists(raw - 'client', ${deeper}::jsonpath))
       ORDER BY id LIMIT ${SCRUB_BATCH}`;
     if (rows.length === 0) return written;
     after = rows.at(-1)?.id ?? after;

@@ -6,13 +6,15 @@
  * or the driver adapter's `kind` in `meta`), and the AggregateError that a host with several
  * addresses (localhost: ::1 and 127.0.0.1) produces.
  */
-import { SyncError } from '../errors.js';
+import { mayComeFrom } from '../error-origin.js';
+import { type ErrorOrigin, SyncError } from '../errors.js';
 
 /** Why Postgres could not be used. */
 export type DatabaseProblemKind = 'unreachable' | 'missing-database' | 'access-denied' | 'missing-schema';
 
 /** Postgres is down, unknown, refuses us, or lacks the database or its schema. */
 export class DatabaseProblem extends SyncError {
+  override readonly origin: ErrorOrigin | undefined = 'postgres';
   readonly kind: DatabaseProblemKind;
   constructor(kind: DatabaseProblemKind, message: string, cause?: unknown) {
     // Only a server that is down or still starting can get better by itself.
@@ -159,7 +161,8 @@ function firstLine(message: string): string | undefined {
 
 /**
  * The one-line problem behind `error`, when it is one of Postgres's availability problems;
- * undefined for anything else (a bug, a constraint violation), which keeps its own message.
+ * undefined for anything else (a bug, a constraint violation), which keeps its own message, and
+ * for an error of another service (a TimeTap request refused at the TCP level has the same codes).
  */
 export function explainDatabaseError(
   error: unknown,
@@ -167,6 +170,7 @@ export function explainDatabaseError(
   use: DatabaseUse = 'command',
 ): DatabaseProblem | undefined {
   if (error instanceof DatabaseProblem) return error;
+  if (!mayComeFrom(error, 'postgres')) return undefined;
   const { kind, reason } = factsOf(error);
   if (kind === undefined) return undefined;
   return databaseProblem(kind, databaseTarget(url), use, reason, error);

@@ -73,6 +73,7 @@ export {
 export { type MigrateResult, MigrationError, migrate } from './migrate.js';
 export {
   abandonStaleRuns,
+  failRunsOf,
   finishRun,
   heartbeatRun,
   type RunOutcome,

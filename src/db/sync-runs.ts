@@ -132,6 +132,17 @@ export async function abandonStaleRuns(db: Db, staleAfterMs: number): Promise<nu
       AND coalesce(heartbeat_at, started_at) < now() - make_interval(secs => ${staleAfterMs / 1000}::double precision)`;
 }
 
+/**
+ * Marks `failed`, with `error` as the reason, every run still `running` that `workerId` started:
+ * what a process does with its own runs when it must end before they can close by themselves (a
+ * second SIGTERM). Returns how many.
+ */
+export async function failRunsOf(db: Db, workerId: string, error: string): Promise<number> {
+  return db.$executeRaw`
+    UPDATE sync_runs SET status = 'failed', finished_at = now(), heartbeat_at = now(), error = ${truncate(error)}
+    WHERE worker_id = ${workerId} AND status = 'running'`;
+}
+
 /** The latest runs, newest first. */
 export async function recentRuns(db: Db, limit: number): Promise<SyncRunRecord[]> {
   const rows = await db.syncRun.findMany({ orderBy: { id: 'desc' }, take: limit });

@@ -4,15 +4,18 @@
  * 1. a cross-site request is refused before anything else, so that a hostile page cannot use an
  *    admin's browser (which resends basic-auth credentials by itself) to queue syncs, nor to burn
  *    the admin's budget of failed attempts;
- * 2. a client address with too many failed authentications waits, even with the right token, so
- *    that the token cannot be brute-forced;
+ * 2. a wrong token from a client address with too many failed authentications waits (429), so
+ *    that guessing costs time; the right token never does (behind a proxy every caller has the
+ *    proxy's address: a guesser would lock the admin out; TRUST_PROXY separates them);
  * 3. requests that passed authentication draw on a budget of their own, so that a flood of
  *    unauthenticated requests can never get the admin's correct token a 429;
  * 4. the body is read only once the caller is known.
  */
 import type { Request, Response } from 'express';
+import { isUnconfirmed } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AUTH_REALM, parseCredentials, type TokenCheck } from './auth.js';
+import { callerOf } from './caller.js';
 import { isCrossSiteWrite } from './cross-site.js';
 import type { RateLimiter } from './rate-limit.js';
 import { readBody } from './read-body.js';
@@ -43,15 +46,15 @@ export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Re
       res.status(403).json({ error: 'cross-site requests may not queue syncs' });
       return;
     }
-    const client = req.socket.remoteAddress ?? 'unknown';
-    const blocked = failures.peek(client);
-    if (!blocked.allowed) {
-      res.set('Retry-After', String(blocked.retryAfterSeconds));
-      res.status(429).json({ error: 'too many failed authentications from this address; try again later' });
-      return;
-    }
+    const client = callerOf(req);
     const presented = parseCredentials(req.headers.authorization);
     if (!tokenCheck.matches(presented)) {
+      const blocked = failures.peek(client);
+      if (!blocked.allowed) {
+        res.set('Retry-After', String(blocked.retryAfterSeconds));
+        res.status(429).json({ error: 'too many failed authentications from this address; try again later' });
+        return;
+      }
       // A request without any token guesses nothing: counting it would only let anyone lock the
       // admin's address out.
       if (req.headers.authorization !== undefined) failures.take(client);
@@ -87,6 +90,16 @@ export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Re
         'could not enqueue resync',
       );
       res.set('Retry-After', '10');
+      if (isUnconfirmed(error)) {
+        // Sent to a Redis that did not answer: the sync may still be queued, and run, once it does.
+        res.status(503).json({
+          error:
+            'Redis did not confirm the resync in time: it was sent but not confirmed, and may still ' +
+            'run once Redis answers; asking again is safe (a pending resync is not queued twice)',
+          confirmed: false,
+        });
+        return;
+      }
       res.status(503).json({ error: 'could not enqueue the resync: Redis is unreachable; try again later' });
     }
   };

@@ -19,6 +19,8 @@ import { createWebhookRoute, WEBHOOK_PATH, type WebhookRouteDeps } from './webho
 /**
  * Budgets of `POST /resync`, per window. Failed and successful authentications never share one:
  * otherwise anyone could spend the budget with wrong tokens and get the admin's right one a 429.
+ * The failure budget makes an address that keeps guessing wait for its next guesses; the right
+ * token is never refused by it (behind a proxy every caller has the proxy's address).
  */
 export interface ResyncLimits {
   /** Failed authentications per client address; past it, that address waits even with the token. */
@@ -58,6 +60,12 @@ export interface HttpServerDeps {
   readinessTimeoutMs?: number;
   resyncLimits?: ResyncLimits;
   webhook?: WebhookOptions;
+  /**
+   * Proxies in front of the worker whose X-Forwarded-For is believed (TRUST_PROXY): the limiters
+   * then see each caller's own address instead of the proxy's. 0 (the default): the socket's
+   * address, whatever a caller writes in that header.
+   */
+  trustProxy?: number;
 }
 
 export interface HttpServer {
@@ -102,6 +110,8 @@ function createApp(deps: HttpServerDeps): express.Express {
   const { logger } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Express reads the caller from X-Forwarded-For, `trustProxy` hops from the socket (req.ip).
+  app.set('trust proxy', deps.trustProxy ?? 0);
   app.use(requestLog(logger));
 
   app.get('/healthz', healthz);
@@ -213,10 +223,34 @@ function requestLog(logger: Logger) {
   };
 }
 
-/** The path for a log line or an answer: never the query string, never the webhook's secret. */
+/**
+ * The path for a log line or an answer: never the query string, never the webhook's secret. The
+ * router matches paths case-insensitively and decodes what it matches, so `/WEBHOOKS/TimeTap/`
+ * and a secret written `%61%62...` reach the webhook too: the path is masked when it is a webhook
+ * path however it is spelt.
+ */
 function pathOf(req: Request): string {
   const path = (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
-  return path.startsWith(`${WEBHOOK_PATH}/`) ? `${WEBHOOK_PATH}/:secret` : path;
+  return isWebhookPath(path) ? `${WEBHOOK_PATH}/:secret` : path;
+}
+
+function isWebhookPath(path: string): boolean {
+  let decoded = path;
+  // A few rounds: a double-encoded prefix is decoded by nobody, but costs nothing to recognise.
+  for (let round = 0; round < 3; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded);
+    } catch {
+      break;
+    }
+    if (next === decoded) break;
+    decoded = next;
+  }
+  return decoded
+    .replace(/\/{2,}/g, '/')
+    .toLowerCase()
+    .startsWith(`${WEBHOOK_PATH}/`);
 }
 
 function httpStatusOf(error: unknown): number {

@@ -2,16 +2,21 @@
  * `POST /webhooks/timetap/<WEBHOOK_SECRET>`: TimeTap's webhook, a hint that an appointment
  * changed. TimeTap signs nothing, so the URL holds a secret, compared in constant time; a wrong
  * one answers 401 before the body is read (and is never logged), and an address that keeps
- * guessing waits. Then, per source address, a rate limit; a content type that can hold the
- * appointment; a body size limit; an appointment id (webhook/payload.ts). The answer is 2xx only
- * once the event is in the queue: with Redis down it is 503 at once, so that the sender may try
- * again, and nothing was acknowledged that could be lost.
+ * guessing waits (429) for its next guesses. The right secret is never refused by that lockout:
+ * behind a proxy every caller has the proxy's address, and TimeTap does not retry, so a guesser
+ * would otherwise lose the real events (TRUST_PROXY gives the limiters each caller's own address).
+ * Then, per source address, a rate limit; a content type that can hold the appointment; a body
+ * size limit; an appointment id (webhook/payload.ts). The answer is 2xx only once the event is in
+ * the queue: with Redis down it is 503 at once, so that the sender may try again, and nothing was
+ * acknowledged that could be lost.
  */
 import type { Request, Response } from 'express';
+import { isUnconfirmed } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, WebhookRejection } from '../metrics.js';
 import { appointmentHintOf } from '../webhook/payload.js';
 import { createTokenCheck } from './auth.js';
+import { callerOf } from './caller.js';
 import type { RateLimiter } from './rate-limit.js';
 import { readBody } from './read-body.js';
 
@@ -58,6 +63,7 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
     reason: WebhookRejection,
     error: string,
     retryAfter?: number,
+    extra: Record<string, unknown> = {},
   ) => {
     metrics?.webhookRejections.inc({ reason });
     if (reason !== 'secret' && reason !== 'locked-out') {
@@ -65,25 +71,26 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
       record(`rejected: ${reason}`);
     }
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
-    res.status(status).json({ error });
+    res.status(status).json({ error, ...extra });
   };
 
   return async (req, res) => {
     const receivedAt = Date.now();
     res.set('Cache-Control', 'no-store');
-    const source = req.socket.remoteAddress ?? 'unknown';
-    const locked = failures.peek(source);
-    if (!locked.allowed) {
-      refuse(
-        res,
-        429,
-        'locked-out',
-        'too many calls with a wrong URL from this address',
-        locked.retryAfterSeconds,
-      );
-      return;
-    }
+    const source = callerOf(req);
     if (!secretCheck.matches(String(req.params.secret ?? ''))) {
+      const locked = failures.peek(source);
+      if (!locked.allowed) {
+        res.set('Connection', 'close'); // its body is left unread
+        refuse(
+          res,
+          429,
+          'locked-out',
+          'too many calls with a wrong URL from this address',
+          locked.retryAfterSeconds,
+        );
+        return;
+      }
       failures.take(source);
       logger.warn({ source }, 'webhook call with a wrong secret refused');
       res.set('Connection', 'close'); // its body is left unread
@@ -126,6 +133,14 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
         { err: error instanceof Error ? error.message : String(error) },
         'could not queue a webhook event',
       );
+      if (isUnconfirmed(error)) {
+        // Sent to a Redis that did not answer: it may still be queued, and applied, once it does.
+        const why =
+          'Redis did not confirm the event in time: it was sent but not confirmed, and may still ' +
+          'be applied once Redis answers; sending it again is safe';
+        refuse(res, 503, 'unavailable', why, 5, { confirmed: false });
+        return;
+      }
       refuse(res, 503, 'unavailable', 'could not queue the event: Redis is unreachable; try again later', 5);
       return;
     }

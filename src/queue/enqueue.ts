@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RedisUnavailableError, redisHost, unreachable } from '../redis/connection.js';
+import type { OutageLog } from '../outage-log.js';
+import { withAnswerDeadline } from '../redis/answer-deadline.js';
 import { JOB } from './jobs.js';
 
 export interface ResyncRequest {
@@ -83,44 +84,21 @@ async function pendingFullSync(queue: Queue): Promise<string | undefined> {
   return jobs.find((job) => job?.name === JOB.fullSync)?.id;
 }
 
-/** ioredis states of a connection that was lost, where a command would wait for its return. */
-const LOST = new Set(['reconnecting', 'close', 'end']);
-
-/** How long `POST /resync` waits for Redis to take the job before it answers 503. */
-export const ENQUEUE_TIMEOUT_MS = 3_000;
-
 /**
- * Runs a queue command for a caller that must answer quickly (an HTTP handler on the worker): it
- * fails at once with RedisUnavailableError while the connection is down (lost: reconnecting or
- * closed), and within `timeoutMs` when Redis accepts the connection but does not answer, or while
- * a first connection is still being made (a call that comes right after the worker started waits
- * for it, within the same bound). On the worker's connection (an offline queue and no retry limit,
- * connection.ts) a command waits for Redis to come back, however long that takes: without these
- * two checks `POST /resync` hung for as long as Redis was down.
+ * Runs a queue command for a caller that must answer quickly (an HTTP handler on the worker):
+ * at once RedisUnavailableError while Redis is down (nothing was sent), within `timeoutMs`
+ * RedisUnconfirmedError while it hangs (the command may still be carried out: the answer must
+ * say "not confirmed"). See redis/answer-deadline.ts.
  */
 export function createFastQueueCall(deps: {
   /** The queue's connection, whose state says whether Redis is reachable right now. */
   redis: Redis;
   redisUrl: string;
   timeoutMs?: number;
+  /** The connection's outage log (connection.ts outageLogOf), told of a hang and of its end. */
+  outages?: OutageLog;
 }): <T>(action: () => Promise<T>) => Promise<T> {
-  const timeoutMs = deps.timeoutMs ?? ENQUEUE_TIMEOUT_MS;
-  return async (action) => {
-    if (LOST.has(deps.redis.status)) {
-      throw new RedisUnavailableError(`Redis at ${redisHost(deps.redisUrl)} is unreachable`, {
-        retryable: true,
-      });
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(unreachable(deps.redisUrl, undefined, timeoutMs)), timeoutMs);
-    });
-    try {
-      return await Promise.race([action(), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  return (action) => withAnswerDeadline(deps, action);
 }
 
 /** `enqueueResync` through createFastQueueCall, for `POST /resync`. */
@@ -131,6 +109,7 @@ export function createResyncEnqueuer(deps: {
   retry: JobRetry;
   trigger: string;
   timeoutMs?: number;
+  outages?: OutageLog;
 }): (request: { locationId?: number }) => Promise<{ jobId: string; existing: boolean }> {
   const fast = createFastQueueCall(deps);
   return (request) =>

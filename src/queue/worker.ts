@@ -15,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createErrorListener, type OutageLog } from '../outage-log.js';
 import type { Redactor } from '../redact.js';
+import { watchForHang } from '../redis/answer-deadline.js';
 import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
 import { jobOptions } from './enqueue.js';
@@ -39,6 +40,8 @@ export interface SyncWorker {
   queue: Queue;
   worker: Worker;
   redis: Redis;
+  /** The outage log of `redis`: one voice for its loss, a hang (enqueue.ts) and its return. */
+  redisOutages: OutageLog;
   workerId: string;
   isConsuming(): boolean;
   /** Resolves once every job this process is running has returned or thrown, or after `ms`. */
@@ -57,6 +60,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   const queue = new Queue(config.redis.queueName, { connection: redis, prefix: config.redis.prefix });
   // The queue, the worker and the connection under them all report a Redis outage: one voice.
   const redisOutages = outageLogOf(redis, logger);
+  // A hung Redis raises no error: a PING now and then tells the same outage log (answer-deadline.ts).
+  const stopHangWatch = watchForHang({ redis, redisUrl: config.redis.url, outages: redisOutages });
   const redisIsUp = () => redis.status === 'ready';
   queue.on(
     'error',
@@ -100,6 +105,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     queue,
     worker,
     redis,
+    redisOutages,
     workerId,
     isConsuming: () => !closed && worker.isRunning() && !worker.isPaused(),
     async jobsSettled(ms) {
@@ -114,6 +120,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       if (closed) return;
       closed = true;
       staleRuns.stop();
+      stopHangWatch();
       // Stop taking jobs, let running ones finish within the grace period, then abort their
       // requests: the runs close as failed with reason `shutdown` and the jobs are retried.
       const closing = worker.close();

@@ -16,7 +16,8 @@
  * on the same connection share through `outageLogOf`.
  */
 import { Redis } from 'ioredis';
-import { SyncError } from '../errors.js';
+import { mayComeFrom } from '../error-origin.js';
+import { type ErrorOrigin, SyncError } from '../errors.js';
 import { type FailureReason, failureReason } from '../failure-reason.js';
 import type { Logger } from '../logger.js';
 import { createOutageLog, type OutageLog, SILENT_OUTAGE_LOG } from '../outage-log.js';
@@ -45,8 +46,24 @@ const RETRY_CAP_MS = 20_000;
 
 /** Redis cannot be used: down, unreachable, refusing the password or the database index. */
 export class RedisUnavailableError extends SyncError {
+  override readonly origin: ErrorOrigin | undefined = 'redis';
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * Redis took a command and did not answer it in time: it is hung (accepts connections, answers
+ * nothing), and the command may still be carried out when it answers again (errors.ts isUnconfirmed).
+ */
+export class RedisUnconfirmedError extends RedisUnavailableError {
+  readonly unconfirmed = true;
+  constructor(url: string, timeoutMs: number) {
+    super(
+      `Redis at ${redisHost(url)} did not answer within ${timeoutMs / 1000} s: the command was sent ` +
+        'but not confirmed, and may still be carried out once Redis answers',
+      { retryable: true },
+    );
   }
 }
 
@@ -196,6 +213,8 @@ export function unreachable(url: string, error: unknown, timeoutMs?: number): Re
  */
 export function asRedisFailure(url: string, error: unknown): RedisUnavailableError | undefined {
   if (error instanceof RedisUnavailableError) return error;
+  // A database's or TimeTap's failure carries the same network codes: it is theirs to explain.
+  if (!mayComeFrom(error, 'redis')) return undefined;
   return REDIS_FAILURES.has(failureReason(error)) ? unreachable(url, error) : undefined;
 }
 

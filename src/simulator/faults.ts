@@ -17,7 +17,13 @@ export type Fault =
   /** 200 with the real array, one record (the middle one) missing its id field. */
   | { type: 'drop-id' }
   /** Revoke every token, then serve the call as usual (so it gets 401). */
-  | { type: 'revoke' };
+  | { type: 'revoke' }
+  /**
+   * 200 with `records` records never sent before (copies of the real answer's first record under
+   * fresh ids), whatever page is asked: a list whose pages never shorten. With `count`, a report's
+   * count says that many.
+   */
+  | { type: 'endless'; records: number; count?: number };
 
 export interface FaultRule {
   /** Matched against the pathname (exact string or RegExp); omitted = every path, login included. */

@@ -1,7 +1,7 @@
 /**
  * How an answer reaches the client, or the fault injected in its place: a status of the rule's
- * choosing, a proxy's HTML page, silence, half a body (then a hang or a closed connection), or
- * the real answer with one record's id gone.
+ * choosing, a proxy's HTML page, silence, half a body (then a hang or a closed connection), the
+ * real answer with one record's id gone, or a page of records never seen before.
  */
 import type { ServerResponse } from 'node:http';
 import type { Fault } from './faults.js';
@@ -46,6 +46,12 @@ export function sendAnswer(res: ServerResponse, fault: Fault | undefined, real: 
       }
       res.write(half, () => res.destroy());
       return status;
+    }
+    case 'endless': {
+      const result = real();
+      const body = result.status === 200 ? endlessPage(result.body, fault) : result.body;
+      writeBody(res, result.status, JSON.stringify(body), 'application/json', result.headers);
+      return result.status;
     }
     case 'drop-id':
     case 'revoke':
@@ -95,4 +101,25 @@ function withoutOneId(body: unknown): unknown {
   const middle = Math.floor(copy.length / 2);
   copy[middle] = strip(copy[middle]);
   return copy;
+}
+
+/** Ids no generated record has (the generators stay far below), one more each time. */
+let nextEndlessId = 900_000_000;
+
+/** A full page of fresh records shaped like the real answer's first (in a report's wrapper too). */
+function endlessPage(body: unknown, fault: { records: number; count?: number }): unknown {
+  const fresh = (template: unknown) => {
+    const copy: Record<string, unknown> = { ...(template as Record<string, unknown>) };
+    for (const field of ID_FIELDS) if (field in copy) copy[field] = nextEndlessId++;
+    return copy;
+  };
+  const page = (records: unknown[]) => Array.from({ length: fault.records }, () => fresh(records[0] ?? {}));
+  if (Array.isArray(body)) return page(body);
+  if (!body || typeof body !== 'object') return body;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (Array.isArray(value)) out[key] = page(value);
+    else out[key] = typeof value === 'number' && fault.count !== undefined ? fault.count : value;
+  }
+  return out;
 }

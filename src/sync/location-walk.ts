@@ -182,8 +182,8 @@ class ContradictionError extends SyncError {
 /**
  * Failures that no other location can escape either, so the whole run stops on them: TimeTap
  * refused the keys, or refused the session for almost every call (the breaker), or the process is
- * shutting down (the client's only non-retryable network
- * error is the shutdown abort).
+ * shutting down, or TimeTap answers with redirects (the client's only non-retryable network
+ * errors: the shutdown abort, and a redirect it will not follow).
  */
 export function isFatal(error: unknown): boolean {
   return (

@@ -20,6 +20,7 @@
 import type { DateRange } from '../dates.js';
 import type { TimeTapAppointment } from './appointment-schemas.js';
 import type { ReportPage, SkippedRecord, TimeTapClient } from './client.js';
+import { lastJustifiedPage } from './report-page-bound.js';
 
 export interface ChunkRead {
   appointments: TimeTapAppointment[];
@@ -63,11 +64,13 @@ export async function readAppointmentChunk(
     let received = 0;
     const ahead = new PagesAhead(client, range, options.pageSize);
     try {
-      for (let pageNumber = 1; pageNumber <= MAX_PAGES_PER_READ; pageNumber++) {
+      let lastPage = MAX_PAGES_PER_READ;
+      for (let pageNumber = 1; pageNumber <= lastPage; pageNumber++) {
         const page = await ahead.take(pageNumber);
         pages++;
         if (pageNumber === 1) {
           countBefore = page.count;
+          lastPage = lastJustifiedPage(page, MAX_PAGES_PER_READ);
           ahead.expect(expectedPages(page), pagesInFlight);
         }
         for (const appointment of page.items) seen.set(appointment.id, appointment);

@@ -4,13 +4,14 @@
  * it. How each request travels (limiter, login, session, retries) is the transport's business.
  */
 import type { DateRange } from '../dates.js';
-import { MalformedResponseError } from '../errors.js';
+import { MalformedResponseError, PageLimitError } from '../errors.js';
 import {
   parseAppointment,
   parseClientRecord,
   type TimeTapAppointment,
   type TimeTapClientRecord,
 } from './appointment-schemas.js';
+import { maxPagesFor } from './page-limit.js';
 import { readAllPages } from './paging.js';
 import { readReportBody } from './report-body.js';
 import {
@@ -93,6 +94,7 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
     const label = `GET ${withQuery(path, filter)}`;
     const pages = await readAllPages({
       pageSize: config.pageSize,
+      maxPages: maxPagesFor(config.maxPages, config.pageSize),
       label,
       readPage: async (pageNumber) => {
         const pagePath = withQuery(path, { ...filter, pageNumber, pageSize: config.pageSize });
@@ -133,6 +135,10 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new RangeError('dates must be YYYY-MM-DD');
     }
     const dates = `startDate=${range.startDate}&endDate=${range.endDate}`;
+    // A read that gets this far was told of more pages than any range holds: it ends here.
+    const maxPages = maxPagesFor(config.maxPages, pageSize);
+    if (pageNumber > maxPages)
+      throw new PageLimitError(`GET /appointmentList/reportWithCount?${dates}`, maxPages);
     const path = withQuery(`/appointmentList/reportWithCount?${dates}`, { pageNumber, pageSize });
     const body = readReportBody(await fetchJson('GET /appointmentList/reportWithCount', path), path);
     const page: ReportPage<TimeTapAppointment> = { items: [], skipped: [], received: body.records.length };

@@ -2,8 +2,16 @@
  * One HTTP exchange with TimeTap: the per-request timeout (which also covers reading the body,
  * since a server may stall half-way through it), the shutdown signal, and the wrapping of fetch's
  * failures into typed errors. `path` is what messages show: never a query string with secrets.
+ *
+ * Two bounds on what TimeTap (or whatever answers in its name) can make us do:
+ * - no redirect is followed: the login's query carries the API key and a signature that never
+ *   changes, and a 302 would hand both to another host (and a data call's token with them);
+ * - the body is read as a stream and given up past `maxBodyBytes`, before it is held whole.
  */
 import { MalformedResponseError, NetworkError } from '../errors.js';
+
+/** TIMETAP_MAX_BODY_BYTES's default: far above any page TimeTap sends, far below the heap. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface HttpAnswer {
   status: number;
@@ -13,14 +21,27 @@ export interface HttpAnswer {
 }
 
 /** Why an exchange produced no answer: the label used in call statistics. */
-export type FailureLabel = 'timeout' | 'network' | 'aborted';
+export type FailureLabel = 'timeout' | 'network' | 'aborted' | 'redirect';
 
 export class ExchangeError extends NetworkError {
   readonly label: FailureLabel;
   constructor(path: string, label: FailureLabel, why: string, cause: unknown) {
-    // A shutdown abort is final; a timeout or a network failure may go away.
-    super(path, why, { retryable: label !== 'aborted', cause });
+    // A shutdown abort and a redirect are final; a timeout or a network failure may go away.
+    super(path, why, { retryable: label !== 'aborted' && label !== 'redirect', cause });
     this.label = label;
+  }
+}
+
+const REDIRECT_REFUSED =
+  'answered with a redirect, which is never followed (it would carry the key or the session ' +
+  'elsewhere): point TIMETAP_BASE_URL at where TimeTap really answers';
+
+/** A body past TIMETAP_MAX_BODY_BYTES: read no further, and not retried (it would be as large). */
+export class BodyTooLargeError extends MalformedResponseError {
+  constructor(path: string, maxBytes: number) {
+    super(path, `body too large (more than ${maxBytes} bytes, TIMETAP_MAX_BODY_BYTES)`, {
+      retryable: false,
+    });
   }
 }
 
@@ -31,6 +52,7 @@ export async function exchange(options: {
   headers: Record<string, string>;
   timeoutMs: number;
   shutdown: AbortSignal | undefined;
+  maxBodyBytes?: number;
 }): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.shutdown ? AbortSignal.any([timeout, options.shutdown]) : timeout;
@@ -46,14 +68,25 @@ export async function exchange(options: {
         error,
       );
     }
+    if (isRedirectRefusal(error)) return new ExchangeError(options.path, 'redirect', REDIRECT_REFUSED, error);
     return new ExchangeError(options.path, 'network', `${describeCause(error)} ${stage}`, error);
   };
 
   let response: Response;
   try {
-    response = await options.fetch(options.url, { method: 'GET', headers: options.headers, signal });
+    response = await options.fetch(options.url, {
+      method: 'GET',
+      headers: options.headers,
+      signal,
+      redirect: 'error',
+    });
   } catch (error) {
     throw fail(error, 'before the answer');
+  }
+  if (response.status >= 300 && response.status <= 399) {
+    // A fetch that hands redirects back rather than refusing them (an injected one): the same.
+    await response.body?.cancel().catch(() => undefined);
+    throw new ExchangeError(options.path, 'redirect', REDIRECT_REFUSED, undefined);
   }
   if (response.status < 200 || response.status > 299) {
     // Free the connection; the body of an error answer is of no use to us.
@@ -61,9 +94,10 @@ export async function exchange(options: {
     return { status: response.status, headers: response.headers, body: '' };
   }
   try {
-    const body = await response.text();
+    const body = await readBounded(response, options.path, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
+    if (error instanceof BodyTooLargeError) throw error;
     const failure = fail(error, 'while reading the body');
     // The answer arrived but its body was cut short (the server closed before Content-Length):
     // that is a truncated body, bounded like other malformed ones, not a plain network failure.
@@ -71,6 +105,41 @@ export async function exchange(options: {
       throw new MalformedResponseError(options.path, 'body cut short', { retryable: true });
     throw failure;
   }
+}
+
+/**
+ * The body as text, read chunk by chunk and given up (the rest unread, the connection closed) as
+ * soon as it passes `maxBytes`: a 400 MB answer must not be held whole before anyone looks at it.
+ * A Content-Length past the bound is refused before a byte is read.
+ */
+async function readBounded(response: Response, path: string, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new BodyTooLargeError(path, maxBytes);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLargeError(path, maxBytes);
+    }
+    chunks.push(value);
+  }
+  // As response.text() decodes: UTF-8, a byte order mark dropped.
+  return new TextDecoder().decode(Buffer.concat(chunks, bytes));
+}
+
+/** undici's refusal of a 3xx under `redirect: 'error'` ("unexpected redirect", in its cause). */
+function isRedirectRefusal(error: unknown): boolean {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  return cause !== undefined && /\bredirect\b/i.test(cause.message);
 }
 
 /**

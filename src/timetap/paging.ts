@@ -9,12 +9,10 @@
  * - a 404 on a page after the first: no such page (the caller handles a 404 on the first).
  * An API that ignores the parameters therefore costs at most one extra call per list (when the
  * list happens to be exactly one page long). A page that fails fails the whole list: a list is
- * never returned partially.
+ * never returned partially. Neither is one whose pages never shorten: past `maxPages`
+ * (TIMETAP_MAX_PAGES, page-limit.ts) it fails with PageLimitError, before it fills the memory.
  */
-import { MalformedResponseError, NotFoundError } from '../errors.js';
-
-/** Far beyond any account (10,000 pages of 25): only a broken API gets there. */
-export const MAX_PAGES = 10_000;
+import { NotFoundError, PageLimitError } from '../errors.js';
 
 export interface PagedRead<T> {
   values: T[];
@@ -23,6 +21,8 @@ export interface PagedRead<T> {
 
 export async function readAllPages<T>(options: {
   pageSize: number;
+  /** The most pages the list may take (page-limit.ts). */
+  maxPages: number;
   /** For errors: `GET /staff?locationId=7`. */
   label: string;
   readPage(pageNumber: number): Promise<unknown[]>;
@@ -32,7 +32,7 @@ export async function readAllPages<T>(options: {
   const values: T[] = [];
   const seen = new Set<number>();
   let index = 0;
-  for (let pageNumber = 1; pageNumber <= MAX_PAGES; pageNumber++) {
+  for (let pageNumber = 1; pageNumber <= options.maxPages; pageNumber++) {
     let records: unknown[];
     try {
       records = await options.readPage(pageNumber);
@@ -51,7 +51,5 @@ export async function readAllPages<T>(options: {
     const repeated = pageNumber > 1 && fresh === 0;
     if (records.length !== options.pageSize || repeated) return { values, pages: pageNumber };
   }
-  throw new MalformedResponseError(options.label, `still full pages after ${MAX_PAGES} pages`, {
-    retryable: false,
-  });
+  throw new PageLimitError(options.label, options.maxPages);
 }

@@ -13,7 +13,14 @@ import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
 import { aimdSettings } from './aimd.js';
 import { createAuthorizedExchange } from './authorized.js';
-import { ExchangeError, exchange, extractSessionToken, type HttpAnswer, parseJsonBody } from './http.js';
+import {
+  BodyTooLargeError,
+  ExchangeError,
+  exchange,
+  extractSessionToken,
+  type HttpAnswer,
+  parseJsonBody,
+} from './http.js';
 import { createLocalLimiter, type LimiterSlot, type RequestLimiter } from './limiter.js';
 import { classifyResponse, parseRetryAfter } from './retry-policy.js';
 import { type BackoffOptions, createRetrying, type Retrying } from './retrying.js';
@@ -105,6 +112,7 @@ export function createTransport(deps: TransportDeps): Transport {
         headers,
         timeoutMs: config.timeoutMs,
         shutdown: signal,
+        ...(config.maxBodyBytes === undefined ? {} : { maxBodyBytes: config.maxBodyBytes }),
       });
       status = String(answer.status);
       if (answer.status === 429) slot.throttled(retryAfterOf(answer));
@@ -112,6 +120,7 @@ export function createTransport(deps: TransportDeps): Transport {
       return { answer, token: token ?? '', sentAt, answeredAt: performance.now() };
     } catch (error) {
       if (error instanceof ExchangeError) status = error.label;
+      else if (error instanceof BodyTooLargeError) status = 'too-large';
       else if (error instanceof MalformedResponseError) status = 'truncated';
       throw error;
     } finally {

@@ -53,6 +53,18 @@ describe('configuration errors', () => {
     expect((await runCli(['sync', '--location', 'abc'])).code).toBe(2);
   });
 
+  it('reads numbers as the variables are read: decimal digits only (0x10, 1e3 and " 7" are refused)', async () => {
+    const env = { ...simulatorEnv(sim), DATABASE_URL: database.url };
+    const runs = await database.db.syncRun.count();
+    for (const value of ['0x10', '1e3', ' 7', '7 ', '+7', '7.0']) {
+      const result = await runCli(['sync', '--location', value], env);
+      expect(result.code, `${JSON.stringify(value)}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain("option '--location <id>' argument");
+      expect(result.stderr).toContain('must be a positive integer, in decimal digits');
+    }
+    expect(await database.db.syncRun.count()).toBe(runs);
+  });
+
   it('names a bad LOG_FORMAT, exit 2', async () => {
     const result = await runCli(['report'], { DATABASE_URL: database.url, LOG_FORMAT: 'fancy' });
     expect(result.code).toBe(2);
@@ -235,6 +247,53 @@ describe('sync', () => {
     const everything = ok.stdout + ok.stderr + partial.stdout + partial.stderr;
     for (const secret of secretsOf()) expect(everything).not.toContain(secret);
     expect(everything).not.toMatch(/st:api:api:[0-9a-f]{32}/);
+  });
+});
+
+describe('sync with a list that never ends', () => {
+  it('gives the list up at TIMETAP_MAX_PAGES: partial (exit 3), saying which list and why', async () => {
+    const env = simulatorEnv(sim, { TIMETAP_MAX_PAGES: '3' });
+    const [endless] = [...sim.data.locations.keys()] as [number];
+    const before = sim.calls.length;
+    const remove = sim.inject({
+      path: '/staff',
+      query: { locationId: String(endless) },
+      fault: { type: 'endless', records: 25 },
+    });
+    const result = await runCli(['sync'], { ...env, DATABASE_URL: database.url });
+    remove();
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stdout).toContain('full sync partial');
+    expect(result.stdout).toContain(
+      `GET /staff?locationId=${endless}: still full pages after 3 pages (TIMETAP_MAX_PAGES); ` +
+        'the list was not read to its end',
+    );
+    const staffCalls = sim.calls
+      .slice(before)
+      .filter((c) => c.path === '/staff' && c.query.locationId === String(endless));
+    expect(staffCalls).toHaveLength(3);
+  });
+});
+
+describe('sync with TimeTap unreachable', () => {
+  it('names TimeTap and its host, never Postgres: a closed port, an unknown host', async () => {
+    const port = await freePort();
+    for (const [baseUrl, host, reason] of [
+      [`http://127.0.0.1:${port}/live`, `127.0.0.1:${port}`, 'connection refused'],
+      ['https://no-such-host.invalid/live', 'no-such-host.invalid', 'host not found'],
+    ] as const) {
+      const env = simulatorEnv(sim, { TIMETAP_BASE_URL: baseUrl, TIMETAP_RETRIES: '0' });
+      const result = await runCli(['sync'], { ...env, DATABASE_URL: database.url });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `error: cannot reach TimeTap at ${host} (${reason}): check TIMETAP_BASE_URL and that this machine can reach it`,
+      ]);
+      expect(result.stderr).not.toContain('Postgres');
+    }
+    // The run says why it failed, in the same words of its own.
+    const run = await database.db.syncRun.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('Request to TimeTap /sessionToken failed');
   });
 });
 

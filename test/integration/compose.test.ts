@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { runCli } from '../helpers/cli.js';
 import { createEmptyDatabase } from '../helpers/database.js';
 
@@ -215,6 +216,8 @@ describe('docker-compose.yml', () => {
     expect(worker.TIMETAP_BASE_URL).toBe(`http://simulator:${option('--port')}`);
     expect(worker.TIMETAP_API_KEY).toBe(option('--api-key'));
     expect(worker.TIMETAP_PRIVATE_KEY).toBe(option('--private-key'));
+    // Plain http to another container: the configuration refuses it unless told otherwise.
+    expect(() => loadConfig(worker, ['timetap', 'database', 'redis', 'schedule'])).not.toThrow();
     // Never the production mirror or queue.
     expect(worker.DATABASE_URL).toMatch(/@postgres:5432\/timetap_demo$/);
     expect(services['demo-migrate']?.environment?.DATABASE_URL).toBe(worker.DATABASE_URL);

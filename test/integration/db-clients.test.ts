@@ -66,7 +66,7 @@ function appointment(id: number, clientId: number): AppointmentRow {
     startTime: 900,
     endDate: '2026-01-12',
     endTime: 930,
-    raw: { calendarId: id, status: 'OPEN', client: client(clientId).raw, note: 'kept' },
+    raw: { calendarId: id, status: 'OPEN', client: client(clientId).raw, note: 'Call before' },
   };
 }
 
@@ -182,10 +182,10 @@ describe('upsertClients', () => {
       raw: { clientId: 1, businessId: 77, emailHash: hash },
     });
     const nested = (await stored('appointments')).get(10)?.raw;
+    // The note is not known to be free of personal data: the allow-list drops it.
     expect(nested).toEqual({
       calendarId: 10,
       status: 'OPEN',
-      note: 'kept',
       client: { clientId: 1, businessId: 77, emailHash: hash },
     });
     expect(await occurrences([...personal(1), ...personal(2)])).toEqual([]);
@@ -336,6 +336,59 @@ describe('scrubClientData', () => {
     expect((await stored()).get(1)?.raw.city).toBe('Moved');
     // The next scrub brings it down.
     expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 1, appointments: 0 });
+  });
+});
+
+describe('what an appointment keeps: an allow-list', () => {
+  /** An appointment as TimeTap may send it one day: personal data beside and under the client. */
+  function unexpected(id: number, clientId: number): AppointmentRow {
+    const row = appointment(id, clientId);
+    return {
+      ...row,
+      raw: {
+        ...row.raw,
+        clientName: `Zelda${clientId} Quixotic${clientId}`,
+        clientList: [client(clientId).raw, client(clientId + 50).raw],
+        note: `Secret note ${clientId}`,
+        fields: [{ fieldId: 201, fieldName: 'Reason for visit', value: `Allergic-to-${clientId}` }],
+        location: { locationId: 5, locationName: 'Downtown', lastClient: client(clientId + 60).raw },
+        staff: { professionalId: 9, fullName: 'Staff Member' },
+      },
+    };
+  }
+
+  it('pseudonymous and none: nothing personal reaches raw, whatever the keys are called', async () => {
+    for (const policy of [pseudonymous, none]) {
+      await db.$executeRawUnsafe('TRUNCATE appointments');
+      await upsertAppointments(db, [unexpected(20, 1)], { readAt, clientData: policy });
+      expect(await occurrences([...personal(1), ...personal(51), ...personal(61)]), policy.mode).toEqual([]);
+      const raw = (await stored('appointments')).get(20)?.raw;
+      expect(raw, policy.mode).toEqual({
+        calendarId: 20,
+        status: 'OPEN',
+        client: policy.mode === 'none' ? { clientId: 1 } : expect.objectContaining({ clientId: 1 }),
+        location: { locationId: 5 },
+        staff: { professionalId: 9, fullName: 'Staff Member' },
+      });
+      // The same content again writes nothing, and a scrub finds nothing left to do.
+      expect(await scrubClientData(db, policy)).toEqual({ clients: 0, appointments: 0 });
+      expect(
+        await upsertAppointments(db, [unexpected(20, 1)], {
+          readAt: new Date(readAt.getTime() + 1000),
+          clientData: policy,
+        }),
+      ).toMatchObject({ unchanged: 1 });
+    }
+  });
+
+  it('full keeps everything; a stricter mode then scrubs what full stored', async () => {
+    await upsertAppointments(db, [unexpected(21, 2)], { readAt, clientData: full });
+    expect(await occurrences(personal(2))).toEqual(
+      expect.arrayContaining(['appointments.raw: Zelda2', 'appointments.raw: Allergic-to-2']),
+    );
+    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 0, appointments: 1 });
+    expect(await occurrences([...personal(2), ...personal(52), ...personal(62)])).toEqual([]);
+    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 0, appointments: 0 });
   });
 });
 

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATION_LOCK_KEY } from '../../src/db/migrate.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { simulatorEnv } from '../helpers/sync.js';
 
@@ -171,4 +172,82 @@ describe('signals', () => {
       await holder.end();
     }
   }, 30_000);
+
+  it('sync: a second SIGTERM, while the run cannot close by itself, still closes it as failed, then exits', async () => {
+    const { database } = await isolated();
+    const env = { ...simulatorEnv(sim), DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    sim.setLatency(1_000); // time to take the lock below once the run has started
+    const sync = startCli(['sync'], env);
+    try {
+      const run = await eventually(async () => {
+        const rows = await database.db.syncRun.findMany({ where: { status: 'running' } });
+        return rows[0];
+      });
+      // The run's first write waits behind this lock: the first signal cannot get the run closed.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE locations IN ACCESS EXCLUSIVE MODE');
+      await eventually(async () => {
+        const waiting = await holder.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return (waiting.rowCount ?? 0) > 0 || undefined;
+      });
+      sync.child.kill('SIGTERM');
+      await sleep(1_000);
+      expect(sync.child.exitCode, 'the first signal waits for the run to close').toBeNull();
+      const secondAt = Date.now();
+      sync.child.kill('SIGTERM');
+      const exit = await Promise.race([sync.exited, sleep(10_000, undefined)]);
+      expect(exit, sync.output()).toBeDefined();
+      expect(exit?.code).toBe(143);
+      expect((exit?.at ?? Number.POSITIVE_INFINITY) - secondAt).toBeLessThan(3_000);
+      const closed = await database.db.syncRun.findUniqueOrThrow({ where: { id: run.id } });
+      expect(closed.status).toBe('failed');
+      expect(closed.finishedAt).not.toBeNull();
+      expect(closed.error).toBe('interrupted: SIGTERM twice, the process ended before the run did');
+    } finally {
+      sim.setLatency(0);
+      sync.child.kill('SIGKILL');
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+  }, 60_000);
+
+  it('sync killed outright: the next sync, past SYNC_STALE_RUN_MS, marks the dead run abandoned', async () => {
+    const { database } = await isolated();
+    const env = { ...simulatorEnv(sim), DATABASE_URL: database.url, SYNC_STALE_RUN_MS: '2000' };
+    sim.setLatency(30_000);
+    const killed = startCli(['sync'], env);
+    let dead: { id: number } | undefined;
+    try {
+      dead = await eventually(
+        async () => (await database.db.syncRun.findMany({ where: { status: 'running' } }))[0],
+      );
+    } finally {
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      sim.setLatency(0);
+    }
+    await sleep(2_500);
+    expect((await database.db.syncRun.findUniqueOrThrow({ where: { id: dead.id } })).status).toBe('running');
+    const next = await runCli(['sync'], env);
+    expect(next.code, next.stderr).toBe(0);
+    const runs = await database.db.syncRun.findMany({ orderBy: { id: 'asc' } });
+    expect(runs.map((r) => [r.id, r.status, r.error])).toEqual([
+      [dead.id, 'abandoned', 'process died'],
+      [expect.any(Number), 'succeeded', null],
+    ]);
+  }, 60_000);
 });
+
+async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}

@@ -4,17 +4,19 @@
  * call (two when it happens to be exactly one page long), a paged one a call per page.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TimeTapHttpError } from '../../src/errors.js';
+import type { TimeTapConfig } from '../../src/config.js';
+import { PageLimitError, TimeTapHttpError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import { createTimeTapClient } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
 const PAGE = 4;
 
-function makeClient() {
+function makeClient(overrides: Partial<TimeTapConfig> = {}) {
   return createTimeTapClient({
     config: testTimeTapConfig(sim, {
       maxRps: 1000,
@@ -24,6 +26,7 @@ function makeClient() {
       retryMaxTimeMs: 5000,
       retryAfterCapMs: 1000,
       pageSize: PAGE,
+      ...overrides,
     }),
     logger: createLogger({ level: 'silent', redactor: createRedactor() }),
     redactor: createRedactor(),
@@ -97,5 +100,47 @@ describe('paging', () => {
     const staff = await makeClient().listStaff();
     expect(staff.items).toHaveLength(20);
     expect(staffCalls()).toHaveLength(6);
+  });
+
+  it('gives up a list whose pages never shorten at TIMETAP_MAX_PAGES, saying so', async () => {
+    sim.inject({ path: '/staff', fault: { type: 'endless', records: PAGE } });
+    const error = await makeClient({ maxPages: 7 })
+      .listStaff()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PageLimitError);
+    expect((error as Error).message).toBe(
+      'GET /staff: still full pages after 7 pages (TIMETAP_MAX_PAGES); the list was not read to its end, ' +
+        'so nothing it omits was marked deleted',
+    );
+    expect(staffCalls()).toHaveLength(7);
+  });
+
+  it('by default, stops such a list at as many pages as hold 100,000 records', async () => {
+    sim.inject({ path: '/staff', fault: { type: 'endless', records: 1000 } });
+    const error = await makeClient({ pageSize: 1000 })
+      .listStaff()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PageLimitError);
+    expect((error as Error).message).toContain('still full pages after 100 pages');
+    expect(staffCalls()).toHaveLength(100);
+  }, 60_000);
+
+  it('gives up a read of appointments whose count is absurd (1e12) at TIMETAP_MAX_PAGES', async () => {
+    const range = { startDate: '2000-01-01', endDate: '2100-12-31' };
+    sim.inject({
+      path: '/appointmentList/reportWithCount',
+      fault: { type: 'endless', records: 10, count: 1e12 },
+    });
+    const error = await readAppointmentChunk(makeClient({ maxPages: 6 }), range, {
+      pageSize: 10,
+      maxReads: 3,
+    })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PageLimitError);
+    expect((error as Error).message).toMatch(
+      /^GET \/appointmentList\/reportWithCount\?startDate=2000-01-01&endDate=2100-12-31: still full pages after 6 pages/,
+    );
+    expect(sim.calls.filter((c) => c.path === '/appointmentList/reportWithCount')).toHaveLength(6);
   });
 });

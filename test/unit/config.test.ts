@@ -280,7 +280,7 @@ describe('loadConfig: SYNC_SCHEDULE', () => {
     for (const pattern of [
       '0 * * * *',
       '@hourly',
-      '*/2 * * * * *',
+      '30 */2 * * * *',
       '0 9 * * 1-5',
       '0 0 29 2 *',
       ' 0 3 * * * ',
@@ -300,9 +300,89 @@ describe('loadConfig: SYNC_SCHEDULE', () => {
     );
   });
 
+  it('refuses a pattern that fires more often than once a minute', () => {
+    for (const pattern of ['*/10 * * * * *', '0,30 * * * * *', '* * * * * *', '@secondly']) {
+      expect(problems({ ...valid, SYNC_SCHEDULE: pattern }, ['schedule']), pattern).toContain(
+        'SYNC_SCHEDULE fires more often than once a minute',
+      );
+    }
+    for (const pattern of ['* * * * *', '15 * * * * *', '@minutely']) {
+      expect(loadConfig({ ...valid, SYNC_SCHEDULE: pattern }, ['schedule']).sync.schedule, pattern).toBe(
+        pattern,
+      );
+    }
+  });
+
   it('describes a bad pattern for readers that do not stop on it', () => {
     expect(scheduleProblem('0 * * * *')).toBeUndefined();
     expect(scheduleProblem('bogus')).toMatch(/^must be a cron pattern/);
+  });
+});
+
+describe('loadConfig: TIMETAP_BASE_URL', () => {
+  it('refuses a query string or a fragment, naming neither', () => {
+    for (const url of [
+      'https://api.timetap.com/live?apiKey=leaked-query-value',
+      'https://api.timetap.com/live#leaked-fragment',
+      'https://api.timetap.com/live?',
+    ]) {
+      const message = problems({ ...valid, TIMETAP_BASE_URL: url }, ['timetap']);
+      expect(message, url).toContain('TIMETAP_BASE_URL must not contain a query string or a fragment');
+      expect(message).not.toContain('leaked');
+    }
+  });
+
+  it('refuses plain http to another machine unless TIMETAP_ALLOW_INSECURE=true', () => {
+    for (const url of ['http://api.timetap.com/live', 'http://10.0.0.7:4010', 'http://simulator:4010']) {
+      expect(problems({ ...valid, TIMETAP_BASE_URL: url }, ['timetap']), url).toContain(
+        'TIMETAP_BASE_URL is plain http:// to another machine',
+      );
+      const allowed = loadConfig({ ...valid, TIMETAP_BASE_URL: url, TIMETAP_ALLOW_INSECURE: 'true' }, []);
+      expect(soleAccount(allowed).timetap.baseUrl).toBe(url);
+    }
+    for (const url of [
+      'http://127.0.0.1:4010',
+      'http://localhost:4010/live',
+      'http://[::1]:4010',
+      'https://x.io',
+    ]) {
+      expect(soleAccount(loadConfig({ ...valid, TIMETAP_BASE_URL: url }, [])).timetap.baseUrl, url).toBe(url);
+    }
+    expect(problems({ ...valid, TIMETAP_ALLOW_INSECURE: 'yes please' }, [])).toContain(
+      'TIMETAP_ALLOW_INSECURE must be one of',
+    );
+  });
+});
+
+describe('loadConfig: bounds on what TimeTap sends', () => {
+  it('TIMETAP_MAX_PAGES: unset by default (a number of records), else 1 to 1000000', () => {
+    expect(soleAccount(loadConfig(valid, [])).timetap.maxPages).toBeUndefined();
+    expect(soleAccount(loadConfig({ ...valid, TIMETAP_MAX_PAGES: '500' }, [])).timetap.maxPages).toBe(500);
+    for (const bad of ['0', '1000001', '0x10', ' 7']) {
+      expect(problems({ ...valid, TIMETAP_MAX_PAGES: bad }, []), bad).toContain('TIMETAP_MAX_PAGES must');
+    }
+  });
+
+  it('TIMETAP_MAX_BODY_BYTES: unset by default (the client default), else 1024 to 256 MiB', () => {
+    expect(soleAccount(loadConfig(valid, [])).timetap.maxBodyBytes).toBeUndefined();
+    expect(
+      soleAccount(loadConfig({ ...valid, TIMETAP_MAX_BODY_BYTES: '1048576' }, [])).timetap.maxBodyBytes,
+    ).toBe(1048576);
+    for (const bad of ['1023', '268435457', '1e6', '64MB']) {
+      expect(problems({ ...valid, TIMETAP_MAX_BODY_BYTES: bad }, []), bad).toContain(
+        'TIMETAP_MAX_BODY_BYTES must',
+      );
+    }
+  });
+});
+
+describe('loadConfig: TRUST_PROXY', () => {
+  it('trusts no proxy by default; a hop count from 0 to 10', () => {
+    expect(loadConfig(valid, []).http.trustProxy).toBe(0);
+    expect(loadConfig({ ...valid, TRUST_PROXY: '1' }, []).http.trustProxy).toBe(1);
+    for (const bad of ['true', '-1', '11', '1.5']) {
+      expect(problems({ ...valid, TRUST_PROXY: bad }, []), bad).toContain('TRUST_PROXY must');
+    }
   });
 });
 

@@ -90,6 +90,49 @@ describe('reduceAppointmentRaw', () => {
   });
 });
 
+describe('reduceAppointmentRaw: an allow-list, whatever the keys are called', () => {
+  const unexpected = {
+    calendarId: 2,
+    status: 'OPEN',
+    startDate: '2026-03-16',
+    startTime: 900,
+    clientStartTime: 1000,
+    client,
+    clientName: 'Ada Lovelace',
+    clientList: [client, { ...client, clientId: 8 }],
+    note: 'Prefers mornings.',
+    fields: [{ fieldId: 201, fieldName: 'Reason for visit', value: 'Back pain' }],
+    location: { locationId: 5, locationName: 'Downtown', visitor: { clientId: 9, firstName: 'Bob' } },
+    staff: { professionalId: 3, fullName: 'Staff Member', timeZoneCode: { timeZoneCode: 'US/Pacific' } },
+    reason: { reasonId: 4, reasonDesc: 'Massage' },
+  };
+
+  it('keeps the booking, the business objects, and the client as the mode keeps clients', () => {
+    expect(reduceAppointmentRaw(unexpected, none)).toEqual({
+      calendarId: 2,
+      status: 'OPEN',
+      startDate: '2026-03-16',
+      startTime: 900,
+      clientStartTime: 1000,
+      client: { clientId: 7 },
+      location: { locationId: 5 },
+      staff: unexpected.staff,
+      reason: unexpected.reason,
+    });
+    const pseudo = reduceAppointmentRaw(unexpected, pseudonymous);
+    expect(pseudo.client).toEqual(reduceClient(client, pseudonymous));
+    expect(JSON.stringify(pseudo)).not.toMatch(/Ada|Lovelace|Bob|mornings|Back pain|555|London|Latex/);
+    expect(reduceAppointmentRaw(unexpected, full)).toBe(unexpected);
+  });
+
+  it('is idempotent', () => {
+    for (const policy of [pseudonymous, none]) {
+      const once = reduceAppointmentRaw(unexpected, policy);
+      expect(reduceAppointmentRaw(once, policy)).toEqual(once);
+    }
+  });
+});
+
 describe('local start and duration', () => {
   it('reads the wall clock of a date and an HHmm time', () => {
     expect(localStart({ startDate: '2026-03-08', startTime: 845 })).toBe('2026-03-08 08:45:00');

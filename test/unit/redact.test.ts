@@ -30,6 +30,22 @@ describe('redactor', () => {
     expect(urlCredentials('not a url')).toEqual([]);
   });
 
+  it('scrubs a secret however much of it is percent-encoded, in either case of hex', () => {
+    const secret = 'webhook-Secret_0123456789.abcdef~Zz';
+    const redactor = createRedactor([secret]);
+    const every = [...secret].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('');
+    const upper = every.toUpperCase();
+    const some = [...secret].map((c, i) => (i % 3 === 0 ? `%${c.charCodeAt(0).toString(16)}` : c)).join('');
+    for (const spelt of [secret, every, upper, some]) {
+      expect(redactor.scrub(`POST /webhooks/timetap/${spelt} 200`), spelt).toBe(
+        'POST /webhooks/timetap/[REDACTED] 200',
+      );
+    }
+    const accented = createRedactor(['clé-privée-123']);
+    expect(accented.scrub(`k=${encodeURIComponent('clé-privée-123')}`)).toBe('k=[REDACTED]');
+    expect(redactor.scrub('100% of nothing secret')).toBe('100% of nothing secret');
+  });
+
   it('gives URLs without their query string', () => {
     expect(safeUrl('https://api.timetap.com/live/sessionToken?apiKey=x&signature=y')).toBe(
       'https://api.timetap.com/live/sessionToken',

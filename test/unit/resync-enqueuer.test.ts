@@ -1,11 +1,12 @@
 /**
  * `POST /resync` answers 503 at once while Redis is down, and within the deadline when Redis
- * accepts connections but does not answer: the queue and its connection are injected, as
- * stand-ins with the few members the enqueuer uses.
+ * accepts connections but does not answer (then "not confirmed": the job may still be queued):
+ * the queue and its connection are injected, as stand-ins with the few members the enqueuer uses.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { isUnconfirmed } from '../../src/errors.js';
 import { createResyncEnqueuer } from '../../src/queue/enqueue.js';
 import { RedisUnavailableError } from '../../src/redis/connection.js';
 
@@ -36,20 +37,37 @@ describe('createResyncEnqueuer', () => {
     expect((failure as Error).message).toBe('Redis at cache.internal:6379 is unreachable');
   });
 
-  it('fails within its deadline when Redis does not answer', async () => {
+  it('fails within its deadline when Redis does not answer: not confirmed, and told to the outage log', async () => {
+    let answer: () => void = () => undefined;
+    const outages = { lost: [] as string[], restored: 0 };
     const enqueue = createResyncEnqueuer({
-      queue: fakeQueue(() => new Promise(() => {})),
+      queue: fakeQueue(() => new Promise<void>((resolve) => (answer = resolve))),
       redis: { status: 'ready' } as Redis,
       redisUrl: URL,
       retry,
       trigger: 'http',
       timeoutMs: 100,
+      outages: {
+        lost: (reason) => void outages.lost.push(reason),
+        restored: () => void outages.restored++,
+        isDown: () => outages.lost.length > outages.restored,
+      },
     });
     const began = performance.now();
-    await expect(enqueue({ locationId: 7 })).rejects.toThrow(
-      'Redis at cache.internal:6379 did not answer within 0.1 s; is it running?',
-    );
+    const failure = await enqueue({ locationId: 7 }).catch((error: unknown) => error);
     expect(performance.now() - began).toBeLessThan(1_000);
+    expect(isUnconfirmed(failure)).toBe(true);
+    expect((failure as Error).message).toBe(
+      'Redis at cache.internal:6379 did not answer within 0.1 s: the command was sent but not ' +
+        'confirmed, and may still be carried out once Redis answers',
+    );
+    expect(outages).toEqual({ lost: ['no answer within 0.1 s'], restored: 0 });
+    // The late answers (the enqueuer's three commands) end the hang.
+    for (let i = 0; i < 3; i++) {
+      answer();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(outages.restored).toBe(1);
   });
 
   it('queues the job when Redis answers', async () => {
