@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { databaseUrl } from '../helpers/database.js';
+import { databaseUrl, serverOf } from '../helpers/database.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** util-linux's `script` gives the demo a real terminal (a pseudo-terminal) as stderr. */
@@ -94,7 +94,9 @@ describe('timetap-sync demo', () => {
     // A second run reuses its own database and finds nothing to change.
     const again = await runCli(['demo'], { DATABASE_URL: databaseUrl(adminUrl, name), REDIS_URL: redisUrl });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain(`demo database: ${name}_demo on 127.0.0.1:5432 (already there;`);
+    expect(again.stdout).toContain(
+      `demo database: ${name}_demo on ${serverOf(adminUrl).hostPort} (already there;`,
+    );
     expect(again.stdout).toContain('schema: up to date');
   }, 60_000);
 
