@@ -87,6 +87,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .description('ask the running workers for an on-demand sync')
     .option('--location <id>', 'only this location', parseId)
     .option('--wait', 'wait for the sync and print its result (gives up when no worker consumes the queue)')
+    .option('--json', 'print the result as JSON')
     .option(
       '--timeout <duration>',
       'wait at most this long (90s, 10m, 1h), even while no worker consumes the queue; implies --wait',
@@ -94,7 +95,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .action(
       withRuntime(
         ['redis'],
-        async (runtime, options: { location?: number; wait?: boolean; timeout?: string }) =>
+        async (runtime, options: { location?: number; wait?: boolean; timeout?: string; json?: boolean }) =>
           (await import('./commands/resync.js')).resyncCommand(runtime, options),
       ),
     );
@@ -106,6 +107,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .option('--to <date>', 'the last day to read (default: the day before the rolling window starts)')
     .option('--again', 'read even the chunks an earlier backfill read completely')
     .option('--wait', 'wait for the backfill, show its progress and print its result')
+    .option('--json', 'print the result as JSON')
     .option('--timeout <duration>', 'wait at most this long (90s, 10m, 1h); implies --wait')
     .action(
       withRuntime(['redis'], async (runtime, options: BackfillOptions) =>

@@ -17,8 +17,8 @@ import {
   today,
 } from '../sync/appointment-window.js';
 import { reportJobOutcome } from './job-outcome.js';
+import { watchJobProgress } from './job-progress.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
-import { createProgressLine } from './progress.js';
 import { timeoutOption, withQueueClient } from './queue-client.js';
 import { waitForJob } from './wait-for-job.js';
 
@@ -29,6 +29,8 @@ export interface BackfillOptions {
   wait?: boolean;
   /** The --timeout option as typed; implies --wait. */
   timeout?: string;
+  /** The job's result as JSON on stdout (and nothing else there). */
+  json?: boolean;
 }
 
 /** Twenty years: a longer history is a typo more often than a wish (and can be asked in parts). */
@@ -66,27 +68,37 @@ export async function backfillCommand(
     const request = { ...range, ...(options.again ? { again: true } : {}) };
     const { jobId, existing } = await enqueueBackfill(queue, request, config.worker);
     const size = `${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${appointments.chunkDays} days`;
-    out(existing ? `${what} already pending: job ${jobId}` : `${what} queued (${size}): job ${jobId}`);
-    if (!wait) return EXIT.ok;
-
-    const progress = createProgressLine(process.stderr);
-    const onPoll = async () => {
-      const job = await queue.getJob(jobId);
-      const done = job?.progress;
-      if (typeof done === 'object' && done !== null && 'done' in done && 'total' in done) {
-        progress.update(`backfill: ${String(done.done)}/${String(done.total)} chunks read`);
-      }
-    };
+    const queued = existing
+      ? `${what} already pending: job ${jobId}`
+      : `${what} queued (${size}): job ${jobId}`;
+    if (!wait) {
+      out(options.json ? JSON.stringify({ jobId, existing }) : queued);
+      return EXIT.ok;
+    }
+    // With --json, stdout holds the result alone.
+    (options.json ? err : out)(queued);
+    const progress = watchJobProgress(
+      queue,
+      jobId,
+      (done, total) => `backfill: ${done}/${total} chunks of dates read`,
+      options.json ? false : undefined,
+    );
     try {
-      const outcome = await waitForJob(
-        queue,
-        jobId,
-        timeoutMs === undefined ? { onPoll } : { timeoutMs, onPoll },
-      );
+      const outcome = await waitForJob(queue, jobId, {
+        onPoll: progress.onPoll,
+        ...(timeoutMs ? { timeoutMs } : {}),
+      });
       progress.done();
       return reportJobOutcome(
         outcome,
-        { command: 'backfill', what, jobId, timeoutMs, queueName: config.redis.queueName },
+        {
+          command: 'backfill',
+          what,
+          jobId,
+          timeoutMs,
+          queueName: config.redis.queueName,
+          json: options.json === true,
+        },
         { out, err },
       );
     } finally {

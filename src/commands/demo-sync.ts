@@ -44,7 +44,7 @@ export async function syncThroughQueue(
     events.on('progress', ({ jobId: id, data }) => {
       if (id !== jobId || typeof data !== 'object' || data === null) return;
       const { done, total } = data as { done?: number; total?: number };
-      progress.update(`syncing: ${done ?? 0}/${total ?? '?'} locations`);
+      progress.update(`syncing: ${done ?? 0}/${total ?? '?'} steps of the run done`);
     });
     const started = Date.now();
     const result = (await job.waitUntilFinished(events, SYNC_TIMEOUT_MS)) as DemoSyncResult | undefined;

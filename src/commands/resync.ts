@@ -11,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { enqueueResync } from '../queue/enqueue.js';
 import type { Runtime } from '../runtime.js';
 import { reportJobOutcome } from './job-outcome.js';
+import { watchJobProgress } from './job-progress.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { timeoutOption, withQueueClient } from './queue-client.js';
 import { waitForJob } from './wait-for-job.js';
@@ -20,6 +21,8 @@ export interface ResyncOptions {
   wait?: boolean;
   /** The --timeout option as typed; implies --wait. */
   timeout?: string;
+  /** The job's result as JSON on stdout (and nothing else there). */
+  json?: boolean;
 }
 
 export async function resyncCommand(
@@ -42,14 +45,39 @@ export async function resyncCommand(
   return withQueueClient(runtime, 'timetap-sync:resync', err, async (queue) => {
     const request = options.location === undefined ? {} : { locationId: options.location };
     const { jobId, existing } = await enqueueResync(queue, { ...request, trigger: 'manual' }, config.worker);
-    out(existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`);
-    if (!wait) return EXIT.ok;
-
-    const outcome = await waitForJob(queue, jobId, timeoutMs === undefined ? {} : { timeoutMs });
-    return reportJobOutcome(
-      outcome,
-      { command: 'resync', what, jobId, timeoutMs, queueName: config.redis.queueName },
-      { out, err },
+    const queued = existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`;
+    if (!wait) {
+      out(options.json ? JSON.stringify({ jobId, existing }) : queued);
+      return EXIT.ok;
+    }
+    // With --json, stdout holds the result alone.
+    (options.json ? err : out)(queued);
+    const progress = watchJobProgress(
+      queue,
+      jobId,
+      (done, total) => `resync: ${done}/${total} steps of the run done`,
+      options.json ? false : undefined,
     );
+    try {
+      const outcome = await waitForJob(queue, jobId, {
+        onPoll: progress.onPoll,
+        ...(timeoutMs ? { timeoutMs } : {}),
+      });
+      progress.done();
+      return reportJobOutcome(
+        outcome,
+        {
+          command: 'resync',
+          what,
+          jobId,
+          timeoutMs,
+          queueName: config.redis.queueName,
+          json: options.json === true,
+        },
+        { out, err },
+      );
+    } finally {
+      progress.done();
+    }
   });
 }

@@ -2,13 +2,13 @@
  * `timetap-sync sync [--location ID] [--json]`: one sync now, in this process, without Redis.
  */
 import { createDatabase } from '../db/client.js';
-import { MIRROR_TABLES } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
 import { runSettings } from '../sync/run-settings.js';
-import { runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
+import { runSync, type SyncRequest } from '../sync/run-sync.js';
 import { createTimeTapClient } from '../timetap/index.js';
 import { createProgressLine } from './progress.js';
+import { formatRunSummary } from './run-summary.js';
 
 export async function syncCommand(
   runtime: Runtime,
@@ -39,7 +39,7 @@ export async function syncCommand(
       request,
     );
     progress.done();
-    console.log(options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    console.log(options.json ? JSON.stringify(summary, null, 2) : formatRunSummary(summary));
     return summary.status === 'succeeded'
       ? EXIT.ok
       : summary.status === 'partial'
@@ -50,25 +50,4 @@ export async function syncCommand(
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await database.close();
   }
-}
-
-export function formatSummary(summary: SyncSummary): string {
-  const scope = summary.scope === 'full' ? 'full sync' : `location ${summary.locationId} sync`;
-  const lines = [
-    `${scope} ${summary.status} (run ${summary.runId}) in ${(summary.durationMs / 1000).toFixed(1)} s`,
-  ];
-  const head = ['table', 'inserted', 'updated', 'unchanged', 'revived', 'deleted', 'inactive', 'skipped'];
-  const rows = MIRROR_TABLES.map((entity) => {
-    const s = summary.stats[entity];
-    return [entity, s.inserted, s.updated, s.unchanged, s.revived, s.deleted, s.inactive, s.skipped].map(
-      String,
-    );
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  lines.push(fmt(head), ...rows.map(fmt));
-  lines.push(`api calls ${summary.apiCalls}, retries ${summary.retries}, re-logins ${summary.relogins}`);
-  for (const reason of summary.reasons) lines.push(`! ${reason}`);
-  return lines.join('\n');
 }

@@ -94,10 +94,10 @@ async function start(
   const logger = deps.logger.child({ jobId: job.id, runId });
   try {
     const { account, limits } = await accountStep({ ...steps, logger }, runId);
-    const { locationIds, locationsComplete, staffIds, serviceIds, reasons } = account;
+    const { locationIds, locationsComplete, staffIds, serviceIds, reasons, authoritative } = account;
     await update({
       step: 'fan-out',
-      account: { locationIds, locationsComplete, staffIds, serviceIds, reasons },
+      account: { locationIds, locationsComplete, staffIds, serviceIds, reasons, authoritative },
       accountStats: account.stats,
       accountCounters: countersOf(client),
       deleteLimits: limits,
@@ -130,7 +130,12 @@ async function fanOut(job: Job<FullSyncData>, data: FullSyncData, deps: Processo
   const children = [
     ...(data.account?.locationIds ?? []).map((locationId) => ({
       name: JOB.locationWalk,
-      data: { runId, locationId, deleteLimits } satisfies JobData<'location-walk'>,
+      data: {
+        runId,
+        locationId,
+        deleteLimits,
+        ...(data.account?.authoritative ? { authoritative: data.account.authoritative } : {}),
+      } satisfies JobData<'location-walk'>,
       opts: opts(`run${runId}-location${locationId}`),
     })),
     {

@@ -18,7 +18,7 @@
  */
 import type { JobsOptions, Queue } from 'bullmq';
 import type { DeleteLimits } from '../db/delete-budget.js';
-import type { AccountSnapshot } from '../sync/account-walk.js';
+import type { AccountSnapshot, Authoritative } from '../sync/account-walk.js';
 import type { ChunkOutcome } from '../sync/appointment-walk.js';
 import type { ClientOutcome } from '../sync/client-walk.js';
 import type { LocationOutcome } from '../sync/location-walk.js';
@@ -50,7 +50,7 @@ export interface FullSyncData {
   account?: Pick<
     AccountSnapshot,
     'locationIds' | 'locationsComplete' | 'staffIds' | 'serviceIds' | 'reasons'
-  >;
+  > & { authoritative?: Authoritative };
   accountStats?: RunStats;
   /** The run's budget of link deletions, account-wide (src/db/delete-budget.ts). */
   deleteLimits?: DeleteLimits;
@@ -61,6 +61,8 @@ export interface LocationWalkData {
   runId: number;
   locationId: number;
   deleteLimits: DeleteLimits;
+  /** Which account-wide lists were complete: their copies are stored, not the location's. */
+  authoritative?: Authoritative;
 }
 
 export interface ClientWalkData {

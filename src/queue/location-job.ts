@@ -13,13 +13,13 @@ export async function processLocationWalk(
   job: Job<JobData<'location-walk'>>,
   deps: ProcessorDeps,
 ): Promise<JobResult<'location-walk'>> {
-  const { runId, locationId, deleteLimits } = job.data;
+  const { runId, locationId, deleteLimits, authoritative } = job.data;
   const logger = deps.logger.child({ jobId: job.id, runId, locationId });
   const client = deps.createClient(deps.shutdown);
   let outcome: Awaited<ReturnType<typeof locationStep>>;
   try {
     const budget = deps.createDeleteBudget(runId, deleteLimits);
-    outcome = await locationStep(stepDeps(deps, client, logger), runId, locationId, budget);
+    outcome = await locationStep(stepDeps(deps, client, logger), runId, locationId, budget, authoritative);
   } catch (error) {
     throw jobError(error, deps);
   }

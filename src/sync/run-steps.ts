@@ -27,7 +27,7 @@ import { describeError, NotFoundError, RunActiveError, UnknownLocationError } fr
 import type { Redactor } from '../redact.js';
 import type { DateRange, TimeTapLocation } from '../timetap/index.js';
 import { tombstoneAccount } from './account-tombstones.js';
-import { type AccountSnapshot, walkAccount } from './account-walk.js';
+import { type AccountSnapshot, type Authoritative, walkAccount } from './account-walk.js';
 import { type ChunkOutcome, type ChunkRecord, walkAppointmentChunk } from './appointment-walk.js';
 import { appointmentWindow, dateChunks, today } from './appointment-window.js';
 import { type ClientOutcome, walkClients } from './client-walk.js';
@@ -117,15 +117,22 @@ export function accountStep(deps: StepDeps, runId: number): Promise<AccountStep>
   }));
 }
 
-/** One location of a full run, its link deletions drawn from the run's budget. */
+/**
+ * One location of a full run, its link deletions drawn from the run's budget; where the account
+ * step read a complete account-wide list, that list's copies are the stored ones.
+ */
 export function locationStep(
   deps: StepDeps,
   runId: number,
   locationId: number,
   budget: DeleteBudget,
+  authoritative?: Authoritative,
 ): Promise<LocationOutcome> {
   return withHeartbeat(deps, runId, () =>
-    walkLocation({ ...deps, guard: { ...deps.guard, budget } }, locationId),
+    walkLocation(
+      { ...deps, guard: { ...deps.guard, budget }, ...(authoritative ? { authoritative } : {}) },
+      locationId,
+    ),
   );
 }
 

@@ -123,7 +123,7 @@ async function fullRun(
   // Heartbeats across the whole walk too: locations walked a few at a time may take a while.
   const results = await withHeartbeat(deps, runId, () =>
     mapSettled(account.locationIds, deps.locationConcurrency, async (locationId) => {
-      const outcome = await locationStep(deps, runId, locationId, budget);
+      const outcome = await locationStep(deps, runId, locationId, budget, account.authoritative);
       deps.onProgress?.({ stage: 'locations', done: ++done, total, locationId });
       return outcome;
     }),

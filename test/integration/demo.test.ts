@@ -4,19 +4,14 @@
  * the queue, print the report, exit 0, and leave no queue keys behind; and it must refuse a
  * `_demo` database that holds data it did not create.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { hasScript, runCli, runCliOnTerminal } from '../helpers/cli.js';
 import { databaseUrl, serverOf } from '../helpers/database.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** util-linux's `script` gives the demo a real terminal (a pseudo-terminal) as stderr. */
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 const adminUrl = inject('databaseUrl');
 const redisUrl = inject('redisUrl');
 const created: string[] = [];
@@ -104,47 +99,13 @@ describe('timetap-sync demo', () => {
     ctx.skip(!hasScript, 'needs `script` (util-linux) to run the demo on a pseudo-terminal');
     const name = `timetap_test_${randomBytes(5).toString('hex')}`;
     created.push(`${name}_demo`);
-    const env = {
-      PATH: process.env.PATH,
-      DATABASE_URL: databaseUrl(adminUrl, name),
-      REDIS_URL: redisUrl,
-      LOG_LEVEL: 'info',
-      TERM: 'dumb',
-    };
-    const output = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
-      const child = spawn(
-        'script',
-        ['-qec', `"${process.execPath}" --import tsx src/main.ts demo`, '/dev/null'],
-        {
-          cwd: ROOT,
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let text = '';
-      child.stdout.on('data', (chunk) => {
-        text += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        text += chunk;
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, text });
-      });
-    });
+    const env = { DATABASE_URL: databaseUrl(adminUrl, name), REDIS_URL: redisUrl, LOG_LEVEL: 'info' };
+    const output = await runCliOnTerminal(['demo'], env, 60_000);
     expect(output.code, output.text).toBe(0);
-    // The terminal as a person saw it: every line that was ended with a newline, after the
-    // progress line's erasures (\r ESC[2K) were applied.
-    const erase = '\r\u001b[2K';
-    const committed = output.text
-      .replaceAll('\r\n', '\n')
-      .split('\n')
-      .slice(0, -1)
-      .map((line) => line.split(erase).at(-1) ?? '');
+    // The terminal as a person saw it: every line that was ended with a newline.
+    const committed = output.lines;
     expect(output.text).toContain('syncing: ');
+    expect(output.text).toMatch(/syncing: \d+\/\d+ steps of the run done/);
     expect(committed.join('\n')).toContain('full sync: succeeded');
     for (const line of committed) {
       expect(line, 'a JSON log line on a terminal').not.toMatch(/^\s*\{"level"/);
