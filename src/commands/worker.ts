@@ -21,7 +21,7 @@ import { recordWebhookEvent } from '../queue/webhook-events.js';
 import { type SyncWorker, startSyncWorker } from '../queue/worker.js';
 import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
-import { recordJobMetrics } from './job-metrics.js';
+import { recordJobMetrics, seedLastSuccess } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { shutDown } from './worker-shutdown.js';
 
@@ -40,6 +40,11 @@ export async function workerCommand(
   }
   const database = createDatabase(config.database, logger);
   const { registry, metrics } = createMetrics();
+  // Without it, `time() - timetap_sync_last_success_timestamp_seconds` has no series after a
+  // restart until a sync finishes here, and an alert on the mirror's age goes blind.
+  await seedLastSuccess(metrics, database.prisma).catch((error: unknown) =>
+    logger.warn({ err: redactor.scrub(String(error)) }, 'could not read the last successful runs'),
+  );
   const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
   recordJobMetrics(sync.worker, metrics);
 

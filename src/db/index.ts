@@ -75,6 +75,7 @@ export {
   abandonStaleRuns,
   finishRun,
   heartbeatRun,
+  lastSuccesses,
   type RunOutcome,
   type RunScope,
   type RunStart,
