@@ -24,7 +24,7 @@ import { spawnWorker } from '../faults/helpers/worker-process.js';
 import { hasScript, runCli, runCliOnTerminal } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort, startSwitchableProxy } from '../helpers/switchable-proxy.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { recentAppointments, simulatorEnv } from '../helpers/sync.js';
 import { createWorkerHarness } from '../helpers/worker.js';
 
 /** Generous for a loaded CI machine: a few seconds of waiting plus the start of a process. */
@@ -38,7 +38,7 @@ let admin: Redis;
 const prefixes: string[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 2 });
+  sim = await startSimulator({ seed: 5, locations: 2, appointments: recentAppointments() });
   database = await createTestDatabase(inject('databaseUrl'));
   admin = new Redis(inject('redisUrl'));
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { useMigratedSchema } from '../helpers/schema.js';
-import { createTestSyncDeps } from '../helpers/sync.js';
+import { createTestSyncDeps, recentAppointments } from '../helpers/sync.js';
 
 const migrated = useMigratedSchema();
 
@@ -119,7 +119,7 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
   let sim: Simulator;
   beforeAll(async () => {
     await clear();
-    sim = await startSimulator({ seed: 23, locations: 4 });
+    sim = await startSimulator({ seed: 23, locations: 4, appointments: recentAppointments() });
   });
   afterAll(async () => {
     await sim?.close();

@@ -9,7 +9,7 @@ import { SCHEDULER_ID } from '../../src/queue/jobs.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { activeRows, duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
-import { captureLog } from '../helpers/sync.js';
+import { captureLog, recentAppointments } from '../helpers/sync.js';
 import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 let database: TestDatabase;
@@ -25,7 +25,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  sim = await startSimulator({ seed: 5, locations: 8, latencyMs: 2 });
+  sim = await startSimulator({ seed: 5, locations: 8, latencyMs: 2, appointments: recentAppointments() });
   await database.db.$executeRawUnsafe(
     'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs, clients, appointments',
   );
