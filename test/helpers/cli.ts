@@ -2,7 +2,7 @@
  * Runs the `timetap-sync` command line from the sources (through tsx) as a child process, with a
  * clean environment: only what the test passes, plus PATH.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -80,4 +80,49 @@ export function runCliOnTerminal(
       resolve({ code, text, lines });
     });
   });
+}
+
+/** A command line running as a child process, its output kept, for tests that signal it. */
+export interface Cli {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  /** Resolves with the first line of output that matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+  });
+  let text = '';
+  const waiters: Array<() => void> = [];
+  const onData = (chunk: Buffer) => {
+    text += chunk;
+    for (const wake of waiters.splice(0)) wake();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  return {
+    child,
+    output: () => text,
+    exited,
+    async waitFor(pattern, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = text.split('\n').find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no line matching ${pattern}:\n${text}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { hasScript, runCli, runCliOnTerminal } from '../helpers/cli.js';
+import { hasScript, runCli, runCliOnTerminal, startCli } from '../helpers/cli.js';
 import { databaseUrl, serverOf } from '../helpers/database.js';
 
 const adminUrl = inject('databaseUrl');
@@ -112,6 +112,56 @@ describe('timetap-sync demo', () => {
       expect(line, 'the progress line ran into another line').not.toContain('syncing: ');
     }
   }, 90_000);
+
+  it('--keep-running: a webhook lands, a scheduled sync runs, the other commands reach it; Ctrl-C stops it and removes its keys', async () => {
+    const name = `timetap_test_${randomBytes(5).toString('hex')}`;
+    created.push(`${name}_demo`);
+    // A Redis database of this test's own: the demo's queue prefix is fixed.
+    const redisIndex = 1 + Math.floor(Math.random() * 15);
+    const demoRedis = new URL(redisUrl);
+    demoRedis.pathname = `/${redisIndex}`;
+    const env = {
+      DATABASE_URL: databaseUrl(adminUrl, name),
+      REDIS_URL: demoRedis.toString(),
+      LOG_LEVEL: 'warn',
+    };
+    const demo = startCli(['demo', '--keep-running', '--schedule', '*/5 * * * * *'], env);
+    const redis = new Redis(demoRedis.toString());
+    try {
+      const worker = /worker: (http:\/\/\S+) /.exec(await demo.waitFor(/^worker: http/, 90_000))?.[1];
+      expect(await demo.waitFor(/^\d\d:\d\d:\d\d webhook: appointment \d+ \w+/, 30_000)).toMatch(
+        /mirrored \d+\.\d s after it arrived$/,
+      );
+      expect(await demo.waitFor(/^\d\d:\d\d:\d\d scheduled full sync: /, 60_000)).toMatch(
+        /: succeeded \(run \d+\)/,
+      );
+      const metrics = await (await fetch(`${worker}/metrics`)).text();
+      expect(metrics).toMatch(/timetap_sync_last_success_timestamp_seconds\{scope="full"\} \d/);
+      expect(metrics).toMatch(/timetap_sync_webhook_events_total\{outcome="accepted"\} [1-9]/);
+
+      // A second one on the same Redis refuses, and touches nothing.
+      const second = await runCli(['demo', '--keep-running'], env, 60_000);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('demo: another demo keeps running on this Redis');
+
+      // status from another terminal, with the variables the demo printed.
+      const status = await runCli(['status'], {
+        ...env,
+        DATABASE_URL: databaseUrl(adminUrl, `${name}_demo`),
+        QUEUE_PREFIX: 'timetap-sync-demo',
+      });
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain('workers consuming the queue: 1');
+
+      expect(await redis.keys('timetap-sync-demo:*')).not.toEqual([]);
+      demo.child.kill('SIGINT');
+      expect((await demo.exited).code, demo.output()).toBe(0);
+      expect(await redis.keys('timetap-sync-demo:*')).toEqual([]);
+    } finally {
+      if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+      redis.disconnect();
+    }
+  }, 240_000);
 
   it('Postgres down: one line naming the server and the demo database, never the password, exit 1', async () => {
     const server = createServer();
