@@ -16,11 +16,9 @@ import {
   parseDate,
   today,
 } from '../sync/appointment-window.js';
-import { reportJobOutcome } from './job-outcome.js';
-import { watchJobProgress } from './job-progress.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { timeoutOption, withQueueClient } from './queue-client.js';
-import { waitForJob } from './wait-for-job.js';
+import { followQueuedJob } from './queued-job.js';
 
 export interface BackfillOptions {
   from: string;
@@ -68,42 +66,23 @@ export async function backfillCommand(
     const request = { ...range, ...(options.again ? { again: true } : {}) };
     const { jobId, existing } = await enqueueBackfill(queue, request, config.worker);
     const size = `${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${appointments.chunkDays} days`;
-    const queued = existing
+    const line = existing
       ? `${what} already pending: job ${jobId}`
       : `${what} queued (${size}): job ${jobId}`;
-    if (!wait) {
-      out(options.json ? JSON.stringify({ jobId, existing }) : queued);
-      return EXIT.ok;
-    }
-    // With --json, stdout holds the result alone.
-    (options.json ? err : out)(queued);
-    const progress = watchJobProgress(
+    return followQueuedJob(
       queue,
-      jobId,
-      (done, total) => `backfill: ${done}/${total} chunks of dates read`,
-      options.json ? false : undefined,
+      { jobId, existing, line },
+      {
+        command: 'backfill',
+        what,
+        queueName: config.redis.queueName,
+        wait,
+        json: options.json === true,
+        timeoutMs,
+        progress: (done, total) => `backfill: ${done}/${total} chunks of dates read`,
+      },
+      { out, err },
     );
-    try {
-      const outcome = await waitForJob(queue, jobId, {
-        onPoll: progress.onPoll,
-        ...(timeoutMs ? { timeoutMs } : {}),
-      });
-      progress.done();
-      return reportJobOutcome(
-        outcome,
-        {
-          command: 'backfill',
-          what,
-          jobId,
-          timeoutMs,
-          queueName: config.redis.queueName,
-          json: options.json === true,
-        },
-        { out, err },
-      );
-    } finally {
-      progress.done();
-    }
   });
 }
 

@@ -35,9 +35,8 @@ export function createDemoRuntime(
       LOG_LEVEL: env.LOG_LEVEL || 'warn',
       ...demo.extra,
     },
-    demo.extra?.SYNC_SCHEDULE === undefined
-      ? ['timetap', 'database', 'redis']
-      : ['timetap', 'database', 'redis', 'schedule'],
+    // Not 'schedule': the demo checks its own pattern (demo.ts), which may fire every few seconds.
+    ['timetap', 'database', 'redis'],
   );
   // On a terminal the tour's own lines are what matters: logs come as short human lines (warnings
   // and errors only), above the progress line.

@@ -10,11 +10,9 @@
 import { EXIT } from '../exit-codes.js';
 import { enqueueResync } from '../queue/enqueue.js';
 import type { Runtime } from '../runtime.js';
-import { reportJobOutcome } from './job-outcome.js';
-import { watchJobProgress } from './job-progress.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { timeoutOption, withQueueClient } from './queue-client.js';
-import { waitForJob } from './wait-for-job.js';
+import { followQueuedJob } from './queued-job.js';
 
 export interface ResyncOptions {
   location?: number;
@@ -45,39 +43,20 @@ export async function resyncCommand(
   return withQueueClient(runtime, 'timetap-sync:resync', err, async (queue) => {
     const request = options.location === undefined ? {} : { locationId: options.location };
     const { jobId, existing } = await enqueueResync(queue, { ...request, trigger: 'manual' }, config.worker);
-    const queued = existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`;
-    if (!wait) {
-      out(options.json ? JSON.stringify({ jobId, existing }) : queued);
-      return EXIT.ok;
-    }
-    // With --json, stdout holds the result alone.
-    (options.json ? err : out)(queued);
-    const progress = watchJobProgress(
+    const line = existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`;
+    return followQueuedJob(
       queue,
-      jobId,
-      (done, total) => `resync: ${done}/${total} steps of the run done`,
-      options.json ? false : undefined,
+      { jobId, existing, line },
+      {
+        command: 'resync',
+        what,
+        queueName: config.redis.queueName,
+        wait,
+        json: options.json === true,
+        timeoutMs,
+        progress: (done, total) => `resync: ${done}/${total} steps of the run done`,
+      },
+      { out, err },
     );
-    try {
-      const outcome = await waitForJob(queue, jobId, {
-        onPoll: progress.onPoll,
-        ...(timeoutMs ? { timeoutMs } : {}),
-      });
-      progress.done();
-      return reportJobOutcome(
-        outcome,
-        {
-          command: 'resync',
-          what,
-          jobId,
-          timeoutMs,
-          queueName: config.redis.queueName,
-          json: options.json === true,
-        },
-        { out, err },
-      );
-    } finally {
-      progress.done();
-    }
   });
 }

@@ -163,6 +163,15 @@ describe('timetap-sync demo', () => {
     }
   }, 240_000);
 
+  it('refuses --schedule without --keep-running, or one that is no cron pattern: exit 2, before anything', async () => {
+    const env = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere', REDIS_URL: redisUrl };
+    const alone = await runCli(['demo', '--schedule', '* * * * *'], env);
+    expect([alone.code, alone.stderr.trim()]).toEqual([2, 'demo: --schedule needs --keep-running']);
+    const wrong = await runCli(['demo', '--keep-running', '--schedule', 'every minute'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.trim()).toMatch(/^demo: --schedule must be a cron pattern/);
+  });
+
   it('Postgres down: one line naming the server and the demo database, never the password, exit 1', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -283,7 +283,7 @@ describe('resync --wait', () => {
     } finally {
       await harness.cleanup();
     }
-  });
+  }, 90_000); // five commands started through tsx, one of them on a slowed simulator
 });
 
 describe('the worker process', () => {
