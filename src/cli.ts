@@ -92,6 +92,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .description('ask the running workers for an on-demand sync')
     .option('--location <id>', 'only this location', parseId)
     .option('--wait', 'wait for the sync and print its result (gives up when no worker consumes the queue)')
+    .option('--json', 'print the result as JSON')
     .option(
       '--timeout <duration>',
       'wait at most this long (90s, 10m, 1h), even while no worker consumes the queue; implies --wait',
@@ -99,7 +100,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .action(
       withRuntime(
         ['redis'],
-        async (runtime, options: { location?: number; wait?: boolean; timeout?: string }) =>
+        async (runtime, options: { location?: number; wait?: boolean; timeout?: string; json?: boolean }) =>
           (await import('./commands/resync.js')).resyncCommand(runtime, options),
       ),
     );
@@ -111,6 +112,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .option('--to <date>', 'the last day to read (default: the day before the rolling window starts)')
     .option('--again', 'read even the chunks an earlier backfill read completely')
     .option('--wait', 'wait for the backfill, show its progress and print its result')
+    .option('--json', 'print the result as JSON')
     .option('--timeout <duration>', 'wait at most this long (90s, 10m, 1h); implies --wait')
     .action(
       withRuntime(['redis'], async (runtime, options: BackfillOptions) =>
@@ -159,13 +161,14 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .description('serve a local imitation of the TimeTap API')
     .option('--port <n>', 'port to listen on (0 = any free port)', parseNonNegative, 4010)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--seed <n>', 'seed of the generated account', parseNonNegative, 1)
+    .option('--seed <n>', "seed of the generated account (default: the demo's account)", parseNonNegative)
     .option('--locations <n>', 'number of locations', parseNonNegative)
     .option('--staff <n>', 'number of staff members on the account', parseNonNegative)
     .option('--services <n>', 'number of services on the account', parseNonNegative)
     .option('--staff-per-location <n>', 'staff members per location', parseNonNegative)
     .option('--services-per-location <n>', 'services per location', parseNonNegative)
     .option('--services-per-staff <n>', 'services per staff member per location', parseNonNegative)
+    .option('--history-days <n>', 'days of appointments before today (default 365)', parseNonNegative)
     .option('--latency-ms <n>', 'added latency per call', parseNonNegative, 0)
     .option('--token-idle-ms <n>', 'session idle expiry', parseNonNegative)
     .option('--api-key <key>', 'the API key it accepts (default derived from the seed)')
@@ -217,9 +220,14 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   program
     .command('demo')
     .description("the newcomer's tour: simulator, migrate, one full sync through the queue, the report")
-    .action(async () => {
+    .option('--keep-running', 'then go on as a worker (webhooks, a sync every minute) until Ctrl-C')
+    .option(
+      '--schedule <pattern>',
+      'with --keep-running: the cron pattern of the full sync (default every minute)',
+    )
+    .action(async (options: { keepRunning?: boolean; schedule?: string }) => {
       // The demo builds its own configuration: it must run without a TimeTap account.
-      exitCode = await (await import('./commands/demo.js')).demoCommand(env);
+      exitCode = await (await import('./commands/demo.js')).demoCommand(env, options);
     });
 
   program

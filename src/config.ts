@@ -64,13 +64,24 @@ function numberProblem(text: string, range: NumberRange): string | undefined {
   return undefined;
 }
 
+/** What `range` accepts, in words: the configuration reference (docs/configuration.md) shows it. */
+function describeRange(range: NumberRange): string {
+  const unit = range.ms === true ? 'milliseconds, ' : '';
+  if (range.whole) return `${unit}a whole number from ${range.min} to ${range.max}`;
+  const low = range.exclusiveMin === true ? `above ${range.min}` : `at least ${range.min}`;
+  return `${unit}a number ${low}, at most ${range.max}`;
+}
+
 const numberIn = (range: NumberRange) =>
-  z.string().transform((text, ctx) => {
-    const problem = numberProblem(text, range);
-    if (problem === undefined) return Number(text);
-    ctx.addIssue({ code: 'custom', message: problem });
-    return z.NEVER;
-  });
+  z
+    .string()
+    .transform((text, ctx) => {
+      const problem = numberProblem(text, range);
+      if (problem === undefined) return Number(text);
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    })
+    .meta({ accepts: describeRange(range) });
 const whole = (min: number, max: number) => numberIn({ whole: true, min, max });
 const count = (max: number) => whole(1, max);
 /** Milliseconds that end up in a timer: at most what Node's timers hold, or a smaller `max`. */
@@ -245,6 +256,9 @@ const schema = z.object({
 });
 
 type Parsed = z.infer<typeof schema>;
+
+/** Every variable, for the configuration reference (scripts/config-reference.ts). */
+export const configSchema = schema;
 
 /**
  * How to reach one TimeTap account and what it may spend: its key pair and base URL, its request

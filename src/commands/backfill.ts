@@ -12,11 +12,9 @@ import { EXIT } from '../exit-codes.js';
 import { enqueueBackfill } from '../queue/enqueue.js';
 import type { Runtime } from '../runtime.js';
 import { appointmentWindow } from '../sync/appointment-window.js';
-import { reportJobOutcome } from './job-outcome.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
-import { createProgressLine } from './progress.js';
 import { timeoutOption, withQueueClient } from './queue-client.js';
-import { waitForJob } from './wait-for-job.js';
+import { followQueuedJob } from './queued-job.js';
 
 export interface BackfillOptions {
   from: string;
@@ -25,6 +23,8 @@ export interface BackfillOptions {
   wait?: boolean;
   /** The --timeout option as typed; implies --wait. */
   timeout?: string;
+  /** The job's result as JSON on stdout (and nothing else there). */
+  json?: boolean;
 }
 
 /** Twenty years: a longer history is a typo more often than a wish (and can be asked in parts). */
@@ -59,32 +59,23 @@ export async function backfillCommand(
     const request = { ...range, ...(options.again ? { again: true } : {}) };
     const { jobId, existing } = await enqueueBackfill(queue, request, config.worker);
     const size = `${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${appointments.chunkDays} days`;
-    out(existing ? `${what} already pending: job ${jobId}` : `${what} queued (${size}): job ${jobId}`);
-    if (!wait) return EXIT.ok;
-
-    const progress = createProgressLine(process.stderr);
-    const onPoll = async () => {
-      const job = await queue.getJob(jobId);
-      const done = job?.progress;
-      if (typeof done === 'object' && done !== null && 'done' in done && 'total' in done) {
-        progress.update(`backfill: ${String(done.done)}/${String(done.total)} chunks read`);
-      }
-    };
-    try {
-      const outcome = await waitForJob(
-        queue,
-        jobId,
-        timeoutMs === undefined ? { onPoll } : { timeoutMs, onPoll },
-      );
-      progress.done();
-      return reportJobOutcome(
-        outcome,
-        { command: 'backfill', what, jobId, timeoutMs, queueName: config.redis.queueName },
-        { out, err },
-      );
-    } finally {
-      progress.done();
-    }
+    const line = existing
+      ? `${what} already pending: job ${jobId}`
+      : `${what} queued (${size}): job ${jobId}`;
+    return followQueuedJob(
+      queue,
+      { jobId, existing, line },
+      {
+        command: 'backfill',
+        what,
+        queueName: config.redis.queueName,
+        wait,
+        json: options.json === true,
+        timeoutMs,
+        progress: (done, total) => `backfill: ${done}/${total} chunks of dates read`,
+      },
+      { out, err },
+    );
   });
 }
 

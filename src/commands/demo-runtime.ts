@@ -16,6 +16,8 @@ export function createDemoRuntime(
     queuePrefix: string;
     /** LOG_FORMAT, read before anything started. */
     logSetting: LogFormatSetting;
+    /** What `--keep-running` sets besides: its schedule, endpoints and their secrets. */
+    extra?: Record<string, string>;
   },
 ): Runtime {
   const { config, redactor } = createRuntime(
@@ -31,7 +33,9 @@ export function createDemoRuntime(
       TIMETAP_MAX_CONCURRENCY: '8',
       QUEUE_PREFIX: demo.queuePrefix,
       LOG_LEVEL: env.LOG_LEVEL || 'warn',
+      ...demo.extra,
     },
+    // Not 'schedule': the demo checks its own pattern (demo.ts), which may fire every few seconds.
     ['timetap', 'database', 'redis'],
   );
   // On a terminal the tour's own lines are what matters: logs come as short human lines (warnings

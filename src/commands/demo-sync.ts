@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
 import { enqueueResync } from '../queue/enqueue.js';
 import { startSyncWorker } from '../queue/worker.js';
+import { removeKeys } from '../redis/remove-keys.js';
 import type { Runtime } from '../runtime.js';
 import { createProgressLine } from './progress.js';
 
@@ -44,7 +45,7 @@ export async function syncThroughQueue(
     events.on('progress', ({ jobId: id, data }) => {
       if (id !== jobId || typeof data !== 'object' || data === null) return;
       const { done, total } = data as { done?: number; total?: number };
-      progress.update(`syncing: ${done ?? 0}/${total ?? '?'} locations`);
+      progress.update(`syncing: ${done ?? 0}/${total ?? '?'} steps of the run done`);
     });
     const started = Date.now();
     const result = (await job.waitUntilFinished(events, SYNC_TIMEOUT_MS)) as DemoSyncResult | undefined;
@@ -58,13 +59,4 @@ export async function syncThroughQueue(
       await eventsRedis.quit().catch(() => eventsRedis?.disconnect());
     }
   }
-}
-
-async function removeKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }

@@ -1,9 +1,11 @@
 /**
  * Turns finished jobs into Prometheus metrics: runs by scope and status, their duration, rows by
- * table and outcome, the time of the last successful sync, and the lag of webhook events.
+ * table and outcome, the time of the last successful sync, and the lag of webhook events. The last
+ * success starts from `sync_runs`, so that it survives a restart and a run another worker did.
  */
 import type { Worker } from 'bullmq';
-import { MIRROR_TABLES } from '../db/index.js';
+import type { Db } from '../db/client.js';
+import { lastSuccesses, MIRROR_TABLES } from '../db/index.js';
 import type { Metrics } from '../metrics.js';
 import { JOB, type JobResult } from '../queue/jobs.js';
 import type { SyncSummary } from '../sync/run-sync.js';
@@ -27,6 +29,13 @@ export function recordJobMetrics(worker: Worker, metrics: Metrics): void {
     if ('stats' in result && result.stats) recordRows(metrics, result.stats);
   });
   worker.on('failed', (job) => metrics.jobs.inc({ name: job?.name ?? 'unknown', outcome: 'failed' }));
+}
+
+/** Sets the last-success gauge of every scope that ever succeeded, from `sync_runs`. */
+export async function seedLastSuccess(metrics: Metrics, db: Db): Promise<void> {
+  for (const { scope, finishedAt } of await lastSuccesses(db)) {
+    metrics.lastSuccess.set({ scope }, finishedAt.getTime() / 1000);
+  }
 }
 
 function recordRows(metrics: Metrics, stats: RunStats): void {

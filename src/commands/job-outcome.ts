@@ -1,12 +1,14 @@
 /**
  * What `resync --wait` and `backfill --wait` print about the job they waited for, and their exit
- * code: the result as JSON on stdout (exit 0, or 3 when `partial`), or one line on stderr saying
- * why there is none (exit 1). A job that only recorded that it was skipped (another run of its
- * scope was alive) is no success either.
+ * code: the run's table of counts on stdout, as `sync` prints it (with --json, the job's result as
+ * JSON; exit 0, or 3 when `partial`), or one line on stderr saying why there is none (exit 1). A
+ * job that only recorded that it was skipped (another run of its scope was alive) is no success
+ * either.
  */
 import { EXIT } from '../exit-codes.js';
 import { formatDuration } from './duration.js';
 import type { CommandOutput } from './output.js';
+import { formatRunSummary, isRunResult } from './run-summary.js';
 import type { JobOutcome } from './wait-for-job.js';
 
 export interface OutcomeContext {
@@ -17,6 +19,8 @@ export interface OutcomeContext {
   jobId: string;
   timeoutMs: number | undefined;
   queueName: string;
+  /** Print the job's result as JSON instead of the table. */
+  json?: boolean;
 }
 
 export function reportJobOutcome(
@@ -32,7 +36,11 @@ export function reportJobOutcome(
         err(`${command}: ${what} skipped (job ${jobId}): ${result.skipped}`);
         return EXIT.failure;
       }
-      out(JSON.stringify(result, null, 2));
+      out(
+        context.json !== true && isRunResult(result)
+          ? formatRunSummary(result)
+          : JSON.stringify(result, null, 2),
+      );
       const status = isRecord(result) && typeof result.status === 'string' ? result.status : 'succeeded';
       return status === 'succeeded' ? EXIT.ok : status === 'partial' ? EXIT.partial : EXIT.failure;
     }

@@ -10,16 +10,17 @@
 import { EXIT } from '../exit-codes.js';
 import { enqueueResync } from '../queue/enqueue.js';
 import type { Runtime } from '../runtime.js';
-import { reportJobOutcome } from './job-outcome.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { timeoutOption, withQueueClient } from './queue-client.js';
-import { waitForJob } from './wait-for-job.js';
+import { followQueuedJob } from './queued-job.js';
 
 export interface ResyncOptions {
   location?: number;
   wait?: boolean;
   /** The --timeout option as typed; implies --wait. */
   timeout?: string;
+  /** The job's result as JSON on stdout (and nothing else there). */
+  json?: boolean;
 }
 
 export async function resyncCommand(
@@ -42,13 +43,19 @@ export async function resyncCommand(
   return withQueueClient(runtime, 'timetap-sync:resync', err, async (queue) => {
     const request = options.location === undefined ? {} : { locationId: options.location };
     const { jobId, existing } = await enqueueResync(queue, { ...request, trigger: 'manual' }, config.worker);
-    out(existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`);
-    if (!wait) return EXIT.ok;
-
-    const outcome = await waitForJob(queue, jobId, timeoutMs === undefined ? {} : { timeoutMs });
-    return reportJobOutcome(
-      outcome,
-      { command: 'resync', what, jobId, timeoutMs, queueName: config.redis.queueName },
+    const line = existing ? `${what} already pending: job ${jobId}` : `${what} queued: job ${jobId}`;
+    return followQueuedJob(
+      queue,
+      { jobId, existing, line },
+      {
+        command: 'resync',
+        what,
+        queueName: config.redis.queueName,
+        wait,
+        json: options.json === true,
+        timeoutMs,
+        progress: (done, total) => `resync: ${done}/${total} steps of the run done`,
+      },
       { out, err },
     );
   });

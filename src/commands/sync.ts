@@ -7,15 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountContext } from '../account.js';
 import { createDatabase, type Db } from '../db/client.js';
-import { failRunsOf, MIRROR_TABLES } from '../db/index.js';
+import { failRunsOf } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
 import { beforeForcedExit } from '../signals.js';
 import type { StepKind } from '../sync/plan.js';
 import { runSettings } from '../sync/run-settings.js';
-import { type RunProgress, runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
+import { type RunProgress, runSync, type SyncRequest } from '../sync/run-sync.js';
 import { createTimeTapClient } from '../timetap/index.js';
 import { createProgressLine } from './progress.js';
+import { formatRunSummary } from './run-summary.js';
 
 export async function syncCommand(
   runtime: Runtime,
@@ -80,7 +81,7 @@ async function syncAccount(
       request,
     );
     progress.done();
-    console.log(options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    console.log(options.json ? JSON.stringify(summary, null, 2) : formatRunSummary(summary));
     return summary.status === 'succeeded'
       ? EXIT.ok
       : summary.status === 'partial'
@@ -101,25 +102,4 @@ export function describeProgress(steps: RunProgress): string {
       return count ? [`${names[kind]} ${count.done}/${count.total}`] : [];
     })
     .join(', ');
-}
-
-export function formatSummary(summary: SyncSummary): string {
-  const scope = summary.scope === 'full' ? 'full sync' : `location ${summary.locationId} sync`;
-  const lines = [
-    `${scope} ${summary.status} (run ${summary.runId}) in ${(summary.durationMs / 1000).toFixed(1)} s`,
-  ];
-  const head = ['table', 'inserted', 'updated', 'unchanged', 'revived', 'deleted', 'inactive', 'skipped'];
-  const rows = MIRROR_TABLES.map((entity) => {
-    const s = summary.stats[entity];
-    return [entity, s.inserted, s.updated, s.unchanged, s.revived, s.deleted, s.inactive, s.skipped].map(
-      String,
-    );
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  lines.push(fmt(head), ...rows.map(fmt));
-  lines.push(`api calls ${summary.apiCalls}, retries ${summary.retries}, re-logins ${summary.relogins}`);
-  for (const reason of summary.reasons) lines.push(`! ${reason}`);
-  return lines.join('\n');
 }

@@ -12,7 +12,7 @@ import { createDatabase, type Database } from '../db/client.js';
 import { EXIT } from '../exit-codes.js';
 import { failureReason } from '../failure-reason.js';
 import type { ReadinessChecks } from '../http/health.js';
-import { createHttpServer, type WebhookOptions } from '../http/server.js';
+import { createHttpServer, type HttpServer, type WebhookOptions } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { createOutageLog, type OutageLog } from '../outage-log.js';
@@ -22,7 +22,7 @@ import { type SyncWorker, startSyncWorker } from '../queue/worker.js';
 import { withAnswerDeadline } from '../redis/answer-deadline.js';
 import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../redis/connection.js';
 import type { Runtime } from '../runtime.js';
-import { recordJobMetrics } from './job-metrics.js';
+import { recordJobMetrics, seedLastSuccess } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { shutDown } from './worker-shutdown.js';
 
@@ -40,7 +40,51 @@ export async function workerCommand(
     return EXIT.failure;
   }
   const database = createDatabase(config.database, logger);
+  const { sync, http, url } = await startWorkerService(runtime, database);
+  logger.info({ url, schedule: config.sync.schedule, workerId: sync.workerId }, 'worker started');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+  // The last resort, should a close hang where shutDown does not expect it (it bounds itself).
+  const hardStop = setTimeout(
+    () => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(EXIT.failure);
+    },
+    config.worker.shutdownGraceMs * 2 + 5_000,
+  );
+  hardStop.unref();
+  await shutDown({ sync, http, database }, { graceMs: config.worker.shutdownGraceMs, logger });
+  logger.info('worker stopped');
+  return EXIT.ok;
+}
+
+export interface WorkerService {
+  sync: SyncWorker;
+  http: HttpServer;
+  /** Where the HTTP endpoints listen. */
+  url: string;
+}
+
+/**
+ * What the worker runs, started: the sync worker (its job scheduler included), the metrics it
+ * records, and the HTTP endpoints. The demo's `--keep-running` runs the same.
+ */
+export async function startWorkerService(runtime: Runtime, database: Database): Promise<WorkerService> {
+  const { config, logger, redactor } = runtime;
   const { registry, metrics } = createMetrics();
+  // Without it, `time() - timetap_sync_last_success_timestamp_seconds` has no series after a
+  // restart until a sync finishes here, and an alert on the mirror's age goes blind.
+  await seedLastSuccess(metrics, database.prisma).catch((error: unknown) =>
+    logger.warn({ err: redactor.scrub(String(error)) }, 'could not read the last successful runs'),
+  );
   const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
   recordJobMetrics(sync.worker, metrics);
 
@@ -71,29 +115,7 @@ export async function workerCommand(
       : {}),
   });
   const { url } = await http.start();
-  logger.info({ url, schedule: config.sync.schedule, workerId: sync.workerId }, 'worker started');
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-
-  // The last resort, should a close hang where shutDown does not expect it (it bounds itself).
-  const hardStop = setTimeout(
-    () => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(EXIT.failure);
-    },
-    config.worker.shutdownGraceMs * 2 + 5_000,
-  );
-  hardStop.unref();
-  await shutDown({ sync, http, database }, { graceMs: config.worker.shutdownGraceMs, logger });
-  logger.info('worker stopped');
-  return EXIT.ok;
+  return { sync, http, url };
 }
 
 /** The webhook endpoint: events go to the queue through a call that fails fast (503 at once). */

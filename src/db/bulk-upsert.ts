@@ -27,7 +27,7 @@ import { type Prepared, type Value, type WrittenCounts, writeChunk } from './ups
 /**
  * Disjoint outcomes per distinct id: inserted + updated + unchanged + revived = rows written
  * (after collapsing repeated ids). A revived row whose content also changed counts as revived;
- * a row refused for an older read counts as unchanged.
+ * a row refused for an older read counts as unchanged. Under `onlyMissing` only inserts count.
  * `cleanedValues`: strings (values or keys) that lost a NUL character or a lone surrogate.
  * `outOfRange`: numbers that do not fit their typed column (a 32-bit `integer`, or a `bigint`
  * beyond JavaScript's safe integers), left NULL there; `raw` keeps them.
@@ -131,7 +131,9 @@ export async function bulkUpsert<R extends Keyed>(
     total.inserted += inserted;
     total.updated += updated;
     total.revived += revived;
-    total.unchanged += chunk.length - inserted - updated - revived;
+    // A gap-filling copy of a row that exists is not the row's own sighting: its authoritative
+    // copy (the list it belongs to) counts it, so that `unchanged` counts rows, not copies.
+    if (options.onlyMissing !== true) total.unchanged += chunk.length - inserted - updated - revived;
     total.cleanedValues += prepared.cleaned;
     total.tooDeep += prepared.tooDeep;
     for (const [column, n] of prepared.outOfRange) {

@@ -76,6 +76,7 @@ export {
   failRunsOf,
   finishRun,
   heartbeatRun,
+  lastSuccesses,
   type RunOutcome,
   type RunScope,
   type RunStart,

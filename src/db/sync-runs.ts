@@ -143,6 +143,18 @@ export async function failRunsOf(db: Db, workerId: string, error: string): Promi
     WHERE worker_id = ${workerId} AND status = 'running'`;
 }
 
+/**
+ * When the last successful run of each scope finished (scopes without one are left out): where the
+ * worker's `last success` gauge starts, so that a restart does not empty it until the next run.
+ */
+export async function lastSuccesses(db: Db): Promise<Array<{ scope: RunScope; finishedAt: Date }>> {
+  const rows = await db.$queryRaw<Array<{ scope: string; finished_at: Date }>>`
+    SELECT scope, max(finished_at) AS finished_at FROM sync_runs
+    WHERE status = 'succeeded' AND finished_at IS NOT NULL
+    GROUP BY scope ORDER BY scope`;
+  return rows.map((row) => ({ scope: row.scope as RunScope, finishedAt: row.finished_at }));
+}
+
 /** The latest runs, newest first. */
 export async function recentRuns(db: Db, limit: number): Promise<SyncRunRecord[]> {
   const rows = await db.syncRun.findMany({ orderBy: { id: 'desc' }, take: limit });

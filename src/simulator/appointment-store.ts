@@ -77,6 +77,8 @@ export interface AppointmentHooks {
 
 /** Salts of the mutation streams (generation uses 1-7). */
 const BOOK_SALT = 8;
+/** A new booking without a date lands at most this many days before today: bookings are recent. */
+const RECENT_DAYS = 14;
 
 function checkAppointment(appointment: Appointment): Appointment {
   if (parseDay(appointment.startDate) === undefined)
@@ -150,9 +152,9 @@ export function createAppointmentData(
     const clientIds = [...clients.keys()].sort((a, b) => a - b);
     const clientId = given.client?.clientId ?? (clientIds.length > 0 ? rng.pick(clientIds) : undefined);
     const client = clientId === undefined ? undefined : clients.get(clientId);
-    const from = parseDay(range.from) as number;
-    const day =
-      given.startDate === undefined ? rng.int(from, parseDay(range.to) as number) : parseDay(given.startDate);
+    const to = parseDay(range.to) as number;
+    const from = Math.min(Math.max(parseDay(range.from) as number, todayDay - RECENT_DAYS), to);
+    const day = given.startDate === undefined ? rng.int(from, to) : parseDay(given.startDate);
     if (day === undefined) throw new RangeError('simulator: startDate must be a date YYYY-MM-DD');
     const start = given.startTime === undefined ? 8 * 60 + rng.int(0, 36) * 15 : fromHhmm(given.startTime);
     if (start === undefined) throw new RangeError('simulator: startTime must be HHmm (e.g. 800)');

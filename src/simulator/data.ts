@@ -36,7 +36,7 @@ export interface AppointmentRange {
 }
 
 export interface AppointmentOptions {
-  /** Default: 14 days before `today`. */
+  /** Default: a year (365 days) before `today`, so that a backfill has history to read. */
   from?: string;
   /** Default: 14 days after `today`. */
   to?: string;
@@ -56,12 +56,16 @@ export interface ShapeOptions {
   clients?: number;
   /** "YYYY-MM-DD"; default today's date in UTC (read once, when the shape is resolved). */
   today?: string;
-  /** Default: 14 days either side of `today`, one slot per staff member and location and day. */
+  /**
+   * Default: from a year before `today` to 14 days after it, one slot per staff member and
+   * location and day. A test that needs few appointments asks for fewer.
+   */
   appointments?: AppointmentOptions | false;
 }
 
-/** Default appointment window either side of today, in days. */
-const DEFAULT_WINDOW_DAYS = 14;
+/** Default days of appointments before today (history for a backfill) and after it. */
+export const DEFAULT_HISTORY_DAYS = 365;
+const DEFAULT_FUTURE_DAYS = 14;
 
 function checkDate(name: string, text: string): number {
   const day = parseDay(text);
@@ -73,8 +77,8 @@ function resolveAppointments(options: ShapeOptions, today: number): AppointmentR
   if (options.appointments === false) return false;
   const given = options.appointments ?? {};
   const from =
-    given.from === undefined ? today - DEFAULT_WINDOW_DAYS : checkDate('appointments.from', given.from);
-  const to = given.to === undefined ? today + DEFAULT_WINDOW_DAYS : checkDate('appointments.to', given.to);
+    given.from === undefined ? today - DEFAULT_HISTORY_DAYS : checkDate('appointments.from', given.from);
+  const to = given.to === undefined ? today + DEFAULT_FUTURE_DAYS : checkDate('appointments.to', given.to);
   if (from > to) throw new RangeError('simulator: appointments.from must not be after appointments.to');
   const perStaffPerDay = given.perStaffPerDay ?? 1;
   if (!Number.isInteger(perStaffPerDay) || perStaffPerDay < 0)

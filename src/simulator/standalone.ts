@@ -1,8 +1,11 @@
 /**
- * The `timetap-sync simulator` command: starts the simulator, prints how to connect to it (its
+ * The `timetap-sync simulator` command: starts the simulator (the demo's account unless options
+ * shape another), prints how to connect to it as `export` lines a shell takes as they are (its
  * credentials are fake and printing them is the point), logs each call as "METHOD /path status"
  * (never a query string) and each webhook delivered, and closes on SIGINT/SIGTERM.
  */
+import { formatDay, parseDay, todayUtc } from './dates.js';
+import { DEMO_ACCOUNT, hireWithoutServices, SHAPE_OPTIONS } from './demo-account.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from './simulator.js';
 import { DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, describeSwitches, resolveSwitches } from './switches.js';
 import { describeWebhookUrl, type WebhookFormat } from './webhooks.js';
@@ -20,6 +23,8 @@ export type SimulatorCommandOptions = SimulatorOptions & {
   webhookFormat?: WebhookFormat;
   /** Milliseconds between two changes the account makes by itself (each one a webhook). */
   liveChanges?: number;
+  /** Days of appointments before today (default a year); 0: none before today. */
+  historyDays?: number;
 };
 
 export interface StandaloneHooks {
@@ -34,13 +39,16 @@ export async function runSimulatorCommand(
   hooks: StandaloneHooks = {},
 ): Promise<Simulator> {
   const out = hooks.out ?? ((line: string) => console.log(line));
-  const { paged, webhookUrl, webhookFormat, liveChanges, ...rest } = commandOptions;
+  const { paged, webhookUrl, webhookFormat, liveChanges, historyDays, ...rest } = commandOptions;
+  const demoAccount = SHAPE_OPTIONS.every((name) => rest[name] === undefined);
   if (webhookFormat !== undefined && webhookUrl === undefined)
     throw new RangeError('simulator: --webhook-format needs --webhook-url');
   const pageSize = paged === true ? DEFAULT_PAGE_SIZE : paged;
   // The cap grows with a larger page size asked for on the command line, so that it is honoured.
   const options: SimulatorOptions = {
+    ...(demoAccount ? DEMO_ACCOUNT : {}),
     ...rest,
+    ...(historyDays === undefined ? {} : { appointments: { from: daysBefore(rest.today, historyDays) } }),
     ...(pageSize === undefined
       ? {}
       : {
@@ -54,12 +62,14 @@ export async function runSimulatorCommand(
     ...(liveChanges === undefined ? {} : { liveChangesEveryMs: liveChanges }),
   };
   const simulator = await startSimulator({ ...options, quiet: options.quiet ?? false, log: out });
+  if (demoAccount) hireWithoutServices(simulator.data);
   out(`TimeTap simulator listening on ${simulator.url}`);
-  out(`TIMETAP_BASE_URL=${simulator.url}`);
-  out(`TIMETAP_API_KEY=${simulator.credentials.apiKey}`);
-  out(`TIMETAP_PRIVATE_KEY=${simulator.credentials.privateKey}`);
-  const { locations, staff, services } = simulator.data;
-  out(`(${locations.size} locations, ${staff.size} staff, ${services.size} services; Ctrl-C to stop)`);
+  // `export` lines: pasted into a shell, they reach every command started from it afterwards.
+  out(`export TIMETAP_BASE_URL=${simulator.url}`);
+  out(`export TIMETAP_API_KEY=${simulator.credentials.apiKey}`);
+  out(`export TIMETAP_PRIVATE_KEY=${simulator.credentials.privateKey}`);
+  out(describeAccount(simulator, demoAccount));
+  out(describeAppointments(simulator));
   // startSimulator has validated the options, so resolving them again cannot throw.
   out(describeSwitches(resolveSwitches(options)));
   if (options.webhook) {
@@ -86,4 +96,28 @@ export async function runSimulatorCommand(
     process.on('SIGTERM', stop);
   }
   return simulator;
+}
+
+function describeAccount(simulator: Simulator, demoAccount: boolean): string {
+  const { locations, staff, services, clients } = simulator.data;
+  const whose = demoAccount ? " (the demo's)" : '';
+  return `account${whose}: ${locations.size} locations, ${staff.size} staff, ${services.size} services, ${clients.size} clients`;
+}
+
+function describeAppointments(simulator: Simulator): string {
+  let first: string | undefined;
+  let last: string | undefined;
+  for (const { startDate } of simulator.data.appointments.values()) {
+    if (first === undefined || startDate < first) first = startDate;
+    if (last === undefined || startDate > last) last = startDate;
+  }
+  const range = first === undefined ? '' : ` from ${first} to ${last}`;
+  return `appointments: ${simulator.data.appointments.size}${range}; Ctrl-C stops the simulator`;
+}
+
+/** The date `days` before `today` (default the real date, in UTC). */
+function daysBefore(today: string | undefined, days: number): string {
+  const day = parseDay(today ?? todayUtc());
+  if (day === undefined) throw new RangeError('simulator: today must be a date YYYY-MM-DD');
+  return formatDay(day - days);
 }

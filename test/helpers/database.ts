@@ -34,6 +34,17 @@ export function databaseUrl(adminUrl: string, name: string): string {
   return url.toString();
 }
 
+/**
+ * The server of a test database URL as messages name it: `host:port` and the `createdb` options,
+ * so that no test assumes where the test Postgres listens (TEST_DATABASE_URL may say otherwise).
+ */
+export function serverOf(url: string): { hostPort: string; createdbOptions: string } {
+  const { hostname, port, username } = new URL(url);
+  const hostPort = `${hostname}:${port || '5432'}`;
+  const user = username ? ` -U ${decodeURIComponent(username)}` : '';
+  return { hostPort, createdbOptions: `-h ${hostname} -p ${port || '5432'}${user}` };
+}
+
 /** Creates an empty database (no migrations), for tests of the migrations themselves. */
 export async function createEmptyDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `timetap_test_${randomBytes(6).toString('hex')}`;

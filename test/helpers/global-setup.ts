@@ -1,8 +1,9 @@
 /**
- * Where the tests find Postgres and Redis. With a reachable Docker engine, testcontainers starts
- * throwaway ones; otherwise the running local services named by TEST_DATABASE_URL and
- * TEST_REDIS_URL are used (defaulting to the loopback services). Both paths are real servers.
- * The chosen URLs reach the test files through `provide`/`inject`.
+ * Where the tests find Postgres and Redis. TEST_DATABASE_URL and TEST_REDIS_URL name servers to
+ * use, each for its own; for a server not named, testcontainers starts a throwaway one when a
+ * Docker engine is reachable (TESTCONTAINERS_DISABLED=true: never), and otherwise the loopback
+ * service on its default port is used. Every path is a real server. The chosen URLs reach the
+ * test files through `provide`/`inject`; nothing else (DATABASE_URL, REDIS_URL, .env) chooses.
  */
 import type { TestProject } from 'vitest/node';
 
@@ -18,20 +19,24 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<unknown>> = [];
-  let databaseUrl = process.env.TEST_DATABASE_URL ?? LOCAL_DATABASE_URL;
-  let redisUrl = process.env.TEST_REDIS_URL ?? LOCAL_REDIS_URL;
+  const givenDatabase = process.env.TEST_DATABASE_URL || undefined;
+  const givenRedis = process.env.TEST_REDIS_URL || undefined;
+  let databaseUrl = givenDatabase ?? LOCAL_DATABASE_URL;
+  let redisUrl = givenRedis ?? LOCAL_REDIS_URL;
 
-  if (!process.env.TEST_DATABASE_URL && (await dockerIsReachable())) {
-    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-    const { RedisContainer } = await import('@testcontainers/redis');
-    const pg = await new PostgreSqlContainer('postgres:15-alpine').withUsername('postgres').start();
-    const redis = await new RedisContainer('redis:7-alpine').start();
-    stops.push(
-      () => pg.stop(),
-      () => redis.stop(),
-    );
-    databaseUrl = pg.getConnectionUri();
-    redisUrl = redis.getConnectionUrl();
+  if ((givenDatabase === undefined || givenRedis === undefined) && (await dockerIsReachable())) {
+    if (givenDatabase === undefined) {
+      const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+      const pg = await new PostgreSqlContainer('postgres:15-alpine').withUsername('postgres').start();
+      stops.push(() => pg.stop());
+      databaseUrl = pg.getConnectionUri();
+    }
+    if (givenRedis === undefined) {
+      const { RedisContainer } = await import('@testcontainers/redis');
+      const redis = await new RedisContainer('redis:7-alpine').start();
+      stops.push(() => redis.stop());
+      redisUrl = redis.getConnectionUrl();
+    }
   }
 
   project.provide('databaseUrl', databaseUrl);

@@ -102,3 +102,15 @@ export async function rowVersions(db: PrismaClient): Promise<Record<string, stri
   }
   return out;
 }
+
+/** Rows of each mirror table that a sync of an unchanged account sees (none is tombstoned here). */
+export async function activeRows(db: PrismaClient): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of MIRROR_TABLES) {
+    const [row] = await db.$queryRawUnsafe<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM ${table} WHERE deleted_at IS NULL`,
+    );
+    counts[table] = row?.n ?? 0;
+  }
+  return counts;
+}

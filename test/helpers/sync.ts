@@ -29,6 +29,16 @@ export function captureLog(): CapturedLog {
   return { lines, stream };
 }
 
+/**
+ * Appointments from 14 days before today to 14 after (UTC dates): few, and all inside the default
+ * rolling window, for tests that compare the mirror with every appointment the simulator holds
+ * (by default it holds a year of history, which only a backfill reads).
+ */
+export function recentAppointments(days = 14): { from: string; to: string } {
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  return { from: day(-days), to: day(days) };
+}
+
 export function simulatorEnv(sim: Simulator, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     TIMETAP_API_KEY: sim.credentials.apiKey,

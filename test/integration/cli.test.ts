@@ -13,6 +13,7 @@ import {
   createEmptyDatabase,
   createTestDatabase,
   databaseUrl,
+  serverOf,
   type TestDatabase,
 } from '../helpers/database.js';
 import { simulatorEnv } from '../helpers/sync.js';
@@ -146,10 +147,13 @@ describe('Postgres down, or without the database', () => {
 
   it('a database that does not exist: every command says how to create it, exit 1', async () => {
     const name = 'timetap_cli_no_such_database';
-    const url = databaseUrl(inject('databaseUrl'), name).replace('postgres@', 'postgres:hunter2-secret@');
+    const withPassword = new URL(databaseUrl(inject('databaseUrl'), name));
+    withPassword.password = 'hunter2-secret';
+    const url = withPassword.toString();
+    const { hostPort, createdbOptions } = serverOf(url);
     await expectOneLineFailure(url, (args) => [
-      `the database "${name}" on 127.0.0.1:5432 does not exist`,
-      `createdb -h 127.0.0.1 -p 5432 -U postgres ${name}`,
+      `the database "${name}" on ${hostPort} does not exist`,
+      `createdb ${createdbOptions} ${name}`,
       args[0] === 'migrate'
         ? /or run `timetap-sync migrate --create-database`$/
         : /migrate --create-database/,
@@ -190,7 +194,7 @@ describe('Postgres down, or without the database', () => {
       expect([first.code, second.code], first.stderr + second.stderr).toEqual([0, 0]);
       const outputs = [first.stdout, second.stdout];
       expect(
-        outputs.filter((out) => out.includes(`created the database "${name}" on 127.0.0.1:5432`)),
+        outputs.filter((out) => out.includes(`created the database "${name}" on ${serverOf(url).hostPort}`)),
       ).toHaveLength(1);
       expect(outputs.filter((out) => out.includes('ok: applied'))).toHaveLength(1);
       const again = await runCli(['migrate', '--create-database'], { DATABASE_URL: url });

@@ -223,7 +223,7 @@ describe('upsertClients', () => {
     });
     expect(
       await upsertClients(db, [excerpt(1), excerpt(2), excerpt(3)], { clientData: full, onlyMissing: true }),
-    ).toMatchObject({ inserted: 1, revived: 0, unchanged: 2 });
+    ).toMatchObject({ inserted: 1, revived: 0, unchanged: 0 }); // the other copies are not counted
     const after = await stored();
     expect(after.get(1)?.xmin).toBe(before.get(1)?.xmin);
     expect(after.get(2)?.xmin).toBe(before.get(2)?.xmin);

@@ -126,11 +126,12 @@ describe('a batch through the staging table', () => {
     await tombstoneEntityRows(db, 'staff', [3]);
     const before = await versions('staff');
     const copies = Array.from({ length: N }, (_, i) => staff(i + 2, { copy: true }));
+    // The copies of existing rows are not counted: their own list counts them.
     expect(await upsertStaff(db, copies, { onlyMissing: true })).toMatchObject({
       inserted: 1,
       updated: 0,
       revived: 0,
-      unchanged: N - 1,
+      unchanged: 0,
     });
     const after = await versions('staff');
     for (const [id, version] of before) expect(after.get(id), `row ${id}`).toBe(version);

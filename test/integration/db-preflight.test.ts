@@ -16,7 +16,7 @@ import { createDatabaseIfMissing } from '../../src/db/create-database.js';
 import { DatabaseProblem, explainDatabaseError } from '../../src/db/database-problem.js';
 import { defaultMigrationsDir } from '../../src/db/migrate.js';
 import { checkDatabase } from '../../src/db/preflight.js';
-import { createEmptyDatabase, createTestDatabase, databaseUrl } from '../helpers/database.js';
+import { createEmptyDatabase, createTestDatabase, databaseUrl, serverOf } from '../helpers/database.js';
 
 const adminUrl = inject('databaseUrl');
 const silent = pino({ level: 'silent' });
@@ -78,7 +78,9 @@ describe('checkDatabase', () => {
     const missing = await problemOf(check(databaseUrl(adminUrl, 'timetap_no_such_db_4f2')));
     expect(missing.kind).toBe('missing-database');
     expect(missing.retryable).toBe(false);
-    expect(missing.message).toContain('createdb -h 127.0.0.1 -p 5432 -U postgres timetap_no_such_db_4f2');
+    expect(missing.message).toContain(
+      `createdb ${serverOf(adminUrl).createdbOptions} timetap_no_such_db_4f2`,
+    );
 
     const nobody = new URL(adminUrl);
     nobody.username = 'timetap_no_such_role';

@@ -4,19 +4,14 @@
  * the queue, print the report, exit 0, and leave no queue keys behind; and it must refuse a
  * `_demo` database that holds data it did not create.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { databaseUrl } from '../helpers/database.js';
+import { hasScript, runCli, runCliOnTerminal, startCli } from '../helpers/cli.js';
+import { databaseUrl, serverOf } from '../helpers/database.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** util-linux's `script` gives the demo a real terminal (a pseudo-terminal) as stderr. */
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 const adminUrl = inject('databaseUrl');
 const redisUrl = inject('redisUrl');
 const created: string[] = [];
@@ -94,7 +89,9 @@ describe('timetap-sync demo', () => {
     // A second run reuses its own database and finds nothing to change.
     const again = await runCli(['demo'], { DATABASE_URL: databaseUrl(adminUrl, name), REDIS_URL: redisUrl });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain(`demo database: ${name}_demo on 127.0.0.1:5432 (already there;`);
+    expect(again.stdout).toContain(
+      `demo database: ${name}_demo on ${serverOf(adminUrl).hostPort} (already there;`,
+    );
     expect(again.stdout).toContain('schema: up to date');
   }, 60_000);
 
@@ -102,53 +99,78 @@ describe('timetap-sync demo', () => {
     ctx.skip(!hasScript, 'needs `script` (util-linux) to run the demo on a pseudo-terminal');
     const name = `timetap_test_${randomBytes(5).toString('hex')}`;
     created.push(`${name}_demo`);
-    const env = {
-      PATH: process.env.PATH,
-      DATABASE_URL: databaseUrl(adminUrl, name),
-      REDIS_URL: redisUrl,
-      LOG_LEVEL: 'info',
-      TERM: 'dumb',
-    };
-    const output = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
-      const child = spawn(
-        'script',
-        ['-qec', `"${process.execPath}" --import tsx src/main.ts demo`, '/dev/null'],
-        {
-          cwd: ROOT,
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let text = '';
-      child.stdout.on('data', (chunk) => {
-        text += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        text += chunk;
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, text });
-      });
-    });
+    const env = { DATABASE_URL: databaseUrl(adminUrl, name), REDIS_URL: redisUrl, LOG_LEVEL: 'info' };
+    const output = await runCliOnTerminal(['demo'], env, 60_000);
     expect(output.code, output.text).toBe(0);
-    // The terminal as a person saw it: every line that was ended with a newline, after the
-    // progress line's erasures (\r ESC[2K) were applied.
-    const erase = '\r\u001b[2K';
-    const committed = output.text
-      .replaceAll('\r\n', '\n')
-      .split('\n')
-      .slice(0, -1)
-      .map((line) => line.split(erase).at(-1) ?? '');
+    // The terminal as a person saw it: every line that was ended with a newline.
+    const committed = output.lines;
     expect(output.text).toContain('syncing: ');
+    expect(output.text).toMatch(/syncing: \d+\/\d+ steps of the run done/);
     expect(committed.join('\n')).toContain('full sync: succeeded');
     for (const line of committed) {
       expect(line, 'a JSON log line on a terminal').not.toMatch(/^\s*\{"level"/);
       expect(line, 'the progress line ran into another line').not.toContain('syncing: ');
     }
   }, 90_000);
+
+  it('--keep-running: a webhook lands, a scheduled sync runs, the other commands reach it; Ctrl-C stops it and removes its keys', async () => {
+    const name = `timetap_test_${randomBytes(5).toString('hex')}`;
+    created.push(`${name}_demo`);
+    // A Redis database of this test's own: the demo's queue prefix is fixed.
+    const redisIndex = 1 + Math.floor(Math.random() * 15);
+    const demoRedis = new URL(redisUrl);
+    demoRedis.pathname = `/${redisIndex}`;
+    const env = {
+      DATABASE_URL: databaseUrl(adminUrl, name),
+      REDIS_URL: demoRedis.toString(),
+      LOG_LEVEL: 'warn',
+    };
+    const demo = startCli(['demo', '--keep-running', '--schedule', '*/5 * * * * *'], env);
+    const redis = new Redis(demoRedis.toString());
+    try {
+      const worker = /worker: (http:\/\/\S+) /.exec(await demo.waitFor(/^worker: http/, 90_000))?.[1];
+      expect(await demo.waitFor(/^\d\d:\d\d:\d\d webhook: appointment \d+ \w+/, 30_000)).toMatch(
+        /mirrored \d+\.\d s after it arrived$/,
+      );
+      expect(await demo.waitFor(/^\d\d:\d\d:\d\d scheduled full sync: /, 60_000)).toMatch(
+        /: succeeded \(run \d+\)/,
+      );
+      const metrics = await (await fetch(`${worker}/metrics`)).text();
+      expect(metrics).toMatch(/timetap_sync_last_success_timestamp_seconds\{scope="full"\} \d/);
+      expect(metrics).toMatch(/timetap_sync_webhook_events_total\{outcome="accepted"\} [1-9]/);
+
+      // A second one on the same Redis refuses, and touches nothing.
+      const second = await runCli(['demo', '--keep-running'], env, 60_000);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('demo: another demo keeps running on this Redis');
+
+      // status from another terminal, with the variables the demo printed.
+      const status = await runCli(['status'], {
+        ...env,
+        DATABASE_URL: databaseUrl(adminUrl, `${name}_demo`),
+        QUEUE_PREFIX: 'timetap-sync-demo',
+      });
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain('workers consuming the queue: 1');
+
+      expect(await redis.keys('timetap-sync-demo:*')).not.toEqual([]);
+      demo.child.kill('SIGINT');
+      expect((await demo.exited).code, demo.output()).toBe(0);
+      expect(await redis.keys('timetap-sync-demo:*')).toEqual([]);
+    } finally {
+      if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+      redis.disconnect();
+    }
+  }, 240_000);
+
+  it('refuses --schedule without --keep-running, or one that is no cron pattern: exit 2, before anything', async () => {
+    const env = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere', REDIS_URL: redisUrl };
+    const alone = await runCli(['demo', '--schedule', '* * * * *'], env);
+    expect([alone.code, alone.stderr.trim()]).toEqual([2, 'demo: --schedule needs --keep-running']);
+    const wrong = await runCli(['demo', '--keep-running', '--schedule', 'every minute'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.trim()).toMatch(/^demo: --schedule must be a cron pattern/);
+  });
 
   it('Postgres down: one line naming the server and the demo database, never the password, exit 1', async () => {
     const server = createServer();

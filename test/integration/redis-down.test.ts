@@ -22,10 +22,10 @@ import type { Runtime } from '../../src/runtime.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { spawnWorker } from '../faults/helpers/worker-process.js';
 import { soleAccount } from '../helpers/account.js';
-import { runCli } from '../helpers/cli.js';
+import { hasScript, runCli, runCliOnTerminal } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort, startSwitchableProxy } from '../helpers/switchable-proxy.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { recentAppointments, simulatorEnv } from '../helpers/sync.js';
 import { createWorkerHarness } from '../helpers/worker.js';
 
 /** Generous for a loaded CI machine: a few seconds of waiting plus the start of a process. */
@@ -39,7 +39,7 @@ let admin: Redis;
 const prefixes: string[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 2 });
+  sim = await startSimulator({ seed: 5, locations: 2, appointments: recentAppointments() });
   database = await createTestDatabase(inject('databaseUrl'));
   admin = new Redis(inject('redisUrl'));
 });
@@ -255,11 +255,36 @@ describe('resync --wait', () => {
       }
       const done = await runCli(['resync', '--wait'], harness.env, 30_000);
       expect(done.code, done.stderr).toBe(0);
-      expect(done.stdout).toContain('"status": "succeeded"');
+      // The table `sync` prints, not the job's JSON.
+      expect(done.stdout).toMatch(
+        /^full sync queued: job \S+\nfull sync succeeded \(run \d+\) in \d+\.\d s\n/,
+      );
+      expect(done.stdout).toMatch(
+        /\ntable +inserted +updated +unchanged +revived +deleted +inactive +skipped\n/,
+      );
+      expect(done.stdout).toMatch(/\nlocations( +\d+){7}\nstaff( +\d+){7}\n/);
+      expect(done.stdout).not.toContain('{');
+
+      const json = await runCli(['resync', '--wait', '--json'], harness.env, 30_000);
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({ scope: 'full', status: 'succeeded' });
+      expect(nonEmptyLines(json.stderr)).toEqual([expect.stringMatching(/^full sync queued: job \S+$/)]);
+
+      if (hasScript) {
+        // On a terminal, a progress line of the run's steps, gone once the result is printed
+        // (slow answers, so that the wait sees the run under way).
+        sim.setLatency(300);
+        const shown = await runCliOnTerminal(['resync', '--wait'], harness.env, 30_000).finally(() =>
+          sim.setLatency(0),
+        );
+        expect(shown.code, shown.text).toBe(0);
+        expect(shown.text).toMatch(/resync: \d+\/\d+ steps of the run done/);
+        expect(shown.lines.join('\n')).not.toContain('steps of the run');
+      }
     } finally {
       await harness.cleanup();
     }
-  });
+  }, 90_000); // five commands started through tsx, one of them on a slowed simulator
 });
 
 describe('the worker process', () => {
@@ -476,8 +501,36 @@ describe('backfill', () => {
       expect(result.stdout).toMatch(
         /^backfill of 2025-01-06\.\.2025-02-02 queued \(\d+ chunks of up to 7 days\): job \S+\n/,
       );
-      expect(result.stdout).toContain('"status": "succeeded"');
+      const chunks = Number(/queued \((\d+) chunks/.exec(result.stdout)?.[1]);
+      expect(result.stdout).toContain(`\nbackfill succeeded (run `);
+      expect(result.stdout).toMatch(new RegExp(`\\) in \\d+\\.\\d s: ${chunks} chunks of dates\\n`));
+      expect(result.stdout).toMatch(/\nappointments +\d+ +0 +0 +0 +0 +0 +0\n/);
       expect(result.stderr).toBe(''); // the progress line is for a terminal only
+
+      if (hasScript) {
+        sim.setLatency(500);
+        const shown = await runCliOnTerminal(
+          ['backfill', '--from', '2025-01-06', '--to', '2025-02-02', '--again', '--wait'],
+          harness.env,
+          30_000,
+        ).finally(() => sim.setLatency(0));
+        expect(shown.code, shown.text).toBe(0);
+        expect(shown.text).toMatch(new RegExp(`backfill: \\d+/${chunks} chunks of dates read`));
+        expect(shown.lines.join('\n')).toMatch(/backfill succeeded \(run \d+\)/);
+      }
+
+      const json = await runCli(
+        ['backfill', '--from', '2025-01-06', '--to', '2025-02-02', '--wait', '--json'],
+        harness.env,
+        30_000,
+      );
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        scope: 'backfill',
+        status: 'succeeded',
+        chunks,
+        skipped: chunks,
+      });
 
       const status = await runCli(['status'], harness.env, 30_000);
       expect(status.code, status.stderr).toBe(0);

@@ -4,20 +4,17 @@
  * a command without a shutdown of its own (migrate waiting for the migration lock) ends at the
  * first.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATION_LOCK_KEY } from '../../src/db/migrate.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { simulatorEnv } from '../helpers/sync.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN_TOKEN = 'signals-test-admin-token-0123456789';
 
 let sim: Simulator;
@@ -45,50 +42,6 @@ async function isolated(): Promise<{ database: TestDatabase; prefix: string }> {
   const prefix = `tts-signals-${randomBytes(4).toString('hex')}`;
   prefixes.push(prefix);
   return { database, prefix };
-}
-
-interface Cli {
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-  /** Resolves with the first stderr line that matches. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-function startCli(args: string[], env: NodeJS.ProcessEnv): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...env },
-  });
-  let text = '';
-  const waiters: Array<() => void> = [];
-  const onData = (chunk: Buffer) => {
-    text += chunk;
-    for (const wake of waiters.splice(0)) wake();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  return {
-    child,
-    output: () => text,
-    exited,
-    async waitFor(pattern, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const line = text.split('\n').find((l) => pattern.test(l));
-        if (line !== undefined) return line;
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`no line matching ${pattern}:\n${text}`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 200);
-        });
-      }
-    },
-  };
 }
 
 describe('signals', () => {

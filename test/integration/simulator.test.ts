@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoSimulator } from '../../src/commands/demo-simulator.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSimulatorCommand } from '../../src/simulator/standalone.js';
 import { runCli } from '../helpers/cli.js';
@@ -317,10 +318,16 @@ describe('simulator lifecycle', () => {
     );
     try {
       expect(lines[0]).toBe(`TimeTap simulator listening on ${sim.url}`);
-      expect(lines).toContain(`TIMETAP_BASE_URL=${sim.url}`);
-      expect(lines).toContain(`TIMETAP_API_KEY=${sim.credentials.apiKey}`);
-      expect(lines).toContain(`TIMETAP_PRIVATE_KEY=${sim.credentials.privateKey}`);
-      expect(lines).toContain('(5 locations, 20 staff, 15 services; Ctrl-C to stop)');
+      // `export` lines, so that pasted into a shell they reach the commands started after them.
+      expect(lines).toContain(`export TIMETAP_BASE_URL=${sim.url}`);
+      expect(lines).toContain(`export TIMETAP_API_KEY=${sim.credentials.apiKey}`);
+      expect(lines).toContain(`export TIMETAP_PRIVATE_KEY=${sim.credentials.privateKey}`);
+      expect(lines).toContain('account: 5 locations, 20 staff, 15 services, 20 clients');
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^appointments: \d+ from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d; Ctrl-C stops the simulator$/,
+        ),
+      );
       expect(lines).toContain('switches: token max calls unlimited; lists unpaged; empty filtered list 404');
       const banner = lines.length;
       await login(sim);
@@ -328,6 +335,32 @@ describe('simulator lifecycle', () => {
       expect(lines.slice(banner)).toEqual(['GET /sessionToken 200']);
     } finally {
       await sim.close();
+    }
+  });
+
+  it("standalone without shape options serves the demo's account, keys included, with a year of history", async () => {
+    const lines: string[] = [];
+    const standalone = await runSimulatorCommand(
+      {},
+      { out: (line) => lines.push(line), handleSignals: false },
+    );
+    const demo = await startDemoSimulator();
+    try {
+      expect(standalone.credentials).toEqual(demo.credentials);
+      expect(standalone.data.snapshot()).toEqual(demo.data.snapshot());
+      expect(lines).toContain("account (the demo's): 8 locations, 32 staff, 24 services, 32 clients");
+      const dates = [...standalone.data.appointments.values()].map((a) => Date.parse(a.startDate));
+      expect((Date.now() - Math.min(...dates)) / 86_400_000).toBeGreaterThan(364);
+      const fewer = await runSimulatorCommand({ historyDays: 3 }, { out: () => {}, handleSignals: false });
+      try {
+        const days = [...fewer.data.appointments.values()].map((a) => Date.parse(a.startDate));
+        expect((Date.now() - Math.min(...days)) / 86_400_000).toBeLessThan(4);
+      } finally {
+        await fewer.close();
+      }
+    } finally {
+      await standalone.close();
+      await demo.close();
     }
   });
 });
@@ -755,7 +788,7 @@ describe('simulator command switches', () => {
       expect(stdout).toContain(
         'switches: token max calls 3; lists paged (default page size 4, max 100); empty filtered list 200',
       );
-      const env = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(stdout)?.[1] ?? '';
+      const env = (name: string) => new RegExp(`^export ${name}=(.*)$`, 'm').exec(stdout)?.[1] ?? '';
       const remote: Endpoint = {
         url: env('TIMETAP_BASE_URL'),
         credentials: { apiKey: env('TIMETAP_API_KEY'), privateKey: env('TIMETAP_PRIVATE_KEY') },

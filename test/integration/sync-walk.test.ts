@@ -8,7 +8,7 @@ import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
+import { activeRows, duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
 import { captureLog, createTestSyncDeps } from '../helpers/sync.js';
 
 let sim: Simulator;
@@ -65,6 +65,24 @@ describe('full sync', () => {
     const second = await runSync(deps(), { scope: 'full' });
     expect(second.status).toBe('succeeded');
     expect(await rowVersions(db)).toEqual(before);
+  });
+
+  it('counts rows, not the copies seen: each row once, inserted by the first sync, unchanged by the second', async () => {
+    await db.$executeRawUnsafe('TRUNCATE clients, appointments');
+    const first = await runSync(deps(), { scope: 'full' });
+    const second = await runSync(deps(), { scope: 'full' });
+    const rows = await activeRows(db);
+    for (const [table, count] of Object.entries(rows)) {
+      expect(count, table).toBeGreaterThan(0);
+      expect(first.stats[table as keyof typeof first.stats], table).toMatchObject({
+        inserted: count,
+        unchanged: 0,
+      });
+      expect(second.stats[table as keyof typeof second.stats], table).toMatchObject({
+        inserted: 0,
+        unchanged: count,
+      });
+    }
   });
 
   it('brings added, changed and removed objects and links across, and revives what comes back', async () => {

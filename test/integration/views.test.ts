@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { useMigratedSchema } from '../helpers/schema.js';
-import { createTestSyncDeps } from '../helpers/sync.js';
+import { createTestSyncDeps, recentAppointments } from '../helpers/sync.js';
 
 const migrated = useMigratedSchema();
 
@@ -119,7 +119,7 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
   let sim: Simulator;
   beforeAll(async () => {
     await clear();
-    sim = await startSimulator({ seed: 23, locations: 4 });
+    sim = await startSimulator({ seed: 23, locations: 4, appointments: recentAppointments() });
   });
   afterAll(async () => {
     await sim?.close();
@@ -180,13 +180,15 @@ describe('the reporting views, on a mirror synced from the simulator', () => {
     expect(tombstoned).toEqual([[1]]);
   });
 
-  /** The README's SQL examples, each with its first comment line as a title. */
+  /** The SQL examples of the README and the reporting cookbook, each titled by its first comment. */
   function readmeExamples(): Array<{ title: string; sql: string }> {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    return [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => {
-      const sql = m[1] ?? '';
-      return { title: /^--\s*(.*)$/m.exec(sql)?.[1] ?? sql.slice(0, 60), sql };
-    });
+    const pages = ['../../README.md', '../../docs/reporting.md'].map((page) =>
+      readFileSync(new URL(page, import.meta.url), 'utf8'),
+    );
+    const examples = new Set(
+      pages.flatMap((page) => [...page.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1] ?? '')),
+    );
+    return [...examples].map((sql) => ({ title: /^--\s*(.*)$/m.exec(sql)?.[1] ?? sql.slice(0, 60), sql }));
   }
 
   it('README examples that group, group by ids, and their counts are the truth despite duplicate names', async () => {

@@ -9,8 +9,8 @@ import { SCHEDULER_ID, type StepData } from '../../src/queue/jobs.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { windowChunks } from '../../src/sync/plan.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
-import { captureLog } from '../helpers/sync.js';
+import { activeRows, duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
+import { captureLog, recentAppointments } from '../helpers/sync.js';
 import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 let database: TestDatabase;
@@ -26,9 +26,9 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  sim = await startSimulator({ seed: 5, locations: 8, latencyMs: 2 });
+  sim = await startSimulator({ seed: 5, locations: 8, latencyMs: 2, appointments: recentAppointments() });
   await database.db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs',
+    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs, clients, appointments',
   );
   harness = await createWorkerHarness({
     sim,
@@ -68,9 +68,13 @@ describe('worker', () => {
     expect(children.filter((j) => j.name === 'location-walk')).toHaveLength(sim.data.locations.size);
 
     const before = await rowVersions(database.db);
-    const second = (await resyncAndWait()) as { status: string };
+    const second = (await resyncAndWait()) as { status: string; stats: Record<string, object> };
     expect(second.status).toBe('succeeded');
     expect(await rowVersions(database.db)).toEqual(before);
+    // Each row counted once, though the walk met many copies (under each location, in appointments).
+    for (const [table, count] of Object.entries(await activeRows(database.db))) {
+      expect(second.stats[table], table).toMatchObject({ inserted: 0, updated: 0, unchanged: count });
+    }
   });
 
   it('keeps the account-wide copies when a location lists the documented shape only, and rewrites nothing', async () => {

@@ -157,12 +157,12 @@ describe('simulator data: clients', () => {
 });
 
 describe('simulator data: generated appointments', () => {
-  it('cover today ±14 days (inclusive) by default, and a given range otherwise', () => {
+  it('cover a year before today to 14 days after it (inclusive) by default, and a given range otherwise', () => {
     const data = generate();
     const dates = new Set([...data.appointments.values()].map((a) => a.startDate));
-    expect(Math.min(...[...dates].map(dayOf))).toBe(dayOf(TODAY) - 14);
+    expect(Math.min(...[...dates].map(dayOf))).toBe(dayOf(TODAY) - 365);
     expect(Math.max(...[...dates].map(dayOf))).toBe(dayOf(TODAY) + 14);
-    expect(dates.size).toBe(29);
+    expect(dates.size).toBe(380);
     const given = generate({ appointments: { from: '2024-12-30', to: '2025-01-02' } });
     expect(new Set([...given.appointments.values()].map((a) => a.startDate))).toEqual(
       new Set(['2024-12-30', '2024-12-31', '2025-01-01', '2025-01-02']),
@@ -178,7 +178,7 @@ describe('simulator data: generated appointments', () => {
     expect([before, utcDate()]).toContain(data.today); // either side of a midnight
     const today = data.today;
     const days = [...data.appointments.values()].map((a) => dayOf(a.startDate));
-    expect(Math.min(...days)).toBeGreaterThanOrEqual(dayOf(today) - 14);
+    expect(Math.min(...days)).toBeGreaterThanOrEqual(dayOf(today) - 365);
     expect(Math.max(...days)).toBeLessThanOrEqual(dayOf(today) + 14);
   });
 
@@ -187,7 +187,7 @@ describe('simulator data: generated appointments', () => {
     let slots = 0;
     for (const [locationId, offers] of data.staffServices) {
       for (const [, services] of offers)
-        if (services.size > 0 && data.locations.has(locationId)) slots += 3 * 29;
+        if (services.size > 0 && data.locations.has(locationId)) slots += 3 * 380;
     }
     const share = data.appointments.size / slots;
     expect(share).toBeGreaterThan(0.55);
@@ -203,7 +203,7 @@ describe('simulator data: generated appointments', () => {
     const keys = new Set(
       [...one.appointments.values()].map((a) => `${a.startDate} ${a.staff.professionalId}`),
     );
-    expect(keys.size).toBeLessThan(30 * 29);
+    expect(keys.size).toBeLessThan(30 * 380);
   });
 
   it('is deterministic per seed and today', () => {

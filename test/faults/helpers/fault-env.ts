@@ -12,7 +12,7 @@ import { enqueueResync } from '../../../src/queue/enqueue.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { duplicateKeys, expectedMirror, readMirror } from '../../helpers/mirror.js';
-import { simulatorEnv } from '../../helpers/sync.js';
+import { recentAppointments, simulatorEnv } from '../../helpers/sync.js';
 import { spawnWorker, type WorkerProcess } from './worker-process.js';
 
 export const QUEUE_NAME = 'sync';
@@ -56,7 +56,14 @@ export async function createFaultEnv(options: {
   databaseUrl: string;
   redisUrl: string;
 }): Promise<FaultEnv> {
-  const sim = await startSimulator({ seed: 11, locations: 6, latencyMs: 2, ...options.sim });
+  const sim = await startSimulator({
+    seed: 11,
+    locations: 6,
+    latencyMs: 2,
+    // The scenarios compare the mirror with every appointment: all of them inside the window.
+    appointments: recentAppointments(),
+    ...options.sim,
+  });
   const database = await createTestDatabase(options.databaseUrl);
   const prefix = `tts-fault-${randomBytes(4).toString('hex')}`;
   const env = simulatorEnv(sim, {

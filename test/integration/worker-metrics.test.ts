@@ -1,0 +1,75 @@
+/**
+ * The worker's `GET /metrics` right after a start: the time of the last successful run of each
+ * scope is there already, read from `sync_runs`, so that an alert on the mirror's age does not go
+ * blind after every restart until the next sync finishes.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { spawnWorker } from '../faults/helpers/worker-process.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { simulatorEnv } from '../helpers/sync.js';
+
+let sim: Simulator;
+let database: TestDatabase;
+const prefix = `tts-metrics-${randomBytes(4).toString('hex')}`;
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 5, locations: 1, appointments: false });
+  database = await createTestDatabase(inject('databaseUrl'));
+});
+afterAll(async () => {
+  await sim?.close();
+  await database?.close();
+  const redis = new Redis(inject('redisUrl'));
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('GET /metrics after a start', () => {
+  it('holds the last successful run of each scope from sync_runs, before any sync of this worker', async () => {
+    const at = (iso: string) => new Date(iso);
+    await database.db.syncRun.createMany({
+      data: [
+        { scope: 'full', trigger: 'schedule', status: 'succeeded', finishedAt: at('2026-01-01T10:00:00Z') },
+        { scope: 'full', trigger: 'schedule', status: 'succeeded', finishedAt: at('2026-01-01T11:00:00Z') },
+        // Later, but not a success: the gauge keeps the last success.
+        { scope: 'full', trigger: 'schedule', status: 'partial', finishedAt: at('2026-01-01T12:00:00Z') },
+        {
+          scope: 'location',
+          locationId: 1001,
+          trigger: 'manual',
+          status: 'succeeded',
+          finishedAt: at('2026-01-01T12:30:00Z'),
+        },
+      ],
+    });
+    const worker = spawnWorker(
+      simulatorEnv(sim, {
+        DATABASE_URL: database.url,
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: prefix,
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'info',
+        SYNC_SCHEDULE: '0 0 1 1 *',
+      }),
+    );
+    try {
+      const url = await worker.started;
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const seconds = (iso: string) => String(Date.parse(iso) / 1000);
+      expect(text).toContain(
+        `timetap_sync_last_success_timestamp_seconds{scope="full"} ${seconds('2026-01-01T11:00:00Z')}`,
+      );
+      expect(text).toContain(
+        `timetap_sync_last_success_timestamp_seconds{scope="location"} ${seconds('2026-01-01T12:30:00Z')}`,
+      );
+      expect(text).not.toContain('timetap_sync_last_success_timestamp_seconds{scope="backfill"}');
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
+});
