@@ -96,7 +96,12 @@ describe('a session refused although the keys were accepted', () => {
   it('stops the run early when almost every call is refused (the breaker), instead of hammering TimeTap', async () => {
     const large = await startSimulator({ seed: 19, locations: 12 });
     try {
-      large.inject({ path: /^\/(staff|services)/, fault: { type: 'status', status: 401 } });
+      // Every call but the login and the location list: the run's steps (clients, chunks and
+      // locations, all at once) find every session refused.
+      large.inject({
+        path: /^\/(staff|services|clients|appointment)/,
+        fault: { type: 'status', status: 401 },
+      });
       const error = await runSync(createTestSyncDeps(large, db), { scope: 'full' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SessionBreakerOpenError);
       // The run's first login, then: five refused calls open the breaker, each after at most three
