@@ -17,12 +17,14 @@
  *   once a complete walk no longer listed it), or on a link a complete walk did not see.
  * - inactive: `inactive_at` set on a row the lists no longer show but whose own URL still answers.
  */
+
+import { dateChunks } from '../dates.js';
 import { createMemoryDeleteBudget, upsertLocations } from '../db/index.js';
 import type { TimeTapLocation } from '../timetap/index.js';
 import type { ChunkRecord } from './appointment-walk.js';
 import { mapSettled } from './concurrency.js';
 import { walkLocation } from './location-walk.js';
-import { fullRunSteps, type Step, type StepKind, windowChunks } from './plan.js';
+import { fullRunSteps, type Step, type StepKind, windowRange } from './plan.js';
 import {
   beginRun,
   closeRun,
@@ -108,7 +110,8 @@ async function fullRun(
   const { stats, chunks = [] } = totals();
   const account = await runAccountStep(deps, runId);
   mergeStats(stats, account.stats);
-  const steps = fullRunSteps(account.snapshot.locationIds, windowChunks(deps));
+  const window = windowRange(deps);
+  const steps = fullRunSteps(account.snapshot.locationIds, dateChunks(window, deps.appointments.chunkDays));
   const context = {
     runId,
     scope: 'full' as const,
@@ -127,7 +130,12 @@ async function fullRun(
     }),
   );
   const { locations, reasons } = mergeStepResults({ account, results });
-  return runFinishStep(deps, context, { account: account.snapshot, locations, reasons, totals });
+  return runFinishStep(deps, context, {
+    account: account.snapshot,
+    locations,
+    reasons,
+    totals: () => ({ ...totals(), range: window }),
+  });
 }
 
 /** A location sync: the location's own object, then its walk; tombstones limited to its links. */
