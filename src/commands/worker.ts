@@ -23,6 +23,7 @@ import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../r
 import type { Runtime } from '../runtime.js';
 import { recordJobMetrics } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { createScrapeRefresh } from './scrape-metrics.js';
 import { shutDown } from './worker-shutdown.js';
 
 export async function workerCommand(
@@ -43,17 +44,25 @@ export async function workerCommand(
   const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
   recordJobMetrics(sync.worker, metrics);
 
+  const readiness = readinessChecks(
+    database,
+    sync,
+    createOutageLog({ logger, dependency: 'database', where: hostOf(config.database.url) }),
+  );
   const http = createHttpServer({
     host: config.http.host,
     port: config.http.port,
     adminToken: config.http.adminToken,
     logger,
     registry,
-    readiness: readinessChecks(
-      database,
-      sync,
-      createOutageLog({ logger, dependency: 'database', where: hostOf(config.database.url) }),
-    ),
+    readiness,
+    refreshMetrics: createScrapeRefresh({
+      db: database.prisma,
+      metrics,
+      readiness,
+      logger,
+      schedules: config.accounts.map((account) => ({ account: account.name, pattern: config.sync.schedule })),
+    }),
     enqueueResync: createResyncEnqueuer({
       queue: sync.queue,
       redis: sync.redis,

@@ -33,6 +33,8 @@ export const DEFAULT_RESYNC_LIMITS: ResyncLimits = {
   authorized: 30,
   windowMs: 60_000,
 };
+/** How long a scrape waits for the scrape-time gauges; Prometheus' own timeout is 10 s by default. */
+export const METRICS_REFRESH_TIMEOUT_MS = 3_000;
 /** Failed dashboard logins per client address per minute. */
 const DASHBOARD_FAILURES_PER_MINUTE = 20;
 /** Webhook calls with a wrong secret per client address per minute. */
@@ -56,6 +58,11 @@ export interface HttpServerDeps {
   /** BullMQ queues for the dashboard; may be empty. */
   dashboardQueues: Queue[];
   readinessTimeoutMs?: number;
+  /**
+   * Sets the gauges that say what is true now (the mirror's freshness, the dependencies) before
+   * `/metrics` answers; bounded by METRICS_REFRESH_TIMEOUT_MS, after which the last values are served.
+   */
+  refreshMetrics?: () => Promise<void>;
   resyncLimits?: ResyncLimits;
   webhook?: WebhookOptions;
 }
@@ -107,6 +114,7 @@ function createApp(deps: HttpServerDeps): express.Express {
   app.get('/healthz', healthz);
   app.get('/readyz', createReadyz({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, logger }));
   app.get('/metrics', async (_req, res) => {
+    if (deps.refreshMetrics) await withinTime(deps.refreshMetrics(), METRICS_REFRESH_TIMEOUT_MS);
     const text = await deps.registry.metrics();
     res.set('Cache-Control', 'no-store').type(deps.registry.contentType).send(text);
   });
@@ -217,6 +225,25 @@ function requestLog(logger: Logger) {
 function pathOf(req: Request): string {
   const path = (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
   return path.startsWith(`${WEBHOOK_PATH}/`) ? `${WEBHOOK_PATH}/:secret` : path;
+}
+
+/** Waits for `work` at most `ms`; its failure is its own to report. */
+async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function httpStatusOf(error: unknown): number {

@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHttpServer, type HttpServerDeps } from '../../src/http/server.js';
+import { createHttpServer, type HttpServerDeps, METRICS_REFRESH_TIMEOUT_MS } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createRedactor } from '../../src/redact.js';
@@ -199,6 +199,29 @@ describe('health and metrics', () => {
       expect(text).toContain(name);
     }
     expect(text).toContain('timetap_sync_runs_total{scope="full",status="succeeded"} 1');
+  });
+
+  it('sets the scrape-time gauges before answering /metrics; a refresh that hangs delays it only so long', async () => {
+    const { registry, metrics } = createMetrics();
+    let refreshes = 0;
+    const { url } = await start({
+      registry,
+      refreshMetrics: async () => {
+        refreshes += 1;
+        metrics.mirrorAge.set({ account: 'default', scope: 'full' }, 60 * refreshes);
+      },
+    });
+    await fetch(`${url}/metrics`);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toContain('timetap_sync_mirror_age_seconds{account="default",scope="full"} 120');
+
+    const hung = await start({ registry, refreshMetrics: () => new Promise(() => undefined) });
+    const started = Date.now();
+    const res = await fetch(`${hung.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('timetap_sync_mirror_age_seconds{account="default",scope="full"} 120');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(METRICS_REFRESH_TIMEOUT_MS - 50);
+    expect(Date.now() - started).toBeLessThan(METRICS_REFRESH_TIMEOUT_MS + 2_000);
   });
 
   it('answers unknown paths with 404', async () => {
