@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime.js';
 import { recordJobMetrics } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { createScrapeRefresh } from './scrape-metrics.js';
+import { createStatusPageReader } from './status-page-data.js';
 import { shutDown } from './worker-shutdown.js';
 
 export async function workerCommand(
@@ -71,6 +72,13 @@ export async function workerCommand(
       trigger: 'http',
     }),
     dashboardQueues: [sync.queue],
+    statusPage: createStatusPageReader({
+      db: database.prisma,
+      redis: sync.redis,
+      queue: sync.queue,
+      fast: createFastQueueCall({ redis: sync.redis, redisUrl: config.redis.url }),
+      config,
+    }),
     ...(config.http.webhookSecret
       ? { webhook: webhookOptions(config.http.webhookSecret, sync, runtime, metrics) }
       : {}),

@@ -1,7 +1,8 @@
 /**
- * The worker's HTTP endpoints: /healthz, /readyz, /metrics, POST /resync, the /admin/queues
- * dashboard and TimeTap's webhook. It knows neither the database nor the queue internals: readiness, enqueueing and the
- * queues to show are injected. Without an admin token the admin endpoints stay off.
+ * The worker's HTTP endpoints: /healthz, /readyz, /metrics, POST /resync, the status page at /,
+ * the /admin/queues dashboard and TimeTap's webhook. It knows neither the database nor the queue
+ * internals: readiness, enqueueing, the status page's data and the queues to show are injected.
+ * Without an admin token the admin endpoints stay off.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import { createDashboardGuard, DASHBOARD_PATH } from './dashboard-guard.js';
 import { createReadyz, healthz, type ReadinessChecks } from './health.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createResyncRoute, type EnqueueResync } from './resync-route.js';
+import { createStatusRoute, type ReadStatusPage } from './status-page.js';
 import { createWebhookRoute, WEBHOOK_PATH, type WebhookRouteDeps } from './webhook-route.js';
 
 /**
@@ -57,6 +59,8 @@ export interface HttpServerDeps {
   enqueueResync: EnqueueResync;
   /** BullMQ queues for the dashboard; may be empty. */
   dashboardQueues: Queue[];
+  /** What the status page at `GET /` shows; without it there is no page. */
+  statusPage?: ReadStatusPage;
   readinessTimeoutMs?: number;
   /**
    * Sets the gauges that say what is true now (the mirror's freshness, the dependencies) before
@@ -133,20 +137,20 @@ function createApp(deps: HttpServerDeps): express.Express {
     app.all('/resync', (_req, res) => {
       res.set('Allow', 'POST').status(405).json({ error: 'use POST /resync' });
     });
+    // The status page and the dashboard are one admin's two pages: one budget of failed logins.
     const failures = createRateLimiter({ limit: DASHBOARD_FAILURES_PER_MINUTE, windowMs: 60_000 });
-    app.use(
-      DASHBOARD_PATH,
-      createDashboardGuard(tokenCheck, failures),
-      createLazyDashboard(deps.dashboardQueues),
-    );
+    const guard = createDashboardGuard(tokenCheck, failures);
+    app.use(DASHBOARD_PATH, guard, createLazyDashboard(deps.dashboardQueues));
+    if (deps.statusPage) app.get('/', guard, createStatusRoute(deps.statusPage));
   } else {
     const off = (_req: Request, res: Response) => {
-      res
-        .status(403)
-        .json({ error: 'ADMIN_TOKEN is not set: POST /resync and /admin/queues are turned off' });
+      res.status(403).json({
+        error: 'ADMIN_TOKEN is not set: POST /resync, /admin/queues and the status page are turned off',
+      });
     };
     app.all('/resync', off);
     app.use(DASHBOARD_PATH, off);
+    app.get('/', off);
   }
 
   if (deps.webhook) {
