@@ -4,6 +4,7 @@
  * tells a complete window from one with a chunk that failed, and a guard that held from a clean
  * run, from the runs' own counts rather than from their reasons.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, today } from '../../src/dates.js';
 import { type Db, readFreshness, type ScopeFreshness } from '../../src/db/index.js';
@@ -241,6 +242,18 @@ describe('mirror_freshness_view on hand-made runs', () => {
     // Its first run started 10 hours and 5 minutes ago.
     expect(location?.ageSeconds).toBeGreaterThanOrEqual(10 * 3600 + 300 - 5);
     expect(location?.ageSeconds).toBeLessThan(10 * 3600 + 300 + 60);
+  });
+});
+
+describe('the SQL of docs/operating.md', () => {
+  it('runs against the view as written', async () => {
+    const docs = readFileSync(new URL('../../docs/operating.md', import.meta.url), 'utf8');
+    const examples = [...docs.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(examples.length).toBeGreaterThan(0);
+    for (const sql of examples) {
+      const rows = await db.$queryRawUnsafe<Array<Record<string, unknown>>>(sql);
+      expect(rows.length, sql).toBeGreaterThan(0);
+    }
   });
 });
 
