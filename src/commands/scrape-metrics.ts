@@ -11,7 +11,11 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { scheduleIntervalMs } from '../report/schedule-interval.js';
 
-/** Sets every scrape-time gauge; never throws (what could not be read is logged at debug). */
+/**
+ * Sets every scrape-time gauge; never throws (what could not be read is logged at debug). Scrapes
+ * that come while a refresh is under way share it, so a slow database never gathers a queue of
+ * reads.
+ */
 export function createScrapeRefresh(
   deps: FreshnessMetricsDeps & {
     metrics: Pick<Metrics, 'dependencyUp'>;
@@ -20,7 +24,8 @@ export function createScrapeRefresh(
   },
 ): () => Promise<void> {
   const freshness = createFreshnessMetrics(deps);
-  return async () => {
+  let underWay: Promise<void> | undefined;
+  const refresh = async () => {
     const [read, report] = await Promise.allSettled([
       freshness(),
       checkReadiness(deps.readiness, DEFAULT_READINESS_TIMEOUT_MS, deps.logger),
@@ -33,6 +38,12 @@ export function createScrapeRefresh(
         deps.metrics.dependencyUp.set({ dependency }, result === true ? 1 : 0);
       }
     }
+  };
+  return () => {
+    underWay ??= refresh().finally(() => {
+      underWay = undefined;
+    });
+    return underWay;
   };
 }
 

@@ -6,6 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createScrapeRefresh } from '../../src/commands/scrape-metrics.js';
 import type { Db } from '../../src/db/index.js';
+import type { ReadinessChecks } from '../../src/http/health.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createRedactor } from '../../src/redact.js';
@@ -18,7 +19,9 @@ useTestDatabase(['sync_runs', 'backfill_chunks'], (database) => {
 
 const logger = createLogger({ level: 'silent', redactor: createRedactor() });
 
-function setUp(readiness = { database: async () => true as const, redis: async () => 'unreachable' }) {
+function setUp(
+  readiness: ReadinessChecks = { database: async () => true, redis: async () => 'unreachable' },
+) {
   const { registry, metrics } = createMetrics();
   let clock = Date.UTC(2026, 11, 1, 12, 0, 0);
   const refresh = createScrapeRefresh({
@@ -92,6 +95,22 @@ describe('the scrape-time gauges', () => {
     expect(
       await gauge('timetap_sync_unsuccessful_runs_in_a_row', 'account="default",scope="location"'),
     ).toBeUndefined();
+  });
+
+  it('share one refresh among the scrapes that come while it is under way', async () => {
+    let checks = 0;
+    const { refresh, gauge } = setUp({
+      database: async () => {
+        checks += 1;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return true;
+      },
+    });
+    await Promise.all([refresh(), refresh(), refresh()]);
+    expect(checks).toBe(1);
+    expect(await gauge('timetap_sync_dependency_up', 'dependency="database"')).toBe(1);
+    await refresh();
+    expect(checks).toBe(2);
   });
 
   it('while the view cannot be read, keep its last read and grow the ages with the time since', async () => {
