@@ -24,7 +24,7 @@ import { scheduleIntervalMs } from '../report/schedule-interval.js';
 import { describeRate } from './status.js';
 
 /** Runs the page lists. */
-export const STATUS_PAGE_RUNS = 20;
+const STATUS_PAGE_RUNS = 20;
 /** How long the page waits for the database before it says it could not read it. */
 const DATABASE_READ_TIMEOUT_MS = 3_000;
 
