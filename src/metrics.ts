@@ -3,6 +3,11 @@
  * metrics, on one registry that `GET /metrics` serves. Label values stay few and bounded: scopes,
  * statuses, entity names, and endpoints written as templates ('GET /staff', never with an id),
  * because every distinct label set is a time series kept for as long as the process lives.
+ *
+ * The freshness gauges (`mirror_age_seconds` and the others labelled by account and scope) are
+ * what `mirror_freshness_view` says at the time of the scrape, and `dependency_up` what /readyz
+ * would answer then: every worker process reports the same mirror, so the alert rules take the
+ * `max` over processes (deploy/prometheus/alerts.yml).
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -27,6 +32,10 @@ export const WEBHOOK_REJECTIONS = [
   'unavailable',
 ] as const;
 export type WebhookRejection = (typeof WEBHOOK_REJECTIONS)[number];
+
+/** The labels of the freshness gauges: one series per account and scope (full, location, backfill). */
+const FRESHNESS_LABELS = ['account', 'scope'] as const;
+type FreshnessLabel = (typeof FRESHNESS_LABELS)[number];
 
 /** A webhook's appointment is written within a second when the budget is free, minutes in a burst. */
 const LAG_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -106,6 +115,48 @@ export function createMetrics(registry: Registry = new Registry()) {
       name: `${METRIC_PREFIX}jobs_total`,
       help: 'Queue jobs this process finished, by job name and outcome (completed, failed).',
       labelNames: ['name', 'outcome'],
+      registers,
+    }),
+    mirrorAge: new Gauge<FreshnessLabel>({
+      name: `${METRIC_PREFIX}mirror_age_seconds`,
+      help: "Seconds since the scope's last run that succeeded (scope full: the mirror's age), or since its first run when none has.",
+      labelNames: FRESHNESS_LABELS,
+      registers,
+    }),
+    unsuccessfulRuns: new Gauge<FreshnessLabel>({
+      name: `${METRIC_PREFIX}unsuccessful_runs_in_a_row`,
+      help: 'Runs of the scope that finished partial, failed or abandoned since its last success.',
+      labelNames: FRESHNESS_LABELS,
+      registers,
+    }),
+    guardHeld: new Gauge<FreshnessLabel>({
+      name: `${METRIC_PREFIX}guard_held`,
+      help: "Rows the mass-delete guard held back in the scope's last finished run: they may be gone, and none was marked deleted (0: the guard held nothing).",
+      labelNames: FRESHNESS_LABELS,
+      registers,
+    }),
+    tombstonedRows: new Gauge<FreshnessLabel>({
+      name: `${METRIC_PREFIX}tombstoned_rows`,
+      help: "Rows the scope's last finished run marked deleted.",
+      labelNames: FRESHNESS_LABELS,
+      registers,
+    }),
+    appointmentsComplete: new Gauge<FreshnessLabel>({
+      name: `${METRIC_PREFIX}appointments_complete`,
+      help: "1 when every date of appointments the scope reads was read completely (full: the last run's window; backfill: every range asked for), else 0.",
+      labelNames: FRESHNESS_LABELS,
+      registers,
+    }),
+    scheduleInterval: new Gauge<'account'>({
+      name: `${METRIC_PREFIX}schedule_interval_seconds`,
+      help: "Seconds between two scheduled full syncs of the account (SYNC_SCHEDULE): the yardstick of the mirror's age.",
+      labelNames: ['account'],
+      registers,
+    }),
+    dependencyUp: new Gauge<'dependency'>({
+      name: `${METRIC_PREFIX}dependency_up`,
+      help: '1 when the dependency (database, redis, worker: consuming the queue) passes its /readyz check at the time of the scrape, else 0.',
+      labelNames: ['dependency'],
       registers,
     }),
   };

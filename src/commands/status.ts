@@ -166,8 +166,8 @@ function describeWebhooks({ received, applied }: Awaited<ReturnType<typeof lastW
   return parts.join('; ');
 }
 
-/** The shared budget's rate: fixed, or what the fleet learned (redis/adaptive-rate.ts). */
-function describeRate(timetap: TimeTapConfig, learned: AdaptiveRateSnapshot) {
+/** The shared budget's rate: fixed, or what the fleet learned (redis/adaptive-rate.ts); the status page's too. */
+export function describeRate(timetap: TimeTapConfig, learned: AdaptiveRateSnapshot) {
   const bounds = timetap.adaptiveRate;
   if (!bounds) {
     const text = `fixed at ${timetap.maxRps}/s (TIMETAP_ADAPTIVE_RATE=false)`;

@@ -24,6 +24,8 @@ import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../r
 import type { Runtime } from '../runtime.js';
 import { recordJobMetrics, seedLastSuccess } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { createScrapeRefresh } from './scrape-metrics.js';
+import { createStatusPageReader } from './status-page-data.js';
 import { shutDown } from './worker-shutdown.js';
 
 export async function workerCommand(
@@ -88,6 +90,12 @@ export async function startWorkerService(runtime: Runtime, database: Database): 
   const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
   recordJobMetrics(sync.worker, metrics);
 
+  const readiness = readinessChecks(
+    database,
+    sync,
+    config.redis.url,
+    createOutageLog({ logger, dependency: 'database', where: hostOf(config.database.url) }),
+  );
   const http = createHttpServer({
     host: config.http.host,
     port: config.http.port,
@@ -95,12 +103,14 @@ export async function startWorkerService(runtime: Runtime, database: Database): 
     trustProxy: config.http.trustProxy,
     logger,
     registry,
-    readiness: readinessChecks(
-      database,
-      sync,
-      config.redis.url,
-      createOutageLog({ logger, dependency: 'database', where: hostOf(config.database.url) }),
-    ),
+    readiness,
+    refreshMetrics: createScrapeRefresh({
+      db: database.prisma,
+      metrics,
+      readiness,
+      logger,
+      schedules: config.accounts.map((account) => ({ account: account.name, pattern: config.sync.schedule })),
+    }),
     enqueueResync: createResyncEnqueuer({
       queue: sync.queue,
       redis: sync.redis,
@@ -110,6 +120,17 @@ export async function startWorkerService(runtime: Runtime, database: Database): 
       outages: sync.redisOutages,
     }),
     dashboardQueues: [sync.queue],
+    statusPage: createStatusPageReader({
+      db: database.prisma,
+      redis: sync.redis,
+      queue: sync.queue,
+      fast: createFastQueueCall({
+        redis: sync.redis,
+        redisUrl: config.redis.url,
+        outages: sync.redisOutages,
+      }),
+      config,
+    }),
     ...(config.http.webhookSecret
       ? { webhook: webhookOptions(config.http.webhookSecret, sync, runtime, metrics) }
       : {}),

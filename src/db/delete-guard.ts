@@ -29,8 +29,10 @@ export interface GuardOptions {
 
 export type GuardDecision = { refused: false } | { refused: true; reason: string };
 
-/** The result of one guarded tombstone step. */
-export type TombstoneResult = { refused: false; deleted: number } | { refused: true; reason: string };
+/** The result of one guarded tombstone step; `held`: the rows a refusal kept from being marked. */
+export type TombstoneResult =
+  | { refused: false; deleted: number }
+  | { refused: true; reason: string; held: number };
 
 export interface GuardInput {
   /** What the rows are, for the reason: "staff", "location_staff links of location 7". */

@@ -61,6 +61,7 @@ export {
   upsertServices,
   upsertStaff,
 } from './entities.js';
+export { type AppointmentRangeState, readFreshness, type ScopeFreshness } from './freshness.js';
 export {
   type LinkCounts,
   type LinkResults,

@@ -6,6 +6,7 @@
  * Timestamps come from the database clock (now()), so that a worker with a skewed clock cannot
  * make a live run look stale or a finished one end before it started.
  */
+import type { DateRange } from '../dates.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
 import type { ActiveRows } from './delete-baseline.js';
@@ -17,7 +18,10 @@ export type FinalStatus = Exclude<RunStatus, 'running'>;
 /**
  * A run's counts for one table (`sync_runs.stats` holds one per table): rows inserted, updated
  * (content changed), left unchanged, revived (came back after a tombstone), marked deleted, marked
- * inactive (no list shows them, their own URL still does), and records skipped (no usable id).
+ * inactive (no list shows them, their own URL still does), records skipped (no usable id), and rows
+ * the mass-delete guard held back (they might be gone, and nothing was marked: delete-guard.ts).
+ * `held` is what `mirror_freshness_view` reads to say that the guard held, rather than the reasons'
+ * prose.
  */
 export interface TableCounts {
   inserted: number;
@@ -27,6 +31,7 @@ export interface TableCounts {
   deleted: number;
   inactive: number;
   skipped: number;
+  held: number;
 }
 
 /** Per table; rows written by older versions may lack the newer counts. */
@@ -53,6 +58,11 @@ export interface RunOutcome {
   activeRows?: ActiveRows;
   /** What each chunk of appointments read; stored in `stats` as `appointment_chunks`. */
   chunks?: ReadonlyArray<Record<string, unknown>>;
+  /**
+   * The dates the run was to read, stored in `stats` as `appointment_range`: with the chunks, it
+   * tells `mirror_freshness_view` whether every date was read (a chunk that failed left no record).
+   */
+  range?: DateRange;
 }
 
 export interface SyncRunRecord {
@@ -103,9 +113,11 @@ export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<
  */
 export async function finishRun(db: Db, runId: number, outcome: RunOutcome): Promise<boolean> {
   const error = outcome.error === undefined ? null : truncate(outcome.error);
-  const stats = JSON.stringify(
-    outcome.chunks ? { ...outcome.stats, appointment_chunks: outcome.chunks } : outcome.stats,
-  );
+  const stats = JSON.stringify({
+    ...outcome.stats,
+    ...(outcome.chunks ? { appointment_chunks: outcome.chunks } : {}),
+    ...(outcome.range ? { appointment_range: outcome.range } : {}),
+  });
   const activeRows = outcome.activeRows === undefined ? null : JSON.stringify(outcome.activeRows);
   const updated = await db.$executeRaw`
     UPDATE sync_runs

@@ -153,6 +153,7 @@ export async function tombstoneLocationLinks(
       results[table] = {
         refused: true,
         reason: guard.budget ? `${label}: ${decision.reason}` : decision.reason,
+        held: unseen,
       };
       continue;
     }

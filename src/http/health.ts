@@ -50,7 +50,8 @@ export function createReadyz(deps: {
   };
 }
 
-async function checkReadiness(
+/** Every check at once, each bounded by `timeoutMs`; never throws. */
+export async function checkReadiness(
   checks: ReadinessChecks,
   timeoutMs: number,
   logger: Logger,

@@ -1,7 +1,8 @@
 /**
- * The worker's HTTP endpoints: /healthz, /readyz, /metrics, POST /resync, the /admin/queues
- * dashboard and TimeTap's webhook. It knows neither the database nor the queue internals: readiness, enqueueing and the
- * queues to show are injected. Without an admin token the admin endpoints stay off.
+ * The worker's HTTP endpoints: /healthz, /readyz, /metrics, POST /resync, the status page at /,
+ * the /admin/queues dashboard and TimeTap's webhook. It knows neither the database nor the queue
+ * internals: readiness, enqueueing, the status page's data and the queues to show are injected.
+ * Without an admin token the admin endpoints stay off.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import { createDashboardGuard, DASHBOARD_PATH } from './dashboard-guard.js';
 import { createReadyz, healthz, type ReadinessChecks } from './health.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createResyncRoute, type EnqueueResync } from './resync-route.js';
+import { createStatusRoute, type ReadStatusPage } from './status-page.js';
 import { createWebhookRoute, WEBHOOK_PATH, type WebhookRouteDeps } from './webhook-route.js';
 
 /**
@@ -35,6 +37,8 @@ export const DEFAULT_RESYNC_LIMITS: ResyncLimits = {
   authorized: 30,
   windowMs: 60_000,
 };
+/** How long a scrape waits for the scrape-time gauges; Prometheus' own timeout is 10 s by default. */
+export const METRICS_REFRESH_TIMEOUT_MS = 3_000;
 /** Failed dashboard logins per client address per minute. */
 const DASHBOARD_FAILURES_PER_MINUTE = 20;
 /** Webhook calls with a wrong secret per client address per minute. */
@@ -57,7 +61,14 @@ export interface HttpServerDeps {
   enqueueResync: EnqueueResync;
   /** BullMQ queues for the dashboard; may be empty. */
   dashboardQueues: Queue[];
+  /** What the status page at `GET /` shows; without it there is no page. */
+  statusPage?: ReadStatusPage;
   readinessTimeoutMs?: number;
+  /**
+   * Sets the gauges that say what is true now (the mirror's freshness, the dependencies) before
+   * `/metrics` answers; bounded by METRICS_REFRESH_TIMEOUT_MS, after which the last values are served.
+   */
+  refreshMetrics?: () => Promise<void>;
   resyncLimits?: ResyncLimits;
   webhook?: WebhookOptions;
   /**
@@ -117,6 +128,7 @@ function createApp(deps: HttpServerDeps): express.Express {
   app.get('/healthz', healthz);
   app.get('/readyz', createReadyz({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, logger }));
   app.get('/metrics', async (_req, res) => {
+    if (deps.refreshMetrics) await withinTime(deps.refreshMetrics(), METRICS_REFRESH_TIMEOUT_MS);
     const text = await deps.registry.metrics();
     res.set('Cache-Control', 'no-store').type(deps.registry.contentType).send(text);
   });
@@ -135,20 +147,20 @@ function createApp(deps: HttpServerDeps): express.Express {
     app.all('/resync', (_req, res) => {
       res.set('Allow', 'POST').status(405).json({ error: 'use POST /resync' });
     });
+    // The status page and the dashboard are one admin's two pages: one budget of failed logins.
     const failures = createRateLimiter({ limit: DASHBOARD_FAILURES_PER_MINUTE, windowMs: 60_000 });
-    app.use(
-      DASHBOARD_PATH,
-      createDashboardGuard(tokenCheck, failures),
-      createLazyDashboard(deps.dashboardQueues),
-    );
+    const guard = createDashboardGuard(tokenCheck, failures);
+    app.use(DASHBOARD_PATH, guard, createLazyDashboard(deps.dashboardQueues));
+    if (deps.statusPage) app.get('/', guard, createStatusRoute(deps.statusPage));
   } else {
     const off = (_req: Request, res: Response) => {
-      res
-        .status(403)
-        .json({ error: 'ADMIN_TOKEN is not set: POST /resync and /admin/queues are turned off' });
+      res.status(403).json({
+        error: 'ADMIN_TOKEN is not set: POST /resync, /admin/queues and the status page are turned off',
+      });
     };
     app.all('/resync', off);
     app.use(DASHBOARD_PATH, off);
+    app.get('/', off);
   }
 
   if (deps.webhook) {
@@ -251,6 +263,25 @@ function isWebhookPath(path: string): boolean {
     .replace(/\/{2,}/g, '/')
     .toLowerCase()
     .startsWith(`${WEBHOOK_PATH}/`);
+}
+
+/** Waits for `work` at most `ms`; its failure is its own to report. */
+async function withinTime(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function httpStatusOf(error: unknown): number {

@@ -23,6 +23,7 @@ import {
   stepKey,
   stepLabel,
   windowChunks,
+  windowRange,
 } from '../sync/plan.js';
 import { addCounters, beginRun, closeRun, countersOf, emptyTotals, failRun } from '../sync/run-record.js';
 import { mergeStepResults, type StepFailure } from '../sync/run-results.js';
@@ -226,6 +227,7 @@ async function finishFullSync(
   const totals = () => ({
     ...merged.totals,
     counters: addCounters(merged.totals.counters, countersOf(client)),
+    range: windowRange(runtime.settings, startDay(data)),
   });
   const context = { runId, scope: 'full' as const };
   let outcome: { status: 'succeeded' | 'partial'; reasons: string[] };
@@ -259,7 +261,9 @@ async function finishBackfill(
 ): Promise<JobResult<'backfill'>> {
   const runId = data.runId as number;
   const children = await childOutcomes(job, runId, 'backfill', steps);
-  const { totals, reasons } = mergeStepResults(children);
+  const merged = mergeStepResults(children);
+  const { reasons } = merged;
+  const totals = { ...merged.totals, range: { startDate: job.data.from, endDate: job.data.to } };
   const client = runtime.createClient(deps.shutdown);
   const finishDeps = stepDeps(deps, runtime, client, deps.logger.child({ jobId: job.id, runId }));
   const outcome = await runFinishStep(

@@ -174,7 +174,10 @@ async function tombstoneUnseen(
   const judge = (doomed: number) =>
     evaluateDeleteGuard({ label, active: unseen.active, doomed, seen: seenIds.length }, deps.guard);
   const before = judge(unseen.unseen.length);
-  if (before.refused) return [before.reason];
+  if (before.refused) {
+    addCounts(stats, 'appointments', { held: unseen.unseen.length });
+    return [before.reason];
+  }
 
   const readAt = new Date();
   const results = await mapSettled(unseen.unseen, deps.staffConcurrency, (id) =>
@@ -194,8 +197,11 @@ async function tombstoneUnseen(
   if (moved.length > 0) await storeAppointments(deps, moved, readAt, stats);
   const reasons: string[] = [];
   const after = judge(gone.length);
-  if (after.refused) reasons.push(after.reason);
-  else addCounts(stats, 'appointments', { deleted: await tombstoneAppointments(deps.db, gone, { readAt }) });
+  if (after.refused) {
+    reasons.push(after.reason);
+    addCounts(stats, 'appointments', { held: gone.length });
+  } else
+    addCounts(stats, 'appointments', { deleted: await tombstoneAppointments(deps.db, gone, { readAt }) });
   if (undecided.length > 0) {
     reasons.push(
       `${label}: ${undecided.length} unseen appointment(s) could not be confirmed (first: ${undecided[0]}); kept`,

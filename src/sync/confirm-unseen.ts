@@ -52,7 +52,10 @@ export async function reconcileUnseen<R extends { id: number }>(
     );
   // Every newly missing row might be gone: that many deletions must be allowed before we ask.
   const before = judge(unseen.missing.length);
-  if (before.refused) return [`${table}: ${before.reason}`];
+  if (before.refused) {
+    addCounts(stats, table, { held: unseen.missing.length });
+    return [`${table}: ${before.reason}`];
+  }
 
   const checked = await confirm(deps, own, [...unseen.missing, ...unseen.inactive]);
   const present = checked.present.map((row) => row.id);
@@ -64,8 +67,10 @@ export async function reconcileUnseen<R extends { id: number }>(
   }
   const reasons: string[] = [];
   const after = judge(checked.gone.length);
-  if (after.refused) reasons.push(`${table}: ${after.reason}`);
-  else addCounts(stats, table, { deleted: await tombstoneEntityRows(db, table, checked.gone) });
+  if (after.refused) {
+    reasons.push(`${table}: ${after.reason}`);
+    addCounts(stats, table, { held: checked.gone.length });
+  } else addCounts(stats, table, { deleted: await tombstoneEntityRows(db, table, checked.gone) });
   if (checked.undecided.length > 0) {
     const [first] = checked.undecided;
     reasons.push(

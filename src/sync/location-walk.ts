@@ -162,8 +162,10 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
   const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard, links.state);
   const reasons: string[] = [];
   for (const [table, result] of Object.entries(tombstones)) {
-    if (result.refused) reasons.push(`${table}: ${result.reason}`);
-    else addCounts(stats, table as keyof RunStats, { deleted: result.deleted });
+    if (result.refused) {
+      reasons.push(`${table}: ${result.reason}`);
+      addCounts(stats, table as keyof RunStats, { held: result.held });
+    } else addCounts(stats, table as keyof RunStats, { deleted: result.deleted });
   }
   return outcome('complete', reasons, seenIds);
 }

@@ -57,10 +57,15 @@ export function backfillSteps(chunks: readonly DateRange[]): Step[] {
   return chunks.map((range) => ({ kind: 'chunk', range }));
 }
 
-/** The chunks of the rolling window as of `day` (a resumed run passes the day it started). */
+/** The rolling window as of `day` (a resumed run passes the day it started). */
+export function windowRange(settings: WindowSettings, day = today()): DateRange {
+  const { pastDays, futureDays } = settings.appointments;
+  return appointmentWindow(day, pastDays, futureDays);
+}
+
+/** The chunks of the rolling window as of `day`. */
 export function windowChunks(settings: WindowSettings, day = today()): DateRange[] {
-  const { pastDays, futureDays, chunkDays } = settings.appointments;
-  return dateChunks(appointmentWindow(day, pastDays, futureDays), chunkDays);
+  return dateChunks(windowRange(settings, day), settings.appointments.chunkDays);
 }
 
 /** How a step is named in reasons, progress and logs. */

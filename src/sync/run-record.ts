@@ -3,6 +3,7 @@
  * heart-beaten while any of its steps works, closed once with its totals and reasons. Whatever
  * runs the steps (run-sync.ts in this process, src/queue/ in jobs) records the run through here.
  */
+import type { DateRange } from '../dates.js';
 import { startRunIfIdle } from '../db/active-runs.js';
 import { countActiveRows, type Db, finishRun, heartbeatRun } from '../db/index.js';
 import { describeError, NotFoundError, RunActiveError, UnknownLocationError } from '../errors.js';
@@ -29,6 +30,8 @@ export interface RunTotals {
   counters: Counters;
   /** What each chunk of appointments read (pages, records, re-reads). */
   chunks?: ChunkRecord[];
+  /** The dates the run was to read (a full run's window, a backfill's range): what its chunks should cover. */
+  range?: DateRange;
 }
 
 export interface RunMeta {
@@ -112,6 +115,7 @@ export async function closeRun(
     status: run.status,
     stats: run.totals.stats,
     ...(run.totals.chunks?.length ? { chunks: run.totals.chunks } : {}),
+    ...(run.totals.range ? { range: run.totals.range } : {}),
     ...run.totals.counters,
     ...(error ? { error } : {}),
     ...(run.scope === 'full' ? { activeRows: await countActiveRows(deps.db) } : {}),

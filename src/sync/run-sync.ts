@@ -17,10 +17,12 @@
  *   once a complete walk no longer listed it), or on a link a complete walk did not see.
  * - inactive: `inactive_at` set on a row the lists no longer show but whose own URL still answers.
  */
+
+import { dateChunks } from '../dates.js';
 import { createMemoryDeleteBudget, upsertLocations } from '../db/index.js';
 import type { ChunkRecord } from './appointment-walk.js';
 import { mapSettled } from './concurrency.js';
-import { fullRunSteps, locationRunSteps, type Step, type StepKind, windowChunks } from './plan.js';
+import { fullRunSteps, locationRunSteps, type Step, type StepKind, windowRange } from './plan.js';
 import {
   beginRun,
   countersOf,
@@ -87,7 +89,11 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
     if (location === undefined) {
       const account = await runAccountStep(run, runId);
       mergeStats(stats, account.stats);
-      const steps = fullRunSteps(account.snapshot.locationIds, windowChunks(deps));
+      const window = windowRange(deps);
+      const steps = fullRunSteps(
+        account.snapshot.locationIds,
+        dateChunks(window, deps.appointments.chunkDays),
+      );
       const context = {
         runId,
         scope: 'full' as const,
@@ -95,7 +101,9 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
         // Links are tombstoned per location, but guarded against the whole account's (db/delete-budget.ts).
         deleteBudget: createMemoryDeleteBudget(account.deleteLimits),
       };
-      const { status, reasons } = await runPlan(run, context, steps, totals, account.snapshot);
+      // The run records the dates it was to read, so that a chunk that failed shows as a gap.
+      const withRange = () => ({ ...totals(), range: window });
+      const { status, reasons } = await runPlan(run, context, steps, withRange, account.snapshot);
       return summary(status, reasons);
     }
     // A location sync: the location's own object (read to begin the run), then its one step,

@@ -9,7 +9,16 @@ export type RunStats = Record<MirrorTable, TableCounts>;
 export function emptyStats(): RunStats {
   const stats = {} as RunStats;
   for (const table of MIRROR_TABLES) {
-    stats[table] = { inserted: 0, updated: 0, unchanged: 0, revived: 0, deleted: 0, inactive: 0, skipped: 0 };
+    stats[table] = {
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      revived: 0,
+      deleted: 0,
+      inactive: 0,
+      skipped: 0,
+      held: 0,
+    };
   }
   return stats;
 }

@@ -37,6 +37,7 @@ const exampleValues = parseDotenv(example);
 
 interface Service {
   image?: string;
+  volumes?: string[];
   build?: unknown;
   command?: string[];
   profiles?: string[];
@@ -80,6 +81,27 @@ function normalized(dotenv: string = example, args: string[] = []): { services: 
   return JSON.parse(json);
 }
 
+/** A YAML file of the repository, read by the compose parser's own YAML library. */
+function yamlFile<T>(path: string): T {
+  const json = execFileSync(
+    'python3',
+    ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', join(ROOT, path)],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(json) as T;
+}
+
+/** A service's bind mounts, each as the repository path it mounts (compose makes them absolute). */
+function mounts(service: Service | undefined): Array<{ source: string; target: string }> {
+  return (service?.volumes ?? [])
+    .map((volume) => volume.split(':'))
+    .filter(([source]) => source?.startsWith('/'))
+    .map(([source = '', target = '']) => ({
+      source: source.replace(/^.*\/timetap-sync-compose-[^/]+\//, ''),
+      target,
+    }));
+}
+
 /** .env.example with some lines changed, as a user edits a copy of it. */
 function edited(changes: Record<string, string>): string {
   return example
@@ -109,10 +131,72 @@ describe('docker-compose.yml', () => {
     ctx.skip(!hasCompose, NO_COMPOSE);
   });
 
-  it('passes the compose parser with a .env copied from .env.example, with and without the demo profile', () => {
+  it('passes the compose parser with a .env copied from .env.example, with and without the demo and observability profiles', () => {
     const dir = project(example);
     expect(() => compose(dir, ['config', '-q'])).not.toThrow();
     expect(() => compose(dir, ['--profile', 'demo', 'config', '-q'])).not.toThrow();
+    expect(() => compose(dir, ['--profile', 'observability', 'config', '-q'])).not.toThrow();
+    expect(() =>
+      compose(dir, ['--profile', 'demo', '--profile', 'observability', 'config', '-q']),
+    ).not.toThrow();
+  });
+
+  it('has an observability profile: Prometheus scraping the workers with the alert rules, Grafana with the dashboard', () => {
+    const { services } = normalized(example, ['--profile', 'demo', '--profile', 'observability']);
+    for (const name of ['prometheus', 'grafana'])
+      expect(services[name]?.profiles, name).toEqual(['observability']);
+
+    // Prometheus: its configuration and rules from deploy/prometheus, the workers by service name.
+    const prometheus = services.prometheus;
+    const configMount = mounts(prometheus).find((m) => m.target === '/etc/prometheus');
+    expect(configMount?.source).toBe('deploy/prometheus');
+    expect(prometheus?.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    const config = yamlFile<{
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; dns_sd_configs: Array<{ names: string[]; port: number }> }>;
+    }>('deploy/prometheus/prometheus.yml');
+    expect(config.rule_files).toEqual(['alerts.yml']);
+    expect(existsSync(join(ROOT, 'deploy/prometheus', 'alerts.yml'))).toBe(true);
+    const scraped = config.scrape_configs.flatMap((job) =>
+      job.dns_sd_configs.flatMap((sd) =>
+        sd.names.map((name) => ({ job: job.job_name, name, port: sd.port })),
+      ),
+    );
+    expect(scraped).toEqual([
+      { job: 'timetap-sync', name: 'worker', port: Number(services.worker?.environment?.HTTP_PORT) },
+      {
+        job: 'timetap-sync-demo',
+        name: 'demo-worker',
+        port: Number(services['demo-worker']?.environment?.HTTP_PORT),
+      },
+    ]);
+
+    // Grafana: Prometheus as its data source, the dashboard where its provider looks.
+    const grafana = services.grafana;
+    const provisioning = mounts(grafana).find((m) => m.target === '/etc/grafana/provisioning');
+    expect(provisioning?.source).toBe('deploy/grafana/provisioning');
+    const source = yamlFile<{ datasources: Array<{ uid: string; url: string; type: string }> }>(
+      'deploy/grafana/provisioning/datasources/prometheus.yml',
+    );
+    expect(source.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' }),
+    ]);
+    const provider = yamlFile<{ providers: Array<{ options: { path: string } }> }>(
+      'deploy/grafana/provisioning/dashboards/timetap-sync.yml',
+    );
+    const dashboard = mounts(grafana).find((m) => m.source === 'deploy/grafana/timetap-sync.json');
+    expect(dashboard?.target).toBe(`${provider.providers[0]?.options.path}/timetap-sync.json`);
+    expect(grafana?.depends_on?.prometheus).toEqual({ condition: 'service_healthy' });
+    for (const mount of [...mounts(prometheus), ...mounts(grafana)]) {
+      expect(existsSync(join(ROOT, mount.source)), mount.source).toBe(true);
+    }
+    // Reachable from this machine only, on ports of their own.
+    const ports = Object.values(services).flatMap((s) => s.ports ?? []);
+    for (const name of ['prometheus', 'grafana']) {
+      for (const port of services[name]?.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
+    const hostPorts = ports.map((p) => p.split(':')[1]);
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
   });
 
   it('refuses to run without a .env: production has no settings to fall back on', () => {

@@ -138,6 +138,7 @@ describe('links', () => {
       reason: expect.stringContaining(
         'would delete 3 of 4 active location_staff links of location 100 (ratio 0.5)',
       ),
+      held: 3,
     });
     expect(refused.staff_services.refused).toBe(true);
     expect(refused.location_services).toEqual({ refused: false, deleted: 0 });

@@ -8,7 +8,8 @@ import { request as httpRequest } from 'node:http';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHttpServer, type HttpServerDeps } from '../../src/http/server.js';
+import { createHttpServer, type HttpServerDeps, METRICS_REFRESH_TIMEOUT_MS } from '../../src/http/server.js';
+import type { StatusPageData } from '../../src/http/status-page.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createRedactor } from '../../src/redact.js';
@@ -199,6 +200,29 @@ describe('health and metrics', () => {
       expect(text).toContain(name);
     }
     expect(text).toContain('timetap_sync_runs_total{scope="full",status="succeeded"} 1');
+  });
+
+  it('sets the scrape-time gauges before answering /metrics; a refresh that hangs delays it only so long', async () => {
+    const { registry, metrics } = createMetrics();
+    let refreshes = 0;
+    const { url } = await start({
+      registry,
+      refreshMetrics: async () => {
+        refreshes += 1;
+        metrics.mirrorAge.set({ account: 'default', scope: 'full' }, 60 * refreshes);
+      },
+    });
+    await fetch(`${url}/metrics`);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toContain('timetap_sync_mirror_age_seconds{account="default",scope="full"} 120');
+
+    const hung = await start({ registry, refreshMetrics: () => new Promise(() => undefined) });
+    const started = Date.now();
+    const res = await fetch(`${hung.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('timetap_sync_mirror_age_seconds{account="default",scope="full"} 120');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(METRICS_REFRESH_TIMEOUT_MS - 50);
+    expect(Date.now() - started).toBeLessThan(METRICS_REFRESH_TIMEOUT_MS + 2_000);
   });
 
   it('answers unknown paths with 404', async () => {
@@ -392,10 +416,11 @@ describe('POST /resync', () => {
 });
 
 describe('without ADMIN_TOKEN', () => {
-  it('keeps /resync and /admin/queues off, saying why', async () => {
-    const server = await start({ adminToken: undefined });
+  it('keeps /resync, /admin/queues and the status page off, saying why', async () => {
+    const server = await start({ adminToken: undefined, statusPage: async () => statusData('nothing') });
     for (const res of [
       await resync(server.url, undefined, bearer('anything')),
+      await fetch(`${server.url}/`, { headers: basic('ops', 'anything') }),
       await fetch(`${server.url}/admin/queues`),
       await fetch(`${server.url}/admin/queues/api/queues`, { headers: basic('a', 'b') }),
     ]) {
@@ -403,6 +428,71 @@ describe('without ADMIN_TOKEN', () => {
       expect((await jsonOf(res)).error).toContain('ADMIN_TOKEN is not set');
     }
     expect(server.enqueued).toEqual([]);
+  });
+});
+
+/** A status page's data with one failed run whose reason is `reason`. */
+function statusData(reason: string): StatusPageData {
+  const at = new Date();
+  return {
+    generatedAt: at,
+    accounts: [{ name: 'default', scheduleIntervalSeconds: 3600, freshness: [], requestRate: null }],
+    runs: [
+      {
+        id: 3,
+        account: 'default',
+        scope: 'full',
+        locationId: null,
+        trigger: 'schedule',
+        status: 'failed',
+        startedAt: at,
+        durationSeconds: 2,
+        apiCalls: 1,
+        reasons: reason,
+      },
+    ],
+    webhooks: null,
+    problems: [],
+  };
+}
+
+describe('GET /, the status page', () => {
+  const reason = 'TimeTap refused the keys <script>alert(1)</script>';
+  const page = () => start({ statusPage: async () => statusData(reason) });
+
+  it('asks for basic auth without the token, as the dashboard does', async () => {
+    const { url } = await page();
+    const res = await fetch(`${url}/`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Basic realm="timetap-sync"');
+    expect(await res.text()).not.toContain('TimeTap refused');
+    expect((await fetch(`${url}/`, { headers: basic('ops', 'wrong') })).status).toBe(401);
+  });
+
+  it('serves the page with the token: the failing run’s reason, escaped, under a policy that runs no script', async () => {
+    const { url } = await page();
+    for (const headers of [basic('ops', TOKEN), bearer()]) {
+      const res = await fetch(`${url}/`, { headers });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-/);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      const text = await res.text();
+      expect(text).toContain('TimeTap refused the keys &lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(text).not.toContain('<script');
+    }
+  });
+
+  it('shares the dashboard’s budget of failed logins', async () => {
+    const { url } = await page();
+    for (let i = 0; i < 20; i++) await fetch(`${url}/`, { headers: basic('ops', `guess-${i}`) });
+    expect((await fetch(`${url}/admin/queues`, { headers: basic('ops', 'guess-20') })).status).toBe(429);
+  });
+
+  it('is not there when the worker gives it no data', async () => {
+    const { url } = await start();
+    expect((await fetch(`${url}/`, { headers: bearer() })).status).toBe(404);
   });
 });
 

@@ -140,6 +140,9 @@ describe('the mass-delete guard', () => {
       const summary = await sync();
       expect(summary.status).toBe('partial');
       expect(await activeLinks()).toBeGreaterThanOrEqual(baseline / 2);
+      // What the guard held back is counted, not only said in the reasons.
+      const held = ['location_staff', 'location_services', 'staff_services'] as const;
+      expect(held.reduce((sum, table) => sum + summary.stats[table].held, 0)).toBeGreaterThan(0);
     }
   });
 });
@@ -199,6 +202,7 @@ describe('an object that a list no longer shows', () => {
     const summary = await sync();
     expect(summary.status).toBe('partial');
     expect(summary.reasons.join('\n')).toMatch(/staff: would delete \d+ of \d+ active staff/);
+    expect(summary.stats.staff.held).toBe(Math.ceil(staffIds.length * 0.7));
     expect(ownUrlCalls('staff')).toEqual([]);
     expect(await count('SELECT count(*) AS n FROM staff WHERE deleted_at IS NOT NULL')).toBe(0);
   });

@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { addDays, dateChunks, today } from '../../src/dates.js';
+import { readFreshness } from '../../src/db/index.js';
 import { enqueueBackfill } from '../../src/queue/enqueue.js';
 import type { BackfillResult } from '../../src/queue/jobs.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
@@ -136,12 +137,24 @@ describe('backfill', () => {
     expect(one.status).toBe('partial');
     expect(one.reasons.join('\n')).toContain(broken.startDate);
     expect(await mirroredIds(broken.startDate, broken.endDate)).toEqual([]);
+    // The range the backfill was asked for is recorded, and is incomplete while a chunk is missing.
+    const asked = { startDate: range.from, endDate: range.to };
+    const backfillState = async () =>
+      (await readFreshness(database.db)).find((row) => row.scope === 'backfill');
+    expect(await backfillState()).toMatchObject({
+      appointmentsComplete: false,
+      appointmentRanges: [{ ...asked, runId: one.runId, complete: false }],
+    });
 
     sim.clearFaults();
     const two = await backfill(range.from, range.to);
     expect(two).toMatchObject({ status: 'succeeded', chunks: chunks.length, skipped: chunks.length - 1 });
     expect(await chunkJobsOfRun(two.runId)).toBe(1);
     expect(await mirroredIds(range.from, range.to)).toEqual(truthIds(range.from, range.to));
+    expect(await backfillState()).toMatchObject({
+      appointmentsComplete: true,
+      appointmentRanges: [{ ...asked, runId: two.runId, complete: true }],
+    });
   });
 
   it('a backfill whose worker stops half-way is finished by the next worker: every chunk read, none recorded twice', async () => {

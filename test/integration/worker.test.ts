@@ -4,6 +4,7 @@
  * scheduler.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { readFreshness } from '../../src/db/index.js';
 import { enqueueResync } from '../../src/queue/enqueue.js';
 import { SCHEDULER_ID, type StepData } from '../../src/queue/jobs.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
@@ -103,6 +104,16 @@ describe('worker', () => {
     const window = windowChunks({ appointments: { pastDays: 30, futureDays: 90, chunkDays: 7 } });
     expect(chunks).toEqual(window);
     expect(window.length).toBeGreaterThanOrEqual(Math.ceil(121 / 7));
+    // The run recorded the window it read, which mirror_freshness_view finds complete.
+    const full = (await readFreshness(database.db)).find((row) => row.scope === 'full');
+    expect(full?.appointmentRanges).toEqual([
+      {
+        startDate: window[0]?.startDate,
+        endDate: window.at(-1)?.endDate,
+        runId: full?.lastRun?.id,
+        complete: true,
+      },
+    ]);
     const [row] = await database.db.$queryRaw<Array<{ appointments: bigint; clients: bigint }>>`
       SELECT (SELECT count(*) FROM appointments WHERE deleted_at IS NULL) AS appointments,
              (SELECT count(*) FROM clients WHERE deleted_at IS NULL) AS clients`;
@@ -151,6 +162,9 @@ describe('worker', () => {
     const refused = (await resyncAndWait()) as { status: string; reasons: string[] };
     expect(refused.status).toBe('partial');
     expect(refused.reasons.join('\n')).toMatch(/location_staff deletions/);
+    // The links held back are counted in the run's stats, summed over its location jobs.
+    const full = (await readFreshness(database.db)).find((row) => row.scope === 'full');
+    expect(full?.guardHeldRows).toBeGreaterThan(0);
   });
 
   it('shares one full sync between two workers: no location walked twice, the run closed once', async () => {
