@@ -10,6 +10,7 @@ import { enqueueResync } from '../queue/enqueue.js';
 import { startSyncWorker } from '../queue/worker.js';
 import type { Runtime } from '../runtime.js';
 import { createProgressLine } from './progress.js';
+import { createAccountReportMemory } from './report-memory.js';
 
 const SYNC_TIMEOUT_MS = 5 * 60_000;
 
@@ -32,7 +33,14 @@ export async function syncThroughQueue(
   let eventsRedis: Redis | undefined;
   let events: QueueEvents | undefined;
   try {
-    worker = await startSyncWorker({ config, db, logger, redactor, schedule: false });
+    worker = await startSyncWorker({
+      config,
+      db,
+      logger,
+      redactor,
+      schedule: false,
+      reportMemory: createAccountReportMemory(db),
+    });
     eventsRedis = worker.redis.duplicate();
     events = new QueueEvents(config.redis.queueName, { connection: eventsRedis, prefix: queuePrefix });
     await events.waitUntilReady();

@@ -9,6 +9,7 @@ import { runSettings } from '../sync/run-settings.js';
 import { runSync, type SyncRequest, type SyncSummary } from '../sync/run-sync.js';
 import { createTimeTapClient } from '../timetap/index.js';
 import { createProgressLine } from './progress.js';
+import { createAccountReportMemory } from './report-memory.js';
 
 export async function syncCommand(
   runtime: Runtime,
@@ -21,7 +22,13 @@ export async function syncCommand(
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const progress = createProgressLine(process.stderr, options.json ? false : undefined);
   try {
-    const client = createTimeTapClient({ config: config.timetap, logger, redactor, signal: abort.signal });
+    const client = createTimeTapClient({
+      config: config.timetap,
+      logger,
+      redactor,
+      signal: abort.signal,
+      reportMemory: createAccountReportMemory(database.prisma),
+    });
     const request: SyncRequest =
       options.location === undefined
         ? { scope: 'full' }

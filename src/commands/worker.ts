@@ -23,6 +23,7 @@ import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../r
 import type { Runtime } from '../runtime.js';
 import { recordJobMetrics } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { createAccountReportMemory } from './report-memory.js';
 import { shutDown } from './worker-shutdown.js';
 
 export async function workerCommand(
@@ -40,7 +41,14 @@ export async function workerCommand(
   }
   const database = createDatabase(config.database, logger);
   const { registry, metrics } = createMetrics();
-  const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
+  const sync = await startSyncWorker({
+    config,
+    db: database.prisma,
+    logger,
+    redactor,
+    metrics,
+    reportMemory: createAccountReportMemory(database.prisma),
+  });
   recordJobMetrics(sync.worker, metrics);
 
   const http = createHttpServer({

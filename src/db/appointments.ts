@@ -133,15 +133,21 @@ export function upsertAppointments(
 
 /**
  * The active appointments starting within `range` (inclusive) whose id is not among `seenIds`,
- * and how many active ones the range holds (the mass-delete guard's measure). One read-only
- * statement. Rows without a start date belong to no range.
+ * and how many active ones the range holds (the mass-delete guard's measure). With `statuses`,
+ * only rows of those statuses (or of none): what a report asking for them would list. One
+ * read-only statement. Rows without a start date belong to no range.
  */
 export async function unseenAppointments(
   db: Db,
   range: DateRange,
   seenIds: readonly number[],
+  options: { statuses?: readonly string[] } = {},
 ): Promise<{ active: number; unseen: number[] }> {
-  const within = rangeCondition(range);
+  const statuses = options.statuses;
+  const within =
+    statuses === undefined
+      ? rangeCondition(range)
+      : Prisma.sql`${rangeCondition(range)} AND (status IS NULL OR status = ANY(${[...statuses]}::text[]))`;
   const seen = [...new Set(seenIds)];
   // EXCEPT rather than an anti-join: hashed whatever the planner's statistics say (links.ts).
   const rows = await db.$queryRaw<Array<{ active: number; unseen: bigint[] }>>`

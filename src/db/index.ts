@@ -10,6 +10,13 @@
  * walk no longer saw; *revived* is a tombstoned row seen again.
  */
 export {
+  type AccountProfile,
+  DEFAULT_ACCOUNT,
+  readAccountProfile,
+  recordDoctorResult,
+  recordReportEndpoint,
+} from './account-profiles.js';
+export {
   type AppointmentRow,
   type AppointmentUpsertOptions,
   appointmentReadAt,

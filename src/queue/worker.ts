@@ -17,6 +17,7 @@ import { createErrorListener, type OutageLog } from '../outage-log.js';
 import type { Redactor } from '../redact.js';
 import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { runSettings } from '../sync/run-settings.js';
+import type { ReportMemory } from '../timetap/index.js';
 import { jobOptions } from './enqueue.js';
 import { JOB, type JobData, SCHEDULER_ID } from './jobs.js';
 import { reportParentProgress } from './location-job.js';
@@ -32,6 +33,8 @@ export interface SyncWorkerOptions {
   redactor: Redactor;
   /** Skip registering the job scheduler (tests of other parts). */
   schedule?: boolean;
+  /** Where the clients keep which report endpoints answer (default: this process only). */
+  reportMemory?: ReportMemory;
   metrics?: Metrics;
 }
 
@@ -78,6 +81,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       config,
       logger,
       redactor,
+      ...(options.reportMemory ? { reportMemory: options.reportMemory } : {}),
       ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),
       ...(options.metrics ? { onRate: setRate(options.metrics) } : {}),
     }),

@@ -6,6 +6,8 @@
  * stricter of the plausible ones.
  */
 
+import { resolveVariants, type Variants } from './variants.js';
+
 /**
  * `all`: every list answers its whole result and ignores `pageNumber`/`pageSize` (what the docs
  * describe). `paged`: every list honours them (like the connectors that page `/locations`).
@@ -39,6 +41,8 @@ export interface Switches {
   reportPaging: Required<ReportPaging>;
   /** Appointments carry `calendarid` (as some of the docs' examples spell it) instead of `calendarId`. */
   lowercaseCalendarId: boolean;
+  /** What other people's traffic shows where the docs are silent (variants.ts). */
+  variants: Variants;
 }
 
 export interface SwitchOptions {
@@ -48,6 +52,7 @@ export interface SwitchOptions {
   reportWrapper?: ReportWrapper;
   reportPaging?: ReportPaging;
   lowercaseCalendarId?: boolean;
+  variants?: Partial<Variants>;
 }
 
 /** TimeTap's `...List/report` endpoints default to 25 per page; the cap is our own guess. */
@@ -135,6 +140,7 @@ export function resolveSwitches(options: SwitchOptions = {}): Switches {
     reportWrapper: checkReportWrapper(options.reportWrapper ?? DEFAULT_REPORT_WRAPPER),
     reportPaging: checkReportPaging(options.reportPaging ?? {}),
     lowercaseCalendarId: options.lowercaseCalendarId ?? false,
+    variants: resolveVariants(options.variants),
   };
 }
 

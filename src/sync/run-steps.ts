@@ -12,6 +12,7 @@
  * Every step heartbeats its run while it works, so that a live run never looks dead.
  */
 
+import type { Config } from '../config.js';
 import { startRunIfIdle } from '../db/active-runs.js';
 import {
   type ClientDataPolicy,
@@ -61,7 +62,7 @@ export interface StepDeps extends WalkDeps {
   /** How much personal data of clients the mirror keeps (MIRROR_CLIENT_DATA). */
   clientData: ClientDataPolicy;
   /** The rolling window of appointments and how it is read (APPOINTMENTS_*). */
-  appointments: { pastDays: number; futureDays: number; chunkDays: number; pageSize: number };
+  appointments: Config['sync']['appointments'];
 }
 
 export interface RunMeta {
@@ -158,7 +159,10 @@ export function windowChunks(deps: Pick<StepDeps, 'appointments'>, day = today()
 /** One chunk of appointments (appointment-walk.ts). */
 export function appointmentChunkStep(deps: StepDeps, runId: number, range: DateRange): Promise<ChunkOutcome> {
   return withHeartbeat(deps, runId, () =>
-    walkAppointmentChunk({ ...deps, pageSize: deps.appointments.pageSize }, range),
+    walkAppointmentChunk(
+      { ...deps, pageSize: deps.appointments.pageSize, statuses: deps.appointments.statuses },
+      range,
+    ),
   );
 }
 

@@ -1,39 +1,71 @@
 /**
- * Reading one chunk of appointments (a range of dates) completely. Pages shift while they are
- * read: an appointment booked between page 1 and page 2 pushes a record onto the next page (read
- * twice), one cancelled or deleted pulls one back (never read). So a read counts as complete only
- * when it is consistent: the *distinct* ids seen equal the count TimeTap reports, and that count
- * did not change between the first page and a second look after the last one (a matching total
- * alone can hide one skipped record plus one duplicate). Otherwise the chunk is read again, up to
- * `maxReads` times; what was read is still returned, marked incomplete, so that it can be upserted
- * while nothing in the range is tombstoned.
+ * Reading one chunk of appointments (a range of dates) completely. Two things make a single walk
+ * of the pages unreliable:
+ * - pages shift while they are read: an appointment booked between page 1 and page 2 pushes a
+ *   record onto the next page (read twice), one cancelled or deleted pulls one back (never read);
+ * - the report's order may be stable only by date and start time (many appointments share both
+ *   on a busy day), so two requests may order a tie differently: a walk then misses some records
+ *   and sees others twice, and two walks differ.
+ * So a part of the chunk counts as complete only when the *union* of the ids its reads saw
+ * equals the count TimeTap reports, and that count did not change across those reads and a last
+ * look after them (a matching total alone can hide one skipped record plus one duplicate; a
+ * count that moved starts the union over). Reads are bounded (`maxReads`); a part still short
+ * after them is split (halves down to a day, then a day by status) and its parts are read the
+ * same way. A part that cannot be split is read while its reads still find new ids, a few times
+ * more at most. What was read is returned whatever happens, marked incomplete when a part stayed
+ * short, so that it can be upserted while nothing in the range is tombstoned.
  *
  * A page may hold fewer records than asked for (TimeTap enforces a maximum page size), so a short
- * page does not end the walk: the count does, or an empty page.
+ * page does not end a walk: the count does, or an empty page. A page that times out or meets a
+ * gateway's 504 is taken for too large: the part goes on with pages half the size. No report ever
+ * covers more than MAX_REPORT_DAYS.
  *
- * The first page's count and length say how many pages the range has: those are asked for a few at
- * a time (`pagesInFlight`) rather than one after the other, and taken in page order, so that the
- * walk sees exactly what a sequential one would. Pages past the expected ones (records pushed on by
- * new bookings) are read one by one, as before. The client's budget still bounds every request.
+ * The first page's count and length say how many pages a walk has: those are asked for a few at
+ * a time (`pagesInFlight`) rather than one after the other, and taken in page order. Pages past
+ * the expected ones (records pushed on by new bookings) are read one by one. The client's budget
+ * still bounds every request.
  */
 import type { TimeTapAppointment } from './appointment-schemas.js';
-import type { DateRange, ReportPage, SkippedRecord, TimeTapClient } from './client.js';
+import {
+  isLargePageFailure,
+  MAX_REPORT_DAYS,
+  type ReportPage,
+  type ReportQuery,
+  type SkippedRecord,
+  type TimeTapClient,
+} from './client.js';
+import { daysOf, splitQuery } from './report-parts.js';
 
 export interface ChunkRead {
+  /** Complete: the union of its parts; incomplete: every record any read saw (its latest copy). */
   appointments: TimeTapAppointment[];
   skipped: SkippedRecord[];
-  /** Consistent: every appointment of the range was seen exactly as counted. */
+  /** Consistent: every appointment of the range was seen, as counted. */
   complete: boolean;
-  /** How often the chunk was read, pages in all, and the count TimeTap reported last. */
+  /** Reads of the whole range and of its parts, requests in all, and the parts read last. */
   reads: number;
   pages: number;
+  parts: number;
+  /** The count TimeTap reported (summed over the parts), when it reports one. */
   count?: number;
   /** Why the chunk is not complete. */
   why?: string;
 }
 
+export interface ChunkOptions {
+  pageSize: number;
+  /** Reads of one part before it is split. */
+  maxReads: number;
+  pagesInFlight?: number;
+}
+
+export type ChunkClient = Pick<TimeTapClient, 'appointmentPage' | 'appointmentCount'>;
+
 /** Far beyond any range's pages: only an API that never ends a walk gets there. */
 const MAX_PAGES_PER_READ = 100_000;
+
+/** A part that cannot be split is read while its reads find new ids, up to this many times maxReads. */
+const LEAF_READ_FACTOR = 3;
 
 /**
  * Pages of one chunk asked for at once: while one page is parsed, the next is on its way. With
@@ -45,97 +77,179 @@ export const PAGES_IN_FLIGHT = 2;
 
 type Page = ReportPage<TimeTapAppointment>;
 
+interface PartRead {
+  complete: boolean;
+  /** The union of a complete part, by id. */
+  union: Map<number, TimeTapAppointment>;
+  count?: number;
+  parts: number;
+  why?: string;
+}
+
 export async function readAppointmentChunk(
-  client: Pick<TimeTapClient, 'appointmentPage'>,
-  range: DateRange,
-  options: { pageSize: number; maxReads: number; pagesInFlight?: number },
+  client: ChunkClient,
+  query: ReportQuery,
+  options: ChunkOptions,
 ): Promise<ChunkRead> {
-  const pagesInFlight = Math.max(1, options.pagesInFlight ?? PAGES_IN_FLIGHT);
-  const latest = new Map<number, TimeTapAppointment>();
-  let pages = 0;
-  let why = 'not read';
-  for (let read = 1; read <= options.maxReads; read++) {
-    const seen = new Map<number, TimeTapAppointment>();
-    const skipped: SkippedRecord[] = [];
-    let countBefore: number | undefined;
+  const reader = new ChunkReader(client, options);
+  const part = await reader.read(query, options.pageSize);
+  const { skipped, reads, pages } = reader;
+  const appointments = [...(part.complete ? part.union : reader.latest).values()];
+  const read: ChunkRead = { appointments, skipped, complete: part.complete, reads, pages, parts: part.parts };
+  if (part.count !== undefined) read.count = part.count;
+  if (part.why !== undefined) read.why = part.why;
+  return read;
+}
+
+/** One walk of a query's pages: what it saw, and the count that opened it. */
+interface Walk {
+  ids: Map<number, TimeTapAppointment>;
+  skipped: number;
+  count: number | undefined;
+}
+
+class ChunkReader {
+  /** Every record any read saw, its latest copy: what an incomplete chunk upserts. */
+  readonly latest = new Map<number, TimeTapAppointment>();
+  readonly skipped: SkippedRecord[] = [];
+  reads = 0;
+  pages = 0;
+  private readonly pagesInFlight: number;
+
+  constructor(
+    private readonly client: ChunkClient,
+    private readonly options: ChunkOptions,
+  ) {
+    this.pagesInFlight = Math.max(1, options.pagesInFlight ?? PAGES_IN_FLIGHT);
+  }
+
+  async read(query: ReportQuery, pageSize: number): Promise<PartRead> {
+    if (daysOf(query) > MAX_REPORT_DAYS) return this.readParts(splitQuery(query, MAX_REPORT_DAYS), pageSize);
+    const parts = splitQuery(query);
+    const limit = parts.length === 0 ? this.options.maxReads * LEAF_READ_FACTOR : this.options.maxReads;
+    let size = pageSize;
+    let union = new Map<number, TimeTapAppointment>();
+    let count: number | undefined;
+    /** Reads in a row that found the count unchanged: the union's reads. */
+    let steady = 0;
+    let why = 'not read';
+    for (let read = 1; read <= limit; read++) {
+      let walk: Walk;
+      try {
+        walk = await this.walk(query, size);
+      } catch (error) {
+        if (size <= 1 || !isLargePageFailure(error)) throw error;
+        size = Math.max(1, Math.floor(size / 2));
+        read--;
+        continue;
+      }
+      if (walk.skipped > 0) {
+        // Reading again cannot give an unusable record an id.
+        return { complete: false, union, parts: 1, why: `${walk.skipped} record(s) without a usable id` };
+      }
+      if (walk.count === undefined) {
+        // No count to check against: a walk of every page is all there is.
+        return { complete: true, union: walk.ids, parts: 1 };
+      }
+      if (walk.count !== count) {
+        union = new Map();
+        steady = 0;
+      }
+      count = walk.count;
+      steady++;
+      const before = union.size;
+      for (const [id, appointment] of walk.ids) union.set(id, appointment);
+      // More ids than the count: some left the range between reads; only this read still holds.
+      if (union.size > count) union = walk.ids.size <= count ? new Map(walk.ids) : new Map();
+      why = `${union.size} distinct appointments after ${read} read(s) for a count of ${count}`;
+      if (union.size === count) {
+        const after = await this.client.appointmentCount(query);
+        this.pages++;
+        if (after === count) return { complete: true, union, count, parts: 1 };
+        why = `the count moved from ${count} to ${after ?? 'none'} while it was read`;
+        count = after;
+        union = new Map();
+        steady = 0;
+        continue;
+      }
+      // Past maxReads, a part that cannot be split is read only while steady reads find new ids.
+      if (read >= this.options.maxReads && (union.size === before || steady < 2)) break;
+    }
+    // Split only a part whose count held still while its reads stayed short: smaller parts help an
+    // order that is not stable, not an account that keeps changing (read again next time).
+    if (parts.length > 0 && steady >= Math.min(2, this.options.maxReads)) return this.readParts(parts, size);
+    return { complete: false, union, parts: 1, why: `${describe(query)}: ${why}` };
+  }
+
+  private async readParts(parts: ReportQuery[], pageSize: number): Promise<PartRead> {
+    const union = new Map<number, TimeTapAppointment>();
+    let count: number | undefined = 0;
+    let read = 0;
+    const short: string[] = [];
+    for (const part of parts) {
+      const result = await this.read(part, pageSize);
+      read += result.parts;
+      for (const [id, appointment] of result.union) union.set(id, appointment);
+      count = count === undefined || result.count === undefined ? undefined : count + result.count;
+      if (!result.complete) short.push(result.why ?? describe(part));
+    }
+    if (short.length === 0)
+      return count === undefined
+        ? { complete: true, union, parts: read }
+        : { complete: true, union, count, parts: read };
+    const more = short.length > 1 ? ` (and ${short.length - 1} more part(s))` : '';
+    return { complete: false, union, parts: read, why: `${short[0]}${more}` };
+  }
+
+  /** One walk of the pages; a page that fails fails it, with nothing left in flight. */
+  private async walk(query: ReportQuery, pageSize: number): Promise<Walk> {
+    this.reads++;
+    const ids = new Map<number, TimeTapAppointment>();
+    let skipped = 0;
+    let count: number | undefined;
     let received = 0;
-    const ahead = new PagesAhead(client, range, options.pageSize);
+    const ahead = new PagesAhead(this.client, query, pageSize);
     try {
       for (let pageNumber = 1; pageNumber <= MAX_PAGES_PER_READ; pageNumber++) {
         const page = await ahead.take(pageNumber);
-        pages++;
+        this.pages++;
         if (pageNumber === 1) {
-          countBefore = page.count;
-          ahead.expect(expectedPages(page), pagesInFlight);
+          count = page.count;
+          if (count === undefined) {
+            count = await this.client.appointmentCount(query);
+            this.pages++;
+          }
+          ahead.expect(expectedPages(count, page.received), this.pagesInFlight);
         }
-        for (const appointment of page.items) seen.set(appointment.id, appointment);
-        skipped.push(...page.skipped);
+        for (const appointment of page.items) {
+          ids.set(appointment.id, appointment);
+          this.latest.set(appointment.id, appointment);
+        }
+        skipped += page.skipped.length;
+        this.skipped.push(...page.skipped);
         received += page.received;
-        const countReached = page.count !== undefined && received >= page.count;
-        // Without a count, only an empty page (or a short one, when none was ever short) ends it.
-        if (page.received === 0 || countReached) break;
-        if (page.count === undefined && page.received < options.pageSize) break;
+        // Without a count, only an empty page (or a short one) ends it.
+        if (page.received === 0 || (count !== undefined && received >= count)) break;
+        if (count === undefined && page.received < pageSize) break;
       }
     } finally {
       // Pages asked for ahead of an early end (records withdrawn meanwhile) or of a failure are
       // waited for, so that no request outlives the read; what they hold is not taken.
-      pages += await ahead.settle();
+      this.pages += await ahead.settle();
     }
-    for (const [id, appointment] of seen) latest.set(id, appointment);
-    if (countBefore === undefined) {
-      // A bare array: no count to check against; a complete walk of the pages is all there is.
-      return {
-        appointments: [...seen.values()],
-        skipped,
-        complete: skipped.length === 0,
-        reads: read,
-        pages,
-      };
-    }
-    const after = await client.appointmentPage(range, 1, 1);
-    pages++;
-    const countAfter = after.count;
-    if (skipped.length === 0 && seen.size === countBefore && countAfter === countBefore) {
-      return {
-        appointments: [...seen.values()],
-        skipped,
-        complete: true,
-        reads: read,
-        pages,
-        count: countBefore,
-      };
-    }
-    why =
-      skipped.length > 0
-        ? `${skipped.length} record(s) without a usable id`
-        : `${seen.size} distinct appointments for a count of ${countBefore} (then ${countAfter ?? 'none'})`;
-    if (skipped.length > 0) {
-      // Reading again cannot give an unusable record an id.
-      return {
-        appointments: [...latest.values()],
-        skipped,
-        complete: false,
-        reads: read,
-        pages,
-        count: countBefore,
-        why,
-      };
-    }
+    return { ids, skipped, count };
   }
-  return {
-    appointments: [...latest.values()],
-    skipped: [],
-    complete: false,
-    reads: options.maxReads,
-    pages,
-    why: `still inconsistent after ${options.maxReads} reads: ${why}`,
-  };
+}
+
+function describe(query: ReportQuery): string {
+  const statuses = query.statuses?.length === 1 ? ` ${query.statuses[0]}` : '';
+  return `${query.startDate}..${query.endDate}${statuses}`;
 }
 
 /** The pages the first one says the range has, at the size TimeTap served; undefined without a count. */
-function expectedPages(first: Page): number | undefined {
-  if (first.count === undefined || first.received === 0) return undefined;
-  return Math.min(MAX_PAGES_PER_READ, Math.ceil(first.count / first.received));
+function expectedPages(count: number | undefined, firstReceived: number): number | undefined {
+  if (count === undefined || firstReceived === 0) return undefined;
+  return Math.min(MAX_PAGES_PER_READ, Math.ceil(count / firstReceived));
 }
 
 /** Pages asked for ahead of the walk, up to the expected last one, taken in page order. */
@@ -146,8 +260,8 @@ class PagesAhead {
   private next = 2;
 
   constructor(
-    private readonly client: Pick<TimeTapClient, 'appointmentPage'>,
-    private readonly range: DateRange,
+    private readonly client: ChunkClient,
+    private readonly query: ReportQuery,
     private readonly pageSize: number,
   ) {}
 
@@ -184,7 +298,7 @@ class PagesAhead {
   }
 
   private ask(pageNumber: number): Promise<Page> {
-    const page = this.client.appointmentPage(this.range, pageNumber, this.pageSize);
+    const page = this.client.appointmentPage(this.query, pageNumber, this.pageSize);
     // Until it is taken (or settled), a failure must not count as unhandled.
     page.catch(() => undefined);
     return page;

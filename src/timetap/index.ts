@@ -1,18 +1,27 @@
 /** The TimeTap client's public surface; other modules import from here only. */
 
-export { type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
+export { type ChunkOptions, type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
 export type { TimeTapAppointment, TimeTapClientRecord } from './appointment-schemas.js';
 export { runCheck } from './check.js';
 export {
   createTimeTapClient,
   type DateRange,
+  isLargePageFailure,
   type ListResult,
+  MAX_REPORT_DAYS,
   type ReportPage,
+  type ReportQuery,
   type SkippedRecord,
   type TimeTapClient,
   type TimeTapClientDeps,
 } from './client.js';
 export { createLocalLimiter, type RequestLimiter } from './limiter.js';
+export {
+  createProcessReportMemory,
+  REPORT_ENDPOINTS,
+  type ReportEndpoint,
+  type ReportMemory,
+} from './report-endpoint.js';
 export { classifyResponse, isTransientStatus, parseRetryAfter, type ResponseClass } from './retry-policy.js';
 export type { BackoffOptions } from './retrying.js';
 export type { TimeTapLocation, TimeTapService, TimeTapStaff } from './schemas.js';
