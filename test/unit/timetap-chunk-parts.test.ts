@@ -5,7 +5,7 @@
  * split: incomplete), a page too large for the gateway (halved), and no report over 93 days.
  * A fake report stands in for TimeTap here: records with a date and a status, a page cap, and an
  * order chosen per request; the same reader runs against the simulator in
- * test/integration/timetap-unstable-order.test.ts.
+ * test/integration/sync-unstable-order.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { TimeTapHttpError } from '../../src/errors.js';
