@@ -16,6 +16,7 @@ import { enqueueBackfill } from '../../src/queue/enqueue.js';
 import type { BackfillResult } from '../../src/queue/jobs.js';
 import { createRedactor } from '../../src/redact.js';
 import { type CallRecord, type Simulator, startSimulator, type Variants } from '../../src/simulator/index.js';
+import { nonClientKindOf } from '../../src/simulator/serving.js';
 import { ALL_VARIANTS } from '../../src/simulator/variants.js';
 import { addDays, today } from '../../src/sync/appointment-window.js';
 import { runSync } from '../../src/sync/run-sync.js';
@@ -128,6 +129,16 @@ const CASES: Case[] = [
     met: async () => {
       expect(await rawCount(`raw->>'appointmentType' = 'TIME_OFF'`)).toBeGreaterThan(0);
       expect(await rawCount(`raw ? 'classScheduleId'`)).toBeGreaterThan(0);
+      // Every entry has the kind it was served as; the views count the client bookings.
+      const kinds = await database.db.$queryRaw<Array<{ id: bigint; kind: string }>>`
+        SELECT id, kind FROM appointments`;
+      for (const { id, kind } of kinds)
+        expect(kind, `appointment ${id}`).toBe(nonClientKindOf(Number(id)) ?? 'appointment');
+      const [counted] = await database.db.$queryRaw<Array<{ booked: number; bookings: number }>>`
+        SELECT (SELECT count(*)::int FROM appointments_view) AS booked,
+               (SELECT count(*)::int FROM appointments WHERE deleted_at IS NULL AND kind = 'appointment') AS bookings`;
+      expect(counted?.booked).toBe(counted?.bookings);
+      expect(await rawCount(`deleted_at IS NULL AND kind <> 'appointment'`)).toBeGreaterThan(0);
     },
   },
   {
@@ -140,12 +151,42 @@ const CASES: Case[] = [
         FROM locations`;
       expect(row?.legacy).toBeGreaterThan(0);
       expect(row?.nulls).toBeGreaterThan(0);
+      // A zone as object or legacy name is the location's time_zone; start_at follows it.
+      const zones = await database.db.$queryRaw<
+        Array<{ id: bigint; time_zone: string | null; raw: Record<string, unknown> }>
+      >`
+        SELECT id, time_zone, raw FROM locations`;
+      for (const z of zones) {
+        const zone = z.raw.timeZone as { timeZoneCode?: string } | null | undefined;
+        const expected =
+          zone?.timeZoneCode ?? (typeof z.raw.timeZoneCode === 'string' ? z.raw.timeZoneCode : null);
+        expect(z.time_zone, `location ${z.id}`).toBe(expected);
+      }
+      expect(
+        await rawCount(
+          `start_at IS NOT NULL AND location_id IN (SELECT id FROM locations WHERE time_zone LIKE 'US/%')`,
+        ),
+      ).toBeGreaterThan(0);
+      expect(
+        await rawCount(
+          `start_at IS DISTINCT FROM (SELECT local_start AT TIME ZONE l.time_zone FROM locations l WHERE l.id = location_id)`,
+        ),
+      ).toBe(0);
     },
   },
   {
     name: 'impossible dates',
     variants: { impossibleDates: true },
-    met: async () => expect(await rawCount(`raw->>'endDate' LIKE '%-02-30'`)).toBeGreaterThan(0),
+    met: async () => {
+      expect(await rawCount(`raw->>'endDate' LIKE '%-02-30'`)).toBeGreaterThan(0);
+      // Typed columns hold valid values only: the impossible date is NULL there.
+      expect(
+        await rawCount(
+          `raw->>'endDate' LIKE '%-02-30' AND (end_date IS NOT NULL OR duration_minutes IS NOT NULL)`,
+        ),
+      ).toBe(0);
+      expect(await rawCount(`raw->>'endDate' LIKE '%-02-30' AND start_date IS NOT NULL`)).toBeGreaterThan(0);
+    },
   },
   {
     name: '504 on report pages above 30',

@@ -44,6 +44,7 @@ function fakeClient(options: FakeOptions) {
       const from = (pageNumber - 1) * size;
       const items = Array.from({ length: Math.max(0, Math.min(size, total - from)) }, (_, i) => ({
         id: from + i + 1,
+        kind: 'appointment',
         nested: {},
         raw: { calendarId: from + i + 1 },
       })) as TimeTapAppointment[];

@@ -66,6 +66,7 @@ function fakeReport(data: Entry[], options: FakeReport) {
     const rows = ordered.slice((pageNumber - 1) * size, pageNumber * size);
     const items = rows.map((e) => ({
       id: e.id,
+      kind: 'appointment',
       nested: {},
       raw: { calendarId: e.id },
     })) as TimeTapAppointment[];
