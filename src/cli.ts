@@ -137,6 +137,22 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     );
 
   program
+    .command('doctor')
+    .description(
+      'read-only: hold what this program assumes about TimeTap against the account, check by check',
+    )
+    .option(
+      '--json',
+      'print the result as JSON (attach it to a bug report: it holds no record value, no secret)',
+    )
+    .option('--account <name>', 'the account to check (default: default, the TIMETAP_* variables)')
+    .action(
+      withRuntime(['timetap'], async (runtime, options: { json?: boolean; account?: string }) =>
+        (await import('./commands/doctor.js')).doctorCommand(runtime, options),
+      ),
+    );
+
+  program
     .command('migrate')
     .description('bring the database schema up to date (safe to run twice, and concurrently)')
     .option('--create-database', 'create the database first if it does not exist')

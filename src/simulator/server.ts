@@ -63,9 +63,11 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
     const query = Object.fromEntries(url.searchParams);
     const record = callLog.open({ method: req.method ?? 'GET', path, query }, res);
 
-    const fault =
-      hiddenLimitFault(deps.hiddenLimit.take(Date.now()), deps.lists().variants.retryAfter) ??
-      deps.faults.match(path, query);
+    const { retryAfter } = deps.lists().variants;
+    const fault = withoutRetryAfter(
+      hiddenLimitFault(deps.hiddenLimit.take(Date.now()), retryAfter) ?? deps.faults.match(path, query),
+      !retryAfter,
+    );
     if (fault?.type === 'revoke') deps.tokens.revokeAll();
     if (path !== LOGIN) record.authorized = deps.tokens.check(bearer(req.headers.authorization), false);
 
@@ -143,6 +145,13 @@ function hiddenLimitFault(retryAfterSeconds: number | undefined, withHeader: boo
   return withHeader
     ? { type: 'status', status: 429, retryAfter: String(retryAfterSeconds), body }
     : { type: 'status', status: 429, body };
+}
+
+/** Under the retry-after variant (off), no 429 carries Retry-After, an injected one included. */
+function withoutRetryAfter(fault: Fault | undefined, strip: boolean): Fault | undefined {
+  if (!strip || fault?.type !== 'status' || fault.retryAfter === undefined) return fault;
+  const { retryAfter: _dropped, ...rest } = fault;
+  return rest;
 }
 
 function bearer(header: string | undefined): string | undefined {

@@ -29,7 +29,7 @@ import {
   type TimeTapStaff,
 } from './schemas.js';
 import type { ClientStats } from './stats.js';
-import { createTransport, type TransportDeps } from './transport.js';
+import { createTransport, type Transport, type TransportDeps } from './transport.js';
 
 export interface SkippedRecord {
   /** e.g. 'GET /staff?locationId=1003' (ids only, never a secret) */
@@ -115,9 +115,12 @@ export type TimeTapClientDeps = TransportDeps & {
   reportMemory?: ReportMemory;
 };
 
-export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
+/** `transport`: one the caller shares (probe.ts reads raw bodies through the same session). */
+export function createTimeTapClient(
+  deps: TimeTapClientDeps,
+  transport: Transport = createTransport(deps),
+): TimeTapClient {
   const { config } = deps;
-  const transport = createTransport(deps);
   const { logger, stats } = transport;
   const fetchJson = transport.getJson;
 

@@ -1,7 +1,8 @@
 /** The TimeTap client's public surface; other modules import from here only. */
 
 export { type ChunkOptions, type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
-export type { TimeTapAppointment, TimeTapClientRecord } from './appointment-schemas.js';
+export { type AppointmentKind, appointmentKind } from './appointment-kind.js';
+export { isCalendarDate, type TimeTapAppointment, type TimeTapClientRecord } from './appointment-schemas.js';
 export { runCheck } from './check.js';
 export {
   createTimeTapClient,
@@ -16,6 +17,8 @@ export {
   type TimeTapClientDeps,
 } from './client.js';
 export { createLocalLimiter, type RequestLimiter } from './limiter.js';
+export { createTimeTapProbe, type Exchange, type TimeTapProbe, tokenShape } from './probe.js';
+export { readCountBody, readReportBody, UnreadableReportError } from './report-body.js';
 export {
   createProcessReportMemory,
   REPORT_ENDPOINTS,
@@ -29,3 +32,4 @@ export { createMemorySessionStore, type SessionStore } from './session.js';
 export { createSessionGuard, type SessionGuard } from './session-guard.js';
 export { computeSignature } from './signature.js';
 export type { ClientStats } from './stats.js';
+export { isTimeZoneName, locationTimeZone } from './time-zone.js';
