@@ -4,16 +4,19 @@
  * - pages shift while they are read: an appointment booked between page 1 and page 2 pushes a
  *   record onto the next page (read twice), one cancelled or deleted pulls one back (never read);
  * - the report's order may be stable only by date and start time (many appointments share both
- *   on a busy day), so two requests may order a tie differently: a walk then misses some records
- *   and sees others twice, and two walks differ.
+ *   on a busy day), so two requests may order a tie differently: a walk then misses the records a
+ *   page boundary cuts out of a tie and sees others twice, and two walks differ.
  * So a part of the chunk counts as complete only when the *union* of the ids its reads saw
  * equals the count TimeTap reports, and that count did not change across those reads and a last
  * look after them (a matching total alone can hide one skipped record plus one duplicate; a
- * count that moved starts the union over). Reads are bounded (`maxReads`); a part still short
- * after them is split (halves down to a day, then a day by status) and its parts are read the
- * same way. A part that cannot be split is read while its reads still find new ids, a few times
- * more at most. What was read is returned whatever happens, marked incomplete when a part stayed
- * short, so that it can be upserted while nothing in the range is tombstoned.
+ * count that moved starts the union over). One page that held every record beside its own count
+ * needs no last look: it is one answer. A part that comes up short is read again with pages an
+ * eighth smaller each time, so that their boundaries cut other ties, `maxReads` times in all;
+ * still short while its count held still, it is cut into parts that each fit in one page (days,
+ * then a day by status), which no order can hide anything in. A count that keeps moving is no
+ * reason to cut. A part that cannot be cut is read while its reads still find new ids, a few
+ * times more at most. What was read is returned whatever happens, marked incomplete when a part
+ * stayed short, so that it can be upserted while nothing in the range is tombstoned.
  *
  * A page may hold fewer records than asked for (TimeTap enforces a maximum page size), so a short
  * page does not end a walk: the count does, or an empty page. A page that times out or meets a
@@ -34,7 +37,7 @@ import {
   type SkippedRecord,
   type TimeTapClient,
 } from './client.js';
-import { daysOf, splitQuery } from './report-parts.js';
+import { canCut, cutByDays, daysOf, partsThatFit } from './report-parts.js';
 
 export interface ChunkRead {
   /** Complete: the union of its parts; incomplete: every record any read saw (its latest copy). */
@@ -54,7 +57,7 @@ export interface ChunkRead {
 
 export interface ChunkOptions {
   pageSize: number;
-  /** Reads of one part before it is split. */
+  /** Reads of a part whose count keeps moving. */
   maxReads: number;
   pagesInFlight?: number;
 }
@@ -64,8 +67,8 @@ export type ChunkClient = Pick<TimeTapClient, 'appointmentPage' | 'appointmentCo
 /** Far beyond any range's pages: only an API that never ends a walk gets there. */
 const MAX_PAGES_PER_READ = 100_000;
 
-/** A part that cannot be split is read while its reads find new ids, up to this many times maxReads. */
-const LEAF_READ_FACTOR = 3;
+/** A part that cannot be cut is read while its reads find new ids, up to this many times maxReads. */
+const LEAF_READ_FACTOR = 4;
 
 /**
  * Pages of one chunk asked for at once: while one page is parsed, the next is on its way. With
@@ -106,6 +109,13 @@ interface Walk {
   ids: Map<number, TimeTapAppointment>;
   skipped: number;
   count: number | undefined;
+  /** Records the first page held: how many TimeTap serves a page. */
+  perPage: number;
+  /**
+   * One page held every record with room to spare, and the count came with it: one answer,
+   * consistent by itself, so no second look at the count.
+   */
+  snapshot: boolean;
 }
 
 class ChunkReader {
@@ -124,25 +134,30 @@ class ChunkReader {
   }
 
   async read(query: ReportQuery, pageSize: number): Promise<PartRead> {
-    if (daysOf(query) > MAX_REPORT_DAYS) return this.readParts(splitQuery(query, MAX_REPORT_DAYS), pageSize);
-    const parts = splitQuery(query);
-    const limit = parts.length === 0 ? this.options.maxReads * LEAF_READ_FACTOR : this.options.maxReads;
+    if (daysOf(query) > MAX_REPORT_DAYS) return this.readParts(cutByDays(query, MAX_REPORT_DAYS), pageSize);
+    const cuttable = canCut(query);
+    const limit = cuttable ? this.options.maxReads : this.options.maxReads * LEAF_READ_FACTOR;
     let size = pageSize;
+    /** Records TimeTap served a page (its cap may be below what is asked). */
+    let served = pageSize;
     let union = new Map<number, TimeTapAppointment>();
     let count: number | undefined;
-    /** Reads in a row that found the count unchanged: the union's reads. */
+    /** Reads in a row that found the count unchanged (the union's reads), and that found nothing new. */
     let steady = 0;
+    let idle = 0;
     let why = 'not read';
     for (let read = 1; read <= limit; read++) {
       let walk: Walk;
       try {
-        walk = await this.walk(query, size);
+        walk = await this.walk(query, read === 1 ? size : shifted(served, read));
       } catch (error) {
         if (size <= 1 || !isLargePageFailure(error)) throw error;
         size = Math.max(1, Math.floor(size / 2));
+        served = Math.min(served, size);
         read--;
         continue;
       }
+      if (read === 1) served = Math.max(1, Math.min(size, walk.perPage));
       if (walk.skipped > 0) {
         // Reading again cannot give an unusable record an id.
         return { complete: false, union, parts: 1, why: `${walk.skipped} record(s) without a usable id` };
@@ -161,10 +176,10 @@ class ChunkReader {
       for (const [id, appointment] of walk.ids) union.set(id, appointment);
       // More ids than the count: some left the range between reads; only this read still holds.
       if (union.size > count) union = walk.ids.size <= count ? new Map(walk.ids) : new Map();
-      why = `${union.size} distinct appointments after ${read} read(s) for a count of ${count}`;
       if (union.size === count) {
-        const after = await this.client.appointmentCount(query);
-        this.pages++;
+        // One answer that held every record beside its count is a snapshot: nothing to look again at.
+        if (walk.snapshot) return { complete: true, union, count, parts: 1 };
+        const after = await this.countNow(query);
         if (after === count) return { complete: true, union, count, parts: 1 };
         why = `the count moved from ${count} to ${after ?? 'none'} while it was read`;
         count = after;
@@ -172,13 +187,25 @@ class ChunkReader {
         steady = 0;
         continue;
       }
-      // Past maxReads, a part that cannot be split is read only while steady reads find new ids.
-      if (read >= this.options.maxReads && (union.size === before || steady < 2)) break;
+      why = `${union.size} distinct appointments after ${read} read(s) for a count of ${count}`;
+      // A part that cannot be cut is read past maxReads only while its count holds still and its
+      // reads find new ids (one read in a row may find none by chance: two may not).
+      idle = union.size === before ? idle + 1 : 0;
+      if (read >= this.options.maxReads && (idle >= 2 || steady < 2)) break;
     }
-    // Split only a part whose count held still while its reads stayed short: smaller parts help an
-    // order that is not stable, not an account that keeps changing (read again next time).
-    if (parts.length > 0 && steady >= Math.min(2, this.options.maxReads)) return this.readParts(parts, size);
+    // Still short while the count held still: the order hides records at page boundaries, not a
+    // change of the account. Parts that fit in one page each cannot be hidden by any order. A count
+    // that kept moving is no reason to cut: the next sync reads the range again.
+    if (cuttable && count !== undefined && steady >= Math.min(2, this.options.maxReads)) {
+      return this.readParts(partsThatFit(query, count, served), size);
+    }
     return { complete: false, union, parts: 1, why: `${describe(query)}: ${why}` };
+  }
+
+  private async countNow(query: ReportQuery): Promise<number | undefined> {
+    const count = await this.client.appointmentCount(query);
+    this.pages++;
+    return count;
   }
 
   private async readParts(parts: ReportQuery[], pageSize: number): Promise<PartRead> {
@@ -208,17 +235,20 @@ class ChunkReader {
     let skipped = 0;
     let count: number | undefined;
     let received = 0;
+    let perPage = 0;
+    let pages = 0;
+    let countOnPage = false;
     const ahead = new PagesAhead(this.client, query, pageSize);
     try {
       for (let pageNumber = 1; pageNumber <= MAX_PAGES_PER_READ; pageNumber++) {
         const page = await ahead.take(pageNumber);
         this.pages++;
+        pages++;
         if (pageNumber === 1) {
+          perPage = page.received;
           count = page.count;
-          if (count === undefined) {
-            count = await this.client.appointmentCount(query);
-            this.pages++;
-          }
+          countOnPage = count !== undefined;
+          if (count === undefined) count = await this.countNow(query);
           ahead.expect(expectedPages(count, page.received), this.pagesInFlight);
         }
         for (const appointment of page.items) {
@@ -237,13 +267,24 @@ class ChunkReader {
       // waited for, so that no request outlives the read; what they hold is not taken.
       this.pages += await ahead.settle();
     }
-    return { ids, skipped, count };
+    // A page with room to spare shows the end; a full one might hide a record booked meanwhile.
+    const snapshot =
+      pages === 1 && countOnPage && received === count && ids.size === count && received < pageSize;
+    return { ids, skipped, count, perPage, snapshot };
   }
 }
 
 function describe(query: ReportQuery): string {
   const statuses = query.statuses?.length === 1 ? ` ${query.statuses[0]}` : '';
   return `${query.startDate}..${query.endDate}${statuses}`;
+}
+
+/**
+ * The page size of a read after the first: an eighth smaller each time (cycling back after four),
+ * so that its page boundaries fall elsewhere and cut other ties than the reads before.
+ */
+function shifted(served: number, read: number): number {
+  return Math.max(1, Math.floor((served * (8 - ((read - 1) % 4))) / 8));
 }
 
 /** The pages the first one says the range has, at the size TimeTap served; undefined without a count. */

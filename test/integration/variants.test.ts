@@ -45,6 +45,8 @@ interface Case {
   tokenMaxCalls?: number;
   /** TimeTap's hidden rate limit: 429s for the retry-after variant. */
   hiddenRateLimit?: number;
+  /** 429s that come whatever the load (the hidden limit's depend on the machine's speed). */
+  throttle?: boolean;
   env?: Record<string, string>;
   /** The history a backfill reads (default HISTORY). */
   history?: { from: string; to: string };
@@ -109,7 +111,8 @@ const CASES: Case[] = [
     name: '429 without Retry-After',
     variants: { retryAfter: false },
     hiddenRateLimit: 60,
-    met: (_calls, sim) => expect(sim.stats().rateLimited).toBeGreaterThan(0),
+    throttle: true,
+    met: (calls) => expect(calls.filter((c) => c.status === 429).length).toBeGreaterThan(0),
   },
   {
     name: 'tokens st.api.api.<hex>',
@@ -209,10 +212,11 @@ const CASES: Case[] = [
     cap: 10,
     tokenMaxCalls: 25,
     hiddenRateLimit: 80,
-    met: (calls, sim) => {
+    throttle: true,
+    met: (calls) => {
       expect(answered(calls, '/appointmentList/reportCount', 200)).toBe(true);
       expect(calls.some((c) => c.status === 401)).toBe(true);
-      expect(sim.stats().rateLimited).toBeGreaterThan(0);
+      expect(calls.some((c) => c.status === 429)).toBe(true);
     },
   },
 ];
@@ -251,6 +255,9 @@ async function setUp(c: Case): Promise<{ sim: Simulator; harness: WorkerHarness;
     ...(c.tokenMaxCalls ? { tokenMaxCalls: c.tokenMaxCalls } : {}),
     ...(c.hiddenRateLimit ? { hiddenRateLimit: c.hiddenRateLimit } : {}),
   });
+  // Retry-After as TimeTap would send it: the retry-after variant takes it away.
+  if (c.throttle)
+    sim.inject({ path: '/locations', times: 2, fault: { type: 'status', status: 429, retryAfter: '1' } });
   harness = await createWorkerHarness({
     sim,
     db: database.db,
