@@ -5,14 +5,14 @@
  * window must still complete exactly, mark nothing deleted that is not, and an unchanged second
  * sync must rewrite nothing.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { addDays, today } from '../../src/sync/appointment-window.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
 const TODAY = today();
 // Four weeks: 14 days back, today, 13 ahead, in chunks of a week.
@@ -21,12 +21,12 @@ const WINDOW = { from: addDays(TODAY, -14), to: addDays(TODAY, 13) };
 const STATUSES = ['PENDING', 'OPEN', 'COMPLETED', 'CANCELLED', 'NO_SHOW'];
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: PrismaClient;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
+useTestDatabase([], (database) => {
   db = database.db;
+});
+beforeAll(async () => {
   sim = await startSimulator({
     seed: 77,
     locations: 3,
@@ -38,7 +38,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sim?.close();
-  await database?.close();
 });
 
 const sync = () => runSync(createTestSyncDeps(sim, db, { env: ENV }), { scope: 'full' });

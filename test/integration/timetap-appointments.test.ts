@@ -135,18 +135,14 @@ describe('the report endpoints and the statuses', () => {
     return { memory, told };
   }
 
+  const readAll = (client: ReturnType<typeof makeClient>) =>
+    readAppointmentChunk(client, { ...range, statuses: ALL }, { pageSize: 25, maxReads: 3 });
+
   for (const mode of ['absent', 'unreadable'] as const) {
     it(`reads through report + reportCount when reportWithCount is ${mode}, and remembers it`, async () => {
       sim.setVariants({ reportWithCount: mode });
       const { memory, told } = recordingMemory();
-      const read = await readAppointmentChunk(
-        makeClient(memory),
-        { ...range, statuses: ALL },
-        {
-          pageSize: 25,
-          maxReads: 3,
-        },
-      );
+      const read = await readAll(makeClient(memory));
       expect(read.complete).toBe(true);
       expect(ids(read.appointments)).toEqual(inRange());
       expect(read.count).toBe(inRange().length);
@@ -155,14 +151,7 @@ describe('the report endpoints and the statuses', () => {
 
       // The next client of the account starts with the pair that works: no reportWithCount at all.
       sim.resetCalls();
-      const again = await readAppointmentChunk(
-        makeClient(memory),
-        { ...range, statuses: ALL },
-        {
-          pageSize: 25,
-          maxReads: 3,
-        },
-      );
+      const again = await readAll(makeClient(memory));
       expect(again.complete).toBe(true);
       expect(reportPaths().filter((p) => p.includes('reportWithCount'))).toEqual([]);
       expect(told).toEqual(['report']);
@@ -182,14 +171,7 @@ describe('the report endpoints and the statuses', () => {
     const { memory, told } = recordingMemory('report');
     sim.inject({ path: '/appointmentList/report', fault: { type: 'status', status: 404 } });
     try {
-      const read = await readAppointmentChunk(
-        makeClient(memory),
-        { ...range, statuses: ALL },
-        {
-          pageSize: 25,
-          maxReads: 3,
-        },
-      );
+      const read = await readAll(makeClient(memory));
       expect(read.complete).toBe(true);
       expect(told).toEqual(['reportWithCount']);
     } finally {
