@@ -15,6 +15,7 @@ import { upsertAppointments } from '../../src/db/appointments.js';
 import type { Db } from '../../src/db/client.js';
 import { upsertLocations } from '../../src/db/entities.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../src/db/migrate.js';
+import { readAppointmentReport } from '../../src/report/appointment-report.js';
 import { appointmentKind } from '../../src/timetap/appointment-kind.js';
 import { parseAppointment } from '../../src/timetap/appointment-schemas.js';
 import { parseLocation } from '../../src/timetap/schemas.js';
@@ -134,6 +135,8 @@ describe('kinds in the reporting views', () => {
     const listed = await db.$queryRaw<Array<{ appointment_id: bigint }>>`
       SELECT appointment_id FROM appointments_view WHERE start_date = '2026-02-02'`;
     expect(listed.map((r) => Number(r.appointment_id))).toEqual([30]);
+    // `report` counts what the views count: the client bookings mirrored.
+    expect((await readAppointmentReport(db)).mirrored).toBe(1);
   });
 });
 
