@@ -91,6 +91,7 @@ export async function measureAppointments(ctx: BenchContext): Promise<BenchSecti
     ...sizes.account,
     today: day,
     latencyMs: ctx.sizes.latencyMs,
+    ...(ctx.variants ? { variants: ctx.variants } : {}),
     appointments: {
       from: year.from,
       to: addDays(day, WINDOW.futureDays),
@@ -126,7 +127,10 @@ export async function measureAppointments(ctx: BenchContext): Promise<BenchSecti
           `and day (each booked with probability 2/3): ${fmt.int(history)} appointments in the ${sizes.historyDays} days ` +
           `${year.from}..${year.to}, ${fmt.int(inWindow)} in the window; ${sim.data.clients.size} clients; one worker process ` +
           `(WORKER_CONCURRENCY 4; npm start: ${startCommand().text}) per backfill, TIMETAP_MAX_RPS=${sizes.budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${sizes.budget.maxConcurrency}, ` +
-          `APPOINTMENTS_CHUNK_DAYS=${WINDOW.chunkDays}, APPOINTMENTS_PAGE_SIZE=100 (the simulator's largest page), simulator latency ${ctx.sizes.latencyMs} ms.`,
+          `APPOINTMENTS_CHUNK_DAYS=${WINDOW.chunkDays}, APPOINTMENTS_PAGE_SIZE=100 (the simulator's largest page), simulator latency ${ctx.sizes.latencyMs} ms` +
+          (ctx.variants?.reportOrder === 'date-time'
+            ? '; the report order stable only by date and start time (ties reshuffled on every request).'
+            : '.'),
         `6 (backfills): ${describeBackfill(large)}; ${describeBackfill(small)}; most requests in flight ` +
           `${large.sync.maxInFlight} and ${small.sync.maxInFlight}; RSS when started ${fmt.mb(large.idleKb)} / ${fmt.mb(small.idleKb)}.`,
         `6 (where the ${sizes.historyDays} days' backfill went): ${rate(large.sync)} requests/s of the budget's ${sizes.budget.maxRps}, ` +

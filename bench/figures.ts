@@ -1,4 +1,6 @@
 /** What each benchmark module hands back: rows of the one table, and what they were run with. */
+
+import type { Variants } from '../src/simulator/index.js';
 import type { BenchDatabases } from './databases.js';
 import type { BenchSizes } from './sizes.js';
 
@@ -19,6 +21,8 @@ export interface BenchContext {
   databases: BenchDatabases;
   /** Progress lines on stderr, so that stdout holds the table alone. */
   log(message: string): void;
+  /** The simulator's variants for measurement 6 (`--report-order date-time`); default none. */
+  variants?: Partial<Variants>;
 }
 
 export interface BenchSection {

@@ -78,7 +78,9 @@ export function schemaDefault(name: string): string | undefined {
   const field = fieldOf(name);
   if (field.def.type !== 'default') return undefined;
   const value = (field.def as unknown as { defaultValue: unknown }).defaultValue;
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  // A list variable's default, as it is written in the environment: comma-separated.
+  return Array.isArray(value) ? value.join(',') : JSON.stringify(value);
 }
 
 function fieldOf(name: string): Field {

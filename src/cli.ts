@@ -144,6 +144,22 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     );
 
   program
+    .command('doctor')
+    .description(
+      'read-only: hold what this program assumes about TimeTap against the account, check by check',
+    )
+    .option(
+      '--json',
+      'print the result as JSON (attach it to a bug report: it holds no record value, no secret)',
+    )
+    .option('--account <name>', 'the account to check (default: default, the TIMETAP_* variables)')
+    .action(
+      withRuntime(['timetap'], async (runtime, options: { json?: boolean; account?: string }) =>
+        (await import('./commands/doctor.js')).doctorCommand(runtime, options),
+      ),
+    );
+
+  program
     .command('migrate')
     .description('bring the database schema up to date (safe to run twice, and concurrently)')
     .option('--create-database', 'create the database first if it does not exist')
@@ -211,6 +227,45 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       'answer 429 with Retry-After beyond this many requests per second (a limit TimeTap does not publish)',
       parsePositive,
     )
+    // The variants other people's traffic shows (docs/doctor.md); each off by default.
+    .option(
+      '--all-variants',
+      'every variant below at once (report pages capped at 10 unless --report-page-cap)',
+    )
+    .option(
+      '--report-order <order>',
+      'stable, or date-time: ties of date and time reshuffled on every request',
+      oneOf('stable', 'date-time'),
+    )
+    .option(
+      '--report-with-count <mode>',
+      'wrapper, absent (404) or unreadable',
+      oneOf('wrapper', 'absent', 'unreadable'),
+    )
+    .option('--no-report-with-count', 'reportWithCount answers 404 (the same as --report-with-count absent)')
+    .option(
+      '--report-count <shape>',
+      "reportCount's answer: count ({count}), number or totalCount",
+      oneOf('count', 'number', 'totalCount'),
+    )
+    .option('--status-default <statuses>', 'what a report without statusList holds, such as OPEN,PENDING')
+    .option('--html-401', 'every 401 is an HTML page')
+    .option('--no-retry-after', "the hidden rate limit's 429s carry no Retry-After")
+    .option(
+      '--token-style <style>',
+      'session tokens st:api:api:<hex> (colon) or st.api.api.<hex> (dotted)',
+      oneOf('colon', 'dotted'),
+    )
+    .option('--non-client-entries', 'reports hold time-off and class entries besides client bookings')
+    .option(
+      '--location-time-zones <style>',
+      'object, legacy (US/Pacific), null or mixed',
+      oneOf('object', 'legacy', 'null', 'mixed'),
+    )
+    .option('--impossible-dates', 'some appointments carry an impossible endDate')
+    .option('--gateway-timeout-above <n>', 'report pages of more than n records answer 504', parseId)
+    .option('--max-report-days <n>', 'report ranges over n days answer 400', parseId)
+    .option('--report-page-cap <n>', 'report pages hold at most n records (default 100)', parseId)
     .action(async (options: Record<string, unknown>) => {
       const { runSimulatorCommand } = await import('./simulator/standalone.js');
       await runSimulatorCommand(dropUndefined(options));
@@ -312,6 +367,14 @@ function parsePositive(value: string): number {
   const n = Number(value);
   if (!DECIMAL.test(value) || !(n > 0)) throw new InvalidArgumentError('must be a number above 0');
   return n;
+}
+
+/** A choice among fixed words. */
+function oneOf(...choices: string[]): (value: string) => string {
+  return (value) => {
+    if (!choices.includes(value)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}`);
+    return value;
+  };
 }
 
 function parseNonNegative(value: string): number {

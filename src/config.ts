@@ -32,6 +32,21 @@ export const DEFAULT_LOCATION_CONCURRENCY = 4;
 
 /** WORKER_CONCURRENCY's default: jobs (a backfill's chunks among them) run at once by a worker. */
 export const DEFAULT_WORKER_CONCURRENCY = 4;
+/** TimeTap's documented appointment statuses: APPOINTMENTS_STATUSES's default. */
+export const DEFAULT_APPOINTMENT_STATUSES = ['PENDING', 'OPEN', 'COMPLETED', 'CANCELLED', 'NO_SHOW'] as const;
+
+/**
+ * APPOINTMENTS_STATUSES: status names as TimeTap spells them (upper case, `_`), comma-separated
+ * without blanks, none twice. Names beyond the documented five pass: TimeTap may know more.
+ */
+function statusListProblem(text: string): string | undefined {
+  const items = text.split(',');
+  if (items.some((item) => !/^[A-Z][A-Z_]*$/.test(item)))
+    return `must be status names in upper case separated by commas, such as ${DEFAULT_APPOINTMENT_STATUSES.join(',')}`;
+  if (new Set(items).size !== items.length) return 'must not name a status twice';
+  return undefined;
+}
+
 /** The learned rate never drops below this unless TIMETAP_MAX_RPS itself is lower. */
 const DEFAULT_MIN_RPS = 0.5;
 
@@ -218,6 +233,17 @@ const schema = z.object({
   APPOINTMENTS_CHUNK_DAYS: whole(1, 366).default(7),
   // Records asked for per page of TimeTap's report endpoints; it answers fewer past its maximum.
   APPOINTMENTS_PAGE_SIZE: count(1000).default(100),
+  // Every report asks for these statuses by name: which ones a report without statusList holds
+  // is not documented (one account's held only some).
+  APPOINTMENTS_STATUSES: z
+    .string()
+    .transform((text, ctx) => {
+      const problem = statusListProblem(text);
+      if (problem === undefined) return text.split(',');
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    })
+    .default([...DEFAULT_APPOINTMENT_STATUSES]),
   MIRROR_CLIENT_DATA: z.enum(['full', 'pseudonymous', 'none']).default('full'),
   WORKER_CONCURRENCY: count(1000).default(DEFAULT_WORKER_CONCURRENCY),
   JOB_ATTEMPTS: count(100).default(5),
@@ -299,7 +325,14 @@ export interface Config {
     locationConcurrency: number;
     deleteGuardRatio: number;
     allowMassDelete: boolean;
-    appointments: { pastDays: number; futureDays: number; chunkDays: number; pageSize: number };
+    appointments: {
+      pastDays: number;
+      futureDays: number;
+      chunkDays: number;
+      pageSize: number;
+      /** The `statusList` every appointment report asks for. */
+      statuses: readonly string[];
+    };
     /** How much personal data of clients the mirror keeps (db/client-data.ts). */
     clientData: 'full' | 'pseudonymous' | 'none';
   };
@@ -466,6 +499,7 @@ function toConfig(p: Parsed): Config {
         futureDays: p.APPOINTMENTS_FUTURE_DAYS,
         chunkDays: p.APPOINTMENTS_CHUNK_DAYS,
         pageSize: p.APPOINTMENTS_PAGE_SIZE,
+        statuses: Object.freeze([...p.APPOINTMENTS_STATUSES]),
       },
       clientData: p.MIRROR_CLIENT_DATA,
     },

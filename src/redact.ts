@@ -6,7 +6,8 @@
  * `/sessionToken` URL carries the apiKey and the signature), and the user and password of any URL.
  */
 const REPLACEMENT = '[REDACTED]';
-const SESSION_TOKEN = /st:[a-z0-9]+:[a-z0-9]+:[0-9a-f]{16,}/gi;
+/** `st:api:api:<hex>` as documented, `st.api.api.<hex>` as seen in traffic. */
+const SESSION_TOKEN = /st([:.])[a-z0-9]+\1[a-z0-9]+\1[0-9a-f]{16,}/gi;
 const SECRET_PARAMS = /([?&](?:apiKey|signature|sessionToken|token|privateKey)=)[^&\s"'#]*/gi;
 /** `scheme://user:password@host`: the user and password, whatever the scheme. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi;

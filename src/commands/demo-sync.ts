@@ -11,6 +11,7 @@ import { startSyncWorker } from '../queue/worker.js';
 import { removeKeys } from '../redis/remove-keys.js';
 import type { Runtime } from '../runtime.js';
 import { createProgressLine } from './progress.js';
+import { createAccountReportMemory } from './report-memory.js';
 
 const SYNC_TIMEOUT_MS = 5 * 60_000;
 
@@ -33,7 +34,14 @@ export async function syncThroughQueue(
   let eventsRedis: Redis | undefined;
   let events: QueueEvents | undefined;
   try {
-    worker = await startSyncWorker({ config, db, logger, redactor, schedule: false });
+    worker = await startSyncWorker({
+      config,
+      db,
+      logger,
+      redactor,
+      schedule: false,
+      reportMemory: (account) => createAccountReportMemory(db, account.name),
+    });
     eventsRedis = worker.redis.duplicate();
     events = new QueueEvents(config.redis.queueName, { connection: eventsRedis, prefix: queuePrefix });
     await events.waitUntilReady();

@@ -1,18 +1,16 @@
 /**
  * What the worker's status page shows (http/status-page.ts), read when an admin opens it: the
  * mirror's freshness per account (`mirror_freshness_view`), the latest runs, each account's
- * request budget and the last webhook events (Redis). Each part is read on its own and within a
- * few seconds: a part that cannot be read is named among the page's problems in a few fixed words
- * (failure-reason.ts), and the rest is shown.
- *
- * What `doctor` last found (the page's `doctor` part) is not read here yet: its table arrives with
- * the doctor command.
+ * request budget and the last webhook events (Redis), and what `doctor` last found of each
+ * account (`account_profiles`). Each part is read on its own and within a few seconds: a part that
+ * cannot be read is named among the page's problems in a few fixed words (failure-reason.ts), and
+ * the rest is shown.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_ACCOUNT } from '../account.js';
 import type { Config } from '../config.js';
-import { type Db, readFreshness, recentRuns } from '../db/index.js';
+import { type AccountProfile, type Db, readAccountProfile, readFreshness, recentRuns } from '../db/index.js';
 import { failureReason } from '../failure-reason.js';
 import type { AccountStatus, ReadStatusPage, RunStatus } from '../http/status-page.js';
 import { budgetKey } from '../queue/shared-timetap.js';
@@ -57,9 +55,13 @@ export function createStatusPageReader(deps: StatusPageDeps): ReadStatusPage {
         );
         return otherwise;
       });
-    const [freshness, runs, rates, webhooks] = await Promise.all([
+    const [freshness, runs, profiles, rates, webhooks] = await Promise.all([
       fromDatabase(() => readFreshness(db), []),
       fromDatabase(() => recentRuns(db, STATUS_PAGE_RUNS), []),
+      fromDatabase(
+        () => Promise.all(config.accounts.map((account) => readAccountProfile(db, account.name))),
+        [],
+      ),
       Promise.all(
         config.accounts.map((account) =>
           fromRedis(async () => {
@@ -79,6 +81,7 @@ export function createStatusPageReader(deps: StatusPageDeps): ReadStatusPage {
         scheduleIntervalSeconds: interval,
         freshness: freshness.filter((row) => row.account === account.name),
         requestRate: rates[i] ?? null,
+        ...doctorOf(profiles[i]),
       }),
     );
     return {
@@ -104,6 +107,22 @@ export function createStatusPageReader(deps: StatusPageDeps): ReadStatusPage {
       webhooks,
       problems: [...problems],
     };
+  };
+}
+
+/** What `doctor --json` recorded (account_profiles.doctor), as the page shows it; nothing without it. */
+function doctorOf(profile: AccountProfile | undefined): Pick<AccountStatus, 'doctor'> {
+  const checks = (profile?.doctor as { checks?: unknown } | undefined)?.checks;
+  if (!profile?.doctorAt || !Array.isArray(checks)) return {};
+  return {
+    doctor: {
+      at: profile.doctorAt,
+      checks: checks.map((check: Record<string, unknown>) => ({
+        name: String(check.name),
+        result: String(check.result),
+        detail: String(check.detail ?? ''),
+      })),
+    },
   };
 }
 

@@ -6,7 +6,7 @@
 import type { Queue } from 'bullmq';
 import type { TimeTapConfig } from '../config.js';
 import { createDatabase } from '../db/client.js';
-import { backfilledHistory, recentRuns } from '../db/index.js';
+import { type AccountProfile, backfilledHistory, readAccountProfile, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import { JOB, SCHEDULER_ID } from '../queue/jobs.js';
 import { budgetKey } from '../queue/shared-timetap.js';
@@ -30,22 +30,25 @@ export async function statusCommand(
   const database = createDatabase(config.database, logger);
   try {
     // Read while Redis is being reached; awaited below, after Redis may have failed first.
-    const readRuns = Promise.all([recentRuns(database.prisma, 10), backfilledHistory(database.prisma)]).catch(
-      (error: unknown) => {
-        throw new DatabaseFailure(error);
-      },
-    );
+    const readRuns = Promise.all([
+      recentRuns(database.prisma, 10),
+      backfilledHistory(database.prisma),
+      readAccountProfile(database.prisma, account.name),
+    ]).catch((error: unknown) => {
+      throw new DatabaseFailure(error);
+    });
     readRuns.catch(() => undefined);
     return await withQueueClient(runtime, 'timetap-sync:status', err, async (queue, redis) => {
-      const [[runs, history], scheduler, counts, workers, backfills, webhooks, learned] = await Promise.all([
-        readRuns,
-        queue.getJobScheduler(SCHEDULER_ID),
-        queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
-        queue.getWorkersCount(),
-        pendingBackfills(queue),
-        lastWebhookEvents(redis, queue),
-        readAdaptiveRate(redis, limiterKeys(budgetKey(account)).adaptive),
-      ]);
+      const [[runs, history, profile], scheduler, counts, workers, backfills, webhooks, learned] =
+        await Promise.all([
+          readRuns,
+          queue.getJobScheduler(SCHEDULER_ID),
+          queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
+          queue.getWorkersCount(),
+          pendingBackfills(queue),
+          lastWebhookEvents(redis, queue),
+          readAdaptiveRate(redis, limiterKeys(budgetKey(account)).adaptive),
+        ]);
       const requestRate = describeRate(account.timetap, learned);
       const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
       const rows = runs.map((run) => ({
@@ -71,6 +74,7 @@ export async function statusCommand(
               backfilledHistory: history,
               webhooks,
               requestRate,
+              timetap: describeProfile(profile),
               runs: rows,
             },
             null,
@@ -99,6 +103,7 @@ export async function statusCommand(
       );
       out(`webhook events: ${describeWebhooks(webhooks)}`);
       out(`request rate towards TimeTap: ${requestRate.text}`);
+      out(`TimeTap account: ${describeProfile(profile).text}`);
       out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
       for (const r of rows) {
         const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
@@ -164,6 +169,36 @@ function describeWebhooks({ received, applied }: Awaited<ReturnType<typeof lastW
     parts.push(`last applied ${applied.at}${about(applied.calendarId)} (${applied.outcome}${lag})`);
   }
   return parts.join('; ');
+}
+
+/** What the mirror learned of the account's API (db/account-profiles.ts): the report pair, the last doctor. */
+function describeProfile(profile: AccountProfile | undefined) {
+  const endpoint = profile?.reportEndpoint ?? null;
+  const doctor = doctorSummary(profile?.doctor);
+  const parts = [
+    endpoint === null
+      ? 'report endpoint not learned yet'
+      : `appointment reports through ${endpoint === 'report' ? 'report + reportCount' : endpoint}`,
+    doctor === null
+      ? 'doctor never run (timetap-sync doctor)'
+      : `doctor at ${profile?.doctorAt?.toISOString() ?? '?'}: ${doctor}`,
+  ];
+  return {
+    reportEndpoint: endpoint,
+    reportEndpointAt: profile?.reportEndpointAt?.toISOString() ?? null,
+    doctorAt: profile?.doctorAt?.toISOString() ?? null,
+    doctor: profile?.doctor ?? null,
+    text: parts.join('; '),
+  };
+}
+
+/** "2 different, 9 as-assumed" from a stored doctor result; null without one. */
+function doctorSummary(doctor: unknown): string | null {
+  const checks = (doctor as { checks?: Array<{ result?: unknown }> } | undefined)?.checks;
+  if (!Array.isArray(checks)) return null;
+  const counts = new Map<string, number>();
+  for (const check of checks) counts.set(String(check.result), (counts.get(String(check.result)) ?? 0) + 1);
+  return [...counts].map(([result, n]) => `${n} ${result}`).join(', ');
 }
 
 /** The shared budget's rate: fixed, or what the fleet learned (redis/adaptive-rate.ts); the status page's too. */

@@ -16,6 +16,7 @@ import { runSettings } from '../sync/run-settings.js';
 import { type RunProgress, runSync, type SyncRequest } from '../sync/run-sync.js';
 import { createTimeTapClient } from '../timetap/index.js';
 import { createProgressLine } from './progress.js';
+import { createAccountReportMemory } from './report-memory.js';
 import { formatRunSummary } from './run-summary.js';
 
 export async function syncCommand(
@@ -62,7 +63,13 @@ async function syncAccount(
     config.accounts.length > 1 ? runtime.logger.child({ account: account.name }) : runtime.logger;
   const progress = createProgressLine(process.stderr, options.json ? false : undefined);
   try {
-    const client = createTimeTapClient({ config: account.timetap, logger, redactor, signal });
+    const client = createTimeTapClient({
+      config: account.timetap,
+      logger,
+      redactor,
+      signal,
+      reportMemory: createAccountReportMemory(db, account.name),
+    });
     const request: SyncRequest =
       options.location === undefined
         ? { scope: 'full' }

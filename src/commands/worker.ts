@@ -24,6 +24,7 @@ import { createRedisConnection, RedisUnavailableError, waitForRedis } from '../r
 import type { Runtime } from '../runtime.js';
 import { recordJobMetrics, seedLastSuccess } from './job-metrics.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
+import { createAccountReportMemory } from './report-memory.js';
 import { createScrapeRefresh } from './scrape-metrics.js';
 import { createStatusPageReader } from './status-page-data.js';
 import { shutDown } from './worker-shutdown.js';
@@ -87,7 +88,14 @@ export async function startWorkerService(runtime: Runtime, database: Database): 
   await seedLastSuccess(metrics, database.prisma).catch((error: unknown) =>
     logger.warn({ err: redactor.scrub(String(error)) }, 'could not read the last successful runs'),
   );
-  const sync = await startSyncWorker({ config, db: database.prisma, logger, redactor, metrics });
+  const sync = await startSyncWorker({
+    config,
+    db: database.prisma,
+    logger,
+    redactor,
+    metrics,
+    reportMemory: (account) => createAccountReportMemory(database.prisma, account.name),
+  });
   recordJobMetrics(sync.worker, metrics);
 
   const readiness = readinessChecks(

@@ -36,6 +36,8 @@ export interface AppointmentRow {
   startTime?: number;
   endTime?: number;
   recurringAppointmentId?: number;
+  /** `appointment` (a client booking), `class`, `time_off` or `other`; unset: `appointment`. */
+  kind?: string;
   raw: Record<string, unknown>;
 }
 
@@ -88,6 +90,16 @@ export function durationMinutes(
   return (end - start) / MINUTE_MS;
 }
 
+/** A date that exists, as `YYYY-MM-DD`: what the typed date columns hold (raw keeps the rest). */
+function realDate(date: string | undefined): string | undefined {
+  return date !== undefined && wallClockMs(date, 0) !== undefined ? date : undefined;
+}
+
+/** An HHmm time of a real clock (2400 ends a day): what the typed time columns hold. */
+function realTime(hhmm: number | undefined): number | undefined {
+  return hhmm !== undefined && wallClockMs('2000-01-01', hhmm) !== undefined ? hhmm : undefined;
+}
+
 const APPOINTMENT_COLUMNS: Column<AppointmentRow>[] = [
   { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
   { name: 'location_id', type: 'bigint', pick: (r) => r.locationId },
@@ -96,14 +108,26 @@ const APPOINTMENT_COLUMNS: Column<AppointmentRow>[] = [
   { name: 'client_id', type: 'bigint', pick: (r) => r.clientId },
   { name: 'status', type: 'text', pick: (r) => r.status },
   { name: 'sub_status', type: 'text', pick: (r) => r.subStatus },
-  { name: 'start_date', type: 'text', pick: (r) => r.startDate },
-  { name: 'end_date', type: 'text', pick: (r) => r.endDate },
-  { name: 'start_time', type: 'integer', pick: (r) => r.startTime },
-  { name: 'end_time', type: 'integer', pick: (r) => r.endTime },
+  { name: 'start_date', type: 'text', pick: (r) => realDate(r.startDate) },
+  { name: 'end_date', type: 'text', pick: (r) => realDate(r.endDate) },
+  { name: 'start_time', type: 'integer', pick: (r) => realTime(r.startTime) },
+  { name: 'end_time', type: 'integer', pick: (r) => realTime(r.endTime) },
   { name: 'local_start', type: 'timestamp', pick: localStart },
   { name: 'duration_minutes', type: 'integer', pick: durationMinutes },
   { name: 'recurring_appointment_id', type: 'bigint', pick: (r) => r.recurringAppointmentId },
+  { name: 'kind', type: 'text', pick: (r) => r.kind ?? 'appointment' },
 ];
+
+/**
+ * `start_at`: the wall clock read in the zone of the appointment's location (a location's
+ * `time_zone` holds only names Postgres knows: the migration's trigger sees to it); NULL when
+ * either is unknown. Computed by the database, so that it and the location trigger that
+ * recomputes it when a zone changes read the zone the same way.
+ */
+const START_AT = {
+  name: 'start_at',
+  sql: Prisma.sql`(SELECT c.local_start AT TIME ZONE l.time_zone FROM locations l WHERE l.id = c.location_id)`,
+};
 
 export function upsertAppointments(
   db: Db,
@@ -119,6 +143,7 @@ export function upsertAppointments(
     {
       table: 'appointments',
       columns: APPOINTMENT_COLUMNS,
+      derived: [START_AT],
       storedRaw: (raw) => reduceAppointmentRaw(raw, clientData),
     },
     rows,
@@ -128,15 +153,21 @@ export function upsertAppointments(
 
 /**
  * The active appointments starting within `range` (inclusive) whose id is not among `seenIds`,
- * and how many active ones the range holds (the mass-delete guard's measure). One read-only
- * statement. Rows without a start date belong to no range.
+ * and how many active ones the range holds (the mass-delete guard's measure). With `statuses`,
+ * only rows of those statuses (or of none): what a report asking for them would list. One
+ * read-only statement. Rows without a start date belong to no range.
  */
 export async function unseenAppointments(
   db: Db,
   range: DateRange,
   seenIds: readonly number[],
+  options: { statuses?: readonly string[] } = {},
 ): Promise<{ active: number; unseen: number[] }> {
-  const within = rangeCondition(range);
+  const statuses = options.statuses;
+  const within =
+    statuses === undefined
+      ? rangeCondition(range)
+      : Prisma.sql`${rangeCondition(range)} AND (status IS NULL OR status = ANY(${[...statuses]}::text[]))`;
   const seen = [...new Set(seenIds)];
   // EXCEPT rather than an anti-join: hashed whatever the planner's statistics say (links.ts).
   const rows = await db.$queryRaw<Array<{ active: number; unseen: bigint[] }>>`

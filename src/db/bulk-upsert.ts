@@ -12,6 +12,7 @@
  * when the read that produced it is not older than the one stored, so that a report page read
  * before a webhook's fetch cannot undo what the fetch wrote.
  */
+import type { Prisma } from '../generated/prisma/client.js';
 import { chunks, collapseById } from './batch.js';
 import {
   type CleanCounter,
@@ -68,6 +69,11 @@ export interface UpsertTarget<R> {
    * again later (client-data.ts) to the same value and hash.
    */
   storedRaw?: (cleaned: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * Columns the database computes as each row is written, from the row (`c`, its typed columns by
+   * name) and other tables: an appointment's `start_at` from its wall clock and its location's zone.
+   */
+  derived?: ReadonlyArray<{ name: string; sql: Prisma.Sql }>;
 }
 
 export interface WriteOptions {

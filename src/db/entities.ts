@@ -15,6 +15,8 @@ export interface LocationRow {
   businessId?: number;
   name?: string;
   locationType?: string;
+  /** An IANA zone name; one Postgres does not know is stored as NULL (the migration's trigger). */
+  timeZone?: string;
   raw: Record<string, unknown>;
 }
 
@@ -58,6 +60,7 @@ const LOCATION_COLUMNS: Column<LocationRow>[] = [
   { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
   { name: 'name', type: 'text', pick: (r) => r.name },
   { name: 'location_type', type: 'text', pick: (r) => r.locationType },
+  { name: 'time_zone', type: 'text', pick: (r) => r.timeZone },
 ];
 
 const STAFF_COLUMNS: Column<StaffRow>[] = [

@@ -10,6 +10,12 @@
  * walk no longer saw; *revived* is a tombstoned row seen again.
  */
 export {
+  type AccountProfile,
+  readAccountProfile,
+  recordDoctorResult,
+  recordReportEndpoint,
+} from './account-profiles.js';
+export {
   type AppointmentRow,
   type AppointmentUpsertOptions,
   appointmentReadAt,

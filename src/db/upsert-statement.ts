@@ -78,7 +78,7 @@ function unnestInput<R>({ columns }: UpsertTarget<R>, { ids, typed, raws, hashes
 
 /** `input`: the CTE named `input` of the rows (id, the typed columns, raw as text, content_hash). */
 function upsertStatement<R>(
-  { table, columns }: UpsertTarget<R>,
+  { table, columns, derived = [] }: UpsertTarget<R>,
   input: Prisma.Sql,
   { onlyMissing = false, readAt }: WriteOptions,
 ): Prisma.Sql {
@@ -93,8 +93,11 @@ function upsertStatement<R>(
   const readValue = readAt === undefined ? Prisma.empty : Prisma.sql`, ${readAt}::timestamptz`;
   const readSet = readAt === undefined ? Prisma.empty : Prisma.sql`, read_at = excluded.read_at`;
   const names = columns.map((c) => c.name);
-  const list = Prisma.raw(names.join(', '));
-  const sets = Prisma.raw(names.map((n) => `${n} = excluded.${n}`).join(', '));
+  const written = Prisma.raw([...names, ...derived.map((d) => d.name)].join(', '));
+  const values = Prisma.join([Prisma.raw(names.join(', ')), ...derived.map((d) => d.sql)]);
+  const sets = Prisma.raw(
+    [...names, ...derived.map((d) => d.name)].map((n) => `${n} = excluded.${n}`).join(', '),
+  );
   const target = Prisma.raw(table);
   return Prisma.sql`
     WITH ${input},
@@ -107,8 +110,8 @@ function upsertStatement<R>(
         OR b.content_hash IS DISTINCT FROM i.content_hash) AND ${notOlder('b')})
     ),
     written AS (
-      INSERT INTO ${target} AS t (id, ${list}, raw, content_hash${readColumn})
-      SELECT id, ${list}, raw::jsonb, content_hash${readValue} FROM changed ORDER BY id
+      INSERT INTO ${target} AS t (id, ${written}, raw, content_hash${readColumn})
+      SELECT id, ${values}, raw::jsonb, content_hash${readValue} FROM changed c ORDER BY id
       ON CONFLICT (id) DO UPDATE SET ${sets}, raw = excluded.raw, content_hash = excluded.content_hash${readSet},
         updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN now() ELSE t.updated_at END,
         deleted_at = NULL

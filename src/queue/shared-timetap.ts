@@ -13,7 +13,13 @@ import { createRedisDeleteBudget } from '../redis/delete-budget.js';
 import { createRedisLimiter } from '../redis/limiter.js';
 import { createRedisSessionStore } from '../redis/session-store.js';
 import { aimdSettings } from '../timetap/aimd.js';
-import { createSessionGuard, createTimeTapClient, type TimeTapClient } from '../timetap/index.js';
+import {
+  createProcessReportMemory,
+  createSessionGuard,
+  createTimeTapClient,
+  type ReportMemory,
+  type TimeTapClient,
+} from '../timetap/index.js';
 
 export interface SharedTimeTap {
   createClient(signal: AbortSignal): TimeTapClient;
@@ -35,6 +41,8 @@ export function createSharedTimeTap(options: {
   onRequest?: (event: { endpoint: string; status: string }) => void;
   /** The budget's rate each time this process learns it, and once at start. */
   onRate?: (rps: number) => void;
+  /** Which report endpoints answer; default: what this process learns, shared by its clients. */
+  reportMemory?: ReportMemory;
 }): SharedTimeTap {
   const { redis, config, account, logger, redactor } = options;
   const { timetap, keyPrefix: prefix } = account;
@@ -71,6 +79,7 @@ export function createSharedTimeTap(options: {
   }
   // What this process learns of its session is shared by all of its jobs' clients.
   const sessionGuard = createSessionGuard(sessionStore);
+  const reportMemory = options.reportMemory ?? createProcessReportMemory();
   return {
     createClient: (signal) =>
       createTimeTapClient({
@@ -80,6 +89,7 @@ export function createSharedTimeTap(options: {
         sessionGuard,
         limiter,
         signal,
+        reportMemory,
         ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       }),
     createDeleteBudget: (runId, limits) =>

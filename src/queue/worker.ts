@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { AccountContext } from '../account.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { abandonStaleRuns } from '../db/index.js';
@@ -18,6 +19,7 @@ import type { Redactor } from '../redact.js';
 import { watchForHang } from '../redis/answer-deadline.js';
 import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
+import type { ReportMemory } from '../timetap/index.js';
 import { jobOptions } from './enqueue.js';
 import { JOB, type JobData, SCHEDULER_ID } from './jobs.js';
 import { reportParentProgress } from './parent-progress.js';
@@ -33,6 +35,8 @@ export interface SyncWorkerOptions {
   redactor: Redactor;
   /** Skip registering the job scheduler (tests of other parts). */
   schedule?: boolean;
+  /** Where each account's clients keep which report endpoints answer (default: this process only). */
+  reportMemory?: (account: AccountContext) => ReportMemory;
   metrics?: Metrics;
 }
 
@@ -85,6 +89,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
         config,
         logger,
         redactor,
+        ...(options.reportMemory ? { reportMemory: options.reportMemory(account) } : {}),
         ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),
         ...(options.metrics ? { onRate: setRate(options.metrics) } : {}),
       }),

@@ -1,6 +1,6 @@
 /**
  * The appointments part of the report, from `appointment_daily_view` (so that it counts what a
- * user's own SQL counts): per location the appointments booked for the next 7 days (today
+ * user's own SQL counts: client bookings, not time-off or class entries): per location the appointments booked for the next 7 days (today
  * included) and the last 30 days' cancellation and no-show rates; account-wide the same, and the
  * busiest staff of the last 30 days by minutes booked. "Today" is the UTC date, as for the
  * rolling window the sync keeps fresh (whatever the time zone of the database session). A cancellation rate is cancelled / all appointments; a no-show rate is
@@ -34,7 +34,7 @@ export interface BusyStaff {
 }
 
 export interface AppointmentReport {
-  /** Appointments mirrored at all (not tombstoned): 0 before the first sync that read them. */
+  /** Client bookings mirrored at all (not tombstoned; time-off and classes aside): 0 before the first sync that read them. */
   mirrored: number;
   next7Days: UpcomingWeek;
   last30Days: PastMonth;
@@ -60,7 +60,7 @@ export async function readAppointmentReport(db: Db): Promise<AppointmentReport> 
               to_char(${TODAY} - 30, 'YYYY-MM-DD') AS month_start, to_char(${TODAY} - 1, 'YYYY-MM-DD') AS yesterday`,
     ),
     db.$queryRawUnsafe<Array<{ n: bigint }>>(
-      'SELECT count(*) AS n FROM appointments WHERE deleted_at IS NULL',
+      `SELECT count(*) AS n FROM appointments WHERE deleted_at IS NULL AND kind = 'appointment'`,
     ),
     perLocation(db, TODAY, `${TODAY} + 6`),
     perLocation(db, `${TODAY} - 30`, `${TODAY} - 1`),

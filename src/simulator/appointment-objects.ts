@@ -44,15 +44,6 @@ export interface Appointment {
   [key: string]: unknown;
 }
 
-/**
- * The appointment as its URL and the reports serve it (and as a webhook posts it): `calendarid`
- * in `calendarId`'s place (same position) when switched.
- */
-export function served(appointment: Appointment, lowercase: boolean): RawObject {
-  if (!lowercase) return appointment;
-  return withLowercaseId(appointment);
-}
-
 /** A copy with `calendarid` in `calendarId`'s place, keeping the key order. */
 export function withLowercaseId(appointment: Readonly<RawObject>): RawObject {
   const out: RawObject = {};

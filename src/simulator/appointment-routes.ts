@@ -2,7 +2,8 @@
  * The appointment and client endpoints:
  * - `/appointmentList/report`: the page, a bare JSON array;
  * - `/appointmentList/reportWithCount`: `{ [list]: page, [count]: total }`, the names from the
- *   reportWrapper switch (undocumented, so configurable);
+ *   reportWrapper switch (undocumented, so configurable); absent or unreadable under a variant;
+ * - `/appointmentList/reportCount`: `{"count": N}` as seen in traffic (a variant changes its shape);
  * - `/appointments/{calendarId}`, `/clients`, `/clients/{clientId}`;
  * - `/clients/count`: a bare JSON number (e.g. `42`). The docs name the endpoint but not its
  *   answer; a number is what a count endpoint of a Java API most often returns, and it is the
@@ -11,22 +12,27 @@
  * (unlike emptyListStatus's filtered lists): a report with a count has an honest empty answer.
  */
 
-import { notFound, type RouteResult } from './answers.js';
+import { badRequest, gatewayPage, notFound, type RouteResult } from './answers.js';
 import type { AppointmentFilter } from './appointment-index.js';
-import { served } from './appointment-objects.js';
+import { parseDay } from './dates.js';
 import { isPage, pageOf, readPage } from './paging.js';
+import type { Random } from './random.js';
 import { isReportRequest, readReportQuery } from './report-query.js';
+import { serveAppointment } from './serving.js';
 import type { SimulatorData } from './store.js';
 import type { Switches } from './switches.js';
+import { pageInTieOrder } from './tie-order.js';
 
 export type AppointmentSwitches = Pick<
   Switches,
-  'listPaging' | 'reportWrapper' | 'reportPaging' | 'lowercaseCalendarId'
+  'listPaging' | 'reportWrapper' | 'reportPaging' | 'lowercaseCalendarId' | 'variants'
 >;
 
 export interface RouteHooks {
   /** Called after a report page was answered (200), with what it asked for: see churn.ts. */
   afterReportPage?(filter: AppointmentFilter): void;
+  /** A fresh PRNG for the order of ties, per request (the report-order variant). */
+  tieOrder?(): Random;
 }
 
 /** A positive integer id; undefined for anything else. */
@@ -41,17 +47,53 @@ function report(
   switches: AppointmentSwitches,
   hooks: RouteHooks,
 ): RouteResult {
-  if (variant !== 'report' && variant !== 'reportWithCount') return notFound('no such endpoint');
+  const { variants } = switches;
+  const known = variant === 'report' || variant === 'reportWithCount' || variant === 'reportCount';
+  if (!known || (variant === 'reportWithCount' && variants.reportWithCount === 'absent'))
+    return notFound('no such endpoint');
   const request = readReportQuery(query, switches.reportPaging);
   if (!isReportRequest(request)) return request;
-  const matches = data.findAppointments(request.filter);
-  const page = matches
-    .slice(request.offset, request.offset + request.size)
-    .map((appointment) => served(appointment, switches.lowercaseCalendarId));
+  const { filter } = request;
+  const days = (parseDay(filter.to) ?? 0) - (parseDay(filter.from) ?? 0) + 1;
+  if (variants.maxReportDays !== undefined && days > variants.maxReportDays)
+    return badRequest(`a report covers at most ${variants.maxReportDays} days`);
+  // Without statusList, a report holds only the statuses of the status-default variant.
+  if (filter.statuses === undefined && variants.statusDefault) filter.statuses = variants.statusDefault;
+  const matches = data.findAppointments(filter);
+  if (variant === 'reportCount') return { status: 200, body: countBody(matches.length, variants) };
+  const rows =
+    variants.reportOrder === 'date-time' && hooks.tieOrder
+      ? pageInTieOrder(matches, request.offset, request.size, hooks.tieOrder())
+      : matches.slice(request.offset, request.offset + request.size);
+  if (variants.gatewayTimeoutAbove !== undefined && rows.length > variants.gatewayTimeoutAbove)
+    return gatewayPage(504, 'Gateway Time-out');
+  const serving = { lowercaseCalendarId: switches.lowercaseCalendarId, ...variants };
+  const page = rows.map((appointment) => serveAppointment(appointment, serving));
   const { list, count } = switches.reportWrapper;
-  const body = variant === 'report' ? page : { [list]: page, [count]: matches.length };
-  hooks.afterReportPage?.(request.filter);
+  let body: unknown = page;
+  if (variant === 'reportWithCount') {
+    body =
+      variants.reportWithCount === 'unreadable'
+        ? { [list]: page, pages: [{ pageNumber: 1 }], [count]: matches.length, total: matches.length }
+        : { [list]: page, [count]: matches.length };
+  }
+  hooks.afterReportPage?.(filter);
   return { status: 200, body };
+}
+
+function countBody(n: number, variants: AppointmentSwitches['variants']): unknown {
+  switch (variants.reportCount) {
+    case 'count':
+      return { count: n };
+    case 'number':
+      return n;
+    case 'totalCount':
+      return { totalCount: n };
+    default: {
+      const never: never = variants.reportCount;
+      throw new Error(`unknown reportCount ${String(never)}`);
+    }
+  }
 }
 
 function clients(
@@ -88,8 +130,9 @@ export function routeAppointments(
       // No list lives at /appointments: the docs list appointments through the report only.
       const calendarId = id === undefined ? undefined : parseId(id);
       const appointment = calendarId === undefined ? undefined : data.appointments.get(calendarId);
+      const serving = { lowercaseCalendarId: switches.lowercaseCalendarId, ...switches.variants };
       return appointment
-        ? { status: 200, body: served(appointment, switches.lowercaseCalendarId) }
+        ? { status: 200, body: serveAppointment(appointment, serving) }
         : notFound('appointment not found');
     }
     case 'clients':

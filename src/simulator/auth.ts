@@ -40,6 +40,8 @@ export interface TokenLimits {
   idleMs(): number;
   /** Data calls one token serves; undefined = unlimited. Read at each call, so changes apply at once. */
   maxCalls(): number | undefined;
+  /** How new tokens are spelt: `st:api:api:<hex>` (the docs; default) or `st.api.api.<hex>`. */
+  style?(): 'colon' | 'dotted';
 }
 
 interface Session {
@@ -61,7 +63,8 @@ export function createTokenStore(credentials: Credentials, limits: TokenLimits, 
       if (!sameText(apiKey, credentials.apiKey) || !sameText(given, signature)) {
         return { ok: false, status: 401, message: 'Invalid API key or signature' };
       }
-      const token = `st:api:api:${randomBytes(16).toString('hex')}`;
+      const separator = limits.style?.() === 'dotted' ? '.' : ':';
+      const token = ['st', 'api', 'api', randomBytes(16).toString('hex')].join(separator);
       sessions.set(token, { lastUse: now(), used: 0 });
       return { ok: true, token };
     },

@@ -28,6 +28,7 @@ export {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
+  type Variants,
   type WebhookDelivery,
   type WebhookFormat,
   type WebhookTarget,

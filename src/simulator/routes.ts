@@ -8,6 +8,7 @@ import { badRequest, notFound, type RouteResult } from './answers.js';
 import { type AppointmentSwitches, type RouteHooks, routeAppointments } from './appointment-routes.js';
 import { ID_FIELD, type Kind, type RawObject } from './objects.js';
 import { isPage, pageOf, readPage } from './paging.js';
+import { serveLocation } from './serving.js';
 import { documentedShape } from './sparse.js';
 import type { SimulatorData } from './store.js';
 import type { Switches } from './switches.js';
@@ -22,10 +23,21 @@ function parseId(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-function single(data: SimulatorData, kind: Kind, idText: string, what: string): RouteResult {
+function single(
+  data: SimulatorData,
+  kind: Kind,
+  idText: string,
+  what: string,
+  switches: ListSwitches,
+): RouteResult {
   const id = parseId(idText);
   const object = id === undefined ? undefined : mapOf(data, kind).get(id);
-  return object ? { status: 200, body: object } : notFound(`${what} not found`);
+  return object ? { status: 200, body: serve(kind, object, switches) } : notFound(`${what} not found`);
+}
+
+/** A location names its time zone as the location-time-zones variant says (serving.ts). */
+function serve(kind: Kind, object: RawObject, switches: ListSwitches): RawObject {
+  return kind === 'location' ? serveLocation(object, switches.variants.locationTimeZones) : object;
 }
 
 function mapOf(data: SimulatorData, kind: Kind): Map<number, RawObject> {
@@ -63,7 +75,8 @@ function list(
   const documented = filter !== undefined && switches.documentedLocationLists;
   for (const id of ids) {
     const object = map.get(id);
-    if (object && !data.isHidden(kind, id)) objects.push(documented ? documentedShape(kind, object) : object);
+    if (object && !data.isHidden(kind, id))
+      objects.push(serve(kind, documented ? documentedShape(kind, object) : object, switches));
   }
   if (objects.length === 0 && filter !== undefined && switches.emptyListStatus === 404) {
     return notFound(`no ${kind} matches ${filter}`);
@@ -93,10 +106,10 @@ export function route(
   if (appointments) return appointments;
   switch (collection) {
     case 'locations':
-      if (id !== undefined) return single(data, 'location', id, 'location');
+      if (id !== undefined) return single(data, 'location', id, 'location', switches);
       return list(data, 'location', data.locations.keys(), undefined, query, switches);
     case 'staff': {
-      if (id !== undefined) return single(data, 'staff', id, 'staff member');
+      if (id !== undefined) return single(data, 'staff', id, 'staff member', switches);
       const filter = locationFilter(data, query);
       if (filter.error) return filter.error;
       if (filter.locationId === undefined) {
@@ -106,7 +119,7 @@ export function route(
       return list(data, 'staff', here, 'locationId', query, switches);
     }
     case 'services': {
-      if (id !== undefined) return single(data, 'service', id, 'service');
+      if (id !== undefined) return single(data, 'service', id, 'service', switches);
       const filter = locationFilter(data, query);
       if (filter.error) return filter.error;
       if (filter.locationId === undefined) {

@@ -8,7 +8,9 @@ import type { Fault } from './faults.js';
 
 export interface Answer {
   status: number;
+  /** JSON, unless `contentType` is given: then written as it is. */
   body: unknown;
+  contentType?: string;
   headers?: Record<string, string>;
 }
 
@@ -57,6 +59,10 @@ export function sendAnswer(res: ServerResponse, fault: Fault | undefined, real: 
     case 'revoke':
     case undefined: {
       const result = real();
+      if (result.contentType !== undefined) {
+        writeBody(res, result.status, String(result.body), result.contentType, result.headers);
+        return result.status;
+      }
       const body =
         fault?.type === 'drop-id' && result.status === 200 ? withoutOneId(result.body) : result.body;
       writeBody(res, result.status, JSON.stringify(body), 'application/json', result.headers);

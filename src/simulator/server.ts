@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { gatewayPage } from './answers.js';
 import type { RouteHooks } from './appointment-routes.js';
 import type { TokenStore } from './auth.js';
 import { type CallRecord, createCallLog } from './call-log.js';
@@ -62,7 +63,11 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
     const query = Object.fromEntries(url.searchParams);
     const record = callLog.open({ method: req.method ?? 'GET', path, query }, res);
 
-    const fault = hiddenLimitFault(deps.hiddenLimit.take(Date.now())) ?? deps.faults.match(path, query);
+    const { retryAfter } = deps.lists().variants;
+    const fault = withoutRetryAfter(
+      hiddenLimitFault(deps.hiddenLimit.take(Date.now()), retryAfter) ?? deps.faults.match(path, query),
+      !retryAfter,
+    );
     if (fault?.type === 'revoke') deps.tokens.revokeAll();
     if (path !== LOGIN) record.authorized = deps.tokens.check(bearer(req.headers.authorization), false);
 
@@ -117,26 +122,36 @@ export function createSimulatorServer(deps: ServerDeps): SimulatorServer {
 /** What TimeTap would answer: the login, a 401 without a valid session token, else the routes. */
 function answer(deps: ServerDeps, req: IncomingMessage, path: string, query: Record<string, string>): Answer {
   if (req.method !== 'GET') return { status: 404, body: { error: 'Not Found', message: 'no such endpoint' } };
+  // The html-401 variant: every 401 is the gateway's HTML page, the login's included.
+  const unauthorized = (status: number, message: string): Answer =>
+    status === 401 && deps.lists().variants.html401
+      ? gatewayPage(401, 'Unauthorized')
+      : { status, body: { error: 'Unauthorized', message } };
   if (path === LOGIN) {
     const result = deps.tokens.login(query);
-    if (!result.ok)
-      return { status: result.status, body: { error: 'Unauthorized', message: result.message } };
+    if (!result.ok) return unauthorized(result.status, result.message);
     return { status: 200, body: { sessionToken: result.token } };
   }
   if (!deps.tokens.check(bearer(req.headers.authorization), true)) {
-    return {
-      status: 401,
-      body: { error: 'Unauthorized', message: 'Session token missing, unknown or expired' },
-    };
+    return unauthorized(401, 'Session token missing, unknown or expired');
   }
   return route(deps.data, path, query, deps.lists(), deps.hooks);
 }
 
-/** The hidden limit's refusal, answered like an injected 429 (see send-answer.ts). */
-function hiddenLimitFault(retryAfterSeconds: number | undefined): Fault | undefined {
+/** The hidden limit's refusal, answered like an injected 429 (see send-answer.ts); Retry-After unless switched off. */
+function hiddenLimitFault(retryAfterSeconds: number | undefined, withHeader: boolean): Fault | undefined {
   if (retryAfterSeconds === undefined) return undefined;
   const body = JSON.stringify({ error: 'Too Many Requests', message: 'Rate limit exceeded' });
-  return { type: 'status', status: 429, retryAfter: String(retryAfterSeconds), body };
+  return withHeader
+    ? { type: 'status', status: 429, retryAfter: String(retryAfterSeconds), body }
+    : { type: 'status', status: 429, body };
+}
+
+/** Under the retry-after variant (off), no 429 carries Retry-After, an injected one included. */
+function withoutRetryAfter(fault: Fault | undefined, strip: boolean): Fault | undefined {
+  if (!strip || fault?.type !== 'status' || fault.retryAfter === undefined) return fault;
+  const { retryAfter: _dropped, ...rest } = fault;
+  return rest;
 }
 
 function bearer(header: string | undefined): string | undefined {

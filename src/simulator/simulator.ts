@@ -26,10 +26,12 @@ import {
   type ReportWrapper,
   resolveSwitches,
 } from './switches.js';
+import { resolveVariants, type Variants } from './variants.js';
 import { createWebhookSender, type WebhookDelivery, type WebhookTarget } from './webhooks.js';
 
 export type { ChurnEvent, PageChurn } from './churn.js';
 export type { EmptyListStatus, ListPaging, ReportPaging, ReportWrapper } from './switches.js';
+export type { Variants } from './variants.js';
 export type { WebhookDelivery, WebhookFormat, WebhookTarget } from './webhooks.js';
 
 export interface SimulatorOptions extends ShapeOptions {
@@ -62,6 +64,8 @@ export interface SimulatorOptions extends ShapeOptions {
   reportPaging?: ReportPaging;
   /** Appointments carry `calendarid` instead of `calendarId`. Default false. */
   lowercaseCalendarId?: boolean;
+  /** What other people's traffic shows (variants.ts); each default off. See setVariants. */
+  variants?: Partial<Variants>;
   /** Where appointment changes are posted from the start (see setWebhook). Default none. */
   webhook?: WebhookTarget;
   /** The account changes by itself every N ms (see setLiveChanges). Default never. */
@@ -91,6 +95,10 @@ export interface Simulator {
   setLowercaseCalendarId(on: boolean): void;
   /** A location's staff and services lists answer the documented objects only (switches.ts). */
   setDocumentedLocationLists(on: boolean): void;
+  /** Changes the given variants (variants.ts) from the next call on; the others stay. */
+  setVariants(changes: Partial<Variants>): void;
+  /** The variants in force. */
+  variants(): Variants;
   /**
    * Books, cancels or deletes an appointment inside the range being read after every N-th report
    * page (see churn.ts); undefined stops it. Pages are counted from this call.
@@ -135,6 +143,8 @@ export interface Simulator {
 }
 
 const FOUR_HOURS_MS = 4 * 60 * 60 * 1000;
+/** The PRNG stream of the reshuffled ties (report-order variant); the data's salts are below 10. */
+const TIE_ORDER_SALT = 31;
 
 function defaultCredentials(seed: number): { apiKey: string; privateKey: string } {
   const rng = createRandom(mixSeed(seed, 0xc0ffee));
@@ -145,7 +155,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const shape = resolveShape(options);
   const switches = resolveSwitches(options);
   const log = options.quiet === false ? (options.log ?? ((line: string) => console.log(line))) : undefined;
-  const webhooks = createWebhookSender({ lowercaseCalendarId: () => switches.lowercaseCalendarId, log });
+  const webhooks = createWebhookSender({
+    serving: () => ({ lowercaseCalendarId: switches.lowercaseCalendarId, ...switches.variants }),
+    log,
+  });
   if (options.webhook) webhooks.set(options.webhook);
   const data = createSimulatorData(shape, { onAppointmentChange: (change) => webhooks.send(change) });
   const generated = defaultCredentials(shape.seed);
@@ -157,12 +170,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const tokens = createTokenStore(credentials, {
     idleMs: () => idleMs,
     maxCalls: () => switches.tokenMaxCalls,
+    style: () => switches.variants.tokenStyle,
   });
   const faults = createFaultSet();
   const hiddenLimit = createHiddenRateLimit(options.hiddenRateLimit, Date.now());
   let latencyMs = options.latencyMs ?? 0;
   let calls: CallRecord[] = [];
   const churn = createChurner(data);
+  let tieOrders = 0;
   const liveChanges = createLiveChanges(data);
   const liveChangesMs = checkLiveChangesMs(options.liveChangesEveryMs);
 
@@ -173,7 +188,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     hiddenLimit,
     latencyMs: () => latencyMs,
     lists: () => switches,
-    hooks: { afterReportPage: (filter) => churn.afterReportPage(filter) },
+    hooks: {
+      afterReportPage: (filter) => churn.afterReportPage(filter),
+      // A new order of ties on every request, yet the same sequence for the same seed.
+      tieOrder: () => createRandom(mixSeed(shape.seed, TIE_ORDER_SALT, ++tieOrders)),
+    },
     calls: () => calls,
     ...(log ? { log } : {}),
   });
@@ -226,6 +245,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setLowercaseCalendarId(on) {
       switches.lowercaseCalendarId = on;
     },
+    setVariants(changes) {
+      switches.variants = resolveVariants(changes, switches.variants);
+    },
+    variants: () => switches.variants,
     setPageChurn: (c) => churn.set(c),
     churnEvents: () => churn.events(),
     setWebhook: (target) => webhooks.set(target),

@@ -8,6 +8,7 @@ import { formatDay, parseDay, todayUtc } from './dates.js';
 import { DEMO_ACCOUNT, hireWithoutServices, SHAPE_OPTIONS } from './demo-account.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from './simulator.js';
 import { DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, describeSwitches, resolveSwitches } from './switches.js';
+import { ALL_VARIANTS, describeVariants, type Variants } from './variants.js';
 import { describeWebhookUrl, type WebhookFormat } from './webhooks.js';
 
 /**
@@ -25,7 +26,80 @@ export type SimulatorCommandOptions = SimulatorOptions & {
   liveChanges?: number;
   /** Days of appointments before today (default a year); 0: none before today. */
   historyDays?: number;
-};
+} & VariantFlags;
+
+/**
+ * The variants' flags (variants.ts), flat as the command line spells them: `--all-variants`
+ * first, then each flag given. `--no-report-with-count` is `reportWithCount: false`;
+ * `--status-default OPEN,PENDING` a comma-separated list; `--report-page-cap N` the report's page cap.
+ */
+export interface VariantFlags {
+  allVariants?: boolean;
+  reportOrder?: Variants['reportOrder'];
+  reportWithCount?: Variants['reportWithCount'] | false;
+  reportCount?: Variants['reportCount'];
+  statusDefault?: string;
+  html401?: boolean;
+  retryAfter?: boolean;
+  tokenStyle?: Variants['tokenStyle'];
+  nonClientEntries?: boolean;
+  locationTimeZones?: Variants['locationTimeZones'];
+  impossibleDates?: boolean;
+  gatewayTimeoutAbove?: number;
+  maxReportDays?: number;
+  reportPageCap?: number;
+}
+
+const VARIANT_FLAG_NAMES = [
+  'allVariants',
+  'reportOrder',
+  'reportWithCount',
+  'reportCount',
+  'statusDefault',
+  'html401',
+  'retryAfter',
+  'tokenStyle',
+  'nonClientEntries',
+  'locationTimeZones',
+  'impossibleDates',
+  'gatewayTimeoutAbove',
+  'maxReportDays',
+  'reportPageCap',
+] as const satisfies ReadonlyArray<keyof VariantFlags>;
+
+function takeVariantFlags<T extends VariantFlags>(
+  options: T,
+): { flags: VariantFlags; rest: Omit<T, keyof VariantFlags> } {
+  const rest = { ...options } as Record<string, unknown>;
+  const flags: Record<string, unknown> = {};
+  for (const name of VARIANT_FLAG_NAMES) {
+    flags[name] = rest[name];
+    delete rest[name];
+  }
+  return { flags: flags as VariantFlags, rest: rest as Omit<T, keyof VariantFlags> };
+}
+
+/** The flags as simulator options: the variants, and the report's page cap. */
+export function variantOptions(flags: VariantFlags): Pick<SimulatorOptions, 'variants' | 'reportPaging'> {
+  const variants: Partial<Variants> = flags.allVariants ? { ...ALL_VARIANTS } : {};
+  const set = <K extends keyof Variants>(key: K, value: Variants[K] | undefined) => {
+    if (value !== undefined) variants[key] = value;
+  };
+  set('reportOrder', flags.reportOrder);
+  set('reportWithCount', flags.reportWithCount === false ? 'absent' : flags.reportWithCount);
+  set('reportCount', flags.reportCount);
+  set('statusDefault', flags.statusDefault?.split(',') as Variants['statusDefault']);
+  if (flags.html401) variants.html401 = true;
+  if (flags.retryAfter === false) variants.retryAfter = false;
+  set('tokenStyle', flags.tokenStyle);
+  if (flags.nonClientEntries) variants.nonClientEntries = true;
+  set('locationTimeZones', flags.locationTimeZones);
+  if (flags.impossibleDates) variants.impossibleDates = true;
+  set('gatewayTimeoutAbove', flags.gatewayTimeoutAbove);
+  set('maxReportDays', flags.maxReportDays);
+  const cap = flags.reportPageCap ?? (flags.allVariants ? 10 : undefined);
+  return { variants, ...(cap === undefined ? {} : { reportPaging: { maxPageSize: cap } }) };
+}
 
 export interface StandaloneHooks {
   /** Where the banner and the access log go. Default console.log. */
@@ -39,7 +113,8 @@ export async function runSimulatorCommand(
   hooks: StandaloneHooks = {},
 ): Promise<Simulator> {
   const out = hooks.out ?? ((line: string) => console.log(line));
-  const { paged, webhookUrl, webhookFormat, liveChanges, historyDays, ...rest } = commandOptions;
+  const { flags, rest: others } = takeVariantFlags(commandOptions);
+  const { paged, webhookUrl, webhookFormat, liveChanges, historyDays, ...rest } = others;
   const demoAccount = SHAPE_OPTIONS.every((name) => rest[name] === undefined);
   if (webhookFormat !== undefined && webhookUrl === undefined)
     throw new RangeError('simulator: --webhook-format needs --webhook-url');
@@ -49,6 +124,7 @@ export async function runSimulatorCommand(
     ...(demoAccount ? DEMO_ACCOUNT : {}),
     ...rest,
     ...(historyDays === undefined ? {} : { appointments: { from: daysBefore(rest.today, historyDays) } }),
+    ...variantOptions(flags),
     ...(pageSize === undefined
       ? {}
       : {
@@ -71,7 +147,9 @@ export async function runSimulatorCommand(
   out(describeAccount(simulator, demoAccount));
   out(describeAppointments(simulator));
   // startSimulator has validated the options, so resolving them again cannot throw.
-  out(describeSwitches(resolveSwitches(options)));
+  const switches = resolveSwitches(options);
+  out(describeSwitches(switches));
+  out(`${describeVariants(switches.variants)}; report pages of at most ${switches.reportPaging.maxPageSize}`);
   if (options.webhook) {
     // Origin and path only: a receiver's URL may carry a secret in its query.
     const url = describeWebhookUrl(options.webhook.url);

@@ -6,6 +6,8 @@
  * stricter of the plausible ones.
  */
 
+import { resolveVariants, type Variants } from './variants.js';
+
 /**
  * `all`: every list answers its whole result and ignores `pageNumber`/`pageSize` (what the docs
  * describe). `paged`: every list honours them (like the connectors that page `/locations`).
@@ -45,6 +47,8 @@ export interface Switches {
    * copies of one object that differ, which a mirror must not write back and forth.
    */
   documentedLocationLists: boolean;
+  /** What other people's traffic shows where the docs are silent (variants.ts). */
+  variants: Variants;
 }
 
 export interface SwitchOptions {
@@ -55,6 +59,7 @@ export interface SwitchOptions {
   reportPaging?: ReportPaging;
   lowercaseCalendarId?: boolean;
   documentedLocationLists?: boolean;
+  variants?: Partial<Variants>;
 }
 
 /** TimeTap's `...List/report` endpoints default to 25 per page; the cap is our own guess. */
@@ -143,6 +148,7 @@ export function resolveSwitches(options: SwitchOptions = {}): Switches {
     reportPaging: checkReportPaging(options.reportPaging ?? {}),
     lowercaseCalendarId: options.lowercaseCalendarId ?? false,
     documentedLocationLists: options.documentedLocationLists ?? false,
+    variants: resolveVariants(options.variants),
   };
 }
 

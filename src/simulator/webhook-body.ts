@@ -8,8 +8,9 @@
  *   that expects what the docs show must cope with it (or refuse it knowingly).
  * Pure: tests of a receiver call it to make bodies without a simulator.
  */
-import { type Appointment, served, withLowercaseId } from './appointment-objects.js';
+import { type Appointment, withLowercaseId } from './appointment-objects.js';
 import type { RawObject } from './objects.js';
+import { type AppointmentServing, serveAppointment } from './serving.js';
 
 export type WebhookBodyFormat = 'json' | 'docs-example';
 
@@ -18,19 +19,24 @@ export const WEBHOOK_BODY_FORMATS: readonly WebhookBodyFormat[] = ['json', 'docs
 const INDENT = '  ';
 
 /**
- * The body posted for `appointment`. `lowercaseCalendarId` applies to `json` (as it does to the
- * GET); `docs-example` always spells the id `calendarid`, as the docs' example does.
+ * The body posted for `appointment`, served as the GET serves it (`true`: the lowercase id only,
+ * as before the variants). `docs-example` always spells the id `calendarid`, as the docs' example does.
  */
 export function webhookBody(
   appointment: Appointment | Readonly<RawObject>,
   format: WebhookBodyFormat,
-  lowercaseCalendarId = false,
+  serving: boolean | AppointmentServing = false,
 ): string {
+  const how =
+    typeof serving === 'boolean'
+      ? { lowercaseCalendarId: serving, nonClientEntries: false, impossibleDates: false }
+      : serving;
+  const object = serveAppointment(appointment as Appointment, how);
   switch (format) {
     case 'json':
-      return JSON.stringify(served(appointment as Appointment, lowercaseCalendarId));
+      return JSON.stringify(object);
     case 'docs-example':
-      return docsExampleText(withLowercaseId(appointment));
+      return docsExampleText(withLowercaseId(object));
     default: {
       const never: never = format;
       throw new RangeError(`simulator: unknown webhook body format ${String(never)}`);

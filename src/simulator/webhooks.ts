@@ -12,6 +12,7 @@
  * record, never an exception in the code that mutated the data.
  */
 import type { AppointmentChange } from './appointment-store.js';
+import type { AppointmentServing } from './serving.js';
 import { WEBHOOK_BODY_FORMATS, type WebhookBodyFormat, webhookBody } from './webhook-body.js';
 import { type PendingPost, postOnce } from './webhook-post.js';
 
@@ -96,7 +97,7 @@ export function describeWebhookUrl(url: string): string {
 
 export function createWebhookSender(deps: {
   /** Read at each change, so that the body is what the GET answers at that moment. */
-  lowercaseCalendarId(): boolean;
+  serving(): AppointmentServing;
   /** One line per finished delivery (kind, id, status), when the simulator logs. */
   log?: ((line: string) => void) | undefined;
 }): WebhookSender {
@@ -122,7 +123,7 @@ export function createWebhookSender(deps: {
       const format = formatOf(target.format);
       sentToTarget++;
       // Serialized now: the body is the appointment as it is at the mutation, not when sent.
-      const body = webhookBody(appointment, format, deps.lowercaseCalendarId());
+      const body = webhookBody(appointment, format, deps.serving());
       const record: WebhookDelivery = {
         calendarId: appointment.calendarId,
         kind,

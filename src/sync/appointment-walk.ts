@@ -35,6 +35,8 @@ export interface AppointmentWalkDeps extends WalkDeps {
   clientData: ClientDataPolicy;
   /** Records asked for per report page; TimeTap answers fewer past its maximum. */
   pageSize: number;
+  /** The statuses every report asks for (APPOINTMENTS_STATUSES). */
+  statuses: readonly string[];
   /** How often an inconsistent chunk is read before it counts as incomplete. */
   maxReads?: number;
 }
@@ -46,6 +48,8 @@ export type ChunkRecord = {
   pages: number;
   records: number;
   reads: number;
+  /** The parts (halves, days, statuses) it was read in at last: 1 when read whole. */
+  parts: number;
   complete: boolean;
 };
 
@@ -70,10 +74,14 @@ export async function walkAppointmentChunk(
   const readAt = new Date();
   let read: ChunkRead;
   try {
-    read = await readAppointmentChunk(deps.client, range, {
-      pageSize: deps.pageSize,
-      maxReads: deps.maxReads ?? DEFAULT_MAX_READS,
-    });
+    read = await readAppointmentChunk(
+      deps.client,
+      { ...range, statuses: deps.statuses },
+      {
+        pageSize: deps.pageSize,
+        maxReads: deps.maxReads ?? DEFAULT_MAX_READS,
+      },
+    );
   } catch (error) {
     if (isFatal(error)) throw error;
     return {
@@ -89,6 +97,7 @@ export async function walkAppointmentChunk(
     pages: read.pages,
     records: read.appointments.length,
     reads: read.reads,
+    parts: read.parts,
     complete: read.complete,
   };
   await storeAppointments(deps, read.appointments, readAt, stats);
@@ -169,7 +178,8 @@ async function tombstoneUnseen(
   stats: RunStats,
 ): Promise<string[]> {
   const seenIds = seen.map((a) => a.id);
-  const unseen = await unseenAppointments(deps.db, range, seenIds);
+  // Only the statuses asked for: an appointment of another status is in no report.
+  const unseen = await unseenAppointments(deps.db, range, seenIds, { statuses: deps.statuses });
   if (unseen.unseen.length === 0) return [];
   const judge = (doomed: number) =>
     evaluateDeleteGuard({ label, active: unseen.active, doomed, seen: seenIds.length }, deps.guard);

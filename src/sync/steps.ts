@@ -4,6 +4,7 @@
  * Every step heartbeats its run while it works, so that a live run never looks dead.
  */
 import type { AccountContext } from '../account.js';
+import type { Config } from '../config.js';
 import {
   type ClientDataPolicy,
   type DeleteBudget,
@@ -26,7 +27,7 @@ export interface StepDeps extends WalkDeps, RecordDeps {
   /** How much personal data of clients the mirror keeps (MIRROR_CLIENT_DATA). */
   clientData: ClientDataPolicy;
   /** The rolling window of appointments and how it is read (APPOINTMENTS_*). */
-  appointments: { pastDays: number; futureDays: number; chunkDays: number; pageSize: number };
+  appointments: Config['sync']['appointments'];
 }
 
 /** What the account step found, as the rest of a full run needs it (JSON: a job carries it). */
@@ -124,10 +125,8 @@ export function runStep(deps: StepDeps, step: Step, context: StepContext): Promi
         };
       }
       case 'chunk': {
-        const outcome = await walkAppointmentChunk(
-          { ...deps, pageSize: deps.appointments.pageSize },
-          step.range,
-        );
+        const { pageSize, statuses } = deps.appointments;
+        const outcome = await walkAppointmentChunk({ ...deps, pageSize, statuses }, step.range);
         const { status, reasons, stats, retryable, read } = outcome;
         // A backfill's chunk, once read completely, is not read again by a later backfill.
         if (context.scope === 'backfill' && status === 'complete' && read) {

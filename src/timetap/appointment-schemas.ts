@@ -6,6 +6,7 @@
  * they are parsed too, so that the mirror can fill gaps in their own tables.
  */
 import { z } from 'zod';
+import { type AppointmentKind, appointmentKind } from './appointment-kind.js';
 import {
   parseLocation,
   parseService,
@@ -39,13 +40,15 @@ export interface TimeTapAppointment {
   clientId?: number;
   status?: string;
   subStatus?: string;
-  /** "YYYY-MM-DD" as TimeTap sends them; anything else is left out (raw keeps it). */
+  /** "YYYY-MM-DD" as TimeTap sends them, real dates only; anything else is left out (raw keeps it). */
   startDate?: string;
   endDate?: string;
-  /** HHmm integers (800 = 8:00). */
+  /** HHmm integers (800 = 8:00), real times only (2400: the end of a day). */
   startTime?: number;
   endTime?: number;
   recurringAppointmentId?: number;
+  /** A client booking, or an entry of another kind (appointment-kind.ts). */
+  kind: AppointmentKind;
   /** The nested objects that carry a usable id. */
   nested: {
     location?: TimeTapLocation;
@@ -60,12 +63,16 @@ const id = z.number().int().positive();
 const optionalString = z.string().optional().catch(undefined);
 const optionalInt = z.number().int().optional().catch(undefined);
 const optionalId = id.optional().catch(undefined);
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/)
+// 2026-02-30 has the shape of a date and is none: typed fields hold real dates and times only.
+const isoDate = z.string().refine(isCalendarDate).optional().catch(undefined);
+const hhmm = z
+  .number()
+  .int()
+  .min(0)
+  .max(2400)
+  .refine((n) => n % 100 < 60)
   .optional()
   .catch(undefined);
-const hhmm = z.number().int().min(0).max(2400).optional().catch(undefined);
 
 const clientSchema = z
   .object({
@@ -146,10 +153,20 @@ export function parseAppointment(input: unknown): RecordParse<TimeTapAppointment
       startTime: d.startTime,
       endTime: d.endTime,
       recurringAppointmentId: d.recurringAppointmentId,
+      kind: appointmentKind(raw),
       nested: compact(nested),
       raw,
     }),
   };
+}
+
+/** `YYYY-MM-DD` of a day that exists. */
+export function isCalendarDate(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const day = new Date(0);
+  day.setUTCFullYear(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  return day.getUTCMonth() === Number(match[2]) - 1 && day.getUTCDate() === Number(match[3]);
 }
 
 function nestedOf<T>(value: unknown, parse: (input: unknown) => RecordParse<T>): T | undefined {

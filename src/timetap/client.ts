@@ -4,16 +4,23 @@
  * it. How each request travels (limiter, login, session, retries) is the transport's business.
  */
 import type { DateRange } from '../dates.js';
-import { MalformedResponseError, PageLimitError } from '../errors.js';
+import { MalformedResponseError, NotFoundError, PageLimitError, TimeTapHttpError } from '../errors.js';
 import {
   parseAppointment,
   parseClientRecord,
   type TimeTapAppointment,
   type TimeTapClientRecord,
 } from './appointment-schemas.js';
+import { ExchangeError } from './http.js';
 import { maxPagesFor } from './page-limit.js';
 import { readAllPages } from './paging.js';
-import { readReportBody } from './report-body.js';
+import { readCountBody, readReportBody, UnreadableReportError } from './report-body.js';
+import {
+  createProcessReportMemory,
+  createReportEndpoints,
+  type ReportEndpoint,
+  type ReportMemory,
+} from './report-endpoint.js';
 import {
   parseLocation,
   parseService,
@@ -24,7 +31,7 @@ import {
   type TimeTapStaff,
 } from './schemas.js';
 import type { ClientStats } from './stats.js';
-import { createTransport, type TransportDeps } from './transport.js';
+import { createTransport, type Transport, type TransportDeps } from './transport.js';
 
 export interface SkippedRecord {
   /** e.g. 'GET /staff?locationId=1003' (ids only, never a secret) */
@@ -48,16 +55,22 @@ export interface TimeTapClient {
   getStaff(id: number): Promise<TimeTapStaff>;
   getService(id: number): Promise<TimeTapService>;
   /**
-   * One page of `GET /appointmentList/reportWithCount` for the appointments that start within
-   * [startDate, endDate] (inclusive, YYYY-MM-DD). A page may hold fewer records than asked for
-   * (TimeTap enforces a maximum), so `received` and `count` say where the walk stands, not the page
-   * size (appointment-chunk.ts reads a whole range).
+   * One page of the appointments that start within [startDate, endDate] (inclusive, YYYY-MM-DD,
+   * at most MAX_REPORT_DAYS), of the statuses asked for, through the report pair that answers
+   * (report-endpoint.ts). A page may hold fewer records than asked for (TimeTap enforces a
+   * maximum), so `received` and `count` say where the walk stands, not the page size
+   * (appointment-chunk.ts reads a whole range). A 504 or a timeout of a page larger than one
+   * fails at once (`isLargePageFailure`): the reader asks smaller pages instead.
    */
   appointmentPage(
-    range: DateRange,
+    query: ReportQuery,
     pageNumber: number,
     pageSize: number,
   ): Promise<ReportPage<TimeTapAppointment>>;
+  /** How many appointments the query matches; undefined when the account's reports give no count. */
+  appointmentCount(query: ReportQuery): Promise<number | undefined>;
+  /** The report pair this client asks (learned, see report-endpoint.ts). */
+  reportEndpoint(): Promise<ReportEndpoint>;
   /** NotFoundError on 404: the appointment is gone. */
   getAppointment(id: number): Promise<TimeTapAppointment>;
   listClients(): Promise<ListResult<TimeTapClientRecord>>;
@@ -67,6 +80,24 @@ export interface TimeTapClient {
   stats(): ClientStats;
 }
 
+/** What an appointment report asks for. */
+export interface ReportQuery extends DateRange {
+  /** `statusList`; absent: whatever a report without it holds (undocumented: ask by name). */
+  statuses?: readonly string[];
+}
+
+/**
+ * The longest range a report is asked for: a public connector caps its reports at 93 days, which
+ * suggests TimeTap refuses longer ones.
+ */
+export const MAX_REPORT_DAYS = 93;
+
+/** A gateway's 504 or our own timeout: what a page too large for TimeTap's gateway meets. */
+export function isLargePageFailure(error: unknown): boolean {
+  if (error instanceof TimeTapHttpError) return error.status === 504;
+  return error instanceof ExchangeError && error.label === 'timeout';
+}
+
 export interface ReportPage<T> extends ListResult<T> {
   /** Records the page held, usable or not. */
   received: number;
@@ -74,12 +105,18 @@ export interface ReportPage<T> extends ListResult<T> {
   count?: number;
 }
 
-/** What the client needs: the transport's dependencies (transport.ts). */
-export type TimeTapClientDeps = TransportDeps;
+/** What the client needs: the transport's dependencies (transport.ts), and where it keeps what it learns. */
+export type TimeTapClientDeps = TransportDeps & {
+  /** Which report pair answers this account (default: this process's memory only). */
+  reportMemory?: ReportMemory;
+};
 
-export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
+/** `transport`: one the caller shares (probe.ts reads raw bodies through the same session). */
+export function createTimeTapClient(
+  deps: TimeTapClientDeps,
+  transport: Transport = createTransport(deps),
+): TimeTapClient {
   const { config } = deps;
-  const transport = createTransport(deps);
   const { logger, stats } = transport;
   const fetchJson = transport.getJson;
 
@@ -126,21 +163,25 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
     return parsed.value;
   }
 
-  async function appointmentPage(
-    range: DateRange,
+  const reports = createReportEndpoints(deps.reportMemory ?? createProcessReportMemory(), logger);
+
+  async function readPage(
+    endpoint: ReportEndpoint,
+    query: ReportQuery,
     pageNumber: number,
     pageSize: number,
   ): Promise<ReportPage<TimeTapAppointment>> {
-    for (const date of [range.startDate, range.endDate]) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new RangeError('dates must be YYYY-MM-DD');
-    }
-    const dates = `startDate=${range.startDate}&endDate=${range.endDate}`;
     // A read that gets this far was told of more pages than any range holds: it ends here.
     const maxPages = maxPagesFor(config.maxPages, pageSize);
-    if (pageNumber > maxPages)
-      throw new PageLimitError(`GET /appointmentList/reportWithCount?${dates}`, maxPages);
-    const path = withQuery(`/appointmentList/reportWithCount?${dates}`, { pageNumber, pageSize });
-    const body = readReportBody(await fetchJson('GET /appointmentList/reportWithCount', path), path);
+    const filter = `/appointmentList/${endpoint}?${reportFilter(query)}`;
+    if (pageNumber > maxPages) throw new PageLimitError(`GET ${filter}`, maxPages);
+    const path = withQuery(filter, { pageNumber, pageSize });
+    const answer = await fetchJson(`GET /appointmentList/${endpoint}`, path, {
+      giveUpOn: (error) => pageSize > 1 && isLargePageFailure(error),
+    });
+    const body = readReportBody(answer, path);
+    if (endpoint === 'reportWithCount' && body.count === undefined)
+      throw new UnreadableReportError(path, 'no count beside the records', { retryable: true });
     const page: ReportPage<TimeTapAppointment> = { items: [], skipped: [], received: body.records.length };
     if (body.count !== undefined) page.count = body.count;
     body.records.forEach((input, index) => {
@@ -149,6 +190,23 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
       else page.skipped.push(skip({ list: `GET ${path}`, index, reason: parsed.reason }));
     });
     return page;
+  }
+
+  async function appointmentCount(query: ReportQuery): Promise<number | undefined> {
+    if ((await reports.current()) === 'reportWithCount') {
+      const counted = await reports.use(async (endpoint) =>
+        endpoint === 'reportWithCount' ? (await readPage(endpoint, query, 1, 1)).count : undefined,
+      );
+      if (counted !== undefined) return counted;
+    }
+    const path = `/appointmentList/reportCount?${reportFilter(query)}`;
+    try {
+      return readCountBody(await fetchJson('GET /appointmentList/reportCount', path), path);
+    } catch (error) {
+      // A report without a count endpoint: the reader walks its pages to the end.
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
   }
 
   function skip(skipped: SkippedRecord): SkippedRecord {
@@ -165,13 +223,36 @@ export function createTimeTapClient(deps: TimeTapClientDeps): TimeTapClient {
     getLocation: (id) => single('locations', id, parseLocation),
     getStaff: (id) => single('staff', id, parseStaff),
     getService: (id) => single('services', id, parseService),
-    appointmentPage,
+    appointmentPage: (query, pageNumber, pageSize) =>
+      reports.use((endpoint) => readPage(endpoint, query, pageNumber, pageSize)),
+    appointmentCount,
+    reportEndpoint: () => reports.current(),
     getAppointment: (id) => single('appointments', id, parseAppointment),
     listClients: () => list('GET /clients', '/clients', {}, parseClientRecord),
     getClient: (id) => single('clients', id, parseClientRecord),
     login: () => transport.login(),
     stats: () => stats.snapshot(),
   };
+}
+
+/**
+ * The report's filter as a query: dates checked, the range at most MAX_REPORT_DAYS, statuses as
+ * TimeTap spells them (comma-separated, as the docs write the list).
+ */
+function reportFilter(query: ReportQuery): string {
+  for (const date of [query.startDate, query.endDate]) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new RangeError('dates must be YYYY-MM-DD');
+  }
+  const days = (Date.parse(query.endDate) - Date.parse(query.startDate)) / 86_400_000 + 1;
+  if (!(days >= 1 && days <= MAX_REPORT_DAYS))
+    throw new RangeError(`a report covers 1 to ${MAX_REPORT_DAYS} days, not ${days}`);
+  let filter = `startDate=${query.startDate}&endDate=${query.endDate}`;
+  if (query.statuses !== undefined) {
+    if (query.statuses.length === 0 || query.statuses.some((s) => !/^[A-Z][A-Z_]*$/.test(s)))
+      throw new RangeError('statuses must be upper-case status names');
+    filter += `&statusList=${query.statuses.join(',')}`;
+  }
+  return filter;
 }
 
 /** Only non-secret ids ever go into a query string built here (after any query `path` has). */

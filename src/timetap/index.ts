@@ -1,17 +1,29 @@
 /** The TimeTap client's public surface; other modules import from here only. */
 
-export { type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
-export type { TimeTapAppointment, TimeTapClientRecord } from './appointment-schemas.js';
+export { type ChunkOptions, type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
+export { type AppointmentKind, appointmentKind } from './appointment-kind.js';
+export { isCalendarDate, type TimeTapAppointment, type TimeTapClientRecord } from './appointment-schemas.js';
 export { runCheck } from './check.js';
 export {
   createTimeTapClient,
+  isLargePageFailure,
   type ListResult,
+  MAX_REPORT_DAYS,
   type ReportPage,
+  type ReportQuery,
   type SkippedRecord,
   type TimeTapClient,
   type TimeTapClientDeps,
 } from './client.js';
 export { createLocalLimiter, type RequestLimiter } from './limiter.js';
+export { createTimeTapProbe, type Exchange, type TimeTapProbe, tokenShape } from './probe.js';
+export { readCountBody, readReportBody, UnreadableReportError } from './report-body.js';
+export {
+  createProcessReportMemory,
+  REPORT_ENDPOINTS,
+  type ReportEndpoint,
+  type ReportMemory,
+} from './report-endpoint.js';
 export { classifyResponse, isTransientStatus, parseRetryAfter, type ResponseClass } from './retry-policy.js';
 export type { BackoffOptions } from './retrying.js';
 export type { TimeTapLocation, TimeTapService, TimeTapStaff } from './schemas.js';
@@ -19,3 +31,4 @@ export { createMemorySessionStore, type SessionStore } from './session.js';
 export { createSessionGuard, type SessionGuard } from './session-guard.js';
 export { computeSignature } from './signature.js';
 export type { ClientStats } from './stats.js';
+export { isTimeZoneName, locationTimeZone } from './time-zone.js';

@@ -26,7 +26,13 @@ export interface BackoffOptions {
   maxTimeoutMs?: number;
 }
 
-export type Retrying = <T>(path: string, attempt: () => Promise<T>) => Promise<T>;
+/** Per call: failures that the caller handles better than another try at the same request. */
+export interface RetryOptions {
+  /** True: fail at once with this error, retryable or not (a large page's 504: ask smaller pages). */
+  giveUpOn?(error: unknown): boolean;
+}
+
+export type Retrying = <T>(path: string, attempt: () => Promise<T>, options?: RetryOptions) => Promise<T>;
 
 export function createRetrying(deps: {
   config: TimeTapConfig;
@@ -39,7 +45,13 @@ export function createRetrying(deps: {
   const minTimeout = deps.backoff?.minTimeoutMs ?? config.retryBaseMs;
   const maxTimeout = deps.backoff?.maxTimeoutMs ?? 15_000;
 
-  return async function retrying<T>(path: string, attempt: () => Promise<T>): Promise<T> {
+  return async function retrying<T>(
+    path: string,
+    attempt: () => Promise<T>,
+    options: RetryOptions = {},
+  ): Promise<T> {
+    const mayRetry = (error: unknown) =>
+      isRetryable(error) && !signal?.aborted && options.giveUpOn?.(error) !== true;
     const startedAt = performance.now();
     let malformed = 0;
     try {
@@ -64,9 +76,9 @@ export function createRetrying(deps: {
           maxTimeout,
           randomize: true,
           signal,
-          shouldRetry: ({ error }) => isRetryable(error) && !signal?.aborted,
+          shouldRetry: ({ error }) => mayRetry(error),
           onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-            if (!isRetryable(error) || retriesLeft <= 0 || signal?.aborted) return;
+            if (!mayRetry(error) || retriesLeft <= 0) return;
             const retryAfterMs = error instanceof TimeTapHttpError ? error.retryAfterMs : undefined;
             const remainingMs = config.retryMaxTimeMs - (performance.now() - startedAt);
             // Waiting longer than the whole budget only to give up afterwards helps no one.

@@ -5,12 +5,15 @@
  * as absent rather than rejecting the record. `raw` is the object exactly as TimeTap sent it.
  */
 import { z } from 'zod';
+import { locationTimeZone } from './time-zone.js';
 
 export interface TimeTapLocation {
   id: number;
   businessId?: number;
   name?: string;
   locationType?: string;
+  /** An IANA name (legacy ones such as US/Pacific included): see time-zone.ts. */
+  timeZone?: string;
   raw: Record<string, unknown>;
 }
 
@@ -115,6 +118,7 @@ export function parseLocation(input: unknown): RecordParse<TimeTapLocation> {
       businessId: d.businessId,
       name: d.locationName,
       locationType: d.locationType,
+      timeZone: locationTimeZone(raw),
       raw,
     }),
   );

@@ -23,7 +23,7 @@ import {
 } from './http.js';
 import { createLocalLimiter, type LimiterSlot, type RequestLimiter } from './limiter.js';
 import { classifyResponse, parseRetryAfter } from './retry-policy.js';
-import { type BackoffOptions, createRetrying, type Retrying } from './retrying.js';
+import { type BackoffOptions, createRetrying, type Retrying, type RetryOptions } from './retrying.js';
 import { createMemorySessionStore, type SessionStore } from './session.js';
 import { createSessionGuard, type SessionGuard } from './session-guard.js';
 import { computeSignature } from './signature.js';
@@ -52,7 +52,7 @@ export interface TransportDeps {
 
 export interface Transport {
   /** The JSON body of one data call (`path` with its query of ids), retried as the policy says. */
-  getJson(endpoint: string, path: string): Promise<unknown>;
+  getJson(endpoint: string, path: string, options?: RetryOptions): Promise<unknown>;
   /** Retries `attempt` under the same policy (for a caller that inspects the body itself). */
   retrying: Retrying;
   /** Forces a login (used by `check`). */
@@ -211,11 +211,15 @@ export function createTransport(deps: TransportDeps): Transport {
     return answer;
   }
 
-  async function fetchJson(endpoint: string, path: string): Promise<unknown> {
-    return retrying(path, async () => {
-      const answer = await authorizedOk(endpoint, path, `${config.baseUrl}${path}`);
-      return parseJsonBody(answer.body, path);
-    });
+  async function fetchJson(endpoint: string, path: string, options?: RetryOptions): Promise<unknown> {
+    return retrying(
+      path,
+      async () => {
+        const answer = await authorizedOk(endpoint, path, `${config.baseUrl}${path}`);
+        return parseJsonBody(answer.body, path);
+      },
+      options,
+    );
   }
 
   return {

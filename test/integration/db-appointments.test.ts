@@ -177,10 +177,13 @@ describe('upsertAppointments', () => {
       [8, null, null],
       [9, '2026-02-02 10:00:00', null],
     ]);
-    // The typed columns keep what TimeTap sent.
+    // Typed columns hold only valid values: no minute 75, no 30th of February; raw keeps them.
     const malformed = await db.appointment.findUniqueOrThrow({ where: { id: 8n } });
-    expect(malformed.startTime).toBe(875);
-    expect((await db.appointment.findUniqueOrThrow({ where: { id: 7n } })).startDate).toBe('2026-02-30');
+    expect(malformed.startTime).toBeNull();
+    expect((malformed.raw as { startTime: number }).startTime).toBe(875);
+    const impossible = await db.appointment.findUniqueOrThrow({ where: { id: 7n } });
+    expect([impossible.startDate, impossible.endDate]).toEqual([null, null]);
+    expect((impossible.raw as { startDate: string }).startDate).toBe('2026-02-30');
   });
 
   it('removes NUL characters from typed columns and raw, and then sees no change', async () => {
@@ -203,13 +206,13 @@ describe('upsertAppointments', () => {
   it('keeps a number that does not fit its column out of it, and raw keeps it', async () => {
     const counts = await upsertAppointments(
       db,
-      [appointment(1, { recurringAppointmentId: 2 ** 60, startTime: 3_000_000_000 })],
+      [appointment(1, { recurringAppointmentId: 2 ** 60, businessId: 2 ** 60 })],
       options(at('10:00:00')),
     );
     expect(counts.outOfRange).toBe(2);
     const row = await db.appointment.findUniqueOrThrow({ where: { id: 1n } });
     expect(row.recurringAppointmentId).toBeNull();
-    expect(row.startTime).toBeNull();
+    expect(row.businessId).toBeNull();
   });
 
   it('refuses an invalid read time', async () => {

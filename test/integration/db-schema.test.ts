@@ -123,6 +123,7 @@ describe('the migrated database matches schema.prisma', () => {
   it('parses every model of the schema', () => {
     expect(schema.map((m) => m.table).sort()).toEqual(
       [
+        'account_profiles',
         'appointments',
         'backfill_chunks',
         'clients',

@@ -131,16 +131,16 @@ describe('signals', () => {
     const env = { ...simulatorEnv(sim), DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
     const holder = new pg.Client({ connectionString: database.url });
     await holder.connect();
-    sim.setLatency(1_000); // time to take the lock below once the run has started
+    // Taken before the run starts (its row is written elsewhere): the run's first read of
+    // `locations` waits behind it, and so does its close, so the first signal cannot close it.
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE locations IN ACCESS EXCLUSIVE MODE');
     const sync = startCli(['sync'], env);
     try {
       const run = await eventually(async () => {
         const rows = await database.db.syncRun.findMany({ where: { status: 'running' } });
         return rows[0];
       });
-      // The run's first write waits behind this lock: the first signal cannot get the run closed.
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE locations IN ACCESS EXCLUSIVE MODE');
       await eventually(async () => {
         const waiting = await holder.query(
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
@@ -161,7 +161,6 @@ describe('signals', () => {
       expect(closed.finishedAt).not.toBeNull();
       expect(closed.error).toBe('interrupted: SIGTERM twice, the process ended before the run did');
     } finally {
-      sim.setLatency(0);
       sync.child.kill('SIGKILL');
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();

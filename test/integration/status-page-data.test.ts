@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStatusPageReader, type StatusPageDeps } from '../../src/commands/status-page-data.js';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/client.js';
-import type { Db } from '../../src/db/index.js';
+import { type Db, recordDoctorResult } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createFastQueueCall } from '../../src/queue/enqueue.js';
 import { budgetKey } from '../../src/queue/shared-timetap.js';
@@ -115,6 +115,20 @@ describe('the status page reader', () => {
       received: { at: '2026-12-01T11:00:00Z', calendarId: 5, outcome: 'accepted' },
       applied: { at: '2026-12-01T11:00:01Z', calendarId: 5, outcome: 'stored', lagMs: 900 },
     });
+  });
+
+  it('shows what doctor last found of each account, and nothing of it before doctor ran', async () => {
+    expect((await reader()()).accounts[0]?.doctor).toBeUndefined();
+    await recordDoctorResult(
+      db,
+      { account: 'default', checks: [{ name: 'report-order', result: 'different', detail: '3 reads <b>' }] },
+      'default',
+    );
+    const [account] = (await reader()()).accounts;
+    expect(account?.doctor?.checks).toEqual([
+      { name: 'report-order', result: 'different', detail: '3 reads <b>' },
+    ]);
+    expect(account?.doctor?.at).toBeInstanceOf(Date);
   });
 
   it('names what it could not read, within seconds, and shows the rest', async () => {

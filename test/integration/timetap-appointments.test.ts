@@ -8,16 +8,23 @@ import { NotFoundError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { DEFAULT_VARIANTS } from '../../src/simulator/variants.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
-import { createTimeTapClient } from '../../src/timetap/index.js';
+import {
+  createProcessReportMemory,
+  createTimeTapClient,
+  type ReportEndpoint,
+  type ReportMemory,
+} from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
 const TODAY = '2026-03-16';
 const range = { startDate: '2026-03-09', endDate: '2026-03-22' };
 
-function makeClient() {
+function makeClient(reportMemory?: ReportMemory) {
   return createTimeTapClient({
+    ...(reportMemory ? { reportMemory } : {}),
     config: testTimeTapConfig(sim, { maxRps: 1000, retries: 1, retryBaseMs: 10 }),
     logger: createLogger({ level: 'silent', redactor: createRedactor() }),
     redactor: createRedactor(),
@@ -43,6 +50,7 @@ beforeEach(() => {
   sim.setReportWrapper({ list: 'objects', count: 'count' });
   sim.setLowercaseCalendarId(false);
   sim.setReportPaging({});
+  sim.setVariants(DEFAULT_VARIANTS);
   sim.resetCalls();
 });
 
@@ -91,7 +99,9 @@ describe('appointments', () => {
     // Each read is disturbed: never complete, never a false "complete".
     expect(read.complete).toBe(false);
     expect(read.reads).toBe(2);
-    expect(read.why).toMatch(/distinct appointments for a count of/);
+    expect(read.why).toMatch(/the count moved|distinct appointments after \d read\(s\) for a count of/);
+    // A count that keeps moving is no reason to read the range in parts.
+    expect(read.parts).toBe(1);
 
     sim.setPageChurn(undefined);
     const calm = await readAppointmentChunk(makeClient(), range, { pageSize: 5, maxReads: 2 });
@@ -103,6 +113,88 @@ describe('appointments', () => {
     const [id] = inRange();
     sim.data.deleteAppointment(id as number);
     await expect(makeClient().getAppointment(id as number)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('the report endpoints and the statuses', () => {
+  const ALL = ['PENDING', 'OPEN', 'COMPLETED', 'CANCELLED', 'NO_SHOW'];
+  const reportPaths = () =>
+    sim.calls.filter((c) => c.path.startsWith('/appointmentList/')).map((c) => `${c.path} ${c.status}`);
+
+  /** A memory that says what it was told. */
+  function recordingMemory(initial?: ReportEndpoint) {
+    const told: ReportEndpoint[] = [];
+    const inner = createProcessReportMemory(initial);
+    const memory: ReportMemory = {
+      recall: () => inner.recall(),
+      remember: async (endpoint) => {
+        told.push(endpoint);
+        await inner.remember(endpoint);
+      },
+    };
+    return { memory, told };
+  }
+
+  const readAll = (client: ReturnType<typeof makeClient>) =>
+    readAppointmentChunk(client, { ...range, statuses: ALL }, { pageSize: 25, maxReads: 3 });
+
+  for (const mode of ['absent', 'unreadable'] as const) {
+    it(`reads through report + reportCount when reportWithCount is ${mode}, and remembers it`, async () => {
+      sim.setVariants({ reportWithCount: mode });
+      const { memory, told } = recordingMemory();
+      const read = await readAll(makeClient(memory));
+      expect(read.complete).toBe(true);
+      expect(ids(read.appointments)).toEqual(inRange());
+      expect(read.count).toBe(inRange().length);
+      expect(told).toEqual(['report']);
+      expect(reportPaths().some((p) => p.startsWith('/appointmentList/reportCount 200'))).toBe(true);
+
+      // The next client of the account starts with the pair that works: no reportWithCount at all.
+      sim.resetCalls();
+      const again = await readAll(makeClient(memory));
+      expect(again.complete).toBe(true);
+      expect(reportPaths().filter((p) => p.includes('reportWithCount'))).toEqual([]);
+      expect(told).toEqual(['report']);
+    });
+  }
+
+  for (const shape of ['number', 'totalCount'] as const) {
+    it(`reads a reportCount that answers ${shape === 'number' ? 'a bare number' : '{totalCount}'}`, async () => {
+      sim.setVariants({ reportWithCount: 'absent', reportCount: shape });
+      const client = makeClient();
+      expect(await client.appointmentCount({ ...range, statuses: ALL })).toBe(inRange().length);
+      expect(await client.reportEndpoint()).toBe('report');
+    });
+  }
+
+  it('goes back to reportWithCount when the remembered report pair stops answering', async () => {
+    const { memory, told } = recordingMemory('report');
+    sim.inject({ path: '/appointmentList/report', fault: { type: 'status', status: 404 } });
+    try {
+      const read = await readAll(makeClient(memory));
+      expect(read.complete).toBe(true);
+      expect(told).toEqual(['reportWithCount']);
+    } finally {
+      sim.clearFaults();
+    }
+  });
+
+  it('asks for every status by name: a report without statusList that holds only some loses nothing', async () => {
+    sim.setVariants({ statusDefault: ['OPEN', 'PENDING'] });
+    const client = makeClient();
+    const unnamed = await readAppointmentChunk(client, range, { pageSize: 25, maxReads: 3 });
+    expect(unnamed.appointments.length).toBeLessThan(inRange().length); // the variant bites
+    sim.resetCalls();
+    const named = await readAppointmentChunk(
+      client,
+      { ...range, statuses: ALL },
+      { pageSize: 25, maxReads: 3 },
+    );
+    expect(named.complete).toBe(true);
+    expect(ids(named.appointments)).toEqual(inRange());
+    const pages = sim.calls.filter((c) => c.path === '/appointmentList/reportWithCount');
+    expect(pages.length).toBeGreaterThan(0);
+    for (const call of pages) expect(call.query.statusList).toBe(ALL.join(','));
   });
 });
 

@@ -240,6 +240,22 @@ describe('loadConfig: every variable within the range its consumer accepts', () 
     expect(secret).not.toContain('42');
   });
 
+  it('asks every documented appointment status by default, and takes a list of status names', () => {
+    expect(loadConfig(valid, []).sync.appointments.statuses).toEqual([
+      'PENDING',
+      'OPEN',
+      'COMPLETED',
+      'CANCELLED',
+      'NO_SHOW',
+    ]);
+    expect(
+      loadConfig({ ...valid, APPOINTMENTS_STATUSES: 'OPEN,WAITLIST' }, []).sync.appointments.statuses,
+    ).toEqual(['OPEN', 'WAITLIST']);
+    for (const bad of ['open', 'OPEN, PENDING', 'OPEN,,PENDING', 'OPEN,OPEN', ',']) {
+      expect(problems({ ...valid, APPOINTMENTS_STATUSES: bad }, [])).toContain('APPOINTMENTS_STATUSES must');
+    }
+  });
+
   it('refuses a queue name with a colon, which BullMQ refuses', () => {
     expect(problems({ ...valid, QUEUE_NAME: 'sync:1' }, [])).toContain('QUEUE_NAME must not contain ":"');
   });

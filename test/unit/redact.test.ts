@@ -18,6 +18,13 @@ describe('redactor', () => {
     expect(out).toContain('timestamp=1');
   });
 
+  it('scrubs session tokens by their shape, the dotted form seen in traffic included', () => {
+    const out = createRedactor().scrub(
+      'a st.api.api.0123456789abcdef0123456789abcdef b st:api:api:fedcba9876543210fedcba9876543210 c st.api:api.0123456789abcdef',
+    );
+    expect(out).toBe('a [REDACTED] b [REDACTED] c st.api:api.0123456789abcdef');
+  });
+
   it('scrubs the user and password of any URL, and knows the passwords of the URL variables', () => {
     const redactor = createRedactor(urlCredentials('postgresql://app:s3cr%40t-pass@db:5432/x'));
     const out = redactor.scrub(

@@ -11,6 +11,7 @@ import type { TimeTapAppointment } from '../../src/timetap/appointment-schemas.j
 import type { ReportPage } from '../../src/timetap/client.js';
 
 const RANGE = { startDate: '2026-01-01', endDate: '2026-01-07' };
+const ONE_DAY = { startDate: '2026-01-01', endDate: '2026-01-01' };
 
 interface FakeOptions {
   total: number;
@@ -43,6 +44,7 @@ function fakeClient(options: FakeOptions) {
       const from = (pageNumber - 1) * size;
       const items = Array.from({ length: Math.max(0, Math.min(size, total - from)) }, (_, i) => ({
         id: from + i + 1,
+        kind: 'appointment',
         nested: {},
         raw: { calendarId: from + i + 1 },
       })) as TimeTapAppointment[];
@@ -54,7 +56,8 @@ function fakeClient(options: FakeOptions) {
       log.inFlight -= 1;
     }
   };
-  return { client: { appointmentPage }, log };
+  const appointmentCount = async () => (options.counted === false ? undefined : total);
+  return { client: { appointmentPage, appointmentCount }, log };
 }
 
 const ids = (read: { appointments: TimeTapAppointment[] }) => read.appointments.map((a) => a.id);
@@ -111,7 +114,8 @@ describe('reading a chunk with pages asked for ahead', () => {
   it('waits for the pages asked for ahead when the walk ends early, and counts them', async () => {
     // 50 records withdrawn after page 1: page 5 of 5 comes back empty and ends the walk early.
     const fake = fakeClient({ total: 500, served: 100, withdrawnAfterFirst: 150 });
-    const read = await readAppointmentChunk(fake.client, RANGE, {
+    // One day of one status: a part that cannot be split, and a count that moved: read once.
+    const read = await readAppointmentChunk(fake.client, ONE_DAY, {
       pageSize: 100,
       maxReads: 1,
       pagesInFlight: 3,

@@ -25,29 +25,31 @@ describe('lastJustifiedPage', () => {
   });
 });
 
-describe('a read whose pages never end', () => {
-  it('stops at what the first count justifies, each read, however the count grows', async () => {
+describe('a read whose pages never catch up with its count', () => {
+  it('stops each walk at what the first count justifies, however short the pages after it', async () => {
     const asked: number[] = [];
     let nextId = 1;
     const client = {
-      // Full pages of new records, and a count always one page ahead of what was sent.
+      // A full first page and a count of twice that; then pages of one record each, the same one
+      // again: the count of records is not reached before page 11, which the first page justifies
+      // no walk to ask for (and the records behind it are never there).
       async appointmentPage(_range: typeof RANGE, pageNumber: number, pageSize: number) {
         asked.push(pageNumber);
-        const items = Array.from({ length: pageSize }, () => {
-          const id = nextId++;
+        const items = Array.from({ length: pageNumber === 1 ? pageSize : 1 }, () => {
+          const id = pageNumber === 1 ? nextId++ : 0;
           return { id, nested: {}, raw: { calendarId: id } } as unknown as TimeTapAppointment;
         });
-        const page: ReportPage<TimeTapAppointment> = { items, skipped: [], received: pageSize };
-        page.count = (pageNumber + 1) * pageSize;
+        const page: ReportPage<TimeTapAppointment> = { items, skipped: [], received: items.length };
+        page.count = 2 * pageSize;
         return page;
+      },
+      async appointmentCount() {
+        return 20;
       },
     };
     const read = await readAppointmentChunk(client, RANGE, { pageSize: 10, maxReads: 3, pagesInFlight: 1 });
     expect(read.complete).toBe(false);
-    expect(read.reads).toBe(3);
-    // A count of 20 at 10 a page justifies 2 pages and 2 more; then the check of the count.
-    const perRead = [1, 2, 3, 4, 1];
-    expect(asked).toEqual([...perRead, ...perRead, ...perRead]);
-    expect(read.why).toMatch(/^still inconsistent after 3 reads: 40 distinct appointments for a count of 20/);
+    // A count of 20 at 10 a page justifies 2 pages and 2 more.
+    expect(Math.max(...asked)).toBe(4);
   });
 });
