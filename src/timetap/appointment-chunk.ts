@@ -29,7 +29,6 @@
  * still bounds every request.
  */
 
-import type { DateRange } from '../dates.js';
 import type { TimeTapAppointment } from './appointment-schemas.js';
 import {
   isLargePageFailure,
