@@ -27,9 +27,9 @@ import {
 } from '../src/db/appointments.js';
 import { canonicalRaw } from '../src/db/bulk-upsert.js';
 import { cleanJson, MAX_JSON_DEPTH } from '../src/db/clean.js';
-import type { Db } from '../src/db/client.js';
 import { reduceAppointmentRaw } from '../src/db/client-data.js';
 import { contentHash, hashCanonicalJson } from '../src/db/content-hash.js';
+import type { Db } from '../src/db/database.js';
 import type { CallRecord, Simulator } from '../src/simulator/index.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { mapSettled } from '../src/sync/concurrency.js';

@@ -42,7 +42,7 @@ await row('runtime.js and the configuration (zod, pino)');
 const { checkDatabase } = await import(dist('db/preflight.js'));
 await checkDatabase(runtime.config.database, { use: 'command', schema: true });
 await row('db/preflight.js and its check (pg)');
-const { createDatabase } = await import(dist('db/client.js'));
+const { createDatabase } = await import(dist('db/database.js'));
 const database = createDatabase(runtime.config.database, runtime.logger);
 await row('db/client.js and createDatabase (Prisma client)');
 await database.prisma.$queryRaw`SELECT 1`;

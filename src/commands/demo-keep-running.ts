@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Database } from '../db/client.js';
+import type { Database } from '../db/database.js';
 import type { JobResult } from '../queue/jobs.js';
 import { removeKeys } from '../redis/remove-keys.js';
 import type { Runtime } from '../runtime.js';

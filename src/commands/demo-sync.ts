@@ -5,7 +5,7 @@
  */
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 import { enqueueResync } from '../queue/enqueue.js';
 import { startSyncWorker } from '../queue/worker.js';
 import { removeKeys } from '../redis/remove-keys.js';

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
-import { createDatabase } from '../db/client.js';
+import { createDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { EXIT } from '../exit-codes.js';
 import { parseLogFormat } from '../logger.js';

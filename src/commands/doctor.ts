@@ -6,7 +6,7 @@
  * the mirror can work with what it found, 1 when it cannot, 2 for an account it does not know.
  */
 import { type AccountContext, findAccount, UnknownAccountError } from '../account.js';
-import { createDatabase, type Database } from '../db/client.js';
+import { createDatabase, type Database } from '../db/database.js';
 import { recordDoctorResult } from '../db/index.js';
 import { checkDatabase } from '../db/preflight.js';
 import { doctorExitCode } from '../doctor/check.js';

@@ -4,7 +4,7 @@
  * success starts from `sync_runs`, so that it survives a restart and a run another worker did.
  */
 import type { Worker } from 'bullmq';
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 import { lastSuccesses, MIRROR_TABLES } from '../db/index.js';
 import type { Metrics } from '../metrics.js';
 import { JOB, type JobResult } from '../queue/jobs.js';

@@ -4,7 +4,7 @@
  * answered last. Read once per memory; written only when the pair changes.
  */
 
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 import { readAccountProfile, recordReportEndpoint } from '../db/index.js';
 import { REPORT_ENDPOINTS, type ReportEndpoint, type ReportMemory } from '../timetap/index.js';
 

@@ -3,7 +3,7 @@
  * DATABASE_URL). Exits 0 whenever the report could be read, warnings included: the warnings are
  * in the text and in the JSON (`warnings`, `freshness.stale`) for scripts to act on.
  */
-import { createDatabase, type Db } from '../db/client.js';
+import { createDatabase, type Db } from '../db/database.js';
 import { EXIT } from '../exit-codes.js';
 import { formatReport } from '../report/format-report.js';
 import { hasReportingViews, type Report, readReport } from '../report/read-report.js';

@@ -5,7 +5,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { TimeTapConfig } from '../config.js';
-import { createDatabase } from '../db/client.js';
+import { createDatabase } from '../db/database.js';
 import { type AccountProfile, backfilledHistory, readAccountProfile, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import { JOB, SCHEDULER_ID } from '../queue/jobs.js';

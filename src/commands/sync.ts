@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AccountContext } from '../account.js';
-import { createDatabase, type Db } from '../db/client.js';
+import { createDatabase, type Db } from '../db/database.js';
 import { failRunsOf } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
@@ -14,7 +14,7 @@ import { beforeForcedExit } from '../signals.js';
 import type { StepKind } from '../sync/plan.js';
 import { runSettings } from '../sync/run-settings.js';
 import { type RunProgress, runSync, type SyncRequest } from '../sync/run-sync.js';
-import { createTimeTapClient } from '../timetap/index.js';
+import { createTimeTapApi } from '../timetap/index.js';
 import { createProgressLine } from './progress.js';
 import { createAccountReportMemory } from './report-memory.js';
 import { formatRunSummary } from './run-summary.js';
@@ -63,7 +63,7 @@ async function syncAccount(
     config.accounts.length > 1 ? runtime.logger.child({ account: account.name }) : runtime.logger;
   const progress = createProgressLine(process.stderr, options.json ? false : undefined);
   try {
-    const client = createTimeTapClient({
+    const api = createTimeTapApi({
       config: account.timetap,
       logger,
       redactor,
@@ -77,7 +77,7 @@ async function syncAccount(
     const summary = await runSync(
       {
         ...runSettings(config, account),
-        client,
+        api,
         db,
         logger,
         redactor,

@@ -2,7 +2,7 @@
  * The worker's shutdown on SIGTERM/SIGINT, bounded whatever Redis does (README, "Shutdown").
  */
 import type { Redis } from 'ioredis';
-import type { Database } from '../db/client.js';
+import type { Database } from '../db/database.js';
 import type { HttpServer } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import type { SyncWorker } from '../queue/worker.js';

@@ -8,7 +8,7 @@
  * carry on in database 0, where no one looks for the jobs). One line, exit 1; an orchestrator's
  * restart policy tries again. Once started, it rides out Redis outages.
  */
-import { createDatabase, type Database } from '../db/client.js';
+import { createDatabase, type Database } from '../db/database.js';
 import { EXIT } from '../exit-codes.js';
 import { failureReason } from '../failure-reason.js';
 import type { ReadinessChecks } from '../http/health.js';

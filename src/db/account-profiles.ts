@@ -6,7 +6,7 @@
  * of a record: endpoint names, check names, results, counts.
  */
 import { DEFAULT_ACCOUNT } from '../account.js';
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 
 export interface AccountProfile {
   account: string;

@@ -5,7 +5,7 @@
  * look every half stale period, and every run that starts looks first, so that a `timetap-sync
  * sync` killed on a machine without workers does not stay `running` for ever.
  */
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 import { abandonStaleRuns, type RunStart, startRun } from './sync-runs.js';
 
 /** What one run at a time is about: the account, one location, or the appointment history. */

@@ -17,8 +17,8 @@
 import type { DateRange } from '../dates.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
-import type { Db } from './client.js';
 import { type ClientDataPolicy, reduceAppointmentRaw } from './client-data.js';
+import type { Db } from './database.js';
 
 export interface AppointmentRow {
   id: number;

@@ -3,7 +3,7 @@
  * backfill asked again, or resumed by another worker, reads only what is left.
  */
 import type { DateRange } from '../dates.js';
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 
 /**
  * The start dates of those chunks that a completed chunk covers (a chunk clipped to the edge of

@@ -21,8 +21,8 @@ import {
   jsonTextNeedsCleaning,
   MAX_JSON_DEPTH,
 } from './clean.js';
-import { type Db, rawPool } from './client.js';
 import { canonicalJson, hashCanonicalJson, type JsonDepth } from './content-hash.js';
+import { type Db, rawPool } from './database.js';
 import { type Prepared, type Value, type WrittenCounts, writeChunk } from './upsert-statement.js';
 
 /**

@@ -11,7 +11,6 @@
  * them.
  */
 import { Prisma } from '../generated/prisma/client.js';
-import type { Db } from './client.js';
 import {
   APPOINTMENT_FIELDS,
   type ClientDataMode,
@@ -23,6 +22,7 @@ import {
   reduceClient,
 } from './client-reduction.js';
 import { canonicalJson, hashCanonicalJson } from './content-hash.js';
+import type { Db } from './database.js';
 
 export {
   type ClientDataMode,

@@ -6,8 +6,8 @@
  */
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
 import { cleanString } from './clean.js';
-import type { Db } from './client.js';
 import { type ClientDataPolicy, optionalEmailHash, reduceClient } from './client-data.js';
+import type { Db } from './database.js';
 
 export interface ClientRow {
   id: number;

@@ -6,7 +6,7 @@
  *
  * COPY needs a raw connection: Prisma's raw queries (through the driver adapter) take a statement
  * and its parameters, with no way to stream `COPY ... FROM STDIN`. The connection is borrowed from
- * the pool under the Prisma client (client.ts), so the pool's limits and statement timeout hold
+ * the pool under the Prisma client (database.ts), so the pool's limits and statement timeout hold
  * for it as for every other query. Everything else stays with Prisma.
  *
  * The table is created, filled, read and dropped inside one transaction on that connection

@@ -5,7 +5,7 @@
  * it, so an API that keeps answering empty lists is refused run after run instead of removing
  * another share each time; real deletions beyond the ratio need SYNC_ALLOW_MASS_DELETE once.
  */
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 import type { EntityTable } from './entities.js';
 import type { LinkTable } from './links.js';
 

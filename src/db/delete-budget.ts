@@ -6,7 +6,7 @@
  * reservation would overdraw the budget marks nothing and says why. (A location sync has no
  * budget: its scope is the one location, judged on its own.)
  */
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 import { countActiveRows, deleteBaseline } from './delete-baseline.js';
 import { deleteAllowance } from './delete-guard.js';
 import type { LinkTable } from './links.js';

@@ -6,7 +6,7 @@
  * depends on no HTTP code.
  */
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 
 export type { UpsertCounts, WarningLogger } from './bulk-upsert.js';
 

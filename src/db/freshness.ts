@@ -2,7 +2,7 @@
  * Is the mirror fresh and complete? `mirror_freshness_view`, per account and scope, as the
  * worker's metrics and its status page read it (the view says what each column means).
  */
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 
 /** A range of dates of appointments a scope reads, and whether every date of it was read. */
 export interface AppointmentRangeState {

@@ -25,7 +25,6 @@ export {
   upsertAppointments,
 } from './appointments.js';
 export { backfilledHistory, completedChunks, forgetChunks, recordCompletedChunk } from './backfill-chunks.js';
-export { createDatabase, type Database, type Db } from './client.js';
 export {
   type ClientDataMode,
   type ClientDataPolicy,
@@ -34,6 +33,7 @@ export {
   scrubClientData,
 } from './client-data.js';
 export { type ClientRow, type ClientUpsertOptions, missingClientIds, upsertClients } from './clients.js';
+export { createDatabase, type Database, type Db } from './database.js';
 export {
   type ActiveRows,
   BASELINE_RUNS,

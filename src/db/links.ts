@@ -7,7 +7,7 @@
  */
 import { Prisma } from '../generated/prisma/client.js';
 import { BATCH_SIZE, chunks, uniqueSorted } from './batch.js';
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 
 export type LinkTable = 'location_staff' | 'location_services' | 'staff_services';
 

@@ -8,7 +8,7 @@
  */
 import type { DateRange } from '../dates.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 import type { ActiveRows } from './delete-baseline.js';
 
 export type RunScope = 'full' | 'location' | 'backfill';

@@ -11,7 +11,7 @@
  * Appointments are tombstoned per range of dates (appointments.ts).
  */
 import { Prisma } from '../generated/prisma/client.js';
-import type { Db } from './client.js';
+import type { Db } from './database.js';
 import { evaluateDeleteGuard, type GuardOptions, type TombstoneResult } from './delete-guard.js';
 import type { EntityTable } from './entities.js';
 import {

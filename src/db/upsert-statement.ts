@@ -7,8 +7,8 @@
 import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import type { UpsertTarget, WriteOptions } from './bulk-upsert.js';
-import type { Db } from './client.js';
 import { type CopyValue, queryThroughStaging, STAGING_THRESHOLD, type StagedColumn } from './copy-staging.js';
+import type { Db } from './database.js';
 
 export type Value = CopyValue;
 

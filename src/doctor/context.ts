@@ -59,7 +59,7 @@ export async function pageOf(
 ): Promise<ReportPage<TimeTapAppointment>> {
   for (let asked = size; ; asked = Math.floor(asked / 2)) {
     try {
-      const page = await ctx.probe.client.appointmentPage(query, 1, asked);
+      const page = await ctx.probe.api.appointmentPage(query, 1, asked);
       keep(ctx, page.items);
       return page;
     } catch (error) {

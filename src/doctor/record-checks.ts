@@ -53,9 +53,9 @@ export async function reportOrderCheck(ctx: DoctorContext): Promise<Check> {
 
 export async function statusDefaultCheck(ctx: DoctorContext): Promise<Check> {
   try {
-    const client = ctx.probe.client;
-    const all = await client.appointmentCount(named(ctx));
-    const unnamed = await client.appointmentCount(ctx.range);
+    const api = ctx.probe.api;
+    const all = await api.appointmentCount(named(ctx));
+    const unnamed = await api.appointmentCount(ctx.range);
     const page = await pageOf(ctx, ctx.range, ctx.pageSize);
     const seen = [
       ...new Set(page.items.flatMap((a) => (a.status === undefined ? [] : [statusName(a.status)]))),
@@ -130,7 +130,7 @@ export function datesCheck(ctx: DoctorContext): Check {
 
 export async function timeZonesCheck(ctx: DoctorContext): Promise<Check> {
   try {
-    const { items } = await ctx.probe.client.listLocations();
+    const { items } = await ctx.probe.api.listLocations();
     const tally = { object: 0, legacy: 0, none: 0, nulls: 0, unknown: 0 };
     for (const { raw } of items) {
       const zone = raw.timeZone as { timeZoneCode?: unknown } | null | undefined;

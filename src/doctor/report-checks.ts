@@ -39,7 +39,7 @@ export async function appointmentReportCheck(ctx: DoctorContext): Promise<Check>
     const { body, asked } = await firstPage(ctx, 'report');
     const read = readReportBody(body, '/appointmentList/report');
     // Its count comes from reportCount, as the client reads it (report-count checks its shape).
-    const count = read.count ?? (await ctx.probe.client.appointmentCount(named(ctx)));
+    const count = read.count ?? (await ctx.probe.api.appointmentCount(named(ctx)));
     remember(ctx, 'report', read.records, asked, count);
     return check(
       'appointment-report',
@@ -126,7 +126,7 @@ export async function listPagingCheck(ctx: DoctorContext): Promise<Check> {
 
 export async function largePagesCheck(ctx: DoctorContext): Promise<Check> {
   try {
-    const page = await ctx.probe.client.appointmentPage(named(ctx), 1, 1000);
+    const page = await ctx.probe.api.appointmentPage(named(ctx), 1, 1000);
     keep(ctx, page.items);
     return check('large-pages', 'as-assumed', `a page of 1000 asked: ${page.received} records served`);
   } catch (error) {
@@ -145,7 +145,7 @@ export async function reportRangeCheck(ctx: DoctorContext): Promise<Check> {
   const end = new Date(Date.parse(`${ctx.range.startDate}T00:00:00Z`) + (days - 1) * 86_400_000)
     .toISOString()
     .slice(0, 10);
-  const endpoint = await ctx.probe.client.reportEndpoint();
+  const endpoint = await ctx.probe.api.reportEndpoint();
   const filter = `startDate=${ctx.range.startDate}&endDate=${end}&statusList=${ctx.statuses.join(',')}`;
   const path =
     endpoint === 'report'

@@ -13,7 +13,7 @@ const UNKNOWN_ID = 2_147_483_647;
 
 export async function loginCheck(ctx: DoctorContext): Promise<Check> {
   try {
-    await ctx.probe.client.login();
+    await ctx.probe.api.login();
     return check('login', 'as-assumed', 'logged in with the key pair (signature md5(apiKey + privateKey))');
   } catch (error) {
     if (error instanceof AuthError)
@@ -61,7 +61,7 @@ export async function unauthorizedAnswerCheck(ctx: DoctorContext): Promise<Check
 
 export async function deletedAppointmentCheck(ctx: DoctorContext): Promise<Check> {
   try {
-    await ctx.probe.client.getAppointment(UNKNOWN_ID);
+    await ctx.probe.api.getAppointment(UNKNOWN_ID);
     return check(
       'deleted-appointment',
       'unknown',

@@ -16,11 +16,11 @@ export async function processAppointmentEvent(
 ): Promise<JobResult<'appointment-event'>> {
   const { calendarId, receivedAt } = job.data;
   const runtime = accountOf(deps, job.data.account);
-  const client = runtime.createClient(deps.shutdown);
+  const api = runtime.createApi(deps.shutdown);
   const logger = deps.logger.child({ jobId: job.id, calendarId });
   let refresh: Awaited<ReturnType<typeof refreshAppointment>>;
   try {
-    const steps = stepDeps(deps, runtime, client, logger);
+    const steps = stepDeps(deps, runtime, api, logger);
     refresh = await refreshAppointment(steps, calendarId, new Date(receivedAt));
   } catch (error) {
     throw jobError(error, deps);
@@ -35,5 +35,5 @@ export async function processAppointmentEvent(
   }).catch((error: unknown) =>
     logger.warn({ err: String(error) }, 'could not record the last webhook event'),
   );
-  return { ...refresh, lagMs, counters: countersOf(client) };
+  return { ...refresh, lagMs, counters: countersOf(api) };
 }

@@ -14,12 +14,12 @@ export async function processLocationSync(
 ): Promise<JobResult<'location-sync'>> {
   const { locationId, trigger } = job.data;
   const runtime = accountOf(deps, job.data.account);
-  const client = runtime.createClient(deps.shutdown);
+  const api = runtime.createApi(deps.shutdown);
   const logger = deps.logger.child({ jobId: job.id, locationId });
   try {
     const summary = await runSync(
       {
-        ...stepDeps(deps, runtime, client, logger),
+        ...stepDeps(deps, runtime, api, logger),
         locationConcurrency: runtime.settings.locationConcurrency,
         trigger,
         workerId: deps.workerId,

@@ -6,20 +6,20 @@ import type { Queue } from 'bullmq';
 import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { findAccount } from '../account.js';
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 import type { DeleteBudget, DeleteLimits } from '../db/delete-budget.js';
 import { AuthError, ConfigError, describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
 import type { RunSettings } from '../sync/run-settings.js';
 import type { StepDeps } from '../sync/steps.js';
-import type { TimeTapClient } from '../timetap/index.js';
+import type { TimeTapApi } from '../timetap/index.js';
 import type { JobRetry } from './enqueue.js';
 
 /** What the jobs of one account need: its run settings and what its workers share in Redis. */
 export interface AccountRuntime {
   settings: RunSettings;
-  createClient: (signal: AbortSignal) => TimeTapClient;
+  createApi: (signal: AbortSignal) => TimeTapApi;
   /** A run's account-wide budget of link deletions, shared by its location steps. */
   createDeleteBudget: (runId: number, limits: DeleteLimits) => DeleteBudget;
 }
@@ -52,12 +52,12 @@ export function accountOf(deps: Pick<ProcessorDeps, 'accounts'>, name: string | 
 export function stepDeps(
   deps: ProcessorDeps,
   runtime: AccountRuntime,
-  client: TimeTapClient,
+  api: TimeTapApi,
   logger: Logger,
 ): StepDeps {
   const { db, redactor } = deps;
   const { locationConcurrency: _, ...settings } = runtime.settings;
-  return { ...settings, db, redactor, client, logger };
+  return { ...settings, db, redactor, api, logger };
 }
 
 /**

@@ -108,18 +108,18 @@ async function startFullSync(
       error: 'the worker running it stopped; the job was picked up again',
     });
   }
-  const client = runtime.createClient(deps.shutdown);
-  const steps = stepDeps(deps, runtime, client, deps.logger.child({ jobId: job.id }));
+  const api = runtime.createApi(deps.shutdown);
+  const steps = stepDeps(deps, runtime, api, deps.logger.child({ jobId: job.id }));
   const runId = await begin(job, deps, steps, 'full');
   if (typeof runId !== 'number') return runId;
   await update({ runId, step: 'start', startedAt: Date.now() });
   const logged = { ...steps, logger: deps.logger.child({ jobId: job.id, runId }) };
   try {
     const found = await runAccountStep(logged, runId);
-    await update({ step: 'fan-out', found, accountCounters: countersOf(client) });
+    await update({ step: 'fan-out', found, accountCounters: countersOf(api) });
     return undefined;
   } catch (error) {
-    await failRun(logged, runId, 'full', error, { ...emptyTotals(), counters: countersOf(client) });
+    await failRun(logged, runId, 'full', error, { ...emptyTotals(), counters: countersOf(api) });
     throw jobError(error, deps);
   }
 }
@@ -135,7 +135,7 @@ async function startBackfill(
     const steps = stepDeps(
       deps,
       runtime,
-      runtime.createClient(deps.shutdown),
+      runtime.createApi(deps.shutdown),
       deps.logger.child({ jobId: job.id }),
     );
     const runId = await begin(job, deps, steps, 'backfill');
@@ -221,12 +221,12 @@ async function finishFullSync(
   const merged = mergeStepResults({ account: found, ...children, counters: data.accountCounters });
 
   // The confirmations of unseen rows (account-tombstones.ts) are calls of this run too.
-  const client = runtime.createClient(deps.shutdown);
+  const api = runtime.createApi(deps.shutdown);
   const logger = deps.logger.child({ jobId: job.id, runId });
-  const finishDeps = stepDeps(deps, runtime, client, logger);
+  const finishDeps = stepDeps(deps, runtime, api, logger);
   const totals = () => ({
     ...merged.totals,
-    counters: addCounters(merged.totals.counters, countersOf(client)),
+    counters: addCounters(merged.totals.counters, countersOf(api)),
     range: windowRange(runtime.settings, startDay(data)),
   });
   const context = { runId, scope: 'full' as const };
@@ -264,8 +264,8 @@ async function finishBackfill(
   const merged = mergeStepResults(children);
   const { reasons } = merged;
   const totals = { ...merged.totals, range: { startDate: job.data.from, endDate: job.data.to } };
-  const client = runtime.createClient(deps.shutdown);
-  const finishDeps = stepDeps(deps, runtime, client, deps.logger.child({ jobId: job.id, runId }));
+  const api = runtime.createApi(deps.shutdown);
+  const finishDeps = stepDeps(deps, runtime, api, deps.logger.child({ jobId: job.id, runId }));
   const outcome = await runFinishStep(
     finishDeps,
     { runId, scope: 'backfill' },

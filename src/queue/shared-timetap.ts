@@ -16,13 +16,13 @@ import { aimdSettings } from '../timetap/aimd.js';
 import {
   createProcessReportMemory,
   createSessionGuard,
-  createTimeTapClient,
+  createTimeTapApi,
   type ReportMemory,
-  type TimeTapClient,
+  type TimeTapApi,
 } from '../timetap/index.js';
 
 export interface SharedTimeTap {
-  createClient(signal: AbortSignal): TimeTapClient;
+  createApi(signal: AbortSignal): TimeTapApi;
   createDeleteBudget(runId: number, limits: DeleteLimits): DeleteBudget;
 }
 
@@ -81,8 +81,8 @@ export function createSharedTimeTap(options: {
   const sessionGuard = createSessionGuard(sessionStore);
   const reportMemory = options.reportMemory ?? createProcessReportMemory();
   return {
-    createClient: (signal) =>
-      createTimeTapClient({
+    createApi: (signal) =>
+      createTimeTapApi({
         config: timetap,
         logger,
         redactor,

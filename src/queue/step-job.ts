@@ -13,11 +13,11 @@ import { accountOf, jobError, type ProcessorDeps, stepDeps } from './processor-d
 export async function processStep(job: Job<StepData>, deps: ProcessorDeps): Promise<StepJobResult> {
   const { runId, scope, step, found } = job.data;
   const runtime = accountOf(deps, job.data.account);
-  const client = runtime.createClient(deps.shutdown);
+  const api = runtime.createApi(deps.shutdown);
   const logger = deps.logger.child({ jobId: job.id, runId, step: stepLabel(step) });
   let result: Awaited<ReturnType<typeof runStep>>;
   try {
-    result = await runStep(stepDeps(deps, runtime, client, logger), step, {
+    result = await runStep(stepDeps(deps, runtime, api, logger), step, {
       runId,
       scope,
       ...(found
@@ -36,5 +36,5 @@ export async function processStep(job: Job<StepData>, deps: ProcessorDeps): Prom
     throw result.retryable ? new Error(reason) : new UnrecoverableError(reason);
   }
   const { retryable: _retryable, ...value } = result;
-  return { ...value, counters: countersOf(client) };
+  return { ...value, counters: countersOf(api) };
 }

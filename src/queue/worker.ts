@@ -10,7 +10,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AccountContext } from '../account.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 import { abandonStaleRuns } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';

@@ -6,7 +6,7 @@
  * rolling window the sync keeps fresh (whatever the time zone of the database session). A cancellation rate is cancelled / all appointments; a no-show rate is
  * no-shows / appointments not cancelled (those that were due to happen).
  */
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 
 export interface UpcomingWeek {
   from: string;

@@ -7,7 +7,7 @@
  * this module puts their answers together.
  */
 
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 import {
   type AppointmentReport,
   type BusyStaff,

@@ -3,7 +3,7 @@
  * Postgres (bigints and dates as the driver gives them). Turning them into the report is the
  * business of read-report.ts and freshness.ts; keeping the SQL here lets each be read alone.
  */
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 
 /** The one row of `sync_status_view`, with the database clock's `now()` beside it. */
 export interface StatusRow {

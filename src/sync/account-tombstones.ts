@@ -62,11 +62,11 @@ function ownUrl(
 ): OwnUrl<{ id: number; raw: Record<string, unknown> }> {
   switch (table) {
     case 'locations':
-      return { get: (client, id) => client.getLocation(id), upsert: upsertLocations };
+      return { get: (api, id) => api.getLocation(id), upsert: upsertLocations };
     case 'staff':
-      return { get: (client, id) => client.getStaff(id), upsert: upsertStaff };
+      return { get: (api, id) => api.getStaff(id), upsert: upsertStaff };
     case 'services':
-      return { get: (client, id) => client.getService(id), upsert: upsertServices };
+      return { get: (api, id) => api.getService(id), upsert: upsertServices };
     default: {
       const never: never = table;
       throw new Error(`unknown table ${String(never)}`);

@@ -30,10 +30,8 @@ export interface AccountSnapshot {
 }
 
 /** Reads and upserts the account-wide lists. Throws when the locations cannot be read at all. */
-export async function walkAccount(
-  deps: Pick<WalkDeps, 'client' | 'db' | 'logger'>,
-): Promise<AccountSnapshot> {
-  const { client, db } = deps;
+export async function walkAccount(deps: Pick<WalkDeps, 'api' | 'db' | 'logger'>): Promise<AccountSnapshot> {
+  const { api, db } = deps;
   const stats = emptyStats();
   const reasons: string[] = [];
 
@@ -81,20 +79,20 @@ export async function walkAccount(
   const lists = Promise.allSettled([
     readList(
       'GET /staff',
-      () => client.listStaff(),
+      () => api.listStaff(),
       (items) => upsertStaff(db, items, { logger: deps.logger }),
       'staff',
     ),
     readList(
       'GET /services',
-      () => client.listServices(),
+      () => api.listServices(),
       (items) => upsertServices(db, items, { logger: deps.logger }),
       'services',
     ),
   ]);
-  let locations: Awaited<ReturnType<typeof client.listLocations>>;
+  let locations: Awaited<ReturnType<typeof api.listLocations>>;
   try {
-    locations = await client.listLocations();
+    locations = await api.listLocations();
     addCounts(stats, 'locations', {
       ...(await upsertLocations(db, locations.items, { logger: deps.logger })),
       skipped: locations.skipped.length,

@@ -40,9 +40,9 @@ export async function refreshAppointment(
   // When this job's client sent its last request (the read, its last attempt): TimeTap read the
   // appointment after that, so the time is never later than the truth, and as close to it as
   // this process can know (a busy process may send a request long after its turn in the budget).
-  const readTime = () => new Date(deps.client.stats().lastSentAt ?? startedAt);
+  const readTime = () => new Date(deps.api.stats().lastSentAt ?? startedAt);
   try {
-    const appointment = await deps.client.getAppointment(calendarId);
+    const appointment = await deps.api.getAppointment(calendarId);
     await storeAppointments(deps, [appointment], readTime(), stats);
     return { calendarId, outcome: 'stored', stats };
   } catch (error) {

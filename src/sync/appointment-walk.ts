@@ -75,7 +75,7 @@ export async function walkAppointmentChunk(
   let read: ChunkRead;
   try {
     read = await readAppointmentChunk(
-      deps.client,
+      deps.api,
       { ...range, statuses: deps.statuses },
       {
         pageSize: deps.pageSize,
@@ -113,7 +113,7 @@ export async function walkAppointmentChunk(
 /** What storing appointments needs: the database, and the client for the clients it lacks. */
 export type StoreDeps = Pick<
   AppointmentWalkDeps,
-  'db' | 'logger' | 'clientData' | 'client' | 'staffConcurrency'
+  'db' | 'logger' | 'clientData' | 'api' | 'staffConcurrency'
 >;
 
 /** Upserts appointments and fills the gaps they reveal in the other tables. */
@@ -159,7 +159,7 @@ async function fetchMissingClients(
   const named = [...new Set(appointments.flatMap((a) => (a.clientId === undefined ? [] : [a.clientId])))];
   const missing = await missingClientIds(deps.db, named);
   if (missing.length === 0) return;
-  const results = await mapSettled(missing, deps.staffConcurrency, (id) => deps.client.getClient(id));
+  const results = await mapSettled(missing, deps.staffConcurrency, (id) => deps.api.getClient(id));
   const found = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const fatal = results.find((r) => r.status === 'rejected' && isFatal(r.reason));
   if (fatal?.status === 'rejected') throw fatal.reason;
@@ -190,9 +190,7 @@ async function tombstoneUnseen(
   }
 
   const readAt = new Date();
-  const results = await mapSettled(unseen.unseen, deps.staffConcurrency, (id) =>
-    deps.client.getAppointment(id),
-  );
+  const results = await mapSettled(unseen.unseen, deps.staffConcurrency, (id) => deps.api.getAppointment(id));
   const gone: number[] = [];
   const moved: TimeTapAppointment[] = [];
   const undecided: string[] = [];

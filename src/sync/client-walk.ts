@@ -35,9 +35,9 @@ export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> 
   }
   if (deps.clientData.mode === 'none') return { status: 'skipped', reasons: [], stats, retryable: false };
 
-  let list: Awaited<ReturnType<ConfirmDeps['client']['listClients']>>;
+  let list: Awaited<ReturnType<ConfirmDeps['api']['listClients']>>;
   try {
-    list = await deps.client.listClients();
+    list = await deps.api.listClients();
   } catch (error) {
     if (isFatal(error)) throw error;
     const retryable = (error as { retryable?: boolean }).retryable === true;
@@ -52,7 +52,7 @@ export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> 
     return { status: 'incomplete', reasons: [reason], stats, retryable: false };
   }
   const own: OwnUrl<TimeTapClientRecord> = {
-    get: (client, id) => client.getClient(id),
+    get: (api, id) => api.getClient(id),
     upsert: (db, rows, options) => upsertClients(db, rows, { clientData: deps.clientData, ...options }),
   };
   const baseline = (await deleteBaseline(deps.db)).clients;

@@ -17,16 +17,16 @@ import {
   unseenEntities,
 } from '../db/index.js';
 import { describeError, NotFoundError } from '../errors.js';
-import type { TimeTapClient } from '../timetap/index.js';
+import type { TimeTapApi } from '../timetap/index.js';
 import { mapSettled } from './concurrency.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
 import { addCounts, type RunStats } from './stats.js';
 
-export type ConfirmDeps = Pick<WalkDeps, 'db' | 'guard' | 'logger' | 'client' | 'staffConcurrency'>;
+export type ConfirmDeps = Pick<WalkDeps, 'db' | 'guard' | 'logger' | 'api' | 'staffConcurrency'>;
 
 /** How to read one object through its own URL, and how to store that copy. */
 export interface OwnUrl<R extends { id: number }> {
-  get(client: TimeTapClient, id: number): Promise<R>;
+  get(api: TimeTapApi, id: number): Promise<R>;
   upsert(db: ConfirmDeps['db'], rows: R[], options: { logger: ConfirmDeps['logger'] }): Promise<UpsertCounts>;
 }
 
@@ -92,7 +92,7 @@ async function confirm<R extends { id: number }>(
   own: OwnUrl<R>,
   ids: number[],
 ): Promise<Confirmed<R>> {
-  const results = await mapSettled(ids, deps.staffConcurrency, (id) => own.get(deps.client, id));
+  const results = await mapSettled(ids, deps.staffConcurrency, (id) => own.get(deps.api, id));
   const confirmed: Confirmed<R> = { gone: [], present: [], undecided: [] };
   results.forEach((result, index) => {
     const id = ids[index] as number;

@@ -10,7 +10,7 @@
  * empty; 404 means TimeTap contradicts its own location list (which the walk came from), so the
  * location is left untouched this time and the next run's list settles it.
  */
-import type { Db } from '../db/client.js';
+import type { Db } from '../db/database.js';
 import type { GuardOptions } from '../db/delete-guard.js';
 import { recordLocationLinks, tombstoneLocationLinks, upsertServices, upsertStaff } from '../db/index.js';
 import {
@@ -23,13 +23,13 @@ import {
   SyncError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ListResult, TimeTapClient, TimeTapService, TimeTapStaff } from '../timetap/index.js';
+import type { ListResult, TimeTapApi, TimeTapService, TimeTapStaff } from '../timetap/index.js';
 import type { Authoritative } from './account-walk.js';
 import { mapSettled } from './concurrency.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface WalkDeps {
-  client: TimeTapClient;
+  api: TimeTapApi;
   db: Db;
   logger: Logger;
   guard: GuardOptions;
@@ -60,7 +60,7 @@ export interface LocationOutcome {
 }
 
 export async function walkLocation(deps: WalkDeps, locationId: number): Promise<LocationOutcome> {
-  const { client, db, logger } = deps;
+  const { api, db, logger } = deps;
   const stats = emptyStats();
   const outcome = (
     status: LocationStatus,
@@ -83,7 +83,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
       return await read();
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
-      exists ??= client.getLocation(locationId).catch((cause: unknown) => {
+      exists ??= api.getLocation(locationId).catch((cause: unknown) => {
         throw cause instanceof NotFoundError ? new ContradictionError(locationId) : cause;
       });
       await exists;
@@ -94,8 +94,8 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
   let serviceList: ListResult<TimeTapService>;
   try {
     [staffList, serviceList] = await Promise.all([
-      orEmpty(() => client.listStaff(locationId)),
-      orEmpty(() => client.listServices(locationId)),
+      orEmpty(() => api.listStaff(locationId)),
+      orEmpty(() => api.listServices(locationId)),
     ]);
   } catch (error) {
     if (isFatal(error)) throw error;
@@ -103,7 +103,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
   }
 
   const perStaff = await mapSettled(staffList.items, deps.staffConcurrency, (staff) =>
-    orEmpty(() => client.listServices(locationId, staff.id)),
+    orEmpty(() => api.listServices(locationId, staff.id)),
   );
   const fatal = perStaff.find((r) => r.status === 'rejected' && isFatal(r.reason));
   if (fatal?.status === 'rejected') throw fatal.reason;

@@ -9,7 +9,7 @@ import { countActiveRows, type Db, finishRun, heartbeatRun } from '../db/index.j
 import { describeError, NotFoundError, RunActiveError, UnknownLocationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
-import type { TimeTapClient, TimeTapLocation } from '../timetap/index.js';
+import type { TimeTapApi, TimeTapLocation } from '../timetap/index.js';
 import type { ChunkRecord } from './appointment-walk.js';
 import { emptyStats, type RunStats } from './stats.js';
 
@@ -64,10 +64,10 @@ export function addCounters(a: Counters, b: Partial<Counters> | undefined): Coun
 
 /** The client's counters since `before` (a snapshot of its stats). */
 export function countersOf(
-  client: Pick<TimeTapClient, 'stats'>,
+  api: Pick<TimeTapApi, 'stats'>,
   before: Counters = { apiCalls: 0, retries: 0, relogins: 0 },
 ): Counters {
-  const now = client.stats();
+  const now = api.stats();
   return {
     apiCalls: now.apiCalls - before.apiCalls,
     retries: now.retries - before.retries,
@@ -80,7 +80,7 @@ export function countersOf(
  * the location's own object first: an id TimeTap does not know is no run at all.
  */
 export async function beginRun(
-  deps: RecordDeps & { client: Pick<TimeTapClient, 'getLocation'> },
+  deps: RecordDeps & { api: Pick<TimeTapApi, 'getLocation'> },
   request: RunRequest,
   meta: RunMeta,
 ): Promise<{ runId: number; location?: TimeTapLocation }> {
@@ -156,11 +156,11 @@ export async function withHeartbeat<T>(
 }
 
 async function knownLocation(
-  deps: { client: Pick<TimeTapClient, 'getLocation'> },
+  deps: { api: Pick<TimeTapApi, 'getLocation'> },
   locationId: number,
 ): Promise<TimeTapLocation> {
   try {
-    return await deps.client.getLocation(locationId);
+    return await deps.api.getLocation(locationId);
   } catch (error) {
     throw error instanceof NotFoundError ? new UnknownLocationError(locationId) : error;
   }

@@ -70,18 +70,18 @@ export interface RunDeps extends StepDeps, RunMeta {
 /** Throws RunActiveError (nothing started) when a run of the same scope is alive. */
 export async function runSync(deps: RunDeps, request: SyncRequest): Promise<SyncSummary> {
   const started = Date.now();
-  const before = countersOf(deps.client);
+  const before = countersOf(deps.api);
   const { runId, location } = await beginRun(deps, request, deps);
   const run = { ...deps, logger: deps.logger.child({ runId, scope: request.scope }) };
   const stats = emptyStats();
   const chunks: ChunkRecord[] = [];
-  const totals = (): RunTotals => ({ stats, counters: countersOf(deps.client, before), chunks });
+  const totals = (): RunTotals => ({ stats, counters: countersOf(deps.api, before), chunks });
   const summary = (status: SyncSummary['status'], reasons: string[]): SyncSummary => ({
     runId,
     ...request,
     status,
     stats,
-    ...countersOf(deps.client, before),
+    ...countersOf(deps.api, before),
     durationMs: Date.now() - started,
     reasons: reasons.map((r) => deps.redactor.scrub(r)),
   });

@@ -29,15 +29,15 @@
  * still bounds every request.
  */
 
-import type { TimeTapAppointment } from './appointment-schemas.js';
 import {
   isLargePageFailure,
   MAX_REPORT_DAYS,
   type ReportPage,
   type ReportQuery,
   type SkippedRecord,
-  type TimeTapClient,
-} from './client.js';
+  type TimeTapApi,
+} from './api.js';
+import type { TimeTapAppointment } from './appointment-schemas.js';
 import { lastJustifiedPage } from './report-page-bound.js';
 import { canCut, cutByDays, daysOf, partsThatFit } from './report-parts.js';
 
@@ -64,7 +64,7 @@ export interface ChunkOptions {
   pagesInFlight?: number;
 }
 
-export type ChunkClient = Pick<TimeTapClient, 'appointmentPage' | 'appointmentCount'>;
+export type ChunkClient = Pick<TimeTapApi, 'appointmentPage' | 'appointmentCount'>;
 
 /** Far beyond any range's pages: only an API that never ends a walk gets there. */
 const MAX_PAGES_PER_READ = 100_000;

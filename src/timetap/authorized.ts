@@ -1,6 +1,6 @@
 /**
  * One data call with a session token, and what a 401 means. A 401 on a data call never means
- * that the keys are wrong (only `/sessionToken` refusing them does, see client.ts): with several
+ * that the keys are wrong (only `/sessionToken` refusing them does, see api.ts): with several
  * calls in flight, the token a call used may have been consumed, rotated or expired by the time
  * it arrived, even right after a login. So a 401 is first read (token-uses.ts), after a short
  * jittered pause that lets the answers of the other calls in flight arrive (`readingPause`):

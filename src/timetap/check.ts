@@ -6,7 +6,7 @@ import type { AccountContext } from '../account.js';
 import { AuthError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Redactor, safeUrl } from '../redact.js';
-import { createTimeTapClient } from './client.js';
+import { createTimeTapApi } from './api.js';
 
 export async function runCheck(deps: {
   config: { accounts: readonly AccountContext[] };
@@ -21,10 +21,10 @@ export async function runCheck(deps: {
   for (const account of config.accounts) {
     // One account says nothing of its name; several say whose line it is.
     const whose = config.accounts.length > 1 ? `${account.name}: ` : '';
-    const client = createTimeTapClient({ config: account.timetap, logger, redactor });
+    const api = createTimeTapApi({ config: account.timetap, logger, redactor });
     try {
-      await client.login();
-      const locations = await client.listLocations();
+      await api.login();
+      const locations = await api.listLocations();
       const skipped =
         locations.skipped.length > 0 ? `, ${locations.skipped.length} skipped without an id` : '';
       const base = safeUrl(account.timetap.baseUrl).replace(/\/$/, '');

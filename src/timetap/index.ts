@@ -1,20 +1,20 @@
 /** The TimeTap client's public surface; other modules import from here only. */
 
-export { type ChunkOptions, type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
-export { type AppointmentKind, appointmentKind } from './appointment-kind.js';
-export { isCalendarDate, type TimeTapAppointment, type TimeTapClientRecord } from './appointment-schemas.js';
-export { runCheck } from './check.js';
 export {
-  createTimeTapClient,
+  createTimeTapApi,
   isLargePageFailure,
   type ListResult,
   MAX_REPORT_DAYS,
   type ReportPage,
   type ReportQuery,
   type SkippedRecord,
-  type TimeTapClient,
-  type TimeTapClientDeps,
-} from './client.js';
+  type TimeTapApi,
+  type TimeTapApiDeps,
+} from './api.js';
+export { type ChunkOptions, type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
+export { type AppointmentKind, appointmentKind } from './appointment-kind.js';
+export { isCalendarDate, type TimeTapAppointment, type TimeTapClientRecord } from './appointment-schemas.js';
+export { runCheck } from './check.js';
 export { createLocalLimiter, type RequestLimiter } from './limiter.js';
 export { createTimeTapProbe, type Exchange, type TimeTapProbe, tokenShape } from './probe.js';
 export { readCountBody, readReportBody, UnreadableReportError } from './report-body.js';
@@ -30,5 +30,5 @@ export type { TimeTapLocation, TimeTapService, TimeTapStaff } from './schemas.js
 export { createMemorySessionStore, type SessionStore } from './session.js';
 export { createSessionGuard, type SessionGuard } from './session-guard.js';
 export { computeSignature } from './signature.js';
-export type { ClientStats } from './stats.js';
+export type { ApiStats } from './stats.js';
 export { isTimeZoneName, locationTimeZone } from './time-zone.js';

@@ -4,12 +4,7 @@
  * not keep (a status's content type, whether a 429 carried Retry-After, the shape of the session
  * token). Nothing here records a value: paths without their query, statuses, booleans, shapes.
  */
-import {
-  createTimeTapClient,
-  isLargePageFailure,
-  type TimeTapClient,
-  type TimeTapClientDeps,
-} from './client.js';
+import { createTimeTapApi, isLargePageFailure, type TimeTapApi, type TimeTapApiDeps } from './api.js';
 import { createMemorySessionStore, type SessionStore } from './session.js';
 import { createTransport } from './transport.js';
 
@@ -23,7 +18,7 @@ export interface Exchange {
 }
 
 export interface TimeTapProbe {
-  client: TimeTapClient;
+  api: TimeTapApi;
   /** The JSON body of `path` (query included), retried as any call, a large page's failure excepted. */
   getJson(path: string): Promise<unknown>;
   /** `path` with a session token that cannot be valid: the status and content type only. */
@@ -34,7 +29,7 @@ export interface TimeTapProbe {
   tokenShape(): string | undefined;
 }
 
-export function createTimeTapProbe(deps: TimeTapClientDeps): TimeTapProbe {
+export function createTimeTapProbe(deps: TimeTapApiDeps): TimeTapProbe {
   const seen: Exchange[] = [];
   const doFetch = deps.fetch ?? globalThis.fetch;
   const observing: typeof fetch = async (input, init) => {
@@ -48,9 +43,9 @@ export function createTimeTapProbe(deps: TimeTapClientDeps): TimeTapProbe {
   });
   const watched = { ...deps, fetch: observing, sessionStore: store };
   const transport = createTransport(watched);
-  const client = createTimeTapClient(watched, transport);
+  const api = createTimeTapApi(watched, transport);
   return {
-    client,
+    api,
     getJson: (path) =>
       transport.getJson(`GET ${path.split('?')[0] ?? path}`, path, {
         giveUpOn: (error) => isLargePageFailure(error),

@@ -3,7 +3,7 @@
  * day by status. Dates are calendar dates computed in UTC, so that no daylight saving shift can
  * skip or repeat a day; the parts of a query cover exactly its dates and statuses, each once.
  */
-import type { ReportQuery } from './client.js';
+import type { ReportQuery } from './api.js';
 
 const DAY_MS = 86_400_000;
 

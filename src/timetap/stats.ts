@@ -1,6 +1,6 @@
 /** Counters a sync run reports (API calls, retries, re-logins) and the metrics endpoint exports. */
 
-export interface ClientStats {
+export interface ApiStats {
   /** endpoint label (e.g. 'GET /staff') -> status ('200', '401', 'timeout', 'network') -> count */
   calls: Record<string, Record<string, number>>;
   /** HTTP requests sent, the logins included. */
@@ -24,11 +24,11 @@ export interface StatsRecorder {
   add(counter: 'retries' | 'relogins' | 'logins' | 'skipped', by?: number): void;
   limiterWait(ms: number): void;
   sent(at: number): void;
-  snapshot(): ClientStats;
+  snapshot(): ApiStats;
 }
 
 export function createStatsRecorder(): StatsRecorder {
-  const stats: ClientStats = {
+  const stats: ApiStats = {
     calls: {},
     apiCalls: 0,
     retries: 0,
@@ -54,7 +54,7 @@ export function createStatsRecorder(): StatsRecorder {
       stats.lastSentAt = at;
     },
     snapshot() {
-      const calls: ClientStats['calls'] = {};
+      const calls: ApiStats['calls'] = {};
       for (const [endpoint, byStatus] of Object.entries(stats.calls)) calls[endpoint] = { ...byStatus };
       return { ...stats, calls, limiterWaitMs: Math.round(stats.limiterWaitMs) };
     },

@@ -2,7 +2,7 @@
  * How the client talks to TimeTap: every exchange inside a slot of the one limiter (the login
  * included), the login with its signature, the session token and what a 401 means
  * (authorized.ts), the per-request retries (retrying.ts), and answers turned into typed errors.
- * The client (client.ts) builds its endpoints on `getJson`.
+ * The API client (api.ts) builds its endpoints on `getJson`.
  *
  * Terminology: an *exchange* is one HTTP request/answer; a *call* is a method of the client, which
  * may take several exchanges (a re-login after a 401, retries).

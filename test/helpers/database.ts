@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
-import { createDatabase, type Db } from '../../src/db/client.js';
+import { createDatabase, type Db } from '../../src/db/database.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../src/db/migrate.js';
 
 export interface TestDatabase {

@@ -10,7 +10,7 @@ import { createRedactor, type Redactor } from '../../src/redact.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { runSettings } from '../../src/sync/run-settings.js';
 import type { RunDeps } from '../../src/sync/run-sync.js';
-import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
+import { createTimeTapApi, type TimeTapApi } from '../../src/timetap/index.js';
 import { soleAccount } from './account.js';
 
 export interface CapturedLog {
@@ -76,7 +76,7 @@ export function createTestSyncDeps(
   sim: Simulator,
   db: PrismaClient,
   options: { env?: Record<string, string>; log?: CapturedLog; trigger?: string } = {},
-): RunDeps & { client: TimeTapClient; logger: Logger; redactor: Redactor } {
+): RunDeps & { api: TimeTapApi; logger: Logger; redactor: Redactor } {
   const config = loadConfig(simulatorEnv(sim, options.env), ['timetap']);
   const redactor = createRedactor([
     soleAccount(config).timetap.apiKey,
@@ -87,7 +87,7 @@ export function createTestSyncDeps(
     redactor,
     ...(options.log ? { destination: options.log.stream } : {}),
   });
-  const client = createTimeTapClient({
+  const api = createTimeTapApi({
     config: soleAccount(config).timetap,
     logger,
     redactor,
@@ -95,7 +95,7 @@ export function createTestSyncDeps(
   });
   return {
     ...runSettings(config, soleAccount(config)),
-    client,
+    api,
     db,
     logger,
     redactor,

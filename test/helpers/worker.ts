@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
-import type { Db } from '../../src/db/client.js';
+import type { Db } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { type SyncWorker, startSyncWorker } from '../../src/queue/worker.js';
 import { createRedactor } from '../../src/redact.js';

@@ -10,7 +10,7 @@ import {
   recordDoctorResult,
   recordReportEndpoint,
 } from '../../src/db/account-profiles.js';
-import type { Db } from '../../src/db/client.js';
+import type { Db } from '../../src/db/database.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let db: Db;

@@ -6,8 +6,8 @@ import {
   unseenAppointments,
   upsertAppointments,
 } from '../../src/db/appointments.js';
-import type { Db } from '../../src/db/client.js';
 import type { ClientDataPolicy } from '../../src/db/client-data.js';
+import type { Db } from '../../src/db/database.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let db: Db;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
-import type { Db } from '../../src/db/client.js';
 import { type ClientDataPolicy, emailHash, scrubClientData } from '../../src/db/client-data.js';
 import { type ClientRow, missingClientIds, upsertClients } from '../../src/db/clients.js';
+import type { Db } from '../../src/db/database.js';
 import { countActiveRows, MIRROR_TABLES } from '../../src/db/delete-baseline.js';
 import { setInactive, tombstoneEntityRows, unseenEntities } from '../../src/db/tombstones.js';
 import { useTestDatabase } from '../helpers/use-database.js';

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { cleanJson, MAX_JSON_DEPTH } from '../../src/db/clean.js';
-import { createDatabase, type Db } from '../../src/db/client.js';
 import { contentHash } from '../../src/db/content-hash.js';
+import { createDatabase, type Db } from '../../src/db/database.js';
 import {
   type LocationRow,
   type ServiceRow,

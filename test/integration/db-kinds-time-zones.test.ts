@@ -12,7 +12,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { upsertAppointments } from '../../src/db/appointments.js';
-import type { Db } from '../../src/db/client.js';
+import type { Db } from '../../src/db/database.js';
 import { upsertLocations } from '../../src/db/entities.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../src/db/migrate.js';
 import { readAppointmentReport } from '../../src/report/appointment-report.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
+import type { Db } from '../../src/db/database.js';
 import { abandonStaleRuns, finishRun, heartbeatRun, recentRuns, startRun } from '../../src/db/sync-runs.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
+import type { Db } from '../../src/db/database.js';
 import { upsertLocations, upsertStaff } from '../../src/db/entities.js';
 import { type LocationLinks, recordLocationLinks } from '../../src/db/links.js';
 import {

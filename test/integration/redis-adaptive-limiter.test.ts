@@ -13,7 +13,7 @@ import { createRedisLimiter, limiterKeys, type RedisLimiterOptions } from '../..
 import { maxGrantsInWindow, readLimiterAudit } from '../../src/redis/limiter-audit.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { type AimdSettings, aimdSettings } from '../../src/timetap/aimd.js';
-import { createTimeTapClient, type TimeTapClient } from '../../src/timetap/index.js';
+import { createTimeTapApi, type TimeTapApi } from '../../src/timetap/index.js';
 import { soleAccount } from '../helpers/account.js';
 import { useTestRedis } from '../helpers/redis.js';
 import { simulatorEnv, testTimeTapConfig } from '../helpers/sync.js';
@@ -32,12 +32,12 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 /** `callers` loops per client, each calling TimeTap back to back, until `stop` is set. */
-function keepBusy(clients: TimeTapClient[], callers: number) {
+function keepBusy(clients: TimeTapApi[], callers: number) {
   let stopped = false;
   let failures = 0;
-  const loops = clients.flatMap((client) =>
+  const loops = clients.flatMap((api) =>
     Array.from({ length: callers }, async () => {
-      while (!stopped) await client.getLocation(locationId).catch(() => (failures += 1));
+      while (!stopped) await api.getLocation(locationId).catch(() => (failures += 1));
     }),
   );
   return {
@@ -74,7 +74,7 @@ function twoProcesses(
       adaptive: law,
       ...hooks,
     });
-    const client = createTimeTapClient({
+    const api = createTimeTapApi({
       config: testTimeTapConfig(sim, {
         maxRps: law.initialRps,
         retries: 10,
@@ -86,7 +86,7 @@ function twoProcesses(
       limiter,
       backoff: { minTimeoutMs: 20, maxTimeoutMs: 200 },
     });
-    return { limiter, client };
+    return { limiter, client: api };
   });
 }
 
@@ -211,7 +211,7 @@ describe('the adaptive shared budget against a hidden limit', () => {
         logger: silent(),
         redactor: createRedactor(),
       });
-      return shared.createClient(new AbortController().signal);
+      return shared.createApi(new AbortController().signal);
     });
     sim.resetCalls();
     sim.setHiddenRateLimit(20);

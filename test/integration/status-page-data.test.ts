@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStatusPageReader, type StatusPageDeps } from '../../src/commands/status-page-data.js';
 import { loadConfig } from '../../src/config.js';
-import { createDatabase } from '../../src/db/client.js';
+import { createDatabase } from '../../src/db/database.js';
 import { type Db, recordDoctorResult } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createFastQueueCall } from '../../src/queue/enqueue.js';

@@ -67,14 +67,14 @@ describe('a report whose order is stable only by date and time', () => {
     expect([...ties.values()].filter((n) => n >= 3).length).toBeGreaterThan(10);
 
     // What a reader that trusts one walk would see: a week's pages of 10, in page order.
-    const { client } = createTestSyncDeps(sim, db, { env: ENV });
+    const { api } = createTestSyncDeps(sim, db, { env: ENV });
     const week = { startDate: WINDOW.from, endDate: addDays(WINDOW.from, 6), statuses: STATUSES };
     let short = 0;
     for (let attempt = 0; attempt < 5; attempt++) {
       const seen = new Set<number>();
       let count = 0;
       for (let page = 1; ; page++) {
-        const answer = await client.appointmentPage(week, page, 100);
+        const answer = await api.appointmentPage(week, page, 100);
         count = answer.count ?? 0;
         for (const a of answer.items) seen.add(a.id);
         if (answer.received === 0 || page * 10 >= count) break;

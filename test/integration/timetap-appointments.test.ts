@@ -12,7 +12,7 @@ import { DEFAULT_VARIANTS } from '../../src/simulator/variants.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import {
   createProcessReportMemory,
-  createTimeTapClient,
+  createTimeTapApi,
   type ReportEndpoint,
   type ReportMemory,
 } from '../../src/timetap/index.js';
@@ -23,7 +23,7 @@ const TODAY = '2026-03-16';
 const range = { startDate: '2026-03-09', endDate: '2026-03-22' };
 
 function makeClient(reportMemory?: ReportMemory) {
-  return createTimeTapClient({
+  return createTimeTapApi({
     ...(reportMemory ? { reportMemory } : {}),
     config: testTimeTapConfig(sim, { maxRps: 1000, retries: 1, retryBaseMs: 10 }),
     logger: createLogger({ level: 'silent', redactor: createRedactor() }),
@@ -74,8 +74,8 @@ describe('appointments', () => {
 
   it('reads calendarid spelt in lower case, and maps the nested objects', async () => {
     sim.setLowercaseCalendarId(true);
-    const client = makeClient();
-    const page = await client.appointmentPage(range, 1, 5);
+    const api = makeClient();
+    const page = await api.appointmentPage(range, 1, 5);
     expect(page.skipped).toEqual([]);
     const [first] = page.items;
     const truth = sim.data.appointments.get(first?.id ?? -1);
@@ -90,7 +90,7 @@ describe('appointments', () => {
       startTime: truth?.startTime,
     });
     expect(first?.nested.location?.id).toBe(truth?.location.locationId);
-    expect((await client.getAppointment(first?.id ?? -1)).id).toBe(first?.id);
+    expect((await api.getAppointment(first?.id ?? -1)).id).toBe(first?.id);
   });
 
   it('reads again when bookings and deletions shift records between pages, and says when it cannot agree', async () => {
@@ -135,8 +135,8 @@ describe('the report endpoints and the statuses', () => {
     return { memory, told };
   }
 
-  const readAll = (client: ReturnType<typeof makeClient>) =>
-    readAppointmentChunk(client, { ...range, statuses: ALL }, { pageSize: 25, maxReads: 3 });
+  const readAll = (api: ReturnType<typeof makeClient>) =>
+    readAppointmentChunk(api, { ...range, statuses: ALL }, { pageSize: 25, maxReads: 3 });
 
   for (const mode of ['absent', 'unreadable'] as const) {
     it(`reads through report + reportCount when reportWithCount is ${mode}, and remembers it`, async () => {
@@ -161,9 +161,9 @@ describe('the report endpoints and the statuses', () => {
   for (const shape of ['number', 'totalCount'] as const) {
     it(`reads a reportCount that answers ${shape === 'number' ? 'a bare number' : '{totalCount}'}`, async () => {
       sim.setVariants({ reportWithCount: 'absent', reportCount: shape });
-      const client = makeClient();
-      expect(await client.appointmentCount({ ...range, statuses: ALL })).toBe(inRange().length);
-      expect(await client.reportEndpoint()).toBe('report');
+      const api = makeClient();
+      expect(await api.appointmentCount({ ...range, statuses: ALL })).toBe(inRange().length);
+      expect(await api.reportEndpoint()).toBe('report');
     });
   }
 
@@ -181,15 +181,11 @@ describe('the report endpoints and the statuses', () => {
 
   it('asks for every status by name: a report without statusList that holds only some loses nothing', async () => {
     sim.setVariants({ statusDefault: ['OPEN', 'PENDING'] });
-    const client = makeClient();
-    const unnamed = await readAppointmentChunk(client, range, { pageSize: 25, maxReads: 3 });
+    const api = makeClient();
+    const unnamed = await readAppointmentChunk(api, range, { pageSize: 25, maxReads: 3 });
     expect(unnamed.appointments.length).toBeLessThan(inRange().length); // the variant bites
     sim.resetCalls();
-    const named = await readAppointmentChunk(
-      client,
-      { ...range, statuses: ALL },
-      { pageSize: 25, maxReads: 3 },
-    );
+    const named = await readAppointmentChunk(api, { ...range, statuses: ALL }, { pageSize: 25, maxReads: 3 });
     expect(named.complete).toBe(true);
     expect(ids(named.appointments)).toEqual(inRange());
     const pages = sim.calls.filter((c) => c.path === '/appointmentList/reportWithCount');
@@ -200,10 +196,10 @@ describe('the report endpoints and the statuses', () => {
 
 describe('clients', () => {
   it('lists every client and reads one by id', async () => {
-    const client = makeClient();
-    const clients = await client.listClients();
+    const api = makeClient();
+    const clients = await api.listClients();
     expect(ids(clients.items)).toEqual([...sim.data.clients.keys()].sort((a, b) => a - b));
     const [one] = clients.items;
-    expect(await client.getClient(one?.id ?? -1)).toEqual(one);
+    expect(await api.getClient(one?.id ?? -1)).toEqual(one);
   });
 });

@@ -11,7 +11,7 @@ import type { TimeTapConfig } from '../../src/config.js';
 import { MalformedResponseError, NetworkError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
-import { createTimeTapClient } from '../../src/timetap/index.js';
+import { createTimeTapApi } from '../../src/timetap/index.js';
 
 const API_KEY = 'bounds-api-key-123';
 const PRIVATE_KEY = 'bounds-private-key-456';
@@ -63,7 +63,7 @@ function timetap(data: (req: IncomingMessage, res: ServerResponse) => void) {
 
 function clientOf(baseUrl: string, overrides: Partial<TimeTapConfig> = {}) {
   const redactor = createRedactor();
-  return createTimeTapClient({
+  return createTimeTapApi({
     config: {
       apiKey: API_KEY,
       privateKey: PRIVATE_KEY,
@@ -150,8 +150,8 @@ describe('TIMETAP_MAX_BODY_BYTES', () => {
     const sent = { bytes: 0, finished: false };
     const total = 400 * 1024 * 1024;
     const host = await startHost(endless(total, sent));
-    const client = clientOf(host.url, { maxBodyBytes: LIMIT });
-    const error = await failure(client.listLocations());
+    const api = clientOf(host.url, { maxBodyBytes: LIMIT });
+    const error = await failure(api.listLocations());
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toBe(
       'TimeTap sent a malformed body for /locations?pageNumber=1&pageSize=25: body too large ' +
@@ -160,7 +160,7 @@ describe('TIMETAP_MAX_BODY_BYTES', () => {
     expect(error.message).not.toContain('cut short');
     expect((error as MalformedResponseError).retryable).toBe(false);
     expect(host.requests.filter((r) => r.path === '/locations')).toHaveLength(1);
-    expect(client.stats().calls['GET /locations']).toEqual({ 'too-large': 1 });
+    expect(api.stats().calls['GET /locations']).toEqual({ 'too-large': 1 });
     // What the socket buffers held when the client hung up, not the 400 MB.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(sent.finished).toBe(false);

@@ -19,9 +19,9 @@ import { createRedactor, type Redactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import {
   computeSignature,
-  createTimeTapClient,
+  createTimeTapApi,
   runCheck,
-  type TimeTapClientDeps,
+  type TimeTapApiDeps,
 } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
 
@@ -50,9 +50,9 @@ const recordingFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 
-function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTapClientDeps> = {}) {
+function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTapApiDeps> = {}) {
   const redactor = createRedactor();
-  const client = createTimeTapClient({
+  const api = createTimeTapApi({
     config: testTimeTapConfig(sim, { retryBaseMs: 500, ...overrides }),
     logger: rawLogger,
     redactor,
@@ -60,7 +60,7 @@ function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTa
     backoff: { minTimeoutMs: 20, maxTimeoutMs: 200 },
     ...deps,
   });
-  return { client, redactor };
+  return { client: api, redactor };
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -91,28 +91,28 @@ beforeEach(() => {
 
 describe('TimeTap client over HTTP', () => {
   it('walks the documented endpoints with one login', async () => {
-    const { client, redactor } = makeClient();
-    const locations = await client.listLocations();
+    const { client: api, redactor } = makeClient();
+    const locations = await api.listLocations();
     expect(locations.items.map((l) => l.id).sort()).toEqual([...sim.data.locations.keys()].sort());
     expect(locations.skipped).toEqual([]);
     const locationId = firstLocationId();
-    const staff = await client.listStaff(locationId);
+    const staff = await api.listStaff(locationId);
     expect(staff.items.map((s) => s.id).sort()).toEqual(
       [...(sim.data.locationStaff.get(locationId) ?? [])].sort(),
     );
-    const services = await client.listServices(locationId);
+    const services = await api.listServices(locationId);
     expect(services.items.length).toBe(sim.data.locationServices.get(locationId)?.size);
     const staffId = staff.items[0]!.id;
-    await client.listServices(locationId, staffId);
-    await client.listStaff();
+    await api.listServices(locationId, staffId);
+    await api.listStaff();
 
-    const one = await client.getStaff(staffId);
+    const one = await api.getStaff(staffId);
     expect(one.raw).toEqual(sim.data.staff.get(staffId));
-    expect((await client.getLocation(locationId)).id).toBe(locationId);
-    expect((await client.getService(services.items[0]!.id)).id).toBe(services.items[0]!.id);
+    expect((await api.getLocation(locationId)).id).toBe(locationId);
+    expect((await api.getService(services.items[0]!.id)).id).toBe(services.items[0]!.id);
 
     expect(callsTo('/sessionToken')).toHaveLength(1);
-    const stats = client.stats();
+    const stats = api.stats();
     expect(stats.logins).toBe(1);
     expect(stats.relogins).toBe(0);
     expect(stats.calls['GET /staff']).toEqual({ '200': 2 });
@@ -126,113 +126,113 @@ describe('TimeTap client over HTTP', () => {
   });
 
   it('re-logs in exactly once when the token is revoked in the middle of 100 concurrent calls', async () => {
-    const { client } = makeClient({ maxConcurrency: 8 });
-    await client.login();
+    const { client: api } = makeClient({ maxConcurrency: 8 });
+    await api.login();
     sim.resetCalls();
     const locationId = firstLocationId();
     sim.inject({ path: '/staff', afterCalls: 30, times: 1, fault: { type: 'revoke' } });
-    const results = await Promise.all(Array.from({ length: 100 }, () => client.listStaff(locationId)));
+    const results = await Promise.all(Array.from({ length: 100 }, () => api.listStaff(locationId)));
     expect(results.every((r) => r.items.length > 0)).toBe(true);
     expect(callsTo('/sessionToken')).toHaveLength(1);
     expect(sim.stats().logins).toBe(1);
     expect(callsTo('/staff').filter((c) => c.status === 401).length).toBeGreaterThanOrEqual(1);
-    expect(client.stats().relogins).toBe(1);
+    expect(api.stats().relogins).toBe(1);
   });
 
   it('re-logs in before using a token idle for the configured time', async () => {
-    const { client } = makeClient({ sessionIdleMs: 150 });
-    await client.listLocations();
+    const { client: api } = makeClient({ sessionIdleMs: 150 });
+    await api.listLocations();
     await new Promise((resolve) => setTimeout(resolve, 250));
-    await client.listLocations();
+    await api.listLocations();
     expect(callsTo('/sessionToken')).toHaveLength(2);
     expect(callsTo('/locations').every((c) => c.status === 200)).toBe(true);
-    expect(client.stats().relogins).toBe(1);
+    expect(api.stats().relogins).toBe(1);
   });
 
   it('honours Retry-After on a 429', async () => {
-    const { client } = makeClient();
+    const { client: api } = makeClient();
     sim.inject({ path: '/locations', times: 1, fault: { type: 'status', status: 429, retryAfter: '1' } });
     const started = performance.now();
-    await client.listLocations();
+    await api.listLocations();
     expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
     expect(callsTo('/locations').map((c) => c.status)).toEqual([429, 200]);
-    expect(client.stats().retries).toBe(1);
+    expect(api.stats().retries).toBe(1);
   });
 
   it('does not hold a limiter slot while waiting to retry', async () => {
-    const { client } = makeClient({ maxConcurrency: 1 });
-    await client.login();
+    const { client: api } = makeClient({ maxConcurrency: 1 });
+    await api.login();
     sim.inject({ path: '/locations', times: 1, fault: { type: 'status', status: 429, retryAfter: '1' } });
     const started = performance.now();
-    const slow = client.listLocations().then(() => performance.now() - started);
+    const slow = api.listLocations().then(() => performance.now() - started);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const fast = await client.listStaff(firstLocationId()).then(() => performance.now() - started);
+    const fast = await api.listStaff(firstLocationId()).then(() => performance.now() - started);
     expect(fast).toBeLessThan(900);
     expect(await slow).toBeGreaterThanOrEqual(1000);
   });
 
   it('rides out a burst of 503s', async () => {
-    const { client } = makeClient();
+    const { client: api } = makeClient();
     sim.inject({ path: '/locations', times: 3, fault: { type: 'status', status: 503 } });
-    const result = await client.listLocations();
+    const result = await api.listLocations();
     expect(result.items.length).toBe(sim.data.locations.size);
     expect(callsTo('/locations').map((c) => c.status)).toEqual([503, 503, 503, 200]);
-    expect(client.stats().calls['GET /locations']).toEqual({ '503': 3, '200': 1 });
+    expect(api.stats().calls['GET /locations']).toEqual({ '503': 3, '200': 1 });
   });
 
   it('gives up after the retry budget', async () => {
-    const { client } = makeClient({ retries: 2 });
+    const { client: api } = makeClient({ retries: 2 });
     sim.inject({ path: '/locations', fault: { type: 'status', status: 502 } });
-    const error = await failure(client.listLocations());
+    const error = await failure(api.listLocations());
     expect(error).toBeInstanceOf(TimeTapHttpError);
     expect(callsTo('/locations')).toHaveLength(3);
   });
 
   it('does not retry a 400 or a 404', async () => {
-    const { client } = makeClient();
+    const { client: api } = makeClient();
     sim.inject({ path: '/locations', times: 1, fault: { type: 'status', status: 400 } });
-    const bad = await failure(client.listLocations());
+    const bad = await failure(api.listLocations());
     expect(bad).toBeInstanceOf(TimeTapHttpError);
     expect(bad).toMatchObject({ status: 400, retryable: false, path: '/locations?pageNumber=1&pageSize=25' });
     expect(callsTo('/locations')).toHaveLength(1);
 
-    const gone = await failure(client.getLocation(987_654_321));
+    const gone = await failure(api.getLocation(987_654_321));
     expect(gone).toBeInstanceOf(NotFoundError);
     expect(callsTo('/locations/987654321')).toHaveLength(1);
   });
 
   it('times out a hung answer and a body that stalls half-way', async () => {
-    const { client } = makeClient({ timeoutMs: 300, retries: 1 });
-    await client.login();
+    const { client: api } = makeClient({ timeoutMs: 300, retries: 1 });
+    await api.login();
     sim.inject({ path: '/locations', fault: { type: 'hang' } });
-    const hung = await failure(client.listLocations());
+    const hung = await failure(api.listLocations());
     expect(hung).toBeInstanceOf(NetworkError);
     expect(hung.message).toMatch(/timed out/);
     expect(callsTo('/locations')).toHaveLength(2);
 
     sim.clearFaults();
     sim.inject({ path: '/staff', fault: { type: 'stall' } });
-    const stalled = await failure(client.listStaff(firstLocationId()));
+    const stalled = await failure(api.listStaff(firstLocationId()));
     expect(stalled).toBeInstanceOf(NetworkError);
     expect(stalled.message).toMatch(/timed out .*body/);
-    expect(client.stats().calls['GET /staff']).toEqual({ timeout: 2 });
+    expect(api.stats().calls['GET /staff']).toEqual({ timeout: 2 });
   });
 
   it('stops at once, without retrying, when the shutdown signal aborts', async () => {
     const controller = new AbortController();
-    const { client } = makeClient({ timeoutMs: 10_000 }, { signal: controller.signal });
-    await client.login();
+    const { client: api } = makeClient({ timeoutMs: 10_000 }, { signal: controller.signal });
+    await api.login();
     sim.inject({ path: '/locations', fault: { type: 'hang' } });
     setTimeout(() => controller.abort(new Error('shutting down')), 100);
-    const error = await failure(client.listLocations());
+    const error = await failure(api.listLocations());
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).retryable).toBe(false);
     expect(callsTo('/locations')).toHaveLength(1);
   });
 
   it('reports wrong credentials as AuthError after a single login attempt', async () => {
-    const { client } = makeClient({ privateKey: 'not-the-right-private-key' });
-    const errors = await Promise.all(Array.from({ length: 5 }, () => failure(client.listLocations())));
+    const { client: api } = makeClient({ privateKey: 'not-the-right-private-key' });
+    const errors = await Promise.all(Array.from({ length: 5 }, () => failure(api.listLocations())));
     for (const error of errors) {
       expect(error).toBeInstanceOf(AuthError);
       expect(error.message).toBe(AUTH_FAILURE_MESSAGE);
@@ -242,9 +242,9 @@ describe('TimeTap client over HTTP', () => {
   });
 
   it('never blames the keys for a 401 on a data call: fresh sessions refused three times fail that call', async () => {
-    const { client } = makeClient();
+    const { client: api } = makeClient();
     sim.inject({ path: '/locations', fault: { type: 'status', status: 401 } });
-    const error = await failure(client.listLocations());
+    const error = await failure(api.listLocations());
     expect(error).toBeInstanceOf(SessionRefusedError);
     expect(error).not.toBeInstanceOf(AuthError);
     expect(error.message).toBe(
@@ -256,10 +256,10 @@ describe('TimeTap client over HTTP', () => {
   });
 
   it('skips and reports a record without an id', async () => {
-    const { client } = makeClient();
+    const { client: api } = makeClient();
     const locationId = firstLocationId();
     sim.inject({ path: '/staff', times: 1, fault: { type: 'drop-id' } });
-    const result = await client.listStaff(locationId);
+    const result = await api.listStaff(locationId);
     expect(result.items).toHaveLength((sim.data.locationStaff.get(locationId)?.size ?? 0) - 1);
     expect(result.skipped).toEqual([
       {
@@ -268,38 +268,38 @@ describe('TimeTap client over HTTP', () => {
         reason: 'professionalId: missing',
       },
     ]);
-    expect(client.stats().skipped).toBe(1);
+    expect(api.stats().skipped).toBe(1);
   });
 
   it('retries an HTML or truncated body at most twice, then fails as malformed', async () => {
-    const { client } = makeClient();
-    await client.login();
+    const { client: api } = makeClient();
+    await api.login();
     sim.inject({ path: '/locations', fault: { type: 'html' } });
-    const html = await failure(client.listLocations());
+    const html = await failure(api.listLocations());
     expect(html).toBeInstanceOf(MalformedResponseError);
     expect(callsTo('/locations')).toHaveLength(3);
 
     sim.clearFaults();
     sim.resetCalls();
     sim.inject({ path: '/locations', fault: { type: 'truncated' } });
-    const truncated = await failure(client.listLocations());
+    const truncated = await failure(api.listLocations());
     expect(truncated).toBeInstanceOf(MalformedResponseError);
     expect(callsTo('/locations')).toHaveLength(3);
 
     sim.clearFaults();
     sim.resetCalls();
     sim.inject({ path: '/locations', times: 2, fault: { type: 'truncated' } });
-    expect((await client.listLocations()).items.length).toBe(sim.data.locations.size);
+    expect((await api.listLocations()).items.length).toBe(sim.data.locations.size);
     expect(callsTo('/locations')).toHaveLength(3);
   });
 
   it('keeps to the concurrency limit towards the server', async () => {
     sim.setLatency(20);
     try {
-      const { client } = makeClient({ maxConcurrency: 3 });
-      await Promise.all(Array.from({ length: 30 }, () => client.listLocations()));
+      const { client: api } = makeClient({ maxConcurrency: 3 });
+      await Promise.all(Array.from({ length: 30 }, () => api.listLocations()));
       expect(sim.stats().maxInFlight).toBeLessThanOrEqual(3);
-      expect(client.stats().limiterWaitMs).toBeGreaterThan(0);
+      expect(api.stats().limiterWaitMs).toBeGreaterThan(0);
     } finally {
       sim.setLatency(0);
     }

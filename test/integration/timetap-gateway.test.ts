@@ -13,7 +13,7 @@ import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { DEFAULT_VARIANTS } from '../../src/simulator/variants.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
-import { createMemorySessionStore, createTimeTapClient, type SessionStore } from '../../src/timetap/index.js';
+import { createMemorySessionStore, createTimeTapApi, type SessionStore } from '../../src/timetap/index.js';
 import { captureLog, testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
@@ -27,14 +27,14 @@ const query = {
 function makeClient(options: { config?: Partial<TimeTapConfig>; sessionStore?: SessionStore } = {}) {
   const log = captureLog();
   const redactor = createRedactor();
-  const client = createTimeTapClient({
+  const api = createTimeTapApi({
     config: testTimeTapConfig(sim, { maxRps: 1000, retries: 3, retryBaseMs: 10, ...options.config }),
     logger: createLogger({ level: 'debug', redactor, destination: log.stream }),
     redactor,
     backoff: { minTimeoutMs: 10, maxTimeoutMs: 20 },
     ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
   });
-  return { client, log };
+  return { client: api, log };
 }
 
 const truth = () =>
@@ -62,17 +62,17 @@ describe('a gateway in front of TimeTap', () => {
   it('takes an HTML 401 on a data call for a dead token: logs in again and goes on', async () => {
     sim.setVariants({ html401: true });
     sim.setTokenMaxCalls(2);
-    const { client } = makeClient();
-    for (let i = 0; i < 5; i++) expect((await client.listLocations()).items.length).toBe(3);
+    const { client: api } = makeClient();
+    for (let i = 0; i < 5; i++) expect((await api.listLocations()).items.length).toBe(3);
     const refused = sim.calls.filter((c) => c.status === 401);
     expect(refused.length).toBeGreaterThan(0);
-    expect(client.stats().relogins).toBeGreaterThan(0);
+    expect(api.stats().relogins).toBeGreaterThan(0);
   });
 
   it('still reads an HTML 401 from the login itself as keys refused', async () => {
     sim.setVariants({ html401: true });
-    const { client } = makeClient({ config: { privateKey: 'not-the-key' } });
-    await expect(client.login()).rejects.toBeInstanceOf(AuthError);
+    const { client: api } = makeClient({ config: { privateKey: 'not-the-key' } });
+    await expect(api.login()).rejects.toBeInstanceOf(AuthError);
     expect(sim.calls.map((c) => c.status)).toEqual([401]);
   });
 
@@ -80,11 +80,11 @@ describe('a gateway in front of TimeTap', () => {
     sim.setVariants({ tokenStyle: 'dotted' });
     sim.setTokenMaxCalls(3);
     const store = createMemorySessionStore();
-    const { client, log } = makeClient({ sessionStore: store });
-    for (let i = 0; i < 4; i++) await client.listLocations();
+    const { client: api, log } = makeClient({ sessionStore: store });
+    for (let i = 0; i < 4; i++) await api.listLocations();
     const token = await store.get();
     expect(token).toMatch(/^st\.api\.api\.[0-9a-f]{32}$/);
-    expect(client.stats().relogins).toBeGreaterThan(0);
+    expect(api.stats().relogins).toBeGreaterThan(0);
     const lines = log.lines.join('');
     expect(lines).toContain('logged in to TimeTap');
     expect(lines).not.toContain(token);
@@ -93,18 +93,18 @@ describe('a gateway in front of TimeTap', () => {
 
   it('retries a 429 that carries no Retry-After after its own backoff', async () => {
     sim.inject({ path: '/locations', times: 2, fault: { type: 'status', status: 429 } });
-    const { client } = makeClient();
-    expect((await client.listLocations()).items.length).toBe(3);
+    const { client: api } = makeClient();
+    expect((await api.listLocations()).items.length).toBe(3);
     expect(sim.calls.filter((c) => c.path === '/locations').map((c) => c.status)).toEqual([429, 429, 200]);
-    expect(client.stats().retries).toBe(2);
+    expect(api.stats().retries).toBe(2);
   });
 });
 
 describe('a report page too large for the gateway', () => {
   it('after a 504, reads the range with pages half the size; the 504 is not retried as it was', async () => {
     sim.setVariants({ gatewayTimeoutAbove: 40 });
-    const { client } = makeClient();
-    const read = await readAppointmentChunk(client, query, { pageSize: 100, maxReads: 3 });
+    const { client: api } = makeClient();
+    const read = await readAppointmentChunk(api, query, { pageSize: 100, maxReads: 3 });
     expect(read.complete).toBe(true);
     expect(ids(read.appointments)).toEqual(truth());
     const sizes = reportCalls().map((c) => `${c.query.pageSize} ${c.status}`);
@@ -121,8 +121,8 @@ describe('a report page too large for the gateway', () => {
       query: { pageSize: '100' },
       fault: { type: 'hang' },
     });
-    const { client } = makeClient({ config: { timeoutMs: 300 } });
-    const read = await readAppointmentChunk(client, query, { pageSize: 100, maxReads: 3 });
+    const { client: api } = makeClient({ config: { timeoutMs: 300 } });
+    const read = await readAppointmentChunk(api, query, { pageSize: 100, maxReads: 3 });
     expect(read.complete).toBe(true);
     expect(ids(read.appointments)).toEqual(truth());
     // The page that timed out was asked once; then pages of 50.

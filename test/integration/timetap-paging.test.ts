@@ -10,14 +10,14 @@ import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
-import { createTimeTapClient } from '../../src/timetap/index.js';
+import { createTimeTapApi } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
 const PAGE = 4;
 
 function makeClient(overrides: Partial<TimeTapConfig> = {}) {
-  return createTimeTapClient({
+  return createTimeTapApi({
     config: testTimeTapConfig(sim, {
       maxRps: 1000,
       maxConcurrency: 4,

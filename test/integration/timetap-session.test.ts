@@ -9,14 +9,14 @@ import { AuthError, SessionBreakerOpenError, SessionRefusedError } from '../../s
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { createTimeTapClient, type TimeTapClientDeps } from '../../src/timetap/index.js';
+import { createTimeTapApi, type TimeTapApiDeps } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
 
 let sim: Simulator;
 const silent = createLogger({ level: 'silent', redactor: createRedactor() });
 
-function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTapClientDeps> = {}) {
-  return createTimeTapClient({
+function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTapApiDeps> = {}) {
+  return createTimeTapApi({
     config: testTimeTapConfig(sim, { maxRps: 1000, retries: 3, retryAfterCapMs: 1000, ...overrides }),
     logger: silent,
     redactor: createRedactor(),
@@ -45,9 +45,9 @@ describe('a 401 on a data call', () => {
     'is a dead token when tokens die after %i calls: 120 calls, 8 in flight, all succeed',
     async (n) => {
       sim.setTokenMaxCalls(n);
-      const client = makeClient();
+      const api = makeClient();
       const ids = locationIds();
-      const calls = Array.from({ length: 120 }, (_, i) => client.listStaff(ids[i % ids.length]));
+      const calls = Array.from({ length: 120 }, (_, i) => api.listStaff(ids[i % ids.length]));
       const results = await Promise.allSettled(calls);
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
       // Each token serves n calls, so 120 / n logins are needed; the line of calls waiting for a
@@ -58,13 +58,13 @@ describe('a 401 on a data call', () => {
       expect(logins()).toBeLessThanOrEqual(Math.ceil(120 / n) + 3);
       const refused = sim.calls.filter((c) => c.path === '/staff' && c.status === 401).length;
       expect(refused).toBeLessThanOrEqual(60);
-      expect(client.stats().calls['GET /staff']?.['200']).toBe(120);
+      expect(api.stats().calls['GET /staff']?.['200']).toBe(120);
     },
   );
 
   it('fails only the refused call when the token keeps working for the others, at no more than a login per refusal', async () => {
-    const client = makeClient();
-    await client.login();
+    const api = makeClient();
+    await api.login();
     const [refused, other] = locationIds() as [number, number];
     sim.inject({
       path: '/services',
@@ -76,12 +76,12 @@ describe('a 401 on a data call', () => {
     const others = (async () => {
       let count = 0;
       while (!done) {
-        await client.listStaff(other);
+        await api.listStaff(other);
         count++;
       }
       return count;
     })();
-    const outcome = await client.listServices(refused).then(
+    const outcome = await api.listServices(refused).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -104,12 +104,12 @@ describe('a 401 on a data call', () => {
   });
 
   it('opens the breaker when almost every call is refused, and stops calling TimeTap', async () => {
-    const client = makeClient({ maxConcurrency: 2 });
+    const api = makeClient({ maxConcurrency: 2 });
     sim.inject({ path: /^\/(?!sessionToken)/, fault: { type: 'status', status: 401 } });
     const ids = locationIds();
     const errors: unknown[] = [];
     for (let i = 0; i < 12; i++) {
-      await client.listStaff(ids[i % ids.length]).catch((error: unknown) => errors.push(error));
+      await api.listStaff(ids[i % ids.length]).catch((error: unknown) => errors.push(error));
     }
     const refused = errors.filter((e) => e instanceof SessionRefusedError);
     const stopped = errors.filter((e) => e instanceof SessionBreakerOpenError);
@@ -122,9 +122,9 @@ describe('a 401 on a data call', () => {
   });
 
   it('a refusal of the keys by /sessionToken is still an AuthError at once', async () => {
-    const client = makeClient();
+    const api = makeClient();
     sim.inject({ path: '/sessionToken', fault: { type: 'status', status: 403 } });
-    await expect(client.listLocations()).rejects.toBeInstanceOf(AuthError);
+    await expect(api.listLocations()).rejects.toBeInstanceOf(AuthError);
     expect(logins()).toBe(1);
   });
 });

@@ -228,7 +228,7 @@ describe('a window read racing a webhook read', () => {
     if (!before || before.status === 'CANCELLED')
       throw new Error('the simulator should have an active appointment');
     // The chunk's page is read first (T) ...
-    const page = await deps.client.appointmentPage(
+    const page = await deps.api.appointmentPage(
       { startDate: before.startDate, endDate: before.startDate },
       1,
       100,

@@ -6,9 +6,9 @@
  * test/integration/timetap-appointments.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import type { ReportPage } from '../../src/timetap/api.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import type { TimeTapAppointment } from '../../src/timetap/appointment-schemas.js';
-import type { ReportPage } from '../../src/timetap/client.js';
 
 const RANGE = { startDate: '2026-01-01', endDate: '2026-01-07' };
 const ONE_DAY = { startDate: '2026-01-01', endDate: '2026-01-01' };

@@ -9,9 +9,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TimeTapHttpError } from '../../src/errors.js';
+import type { ReportPage, ReportQuery } from '../../src/timetap/api.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import type { TimeTapAppointment } from '../../src/timetap/appointment-schemas.js';
-import type { ReportPage, ReportQuery } from '../../src/timetap/client.js';
 import { daysOf } from '../../src/timetap/report-parts.js';
 
 interface Entry {

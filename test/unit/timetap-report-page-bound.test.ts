@@ -3,9 +3,9 @@
  * count can justify, not 100,000 pages a read when the count keeps growing with the pages.
  */
 import { describe, expect, it } from 'vitest';
+import type { ReportPage } from '../../src/timetap/api.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import type { TimeTapAppointment } from '../../src/timetap/appointment-schemas.js';
-import type { ReportPage } from '../../src/timetap/client.js';
 import { lastJustifiedPage } from '../../src/timetap/report-page-bound.js';
 
 const RANGE = { startDate: '2026-01-01', endDate: '2026-01-07' };

@@ -1,5 +1,5 @@
 /**
- * The Prisma client over a node-postgres pool (Prisma 7 talks to Postgres through a driver
+ * The database: the Prisma client (`Db`) over a node-postgres pool (Prisma 7 talks to Postgres through a driver
  * adapter). The pool is ours rather than the adapter's so that its limits are explicit and its
  * `error` events are handled: an idle connection that dies (Postgres restarted, a proxy timed it
  * out) emits `error` on the pool, and an unhandled `error` event would kill the process. It is

@@ -1,5 +1,6 @@
 /**
- * The TimeTap client: TimeTap's endpoints as typed calls, every list read whole (paging.ts) and
+ * The TimeTap API client (`TimeTapApi`; "client" alone, in this project, is a customer of the
+ * business, a row of `clients`): TimeTap's endpoints as typed calls, every list read whole (paging.ts) and
  * every record validated (schemas.ts). It knows no database, queue or simulator; the walk calls
  * it. How each request travels (limiter, login, session, retries) is the transport's business.
  */
@@ -30,7 +31,7 @@ import {
   type TimeTapService,
   type TimeTapStaff,
 } from './schemas.js';
-import type { ClientStats } from './stats.js';
+import type { ApiStats } from './stats.js';
 import { createTransport, type Transport, type TransportDeps } from './transport.js';
 
 export interface SkippedRecord {
@@ -45,7 +46,7 @@ export interface ListResult<T> {
   skipped: SkippedRecord[];
 }
 
-export interface TimeTapClient {
+export interface TimeTapApi {
   listLocations(): Promise<ListResult<TimeTapLocation>>;
   /** Without an id: the account-wide `GET /staff`. */
   listStaff(locationId?: number): Promise<ListResult<TimeTapStaff>>;
@@ -77,7 +78,7 @@ export interface TimeTapClient {
   getClient(id: number): Promise<TimeTapClientRecord>;
   /** Forces a login (used by `check`). */
   login(): Promise<void>;
-  stats(): ClientStats;
+  stats(): ApiStats;
 }
 
 /** What an appointment report asks for. */
@@ -106,16 +107,16 @@ export interface ReportPage<T> extends ListResult<T> {
 }
 
 /** What the client needs: the transport's dependencies (transport.ts), and where it keeps what it learns. */
-export type TimeTapClientDeps = TransportDeps & {
+export type TimeTapApiDeps = TransportDeps & {
   /** Which report pair answers this account (default: this process's memory only). */
   reportMemory?: ReportMemory;
 };
 
 /** `transport`: one the caller shares (probe.ts reads raw bodies through the same session). */
-export function createTimeTapClient(
-  deps: TimeTapClientDeps,
+export function createTimeTapApi(
+  deps: TimeTapApiDeps,
   transport: Transport = createTransport(deps),
-): TimeTapClient {
+): TimeTapApi {
   const { config } = deps;
   const { logger, stats } = transport;
   const fetchJson = transport.getJson;
