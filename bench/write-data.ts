@@ -6,8 +6,9 @@
  * 10% of each location's links (the replaced ones are new rows, the old ones get tombstoned).
  */
 import { cleanJson } from '../src/db/clean.js';
+import type { ServiceRecord, StaffRecord } from '../src/records.js';
 import { makeService, makeStaff } from '../src/simulator/objects.js';
-import { parseService, parseStaff, type TimeTapService, type TimeTapStaff } from '../src/timetap/schemas.js';
+import { parseService, parseStaff } from '../src/timetap/schemas.js';
 
 export interface LocationSeen {
   locationId: number;
@@ -17,8 +18,8 @@ export interface LocationSeen {
 }
 
 export interface WriteData {
-  staff: TimeTapStaff[];
-  services: TimeTapService[];
+  staff: StaffRecord[];
+  services: ServiceRecord[];
   locations: LocationSeen[];
   entityRows: number;
   linkRows: number;

@@ -16,30 +16,13 @@
  */
 import type { DateRange } from '../dates.js';
 import { Prisma } from '../generated/prisma/client.js';
+import type { AppointmentKind, AppointmentRecord } from '../records.js';
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
 import { type ClientDataPolicy, reduceAppointmentRaw } from './client-data.js';
 import type { Db } from './database.js';
 
-export interface AppointmentRow {
-  id: number;
-  businessId?: number;
-  locationId?: number;
-  staffId?: number;
-  serviceId?: number;
-  clientId?: number;
-  status?: string;
-  subStatus?: string;
-  /** "YYYY-MM-DD" as TimeTap sends them. */
-  startDate?: string;
-  endDate?: string;
-  /** HHmm integers as TimeTap sends them (800 = 8:00, 2400 = the end of the day). */
-  startTime?: number;
-  endTime?: number;
-  recurringAppointmentId?: number;
-  /** `appointment` (a client booking), `class`, `time_off` or `other`; unset: `appointment`. */
-  kind?: string;
-  raw: Record<string, unknown>;
-}
+/** What the writer reads of an appointment: the record less its nested copies (and its kind may be unset: `appointment`). */
+export type AppointmentRow = Omit<AppointmentRecord, 'nested' | 'kind'> & { kind?: AppointmentKind };
 
 export interface AppointmentUpsertOptions {
   /** When TimeTap was read (taken before the request): an older read never overwrites a newer one. */

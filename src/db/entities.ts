@@ -5,41 +5,12 @@
  * The input types mirror what the TimeTap client returns, defined here so that the database layer
  * depends on no HTTP code.
  */
+
+import type { LocationRecord, ServiceRecord, StaffRecord } from '../records.js';
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
 import type { Db } from './database.js';
 
 export type { UpsertCounts, WarningLogger } from './bulk-upsert.js';
-
-export interface LocationRow {
-  id: number;
-  businessId?: number;
-  name?: string;
-  locationType?: string;
-  /** An IANA zone name; one Postgres does not know is stored as NULL (the migration's trigger). */
-  timeZone?: string;
-  raw: Record<string, unknown>;
-}
-
-export interface StaffRow {
-  id: number;
-  businessId?: number;
-  userName?: string;
-  email?: string;
-  firstName?: string;
-  lastName?: string;
-  fullName?: string;
-  timeZone?: string;
-  raw: Record<string, unknown>;
-}
-
-export interface ServiceRow {
-  id: number;
-  businessId?: number;
-  name?: string;
-  durationMinutes?: number;
-  serviceType?: string;
-  raw: Record<string, unknown>;
-}
 
 export type EntityTable = 'locations' | 'staff' | 'services';
 
@@ -56,14 +27,14 @@ export interface UpsertOptions {
   logger?: WarningLogger;
 }
 
-const LOCATION_COLUMNS: Column<LocationRow>[] = [
+const LOCATION_COLUMNS: Column<LocationRecord>[] = [
   { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
   { name: 'name', type: 'text', pick: (r) => r.name },
   { name: 'location_type', type: 'text', pick: (r) => r.locationType },
   { name: 'time_zone', type: 'text', pick: (r) => r.timeZone },
 ];
 
-const STAFF_COLUMNS: Column<StaffRow>[] = [
+const STAFF_COLUMNS: Column<StaffRecord>[] = [
   { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
   { name: 'user_name', type: 'text', pick: (r) => r.userName },
   { name: 'email', type: 'text', pick: (r) => r.email },
@@ -73,7 +44,7 @@ const STAFF_COLUMNS: Column<StaffRow>[] = [
   { name: 'time_zone', type: 'text', pick: (r) => r.timeZone },
 ];
 
-const SERVICE_COLUMNS: Column<ServiceRow>[] = [
+const SERVICE_COLUMNS: Column<ServiceRecord>[] = [
   { name: 'business_id', type: 'bigint', pick: (r) => r.businessId },
   { name: 'name', type: 'text', pick: (r) => r.name },
   { name: 'duration_minutes', type: 'integer', pick: (r) => r.durationMinutes },
@@ -82,7 +53,7 @@ const SERVICE_COLUMNS: Column<ServiceRow>[] = [
 
 export function upsertLocations(
   db: Db,
-  rows: readonly LocationRow[],
+  rows: readonly LocationRecord[],
   options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
   return bulkUpsert(db, { table: 'locations', columns: LOCATION_COLUMNS }, rows, options);
@@ -90,7 +61,7 @@ export function upsertLocations(
 
 export function upsertStaff(
   db: Db,
-  rows: readonly StaffRow[],
+  rows: readonly StaffRecord[],
   options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
   return bulkUpsert(db, { table: 'staff', columns: STAFF_COLUMNS }, rows, options);
@@ -98,7 +69,7 @@ export function upsertStaff(
 
 export function upsertServices(
   db: Db,
-  rows: readonly ServiceRow[],
+  rows: readonly ServiceRecord[],
   options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
   return bulkUpsert(db, { table: 'services', columns: SERVICE_COLUMNS }, rows, options);

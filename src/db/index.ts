@@ -32,7 +32,7 @@ export {
   reduceClient,
   scrubClientData,
 } from './client-data.js';
-export { type ClientRow, type ClientUpsertOptions, missingClientIds, upsertClients } from './clients.js';
+export { type ClientUpsertOptions, missingClientIds, upsertClients } from './clients.js';
 export { createDatabase, type Database, type Db } from './database.js';
 export {
   type ActiveRows,
@@ -58,9 +58,6 @@ export {
 } from './delete-guard.js';
 export {
   type EntityTable,
-  type LocationRow,
-  type ServiceRow,
-  type StaffRow,
   type UpsertCounts,
   type UpsertOptions,
   upsertLocations,

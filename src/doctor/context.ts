@@ -5,11 +5,11 @@
  */
 import type { DateRange } from '../dates.js';
 import { describeError, MalformedResponseError, NetworkError, TimeTapHttpError } from '../errors.js';
+import type { AppointmentRecord } from '../records.js';
 import {
   isLargePageFailure,
   type ReportPage,
   type ReportQuery,
-  type TimeTapAppointment,
   type TimeTapProbe,
 } from '../timetap/index.js';
 
@@ -56,7 +56,7 @@ export async function pageOf(
   ctx: DoctorContext,
   query: ReportQuery,
   size: number,
-): Promise<ReportPage<TimeTapAppointment>> {
+): Promise<ReportPage<AppointmentRecord>> {
   for (let asked = size; ; asked = Math.floor(asked / 2)) {
     try {
       const page = await ctx.probe.api.appointmentPage(query, 1, asked);

@@ -5,12 +5,9 @@
  * (`non-client-entries`), whether typed fields hold impossible dates (`dates`), and how locations
  * name their time zone (`time-zones`).
  */
-import {
-  appointmentKind,
-  isCalendarDate,
-  isTimeZoneName,
-  type TimeTapAppointment,
-} from '../timetap/index.js';
+
+import type { AppointmentRecord } from '../records.js';
+import { appointmentKind, isCalendarDate, isTimeZoneName } from '../timetap/index.js';
 import { type Check, check } from './check.js';
 import { type DoctorContext, describeFailure, named, pageOf, plural } from './context.js';
 
@@ -19,7 +16,7 @@ const ORDER_READS = 3;
 
 export async function reportOrderCheck(ctx: DoctorContext): Promise<Check> {
   try {
-    const reads: TimeTapAppointment[][] = [];
+    const reads: AppointmentRecord[][] = [];
     for (let i = 0; i < ORDER_READS; i++) {
       const page = await pageOf(ctx, named(ctx), ORDER_PAGE);
       reads.push(page.items);

@@ -28,7 +28,7 @@ export interface TotalsRow {
   services: bigint;
 }
 
-export interface LocationRow {
+export interface LocationSummaryRow {
   id: bigint;
   name: string | null;
   staff: bigint;
@@ -53,7 +53,7 @@ export interface ReportRows {
   status: StatusRow;
   totals: TotalsRow;
   /** Active locations, by name. */
-  locations: LocationRow[];
+  locations: LocationSummaryRow[];
   /** Per location, its three services offered by the most staff, in rank order. */
   topServices: TopServiceRow[];
   /** Per location, the staff who work there and offer no service there. */
@@ -74,7 +74,7 @@ export async function queryReport(db: Db): Promise<ReportRows> {
               (SELECT count(*) FROM staff WHERE deleted_at IS NULL) AS staff,
               (SELECT count(*) FROM services WHERE deleted_at IS NULL) AS services`,
     ),
-    db.$queryRawUnsafe<LocationRow[]>(
+    db.$queryRawUnsafe<LocationSummaryRow[]>(
       `SELECT l.id, l.name,
               (SELECT count(*) FROM location_staff_view v WHERE v.location_id = l.id) AS staff,
               (SELECT count(*) FROM location_services_view v WHERE v.location_id = l.id) AS services

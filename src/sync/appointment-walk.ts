@@ -26,7 +26,8 @@ import {
   upsertStaff,
 } from '../db/index.js';
 import { describeError, isRetryable, NotFoundError } from '../errors.js';
-import { type ChunkRead, readAppointmentChunk, type TimeTapAppointment } from '../timetap/index.js';
+import type { AppointmentRecord } from '../records.js';
+import { type ChunkRead, readAppointmentChunk } from '../timetap/index.js';
 import { mapSettled } from './concurrency.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
@@ -119,7 +120,7 @@ export type StoreDeps = Pick<
 /** Upserts appointments and fills the gaps they reveal in the other tables. */
 export async function storeAppointments(
   deps: StoreDeps,
-  appointments: readonly TimeTapAppointment[],
+  appointments: readonly AppointmentRecord[],
   readAt: Date,
   stats: RunStats,
 ): Promise<void> {
@@ -153,7 +154,7 @@ export async function storeAppointments(
 /** A client an appointment names but the mirror lacks (no nested copy came): read by id. */
 async function fetchMissingClients(
   deps: StoreDeps,
-  appointments: readonly TimeTapAppointment[],
+  appointments: readonly AppointmentRecord[],
   stats: RunStats,
 ): Promise<void> {
   const named = [...new Set(appointments.flatMap((a) => (a.clientId === undefined ? [] : [a.clientId])))];
@@ -174,7 +175,7 @@ async function tombstoneUnseen(
   deps: AppointmentWalkDeps,
   range: DateRange,
   label: string,
-  seen: readonly TimeTapAppointment[],
+  seen: readonly AppointmentRecord[],
   stats: RunStats,
 ): Promise<string[]> {
   const seenIds = seen.map((a) => a.id);
@@ -192,7 +193,7 @@ async function tombstoneUnseen(
   const readAt = new Date();
   const results = await mapSettled(unseen.unseen, deps.staffConcurrency, (id) => deps.api.getAppointment(id));
   const gone: number[] = [];
-  const moved: TimeTapAppointment[] = [];
+  const moved: AppointmentRecord[] = [];
   const undecided: string[] = [];
   results.forEach((result, index) => {
     const id = unseen.unseen[index] as number;

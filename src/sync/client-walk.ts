@@ -7,7 +7,7 @@
  */
 import { type ClientDataPolicy, deleteBaseline, scrubClientData, upsertClients } from '../db/index.js';
 import { describeError } from '../errors.js';
-import type { TimeTapClientRecord } from '../timetap/index.js';
+import type { ClientRecord } from '../records.js';
 import { type ConfirmDeps, type OwnUrl, reconcileUnseen } from './confirm-unseen.js';
 import { isFatal } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
@@ -51,7 +51,7 @@ export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> 
     const reason = `GET /clients: ${list.skipped.length} record(s) without a usable id; clients not tombstoned`;
     return { status: 'incomplete', reasons: [reason], stats, retryable: false };
   }
-  const own: OwnUrl<TimeTapClientRecord> = {
+  const own: OwnUrl<ClientRecord> = {
     get: (api, id) => api.getClient(id),
     upsert: (db, rows, options) => upsertClients(db, rows, { clientData: deps.clientData, ...options }),
   };

@@ -23,7 +23,8 @@ import {
   SyncError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ListResult, TimeTapApi, TimeTapService, TimeTapStaff } from '../timetap/index.js';
+import type { ServiceRecord, StaffRecord } from '../records.js';
+import type { ListResult, TimeTapApi } from '../timetap/index.js';
 import type { Authoritative } from './account-walk.js';
 import { mapSettled } from './concurrency.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
@@ -90,8 +91,8 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
       return { items: [], skipped: [] };
     }
   };
-  let staffList: ListResult<TimeTapStaff>;
-  let serviceList: ListResult<TimeTapService>;
+  let staffList: ListResult<StaffRecord>;
+  let serviceList: ListResult<ServiceRecord>;
   try {
     [staffList, serviceList] = await Promise.all([
       orEmpty(() => api.listStaff(locationId)),
@@ -115,7 +116,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
 
   // Services offered by a staff member may be missing from the location's own list; they are
   // still real services, so they are upserted too (one row each, however often they are seen).
-  const services = new Map<number, TimeTapService>();
+  const services = new Map<number, ServiceRecord>();
   for (const s of serviceList.items) services.set(s.id, s);
   const staffServices: Array<[number, number]> = [];
   let skippedStaffServices = 0;

@@ -8,8 +8,9 @@ import { startRunIfIdle } from '../db/active-runs.js';
 import { countActiveRows, type Db, finishRun, heartbeatRun } from '../db/index.js';
 import { describeError, NotFoundError, RunActiveError, UnknownLocationError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { LocationRecord } from '../records.js';
 import type { Redactor } from '../redact.js';
-import type { TimeTapApi, TimeTapLocation } from '../timetap/index.js';
+import type { TimeTapApi } from '../timetap/index.js';
 import type { ChunkRecord } from './appointment-walk.js';
 import { emptyStats, type RunStats } from './stats.js';
 
@@ -83,7 +84,7 @@ export async function beginRun(
   deps: RecordDeps & { api: Pick<TimeTapApi, 'getLocation'> },
   request: RunRequest,
   meta: RunMeta,
-): Promise<{ runId: number; location?: TimeTapLocation }> {
+): Promise<{ runId: number; location?: LocationRecord }> {
   const location = request.scope === 'location' ? await knownLocation(deps, request.locationId) : undefined;
   const started = await startRunIfIdle(
     deps.db,
@@ -158,7 +159,7 @@ export async function withHeartbeat<T>(
 async function knownLocation(
   deps: { api: Pick<TimeTapApi, 'getLocation'> },
   locationId: number,
-): Promise<TimeTapLocation> {
+): Promise<LocationRecord> {
   try {
     return await deps.api.getLocation(locationId);
   } catch (error) {

@@ -6,12 +6,14 @@
  */
 import type { DateRange } from '../dates.js';
 import { MalformedResponseError, NotFoundError, PageLimitError, TimeTapHttpError } from '../errors.js';
-import {
-  parseAppointment,
-  parseClientRecord,
-  type TimeTapAppointment,
-  type TimeTapClientRecord,
-} from './appointment-schemas.js';
+import type {
+  AppointmentRecord,
+  ClientRecord,
+  LocationRecord,
+  ServiceRecord,
+  StaffRecord,
+} from '../records.js';
+import { parseAppointment, parseClientRecord } from './appointment-schemas.js';
 import { ExchangeError } from './http.js';
 import { maxPagesFor } from './page-limit.js';
 import { readAllPages } from './paging.js';
@@ -22,15 +24,7 @@ import {
   type ReportEndpoint,
   type ReportMemory,
 } from './report-endpoint.js';
-import {
-  parseLocation,
-  parseService,
-  parseStaff,
-  type RecordParse,
-  type TimeTapLocation,
-  type TimeTapService,
-  type TimeTapStaff,
-} from './schemas.js';
+import { parseLocation, parseService, parseStaff, type RecordParse } from './schemas.js';
 import type { ApiStats } from './stats.js';
 import { createTransport, type Transport, type TransportDeps } from './transport.js';
 
@@ -47,14 +41,14 @@ export interface ListResult<T> {
 }
 
 export interface TimeTapApi {
-  listLocations(): Promise<ListResult<TimeTapLocation>>;
+  listLocations(): Promise<ListResult<LocationRecord>>;
   /** Without an id: the account-wide `GET /staff`. */
-  listStaff(locationId?: number): Promise<ListResult<TimeTapStaff>>;
-  listServices(locationId?: number, staffId?: number): Promise<ListResult<TimeTapService>>;
+  listStaff(locationId?: number): Promise<ListResult<StaffRecord>>;
+  listServices(locationId?: number, staffId?: number): Promise<ListResult<ServiceRecord>>;
   /** NotFoundError on 404. */
-  getLocation(id: number): Promise<TimeTapLocation>;
-  getStaff(id: number): Promise<TimeTapStaff>;
-  getService(id: number): Promise<TimeTapService>;
+  getLocation(id: number): Promise<LocationRecord>;
+  getStaff(id: number): Promise<StaffRecord>;
+  getService(id: number): Promise<ServiceRecord>;
   /**
    * One page of the appointments that start within [startDate, endDate] (inclusive, YYYY-MM-DD,
    * at most MAX_REPORT_DAYS), of the statuses asked for, through the report pair that answers
@@ -67,15 +61,15 @@ export interface TimeTapApi {
     query: ReportQuery,
     pageNumber: number,
     pageSize: number,
-  ): Promise<ReportPage<TimeTapAppointment>>;
+  ): Promise<ReportPage<AppointmentRecord>>;
   /** How many appointments the query matches; undefined when the account's reports give no count. */
   appointmentCount(query: ReportQuery): Promise<number | undefined>;
   /** The report pair this client asks (learned, see report-endpoint.ts). */
   reportEndpoint(): Promise<ReportEndpoint>;
   /** NotFoundError on 404: the appointment is gone. */
-  getAppointment(id: number): Promise<TimeTapAppointment>;
-  listClients(): Promise<ListResult<TimeTapClientRecord>>;
-  getClient(id: number): Promise<TimeTapClientRecord>;
+  getAppointment(id: number): Promise<AppointmentRecord>;
+  listClients(): Promise<ListResult<ClientRecord>>;
+  getClient(id: number): Promise<ClientRecord>;
   /** Forces a login (used by `check`). */
   login(): Promise<void>;
   stats(): ApiStats;
@@ -171,7 +165,7 @@ export function createTimeTapApi(
     query: ReportQuery,
     pageNumber: number,
     pageSize: number,
-  ): Promise<ReportPage<TimeTapAppointment>> {
+  ): Promise<ReportPage<AppointmentRecord>> {
     // A read that gets this far was told of more pages than any range holds: it ends here.
     const maxPages = maxPagesFor(config.maxPages, pageSize);
     const filter = `/appointmentList/${endpoint}?${reportFilter(query)}`;
@@ -183,7 +177,7 @@ export function createTimeTapApi(
     const body = readReportBody(answer, path);
     if (endpoint === 'reportWithCount' && body.count === undefined)
       throw new UnreadableReportError(path, 'no count beside the records', { retryable: true });
-    const page: ReportPage<TimeTapAppointment> = { items: [], skipped: [], received: body.records.length };
+    const page: ReportPage<AppointmentRecord> = { items: [], skipped: [], received: body.records.length };
     if (body.count !== undefined) page.count = body.count;
     body.records.forEach((input, index) => {
       const parsed = parseAppointment(input);

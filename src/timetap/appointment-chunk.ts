@@ -29,6 +29,7 @@
  * still bounds every request.
  */
 
+import type { AppointmentRecord } from '../records.js';
 import {
   isLargePageFailure,
   MAX_REPORT_DAYS,
@@ -37,13 +38,12 @@ import {
   type SkippedRecord,
   type TimeTapApi,
 } from './api.js';
-import type { TimeTapAppointment } from './appointment-schemas.js';
 import { lastJustifiedPage } from './report-page-bound.js';
 import { canCut, cutByDays, daysOf, partsThatFit } from './report-parts.js';
 
 export interface ChunkRead {
   /** Complete: the union of its parts; incomplete: every record any read saw (its latest copy). */
-  appointments: TimeTapAppointment[];
+  appointments: AppointmentRecord[];
   skipped: SkippedRecord[];
   /** Consistent: every appointment of the range was seen, as counted. */
   complete: boolean;
@@ -80,12 +80,12 @@ const LEAF_READ_FACTOR = 4;
  */
 export const PAGES_IN_FLIGHT = 2;
 
-type Page = ReportPage<TimeTapAppointment>;
+type Page = ReportPage<AppointmentRecord>;
 
 interface PartRead {
   complete: boolean;
   /** The union of a complete part, by id. */
-  union: Map<number, TimeTapAppointment>;
+  union: Map<number, AppointmentRecord>;
   count?: number;
   parts: number;
   why?: string;
@@ -108,7 +108,7 @@ export async function readAppointmentChunk(
 
 /** One walk of a query's pages: what it saw, and the count that opened it. */
 interface Walk {
-  ids: Map<number, TimeTapAppointment>;
+  ids: Map<number, AppointmentRecord>;
   skipped: number;
   count: number | undefined;
   /** Records the first page held: how many TimeTap serves a page. */
@@ -122,7 +122,7 @@ interface Walk {
 
 class ChunkReader {
   /** Every record any read saw, its latest copy: what an incomplete chunk upserts. */
-  readonly latest = new Map<number, TimeTapAppointment>();
+  readonly latest = new Map<number, AppointmentRecord>();
   readonly skipped: SkippedRecord[] = [];
   reads = 0;
   pages = 0;
@@ -142,7 +142,7 @@ class ChunkReader {
     let size = pageSize;
     /** Records TimeTap served a page (its cap may be below what is asked). */
     let served = pageSize;
-    let union = new Map<number, TimeTapAppointment>();
+    let union = new Map<number, AppointmentRecord>();
     let count: number | undefined;
     /** Reads in a row that found the count unchanged (the union's reads), and that found nothing new. */
     let steady = 0;
@@ -211,7 +211,7 @@ class ChunkReader {
   }
 
   private async readParts(parts: ReportQuery[], pageSize: number): Promise<PartRead> {
-    const union = new Map<number, TimeTapAppointment>();
+    const union = new Map<number, AppointmentRecord>();
     let count: number | undefined = 0;
     let read = 0;
     const short: string[] = [];
@@ -233,7 +233,7 @@ class ChunkReader {
   /** One walk of the pages; a page that fails fails it, with nothing left in flight. */
   private async walk(query: ReportQuery, pageSize: number): Promise<Walk> {
     this.reads++;
-    const ids = new Map<number, TimeTapAppointment>();
+    const ids = new Map<number, AppointmentRecord>();
     let skipped = 0;
     let count: number | undefined;
     let received = 0;

@@ -14,7 +14,7 @@
  * before it: change both together.
  */
 
-export type AppointmentKind = 'appointment' | 'class' | 'time_off' | 'other';
+import type { AppointmentKind } from '../records.js';
 
 export const APPOINTMENT_KINDS: readonly AppointmentKind[] = ['appointment', 'class', 'time_off', 'other'];
 

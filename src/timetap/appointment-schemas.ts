@@ -6,58 +6,9 @@
  * they are parsed too, so that the mirror can fill gaps in their own tables.
  */
 import { z } from 'zod';
-import { type AppointmentKind, appointmentKind } from './appointment-kind.js';
-import {
-  parseLocation,
-  parseService,
-  parseStaff,
-  type RecordParse,
-  type TimeTapLocation,
-  type TimeTapService,
-  type TimeTapStaff,
-} from './schemas.js';
-
-/** A client of the business (TimeTap's `clientId`); personal data. */
-export interface TimeTapClientRecord {
-  id: number;
-  businessId?: number;
-  firstName?: string;
-  lastName?: string;
-  /** `emailAddress` */
-  email?: string;
-  /** `cellPhone`, else `homePhone`, else `workPhone` */
-  phone?: string;
-  city?: string;
-  raw: Record<string, unknown>;
-}
-
-export interface TimeTapAppointment {
-  id: number;
-  businessId?: number;
-  locationId?: number;
-  staffId?: number;
-  serviceId?: number;
-  clientId?: number;
-  status?: string;
-  subStatus?: string;
-  /** "YYYY-MM-DD" as TimeTap sends them, real dates only; anything else is left out (raw keeps it). */
-  startDate?: string;
-  endDate?: string;
-  /** HHmm integers (800 = 8:00), real times only (2400: the end of a day). */
-  startTime?: number;
-  endTime?: number;
-  recurringAppointmentId?: number;
-  /** A client booking, or an entry of another kind (appointment-kind.ts). */
-  kind: AppointmentKind;
-  /** The nested objects that carry a usable id. */
-  nested: {
-    location?: TimeTapLocation;
-    staff?: TimeTapStaff;
-    service?: TimeTapService;
-    client?: TimeTapClientRecord;
-  };
-  raw: Record<string, unknown>;
-}
+import type { AppointmentRecord, ClientRecord } from '../records.js';
+import { appointmentKind } from './appointment-kind.js';
+import { parseLocation, parseService, parseStaff, type RecordParse } from './schemas.js';
 
 const id = z.number().int().positive();
 const optionalString = z.string().optional().catch(undefined);
@@ -88,7 +39,7 @@ const clientSchema = z
   })
   .loose();
 
-export function parseClientRecord(input: unknown): RecordParse<TimeTapClientRecord> {
+export function parseClientRecord(input: unknown): RecordParse<ClientRecord> {
   const object = asObject(input);
   if (!object.ok) return object;
   const result = clientSchema.safeParse(object.value);
@@ -122,7 +73,7 @@ const appointmentSchema = z
   })
   .loose();
 
-export function parseAppointment(input: unknown): RecordParse<TimeTapAppointment> {
+export function parseAppointment(input: unknown): RecordParse<AppointmentRecord> {
   const object = asObject(input);
   if (!object.ok) return object;
   const raw = object.value;

@@ -1,4 +1,4 @@
-/** The TimeTap client's public surface; other modules import from here only. */
+/** The TimeTap API client's public surface; other modules import from here only (the records it parses: src/records.ts). */
 
 export {
   createTimeTapApi,
@@ -12,8 +12,8 @@ export {
   type TimeTapApiDeps,
 } from './api.js';
 export { type ChunkOptions, type ChunkRead, readAppointmentChunk } from './appointment-chunk.js';
-export { type AppointmentKind, appointmentKind } from './appointment-kind.js';
-export { isCalendarDate, type TimeTapAppointment, type TimeTapClientRecord } from './appointment-schemas.js';
+export { appointmentKind } from './appointment-kind.js';
+export { isCalendarDate } from './appointment-schemas.js';
 export { runCheck } from './check.js';
 export { createLocalLimiter, type RequestLimiter } from './limiter.js';
 export { createTimeTapProbe, type Exchange, type TimeTapProbe, tokenShape } from './probe.js';
@@ -26,7 +26,6 @@ export {
 } from './report-endpoint.js';
 export { classifyResponse, isTransientStatus, parseRetryAfter, type ResponseClass } from './retry-policy.js';
 export type { BackoffOptions } from './retrying.js';
-export type { TimeTapLocation, TimeTapService, TimeTapStaff } from './schemas.js';
 export { createMemorySessionStore, type SessionStore } from './session.js';
 export { createSessionGuard, type SessionGuard } from './session-guard.js';
 export { computeSignature } from './signature.js';

@@ -5,42 +5,8 @@
  * as absent rather than rejecting the record. `raw` is the object exactly as TimeTap sent it.
  */
 import { z } from 'zod';
+import type { LocationRecord, ServiceRecord, StaffRecord } from '../records.js';
 import { locationTimeZone } from './time-zone.js';
-
-export interface TimeTapLocation {
-  id: number;
-  businessId?: number;
-  name?: string;
-  locationType?: string;
-  /** An IANA name (legacy ones such as US/Pacific included): see time-zone.ts. */
-  timeZone?: string;
-  raw: Record<string, unknown>;
-}
-
-export interface TimeTapStaff {
-  id: number;
-  businessId?: number;
-  userName?: string;
-  email?: string;
-  firstName?: string;
-  lastName?: string;
-  fullName?: string;
-  /** `timeZoneCode.timeZoneCode`, e.g. "America/New_York". */
-  timeZone?: string;
-  raw: Record<string, unknown>;
-}
-
-export interface TimeTapService {
-  id: number;
-  businessId?: number;
-  /** `reasonDesc` */
-  name?: string;
-  /** `visitMinutes` */
-  durationMinutes?: number;
-  /** `reasonType`: SERVICE, CLASS, PERSONAL... */
-  serviceType?: string;
-  raw: Record<string, unknown>;
-}
 
 const id = z.number().int().positive();
 const optionalString = z.string().optional().catch(undefined);
@@ -111,7 +77,7 @@ function compact<T extends object>(value: T): T {
   return value;
 }
 
-export function parseLocation(input: unknown): RecordParse<TimeTapLocation> {
+export function parseLocation(input: unknown): RecordParse<LocationRecord> {
   return parseWith(locationSchema, input, (d, raw) =>
     compact({
       id: d.locationId,
@@ -124,7 +90,7 @@ export function parseLocation(input: unknown): RecordParse<TimeTapLocation> {
   );
 }
 
-export function parseStaff(input: unknown): RecordParse<TimeTapStaff> {
+export function parseStaff(input: unknown): RecordParse<StaffRecord> {
   return parseWith(staffSchema, input, (d, raw) =>
     compact({
       id: d.professionalId,
@@ -140,7 +106,7 @@ export function parseStaff(input: unknown): RecordParse<TimeTapStaff> {
   );
 }
 
-export function parseService(input: unknown): RecordParse<TimeTapService> {
+export function parseService(input: unknown): RecordParse<ServiceRecord> {
   return parseWith(serviceSchema, input, (d, raw) =>
     compact({
       id: d.reasonId,

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
 import { type ClientDataPolicy, emailHash, scrubClientData } from '../../src/db/client-data.js';
-import { type ClientRow, missingClientIds, upsertClients } from '../../src/db/clients.js';
+import { missingClientIds, upsertClients } from '../../src/db/clients.js';
 import type { Db } from '../../src/db/database.js';
 import { countActiveRows, MIRROR_TABLES } from '../../src/db/delete-baseline.js';
 import { setInactive, tombstoneEntityRows, unseenEntities } from '../../src/db/tombstones.js';
+import type { ClientRecord } from '../../src/records.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let db: Db;
@@ -20,7 +21,7 @@ const none: ClientDataPolicy = { mode: 'none', hashKey: key };
 const readAt = new Date('2026-01-10T10:00:00Z');
 
 /** A client as TimeTap sends it (and as the client's parser hands it over). */
-function client(id: number, extra: Record<string, unknown> = {}): ClientRow {
+function client(id: number, extra: Record<string, unknown> = {}): ClientRecord {
   const raw = {
     clientId: id,
     businessId: 77,
@@ -216,7 +217,7 @@ describe('upsertClients', () => {
     await upsertClients(db, [client(1), client(2)], { clientData: full });
     await tombstoneEntityRows(db, 'clients', [2]);
     const before = await stored();
-    const excerpt = (id: number): ClientRow => ({
+    const excerpt = (id: number): ClientRecord => ({
       id,
       firstName: 'Nested',
       raw: { clientId: id, firstName: 'Nested' },

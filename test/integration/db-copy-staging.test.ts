@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
 import { STAGING_THRESHOLD } from '../../src/db/copy-staging.js';
 import { createDatabase, type Db, rawPool } from '../../src/db/database.js';
-import { type StaffRow, upsertStaff } from '../../src/db/entities.js';
+import { upsertStaff } from '../../src/db/entities.js';
 import { tombstoneEntityRows } from '../../src/db/tombstones.js';
+import type { StaffRecord } from '../../src/records.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
@@ -24,7 +25,7 @@ useTestDatabase(['staff', 'appointments'], (created) => {
 
 const N = STAGING_THRESHOLD;
 
-const staff = (id: number, extra: Record<string, unknown> = {}): StaffRow => ({
+const staff = (id: number, extra: Record<string, unknown> = {}): StaffRecord => ({
   id,
   businessId: 77,
   userName: `user${id}`,

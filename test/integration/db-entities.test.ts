@@ -3,16 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { cleanJson, MAX_JSON_DEPTH } from '../../src/db/clean.js';
 import { contentHash } from '../../src/db/content-hash.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
-import {
-  type LocationRow,
-  type ServiceRow,
-  type StaffRow,
-  upsertLocations,
-  upsertServices,
-  upsertStaff,
-  type WarningLogger,
-} from '../../src/db/entities.js';
+import { upsertLocations, upsertServices, upsertStaff, type WarningLogger } from '../../src/db/entities.js';
 import { tombstoneEntityRows } from '../../src/db/tombstones.js';
+import type { LocationRecord, ServiceRecord, StaffRecord } from '../../src/records.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
@@ -44,7 +37,7 @@ async function versions(table: 'locations' | 'staff' | 'services'): Promise<Map<
   return new Map(rows.map((r) => [Number(r.id), r]));
 }
 
-const staff = (id: number, extra: Record<string, unknown> = {}): StaffRow => ({
+const staff = (id: number, extra: Record<string, unknown> = {}): StaffRecord => ({
   id,
   businessId: 77,
   userName: `user${id}`,
@@ -117,7 +110,7 @@ describe('upserts', () => {
     expect(row).toMatchObject({ businessId: 9n, name: 'Main', locationType: 'PHYSICAL', deletedAt: null });
     expect(row.contentHash).toMatch(/^[0-9a-f]{64}$/);
 
-    const service: ServiceRow = {
+    const service: ServiceRecord = {
       id: 8,
       name: 'Cut',
       durationMinutes: 45,
@@ -133,7 +126,7 @@ describe('upserts', () => {
 
   it('removes NUL characters, keeps emoji and very long strings', async () => {
     const long = 'x'.repeat(1_000_000);
-    const row: LocationRow = {
+    const row: LocationRecord = {
       id: 1,
       name: 'Caf\u0000é 😀',
       raw: { 'key\u0000': 'va\u0000lue', emoji: '👩‍💻 naïve', long, list: ['\u0000', 'ok'], bad: 'a\uD800' },
@@ -234,7 +227,7 @@ describe('upserts', () => {
 
 describe('onlyMissing', () => {
   it('fills gaps, but never overwrites a live row with another copy nor revives a tombstoned one', async () => {
-    const staff = (id: number, email: string): StaffRow => ({
+    const staff = (id: number, email: string): StaffRecord => ({
       id,
       email,
       raw: { professionalId: id, email },
@@ -267,7 +260,7 @@ function warnings(): { logger: WarningLogger; calls: Array<[object, string]> } {
 
 describe('numbers that do not fit their typed column', () => {
   it('leaves the column NULL, keeps the number in raw, counts it and names the column once', async () => {
-    const service = (id: number, durationMinutes: number, businessId?: number): ServiceRow => ({
+    const service = (id: number, durationMinutes: number, businessId?: number): ServiceRecord => ({
       id,
       name: `Service ${id}`,
       durationMinutes,
@@ -337,7 +330,7 @@ describe('numbers that do not fit their typed column', () => {
 });
 
 /** A service whose raw is `depth` objects nested in one another (the top level is 1). */
-function deepService(id: number, depth: number): ServiceRow {
+function deepService(id: number, depth: number): ServiceRecord {
   let value: unknown = 'bottom';
   for (let i = 1; i < depth; i++) value = { a: value };
   return { id, name: `Deep ${id}`, raw: { reasonId: id, a: value } };

@@ -6,9 +6,9 @@
  * test/integration/timetap-appointments.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import type { AppointmentRecord } from '../../src/records.js';
 import type { ReportPage } from '../../src/timetap/api.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
-import type { TimeTapAppointment } from '../../src/timetap/appointment-schemas.js';
 
 const RANGE = { startDate: '2026-01-01', endDate: '2026-01-07' };
 const ONE_DAY = { startDate: '2026-01-01', endDate: '2026-01-01' };
@@ -32,7 +32,7 @@ function fakeClient(options: FakeOptions) {
     _range: typeof RANGE,
     pageNumber: number,
     pageSize: number,
-  ): Promise<ReportPage<TimeTapAppointment>> => {
+  ): Promise<ReportPage<AppointmentRecord>> => {
     log.asked.push(pageNumber);
     log.inFlight += 1;
     log.mostInFlight = Math.max(log.mostInFlight, log.inFlight);
@@ -47,8 +47,8 @@ function fakeClient(options: FakeOptions) {
         kind: 'appointment',
         nested: {},
         raw: { calendarId: from + i + 1 },
-      })) as TimeTapAppointment[];
-      const page: ReportPage<TimeTapAppointment> = { items, skipped: [], received: items.length };
+      })) as AppointmentRecord[];
+      const page: ReportPage<AppointmentRecord> = { items, skipped: [], received: items.length };
       if (options.counted !== false) page.count = total;
       if (pageNumber === 1 && options.withdrawnAfterFirst) total -= options.withdrawnAfterFirst;
       return page;
@@ -60,7 +60,7 @@ function fakeClient(options: FakeOptions) {
   return { client: { appointmentPage, appointmentCount }, log };
 }
 
-const ids = (read: { appointments: TimeTapAppointment[] }) => read.appointments.map((a) => a.id);
+const ids = (read: { appointments: AppointmentRecord[] }) => read.appointments.map((a) => a.id);
 
 describe('reading a chunk with pages asked for ahead', () => {
   it('reads what one page after the other reads, at most pagesInFlight at once', async () => {

@@ -9,9 +9,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TimeTapHttpError } from '../../src/errors.js';
+import type { AppointmentRecord } from '../../src/records.js';
 import type { ReportPage, ReportQuery } from '../../src/timetap/api.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
-import type { TimeTapAppointment } from '../../src/timetap/appointment-schemas.js';
 import { daysOf } from '../../src/timetap/report-parts.js';
 
 interface Entry {
@@ -54,7 +54,7 @@ function fakeReport(data: Entry[], options: FakeReport) {
     query: ReportQuery,
     pageNumber: number,
     pageSize: number,
-  ): Promise<ReportPage<TimeTapAppointment>> => {
+  ): Promise<ReportPage<AppointmentRecord>> => {
     log.requests++;
     log.queries.push(query);
     log.sizes.push(pageSize);
@@ -69,7 +69,7 @@ function fakeReport(data: Entry[], options: FakeReport) {
       kind: 'appointment',
       nested: {},
       raw: { calendarId: e.id },
-    })) as TimeTapAppointment[];
+    })) as AppointmentRecord[];
     return { items, skipped: [], received: items.length, count: all.length };
   };
   const appointmentCount = async (query: ReportQuery) => {
@@ -96,7 +96,7 @@ function shuffledPerRequest(matching: Entry[], _query: ReportQuery, request: num
   return out;
 }
 
-const ids = (read: { appointments: TimeTapAppointment[] }) =>
+const ids = (read: { appointments: AppointmentRecord[] }) =>
   read.appointments.map((a) => a.id).sort((a, b) => a - b);
 const idsOf = (list: Entry[]) => list.map((e) => e.id);
 

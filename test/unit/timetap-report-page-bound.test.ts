@@ -3,9 +3,9 @@
  * count can justify, not 100,000 pages a read when the count keeps growing with the pages.
  */
 import { describe, expect, it } from 'vitest';
+import type { AppointmentRecord } from '../../src/records.js';
 import type { ReportPage } from '../../src/timetap/api.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
-import type { TimeTapAppointment } from '../../src/timetap/appointment-schemas.js';
 import { lastJustifiedPage } from '../../src/timetap/report-page-bound.js';
 
 const RANGE = { startDate: '2026-01-01', endDate: '2026-01-07' };
@@ -37,9 +37,9 @@ describe('a read whose pages never catch up with its count', () => {
         asked.push(pageNumber);
         const items = Array.from({ length: pageNumber === 1 ? pageSize : 1 }, () => {
           const id = pageNumber === 1 ? nextId++ : 0;
-          return { id, nested: {}, raw: { calendarId: id } } as unknown as TimeTapAppointment;
+          return { id, nested: {}, raw: { calendarId: id } } as unknown as AppointmentRecord;
         });
-        const page: ReportPage<TimeTapAppointment> = { items, skipped: [], received: items.length };
+        const page: ReportPage<AppointmentRecord> = { items, skipped: [], received: items.length };
         page.count = 2 * pageSize;
         return page;
       },
