@@ -25,7 +25,7 @@ export type ConfigNeed = 'timetap' | 'database' | 'redis' | 'schedule';
 const MAX_TIMER_MS = 2_147_483_647;
 /** Redis' default `databases` setting: indexes 0..15. */
 const REDIS_DATABASES = 16;
-export const DEFAULT_SCHEDULE = '0 * * * *';
+const DEFAULT_SCHEDULE = '0 * * * *';
 
 /** SYNC_LOCATION_CONCURRENCY's default: locations walked at once by a full sync. */
 export const DEFAULT_LOCATION_CONCURRENCY = 4;
@@ -33,7 +33,7 @@ export const DEFAULT_LOCATION_CONCURRENCY = 4;
 /** WORKER_CONCURRENCY's default: jobs (a backfill's chunks among them) run at once by a worker. */
 export const DEFAULT_WORKER_CONCURRENCY = 4;
 /** TimeTap's documented appointment statuses: APPOINTMENTS_STATUSES's default. */
-export const DEFAULT_APPOINTMENT_STATUSES = ['PENDING', 'OPEN', 'COMPLETED', 'CANCELLED', 'NO_SHOW'] as const;
+const DEFAULT_APPOINTMENT_STATUSES = ['PENDING', 'OPEN', 'COMPLETED', 'CANCELLED', 'NO_SHOW'] as const;
 
 /**
  * APPOINTMENTS_STATUSES: status names as TimeTap spells them (upper case, `_`), comma-separated
@@ -448,7 +448,7 @@ function insecureProblems(p: Parsed): Array<[string, string]> {
 }
 
 /** `localhost`, 127.0.0.0/8 and ::1: requests that never leave this machine. */
-export function isLoopback(hostname: string): boolean {
+function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
   return isIP(host) === 4 && host.startsWith('127.');

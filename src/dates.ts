@@ -21,17 +21,12 @@ export function parseDate(date: string): number {
   return time;
 }
 
-export function formatDate(time: number): string {
+function formatDate(time: number): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
 export function addDays(date: string, days: number): string {
   return formatDate(parseDate(date) + days * DAY_MS);
-}
-
-/** Days from `range.startDate` to `range.endDate`, both counted. */
-export function daysIn(range: DateRange): number {
-  return (parseDate(range.endDate) - parseDate(range.startDate)) / DAY_MS + 1;
 }
 
 /** Today's date where the process runs, as TimeTap's users read "today" on a calendar (UTC). */

@@ -21,7 +21,7 @@ export type ErrorOrigin = 'timetap' | 'postgres' | 'redis';
  * An error of a TimeTap request or of what TimeTap answered. Whatever its cause holds (a refused
  * connection, an unknown host), it is about TimeTap: never Postgres's or Redis's.
  */
-export class TimeTapError extends SyncError {
+class TimeTapError extends SyncError {
   override readonly origin: ErrorOrigin | undefined = 'timetap';
 }
 

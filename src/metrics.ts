@@ -13,14 +13,14 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export { Registry } from 'prom-client';
 
-export const METRIC_PREFIX = 'timetap_sync_';
+const METRIC_PREFIX = 'timetap_sync_';
 
 /** What a sync did with one row; the `outcome` label of `timetap_sync_rows_total`. */
-export const ROW_OUTCOMES = ['inserted', 'updated', 'unchanged', 'deleted', 'skipped', 'revived'] as const;
+const ROW_OUTCOMES = ['inserted', 'updated', 'unchanged', 'deleted', 'skipped', 'revived'] as const;
 export type RowOutcome = (typeof ROW_OUTCOMES)[number];
 
 /** Why a webhook call was refused; the `reason` label of `timetap_sync_webhook_rejections_total`. */
-export const WEBHOOK_REJECTIONS = [
+const WEBHOOK_REJECTIONS = [
   'secret',
   'locked-out',
   'rate',

@@ -9,7 +9,7 @@
 import type { Logger } from './logger.js';
 import type { Redactor } from './redact.js';
 
-export const OUTAGE_REPEAT_MS = 60_000;
+const OUTAGE_REPEAT_MS = 60_000;
 
 export interface OutageLog {
   /** A failure that says the dependency is unreachable; `reason` is a short text (no secrets). */

@@ -16,7 +16,7 @@ import { constants } from 'node:os';
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** How long the last words of a forced exit may take: a database write, not a shutdown. */
-export const FORCED_EXIT_GRACE_MS = 2_000;
+const FORCED_EXIT_GRACE_MS = 2_000;
 
 type LastWords = (signal: NodeJS.Signals) => Promise<unknown>;
 const lastWords = new Set<LastWords>();

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { quoteIdentifier, withMaintenanceClient } from '../db/create-database.js';
 
 /** The comment that marks a database as the demo's. */
-export const DEMO_MARKER = 'timetap-sync demo';
+const DEMO_MARKER = 'timetap-sync demo';
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/timetap';
 
 export class DemoDatabaseRefused extends Error {

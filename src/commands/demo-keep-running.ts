@@ -23,7 +23,7 @@ export const KEEP_RUNNING_PREFIX = 'timetap-sync-demo';
 /** Every minute: a newcomer sees a scheduled sync without waiting long. */
 export const DEMO_SCHEDULE = '* * * * *';
 /** One appointment changed (booked, moved, cancelled, deleted in turn) every this many ms. */
-export const LIVE_CHANGES_MS = 5_000;
+const LIVE_CHANGES_MS = 5_000;
 
 /** What the live part adds to the demo's configuration: its endpoints, their secrets, its schedule. */
 export function keepRunningEnv(schedule: string): Record<string, string> {

@@ -30,7 +30,7 @@ import { createDemoRuntime } from './demo-runtime.js';
 import { startDemoSimulator } from './demo-simulator.js';
 import { syncThroughQueue } from './demo-sync.js';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export interface DemoOptions {
   /** Go on as a worker after the tour, until a signal. */

@@ -28,7 +28,7 @@ export async function reportCommand(runtime: Runtime, options: { json?: boolean 
 }
 
 /** The report, or undefined when the database lacks the reporting views. */
-export async function tryReadReport(db: Db, schedule: string): Promise<Report | undefined> {
+async function tryReadReport(db: Db, schedule: string): Promise<Report | undefined> {
   if (!(await hasReportingViews(db))) return undefined;
   return readReport(db, { schedule });
 }

@@ -64,7 +64,7 @@ export interface FreshnessMetricsDeps {
 }
 
 /** The refresh of the freshness gauges; when the view cannot be read it throws, the last read set. */
-export function createFreshnessMetrics(deps: FreshnessMetricsDeps): () => Promise<void> {
+function createFreshnessMetrics(deps: FreshnessMetricsDeps): () => Promise<void> {
   const { metrics } = deps;
   const now = deps.now ?? Date.now;
   let last: { rows: ScopeFreshness[]; readAt: number } | undefined;

@@ -100,7 +100,7 @@ async function syncAccount(
 }
 
 /** `locations 12/100, chunks 3/18, clients 1/1`: the steps done of each kind. */
-export function describeProgress(steps: RunProgress): string {
+function describeProgress(steps: RunProgress): string {
   const names: Record<StepKind, string> = { location: 'locations', chunk: 'chunks', clients: 'clients' };
   const kinds: StepKind[] = ['location', 'chunk', 'clients'];
   return kinds

@@ -29,7 +29,7 @@ export interface WaitOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const NO_WORKER_GRACE_MS = 2_000;
+const NO_WORKER_GRACE_MS = 2_000;
 const POLL_MS = 500;
 
 export async function waitForJob(

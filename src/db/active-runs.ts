@@ -11,7 +11,7 @@ import { abandonStaleRuns, type RunStart, startRun } from './sync-runs.js';
 /** What one run at a time is about: the account, one location, or the appointment history. */
 export type ScopeKey = { scope: 'full' } | { scope: 'location'; locationId: number } | { scope: 'backfill' };
 
-export async function findActiveRun(
+async function findActiveRun(
   db: Pick<Db, 'syncRun'>,
   scope: ScopeKey,
   options: { freshWithinMs: number; excludeRunId?: number },

@@ -105,7 +105,7 @@ const NUMERIC_RANGE: Record<NumericType, { min: number; max: number }> = {
  */
 const FALLBACK_JSON_DEPTH = 500;
 
-export function emptyCounts(): UpsertCounts {
+function emptyCounts(): UpsertCounts {
   return { inserted: 0, updated: 0, unchanged: 0, revived: 0, cleanedValues: 0, outOfRange: 0, tooDeep: 0 };
 }
 

@@ -172,7 +172,7 @@ function isClient(value: Record<string, unknown>): boolean {
 }
 
 /** Whether `value` is a client or has one anywhere inside (objects and arrays). */
-export function holdsClient(value: unknown, depth = 0): boolean {
+function holdsClient(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (depth >= MAX_DEPTH) return true; // too deep to tell: treated as personal
   if (Array.isArray(value)) return value.some((item) => holdsClient(item, depth + 1));

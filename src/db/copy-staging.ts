@@ -97,7 +97,7 @@ function* copyText(rows: readonly (readonly CopyValue[])[]): Generator<string> {
 }
 
 /** One row in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. */
-export function copyLine(values: readonly CopyValue[]): string {
+function copyLine(values: readonly CopyValue[]): string {
   let line = '';
   for (let i = 0; i < values.length; i += 1) {
     const value = values[i];

@@ -57,7 +57,7 @@ function serverOf(target: DatabaseTarget): string {
 }
 
 /** The `createdb` line that creates the database on that server, as that user. */
-export function createdbCommand(target: DatabaseTarget): string {
+function createdbCommand(target: DatabaseTarget): string {
   const options = [`-h ${target.host}`, `-p ${target.port}`];
   if (target.user) options.push(`-U ${target.user}`);
   return `createdb ${options.join(' ')} ${quoteShell(target.database)}`;

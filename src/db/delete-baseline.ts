@@ -25,7 +25,7 @@ export const MIRROR_TABLES: readonly MirrorTable[] = [
 ];
 
 /** How many recent successful full syncs the baseline looks back over. */
-export const BASELINE_RUNS = 5;
+const BASELINE_RUNS = 5;
 
 export async function countActiveRows(db: Db): Promise<ActiveRows> {
   const counts = MIRROR_TABLES.map(

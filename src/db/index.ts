@@ -36,7 +36,6 @@ export { type ClientUpsertOptions, missingClientIds, upsertClients } from './cli
 export { createDatabase, type Database, type Db } from './database.js';
 export {
   type ActiveRows,
-  BASELINE_RUNS,
   countActiveRows,
   deleteBaseline,
   MIRROR_TABLES,

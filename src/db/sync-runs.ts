@@ -86,7 +86,7 @@ export interface SyncRunRecord {
 /** Longest error text kept; a run with thousands of failures says the first ones. */
 const MAX_ERROR_LENGTH = 8_000;
 
-export const ABANDONED_ERROR = 'process died';
+const ABANDONED_ERROR = 'process died';
 
 export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<number> {
   const row = await db.syncRun.create({

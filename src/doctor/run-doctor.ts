@@ -92,11 +92,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorResult & { call
 }
 
 /** The rolling window around today, cut to MAX_REPORT_DAYS: where the account's appointments are. */
-export function probeRange(
-  now: Date,
-  pastDays: number,
-  futureDays: number,
-): { startDate: string; endDate: string } {
+function probeRange(now: Date, pastDays: number, futureDays: number): { startDate: string; endDate: string } {
   const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
   const half = Math.floor((MAX_REPORT_DAYS - 1) / 2);
   const back = Math.min(pastDays, half + Math.max(0, half - futureDays));

@@ -20,7 +20,7 @@ import { isCrossSiteWrite } from './cross-site.js';
 import type { RateLimiter } from './rate-limit.js';
 import { readBody } from './read-body.js';
 
-export const MAX_RESYNC_BODY_BYTES = 1024;
+const MAX_RESYNC_BODY_BYTES = 1024;
 
 export interface ResyncRequestBody {
   locationId?: number;

@@ -32,7 +32,7 @@ export interface ResyncLimits {
   windowMs: number;
 }
 
-export const DEFAULT_RESYNC_LIMITS: ResyncLimits = {
+const DEFAULT_RESYNC_LIMITS: ResyncLimits = {
   failuresPerClient: 10,
   authorized: 30,
   windowMs: 60_000,

@@ -21,7 +21,7 @@ import type { RateLimiter } from './rate-limit.js';
 import { readBody } from './read-body.js';
 
 export const WEBHOOK_PATH = '/webhooks/timetap';
-export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
 /** What can carry the appointment; a multipart upload, an image or XML cannot (415). */
 const ACCEPTED_TYPES =

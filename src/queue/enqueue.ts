@@ -117,7 +117,7 @@ export function createResyncEnqueuer(deps: {
 }
 
 /** How long an appointment's first event waits for more before its appointment is read. */
-export const EVENT_SETTLE_MS = 1_000;
+const EVENT_SETTLE_MS = 1_000;
 
 /**
  * The job for an appointment a webhook named. Events for one appointment coalesce: while its job

@@ -1,19 +1,3 @@
-/**
- * The jobs of the sync queue, as one typed map from job name to payload and result (like
- * graphile-worker's task list): `addJob` takes only the payload of its name, and the worker's
- * processors (processors.ts) are typed by the same map. Payloads carry ids (and counts), never
- * credentials; each names its account (`default` when it does not: jobs queued before accounts).
- *
- * - `full-sync`, `backfill`: a run of its plan (src/sync/plan.ts), the parent of its steps
- *   (run-job.ts). Where it stands is kept in its own data, so that a retried job resumes where it
- *   stopped. A backfill's chunks that an earlier one read completely are not read again.
- * - `client-walk`, `location-walk`, `appointment-chunk`: one step of such a run each (step-job.ts),
- *   retried by itself; the step travels in the data, its kind names the job.
- * - `location-sync`: an on-demand sync of one location, with its own run.
- * - `appointment-event`: one appointment a TimeTap webhook said changed, read at its own URL;
- *   events for one appointment that arrive while its job waits are one job.
- */
-import type { JobsOptions, Queue } from 'bullmq';
 import type { PlanScope, Step, StepKind } from '../sync/plan.js';
 import type { Counters } from '../sync/run-record.js';
 import type { SyncSummary } from '../sync/run-sync.js';
@@ -141,8 +125,3 @@ export interface JobTypes {
 }
 export type JobData<N extends JobName> = JobTypes[N]['data'];
 export type JobResult<N extends JobName> = JobTypes[N]['result'];
-
-/** Adds a job whose payload matches its name. */
-export function addJob<N extends JobName>(queue: Queue, name: N, data: JobData<N>, options: JobsOptions) {
-  return queue.add(name, data, options);
-}

@@ -28,7 +28,7 @@ const PROCESSORS: Processors = {
   [JOB.appointmentEvent]: (job, _token, deps) => processAppointmentEvent(job, deps),
 };
 
-export function isJobName(name: string): name is JobName {
+function isJobName(name: string): name is JobName {
   return Object.hasOwn(PROCESSORS, name);
 }
 

@@ -17,7 +17,7 @@ import type { OutageLog } from '../outage-log.js';
 import { RedisUnavailableError, RedisUnconfirmedError, redisHost } from './connection.js';
 
 /** How long a command may go unanswered before Redis counts as hung. */
-export const ANSWER_TIMEOUT_MS = 3_000;
+const ANSWER_TIMEOUT_MS = 3_000;
 
 /** ioredis states of a connection that was lost, where a command would wait for its return. */
 const LOST = new Set(['reconnecting', 'close', 'end']);

@@ -38,7 +38,7 @@ export interface RedisConnectionOptions {
 }
 
 /** How long a command waits for Redis to answer before it reports it unreachable. */
-export const REDIS_CONNECT_TIMEOUT_MS = 3_000;
+const REDIS_CONNECT_TIMEOUT_MS = 3_000;
 /** A client connection's commands fail after this, even on a connection that looks up. */
 const CLIENT_COMMAND_TIMEOUT_MS = 5_000;
 const RETRY_BASE_MS = 100;

@@ -35,10 +35,10 @@ const NOTES = [
 ] as const;
 
 /** The keys a sparse client keeps: what a minimal sign-up form leaves behind. */
-export const SPARSE_CLIENT_KEYS = ['clientId', 'businessId', 'emailAddress'] as const;
+const SPARSE_CLIENT_KEYS = ['clientId', 'businessId', 'emailAddress'] as const;
 
 /** Every 5th client from the fourth on is sparse; client 0 (the NUL) is never. */
-export function isSparseClient(index: number): boolean {
+function isSparseClient(index: number): boolean {
   return index % 5 === 3;
 }
 
@@ -87,7 +87,7 @@ export function makeClient(ctx: ObjectContext, id: number): RawObject {
 }
 
 /** The client as the generated set serves it at `index`: full, or cut down to the sparse keys. */
-export function clientAt(index: number, client: RawObject): RawObject {
+function clientAt(index: number, client: RawObject): RawObject {
   if (!isSparseClient(index)) return client;
   const out: RawObject = {};
   for (const key of SPARSE_CLIENT_KEYS) if (key in client) out[key] = client[key];

@@ -64,7 +64,7 @@ export interface ShapeOptions {
 }
 
 /** Default days of appointments before today (history for a backfill) and after it. */
-export const DEFAULT_HISTORY_DAYS = 365;
+const DEFAULT_HISTORY_DAYS = 365;
 const DEFAULT_FUTURE_DAYS = 14;
 
 function checkDate(name: string, text: string): number {

@@ -24,7 +24,7 @@ export function hiddenBurst(rps: number): number {
   return Math.max(2, Math.ceil(rps / 4));
 }
 
-export function checkHiddenRateLimit(rps: number | undefined): number | undefined {
+function checkHiddenRateLimit(rps: number | undefined): number | undefined {
   if (rps !== undefined && !(Number.isFinite(rps) && rps > 0)) {
     throw new RangeError('simulator: the hidden rate limit must be a number of requests per second above 0');
   }

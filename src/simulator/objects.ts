@@ -46,7 +46,7 @@ function color(rng: Random): string {
   return `#${rng.hex(6)}`;
 }
 
-export function makeLocation(ctx: ObjectContext, id: number): RawObject {
+function makeLocation(ctx: ObjectContext, id: number): RawObject {
   const rng = rngFor(ctx, 'location', id);
   const place = rng.pick(CITIES);
   const zone = TIME_ZONES[place.tz] ?? TIME_ZONES[0];

@@ -24,7 +24,7 @@ export function nonClientKindOf(calendarId: number): 'time_off' | 'class' | unde
 }
 
 /** Under `impossibleDates`: whether the entry with this id carries an impossible endDate. */
-export function hasImpossibleDate(calendarId: number): boolean {
+function hasImpossibleDate(calendarId: number): boolean {
   return calendarId % 11 === 5;
 }
 
@@ -56,10 +56,7 @@ const LEGACY_NAMES: Record<string, string> = {
 };
 
 /** How the location with this id names its zone under `zones` (`mixed` goes by id). */
-export function zoneStyleOf(
-  locationId: number,
-  zones: LocationTimeZones,
-): Exclude<LocationTimeZones, 'mixed'> {
+function zoneStyleOf(locationId: number, zones: LocationTimeZones): Exclude<LocationTimeZones, 'mixed'> {
   if (zones !== 'mixed') return zones;
   return (['object', 'legacy', 'null'] as const)[locationId % 3] ?? 'object';
 }

@@ -9,14 +9,14 @@
 import type { Kind, RawObject } from './objects.js';
 
 /** The documented example's keys, in the docs' order. */
-export const DOCUMENTED_KEYS = {
+const DOCUMENTED_KEYS = {
   location: ['locationId', 'businessId', 'locationName', 'locationType', 'createdDate', 'privateUrl'],
   staff: ['professionalId', 'businessId', 'userName', 'email', 'timeZoneCode'],
   service: ['reasonId', 'businessId', 'reasonDesc', 'visitMinutes'],
 } as const satisfies Record<Kind, readonly string[]>;
 
 /** Which generated positions are sparse: every 5th location, every 4th staff member and service. */
-export function isSparse(kind: Kind, index: number): boolean {
+function isSparse(kind: Kind, index: number): boolean {
   switch (kind) {
     case 'location':
       return index % 5 === 4;

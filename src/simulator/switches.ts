@@ -66,7 +66,7 @@ export interface SwitchOptions {
 export const DEFAULT_PAGE_SIZE = 25;
 export const DEFAULT_MAX_PAGE_SIZE = 100;
 /** The docs do not say; 404 is the stricter answer, so a client that copes with it copes with both. */
-export const DEFAULT_EMPTY_LIST_STATUS: EmptyListStatus = 404;
+const DEFAULT_EMPTY_LIST_STATUS: EmptyListStatus = 404;
 
 export function checkTokenMaxCalls(n: number | undefined): number | undefined {
   if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) {
@@ -111,7 +111,7 @@ export function checkEmptyListStatus(status: EmptyListStatus): EmptyListStatus {
 }
 
 /** Our guess at the names, until someone sees a real answer; configurable (see ReportWrapper). */
-export const DEFAULT_REPORT_WRAPPER: ReportWrapper = { list: 'objects', count: 'count' };
+const DEFAULT_REPORT_WRAPPER: ReportWrapper = { list: 'objects', count: 'count' };
 
 export function checkReportWrapper(wrapper: ReportWrapper): ReportWrapper {
   const { list, count } = wrapper;

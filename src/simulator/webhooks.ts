@@ -19,7 +19,7 @@ import { type PendingPost, postOnce } from './webhook-post.js';
 /** `mixed` alternates, starting with `json`, counted from setWebhook. */
 export type WebhookFormat = WebhookBodyFormat | 'mixed';
 
-export const WEBHOOK_FORMATS: readonly WebhookFormat[] = [...WEBHOOK_BODY_FORMATS, 'mixed'];
+const WEBHOOK_FORMATS: readonly WebhookFormat[] = [...WEBHOOK_BODY_FORMATS, 'mixed'];
 
 export interface WebhookTarget {
   /** http: or https:. */
@@ -65,9 +65,9 @@ export interface WebhookSender {
   close(): Promise<void>;
 }
 
-export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
 
-export function checkWebhookTarget(target: WebhookTarget): Required<WebhookTarget> {
+function checkWebhookTarget(target: WebhookTarget): Required<WebhookTarget> {
   let url: URL;
   try {
     url = new URL(target.url);

@@ -57,12 +57,12 @@ export interface AimdState {
  * (bench 8) to keep about 85% of a hidden limit with under 2% 429s, and to fall below a limit
  * that drops to a third within seconds; CUBIC's 0.7 fell faster but kept less.
  */
-export const DEFAULT_DECREASE_FACTOR = 0.75;
-export const DEFAULT_INTERVAL_MS = 1_000;
+const DEFAULT_DECREASE_FACTOR = 0.75;
+const DEFAULT_INTERVAL_MS = 1_000;
 /** Slow start: half again per interval, from a guess to a limit 4 times higher in under 4 s. */
-export const DEFAULT_SLOW_START_FACTOR = 1.5;
+const DEFAULT_SLOW_START_FACTOR = 1.5;
 /** Forty intervals to double the start rate: slow enough that a 429 stays rare once learned. */
-export const INCREASE_PER_INTERVAL_OF_START = 1 / 40;
+const INCREASE_PER_INTERVAL_OF_START = 1 / 40;
 
 export function aimdSettings(options: {
   initialRps: number;
@@ -94,7 +94,7 @@ export function aimdSettings(options: {
   return Object.freeze(settings);
 }
 
-export function clampRps(rps: number, settings: AimdSettings): number {
+function clampRps(rps: number, settings: AimdSettings): number {
   return Math.min(settings.ceilingRps, Math.max(settings.floorRps, rps));
 }
 

@@ -78,7 +78,7 @@ const LEAF_READ_FACTOR = 4;
  * TIMETAP_MAX_CONCURRENCY). Bench 6's backfill is bound by the worker's CPU, not by round trips,
  * so more would not help there.
  */
-export const PAGES_IN_FLIGHT = 2;
+const PAGES_IN_FLIGHT = 2;
 
 type Page = ReportPage<AppointmentRecord>;
 

@@ -16,8 +16,6 @@
 
 import type { AppointmentKind } from '../records.js';
 
-export const APPOINTMENT_KINDS: readonly AppointmentKind[] = ['appointment', 'class', 'time_off', 'other'];
-
 const TYPE_FIELDS = ['appointmentType', 'type', 'objectType', 'calendarType', 'eventType'];
 const TIME_OFF = /time.?off|personal|block|break|vacation|unavailab/i;
 const CLASS = /class|group/i;

@@ -22,7 +22,7 @@ import type { SessionGuard } from './session-guard.js';
 /** Refusal evidences after which a call gives up. */
 export const MAX_REFUSALS = 3;
 /** A safety net over the 401s of one call, whatever the verdicts. */
-export const MAX_CYCLES = 50;
+const MAX_CYCLES = 50;
 
 export interface Sent {
   answer: HttpAnswer;
@@ -59,7 +59,7 @@ export interface AuthorizedDeps {
  * The answers of the calls sent about when ours was are on their way: half a round trip of ours
  * (10-250 ms), jittered up to twice that so that the callers of one expiry spread apart.
  */
-export function readingPause(roundTripMs: number): number {
+function readingPause(roundTripMs: number): number {
   return Math.min(Math.max(roundTripMs / 2, 10), 250) * (1 + Math.random());
 }
 

@@ -11,7 +11,7 @@
 import { MalformedResponseError, NetworkError } from '../errors.js';
 
 /** TIMETAP_MAX_BODY_BYTES's default: far above any page TimeTap sends, far below the heap. */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface HttpAnswer {
   status: number;

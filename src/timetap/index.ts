@@ -16,7 +16,7 @@ export { appointmentKind } from './appointment-kind.js';
 export { isCalendarDate } from './appointment-schemas.js';
 export { runCheck } from './check.js';
 export { createLocalLimiter, type RequestLimiter } from './limiter.js';
-export { createTimeTapProbe, type Exchange, type TimeTapProbe, tokenShape } from './probe.js';
+export { createTimeTapProbe, type Exchange, type TimeTapProbe } from './probe.js';
 export { readCountBody, readReportBody, UnreadableReportError } from './report-body.js';
 export {
   createProcessReportMemory,

@@ -7,7 +7,7 @@
  */
 
 /** Far above any account's staff, services, clients or a week's appointments. */
-export const DEFAULT_MAX_RECORDS = 100_000;
+const DEFAULT_MAX_RECORDS = 100_000;
 
 /** The configured limit, or as many pages as hold DEFAULT_MAX_RECORDS at `pageSize`. */
 export function maxPagesFor(configured: number | undefined, pageSize: number): number {

@@ -92,7 +92,7 @@ function watchTokens(store: SessionStore, onToken: (token: string) => void): Ses
 }
 
 /** `st:api:api:<32 hex>`, `st.api.api.<32 hex>`, or only a length: never a character of the secret part. */
-export function tokenShape(token: string): string {
+function tokenShape(token: string): string {
   const match = /^st([:.])api\1api\1([0-9a-f]+)$/i.exec(token);
   if (match) return `st${match[1]}api${match[1]}api${match[1]}<${match[2]?.length} hex>`;
   return `another form (${token.length} characters)`;

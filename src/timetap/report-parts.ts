@@ -27,7 +27,7 @@ export function cutByDays(query: ReportQuery, days: number): ReportQuery[] {
 }
 
 /** One query per status (of a query that names several). */
-export function cutByStatus(query: ReportQuery): ReportQuery[] {
+function cutByStatus(query: ReportQuery): ReportQuery[] {
   return (query.statuses ?? []).map((status) => ({ ...query, statuses: [status] }));
 }
 

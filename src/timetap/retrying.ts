@@ -18,7 +18,7 @@ import {
 import type { Logger } from '../logger.js';
 import type { StatsRecorder } from './stats.js';
 
-export const MAX_MALFORMED_RETRIES = 2;
+const MAX_MALFORMED_RETRIES = 2;
 
 export interface BackoffOptions {
   /** First backoff, before jitter (which multiplies by 1..2). */
