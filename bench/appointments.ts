@@ -37,7 +37,7 @@ import { parseAppointment } from '../src/timetap/appointment-schemas.js';
 import { TIME_TO_BOUND_TARGET } from './api-bound.js';
 import { type BenchContext, type BenchSection, type Figure, fmt } from './figures.js';
 import { apiBoundMs, createSyncHarness, type SyncHarness, type SyncMeasure } from './sync-harness.js';
-import { ensureBuilt, startCommand, type WorkerProcess } from './worker-process.js';
+import { ensureBuilt, startScriptLaunch, type WorkerProcess } from './worker-process.js';
 import { openBenchDatabase, prismaRatioFigure, timed } from './write-path.js';
 
 export const RSS_RATIO_TARGET = 1.3;
@@ -125,7 +125,7 @@ export async function measureAppointments(ctx: BenchContext): Promise<BenchSecti
         `6: ${sim.data.locations.size} location(s) x ${sizes.account.staffPerLocation} staff, ${sizes.perStaffPerDay} slots per staff member ` +
           `and day (each booked with probability 2/3): ${fmt.int(history)} appointments in the ${sizes.historyDays} days ` +
           `${year.from}..${year.to}, ${fmt.int(inWindow)} in the window; ${sim.data.clients.size} clients; one worker process ` +
-          `(WORKER_CONCURRENCY 4; npm start: ${startCommand().text}) per backfill, TIMETAP_MAX_RPS=${sizes.budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${sizes.budget.maxConcurrency}, ` +
+          `(WORKER_CONCURRENCY 4; npm start: ${startScriptLaunch().name}) per backfill, TIMETAP_MAX_RPS=${sizes.budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${sizes.budget.maxConcurrency}, ` +
           `APPOINTMENTS_CHUNK_DAYS=${WINDOW.chunkDays}, APPOINTMENTS_PAGE_SIZE=100 (the simulator's largest page), simulator latency ${ctx.sizes.latencyMs} ms.`,
         `6 (backfills): ${describeBackfill(large)}; ${describeBackfill(small)}; most requests in flight ` +
           `${large.sync.maxInFlight} and ${small.sync.maxInFlight}; RSS when started ${fmt.mb(large.idleKb)} / ${fmt.mb(small.idleKb)}.`,
@@ -159,7 +159,7 @@ async function backfill(
     databaseUrl,
     redisUrl: ctx.redisUrl,
     budget: ctx.sizes.appointments.budget,
-    workerEntry: 'built',
+    launch: startScriptLaunch(),
     env: {
       APPOINTMENTS_PAST_DAYS: String(WINDOW.pastDays),
       APPOINTMENTS_FUTURE_DAYS: String(WINDOW.futureDays),
