@@ -43,17 +43,19 @@ import { openBenchDatabase, prismaRatioFigure, timed } from './write-path.js';
 export const RSS_RATIO_TARGET = 1.3;
 
 /** The worker's defaults (APPOINTMENTS_*), set explicitly so that the bench's dates agree. */
-const WINDOW = { pastDays: 30, futureDays: 90, chunkDays: 7 } as const;
+export const WINDOW = { pastDays: 30, futureDays: 90, chunkDays: 7 } as const;
 
 const FULL_CLIENT_DATA = { mode: 'full', hashKey: 'bench' } as const;
 
-interface Range {
+export interface Range {
   from: string;
   to: string;
 }
 
-interface Backfill {
+export interface Backfill {
   range: Range;
+  /** The database it filled (dropped with the benchmark's others at the end). */
+  databaseUrl: string;
   sync: SyncMeasure;
   idleKb: number | undefined;
   peakKb: number | undefined;
@@ -146,7 +148,7 @@ export async function measureAppointments(ctx: BenchContext): Promise<BenchSecti
 }
 
 /** A backfill of `range` in a fresh database and worker process; `then` runs in the same worker. */
-async function backfill(
+export async function backfill(
   ctx: BenchContext,
   sim: Simulator,
   range: Range,
@@ -177,7 +179,7 @@ async function backfill(
     const timeline = await timelineOf(sim.calls, databaseUrl, sync.wallMs);
     await then?.(harness, worker);
     await harness.stopWorkers();
-    return { range, sync, idleKb: worker.idleRssKb, peakKb, cpuMs, timeline };
+    return { range, databaseUrl, sync, idleKb: worker.idleRssKb, peakKb, cpuMs, timeline };
   } finally {
     await harness.close();
   }
@@ -284,16 +286,16 @@ function describeCalls(k: CallKinds): string {
   );
 }
 
-function rate(m: SyncMeasure): string {
+export function rate(m: SyncMeasure): string {
   return fmt.int(m.apiCalls / (m.wallMs / 1000));
 }
 
-function cpu(cpuMs: number | undefined, wallMs: number): string {
+export function cpu(cpuMs: number | undefined, wallMs: number): string {
   if (cpuMs === undefined) return 'n/a of CPU';
   return `${fmt.ms(cpuMs)} of CPU in ${fmt.ms(wallMs)} (${Math.round((100 * cpuMs) / wallMs)}% of one core)`;
 }
 
-function describeBackfill(b: Backfill): string {
+export function describeBackfill(b: Backfill): string {
   const chunks = typeof b.sync.result.chunks === 'number' ? b.sync.result.chunks : '?';
   return (
     `${b.range.from}..${b.range.to}: ${chunks} chunks, ${fmt.int(b.sync.apiCalls)} calls in ${fmt.ms(b.sync.wallMs)} ` +
