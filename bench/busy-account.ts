@@ -41,7 +41,7 @@ export async function measureBusyAccount(ctx: BenchContext): Promise<BenchSectio
     const history = sim.data.findAppointments(year).length;
     const locations = sim.data.locations.size;
     ctx.log(
-      `6: the bigger account, ${locations} locations, ${fmt.int(history)} appointments in ${sizes.historyDays} days`,
+      `6: the bigger account, ${locations} location(s), ${fmt.int(history)} appointments in ${sizes.historyDays} days`,
     );
     const ownCpu = process.cpuUsage();
     const run = await backfill(ctx, sim, year, 'appt_busy');
@@ -50,7 +50,7 @@ export async function measureBusyAccount(ctx: BenchContext): Promise<BenchSectio
     const { budget } = ctx.sizes.appointments;
     const bound = apiBoundMs(run.sync.apiCalls, budget, ctx.sizes.latencyMs);
     const ratio = run.sync.wallMs / bound;
-    const shape = `${locations} locations x ${sizes.account.staffPerLocation} staff`;
+    const shape = `${locations} location(s) x ${sizes.account.staffPerLocation} staff`;
     const perMillion = (bytes: number) => fmt.bytes((bytes * 1e6) / Math.max(disk.rows, 1));
     return {
       figures: [
