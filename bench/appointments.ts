@@ -37,23 +37,25 @@ import { parseAppointment } from '../src/timetap/appointment-schemas.js';
 import { TIME_TO_BOUND_TARGET } from './api-bound.js';
 import { type BenchContext, type BenchSection, type Figure, fmt } from './figures.js';
 import { apiBoundMs, createSyncHarness, type SyncHarness, type SyncMeasure } from './sync-harness.js';
-import { ensureBuilt, startCommand, type WorkerProcess } from './worker-process.js';
+import { ensureBuilt, startScriptLaunch, type WorkerProcess } from './worker-process.js';
 import { openBenchDatabase, prismaRatioFigure, timed } from './write-path.js';
 
 export const RSS_RATIO_TARGET = 1.3;
 
 /** The worker's defaults (APPOINTMENTS_*), set explicitly so that the bench's dates agree. */
-const WINDOW = { pastDays: 30, futureDays: 90, chunkDays: 7 } as const;
+export const WINDOW = { pastDays: 30, futureDays: 90, chunkDays: 7 } as const;
 
 const FULL_CLIENT_DATA = { mode: 'full', hashKey: 'bench' } as const;
 
-interface Range {
+export interface Range {
   from: string;
   to: string;
 }
 
-interface Backfill {
+export interface Backfill {
   range: Range;
+  /** The database it filled (dropped with the benchmark's others at the end). */
+  databaseUrl: string;
   sync: SyncMeasure;
   idleKb: number | undefined;
   peakKb: number | undefined;
@@ -126,7 +128,7 @@ export async function measureAppointments(ctx: BenchContext): Promise<BenchSecti
         `6: ${sim.data.locations.size} location(s) x ${sizes.account.staffPerLocation} staff, ${sizes.perStaffPerDay} slots per staff member ` +
           `and day (each booked with probability 2/3): ${fmt.int(history)} appointments in the ${sizes.historyDays} days ` +
           `${year.from}..${year.to}, ${fmt.int(inWindow)} in the window; ${sim.data.clients.size} clients; one worker process ` +
-          `(WORKER_CONCURRENCY 4; npm start: ${startCommand().text}) per backfill, TIMETAP_MAX_RPS=${sizes.budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${sizes.budget.maxConcurrency}, ` +
+          `(WORKER_CONCURRENCY 4; npm start: ${startScriptLaunch().name}) per backfill, TIMETAP_MAX_RPS=${sizes.budget.maxRps}, TIMETAP_MAX_CONCURRENCY=${sizes.budget.maxConcurrency}, ` +
           `APPOINTMENTS_CHUNK_DAYS=${WINDOW.chunkDays}, APPOINTMENTS_PAGE_SIZE=100 (the simulator's largest page), simulator latency ${ctx.sizes.latencyMs} ms` +
           (ctx.variants?.reportOrder === 'date-time'
             ? '; the report order stable only by date and start time (ties reshuffled on every request).'
@@ -150,7 +152,7 @@ export async function measureAppointments(ctx: BenchContext): Promise<BenchSecti
 }
 
 /** A backfill of `range` in a fresh database and worker process; `then` runs in the same worker. */
-async function backfill(
+export async function backfill(
   ctx: BenchContext,
   sim: Simulator,
   range: Range,
@@ -163,7 +165,7 @@ async function backfill(
     databaseUrl,
     redisUrl: ctx.redisUrl,
     budget: ctx.sizes.appointments.budget,
-    workerEntry: 'built',
+    launch: startScriptLaunch(),
     env: {
       APPOINTMENTS_PAST_DAYS: String(WINDOW.pastDays),
       APPOINTMENTS_FUTURE_DAYS: String(WINDOW.futureDays),
@@ -181,7 +183,7 @@ async function backfill(
     const timeline = await timelineOf(sim.calls, databaseUrl, sync.wallMs);
     await then?.(harness, worker);
     await harness.stopWorkers();
-    return { range, sync, idleKb: worker.idleRssKb, peakKb, cpuMs, timeline };
+    return { range, databaseUrl, sync, idleKb: worker.idleRssKb, peakKb, cpuMs, timeline };
   } finally {
     await harness.close();
   }
@@ -288,16 +290,16 @@ function describeCalls(k: CallKinds): string {
   );
 }
 
-function rate(m: SyncMeasure): string {
+export function rate(m: SyncMeasure): string {
   return fmt.int(m.apiCalls / (m.wallMs / 1000));
 }
 
-function cpu(cpuMs: number | undefined, wallMs: number): string {
+export function cpu(cpuMs: number | undefined, wallMs: number): string {
   if (cpuMs === undefined) return 'n/a of CPU';
   return `${fmt.ms(cpuMs)} of CPU in ${fmt.ms(wallMs)} (${Math.round((100 * cpuMs) / wallMs)}% of one core)`;
 }
 
-function describeBackfill(b: Backfill): string {
+export function describeBackfill(b: Backfill): string {
   const chunks = typeof b.sync.result.chunks === 'number' ? b.sync.result.chunks : '?';
   return (
     `${b.range.from}..${b.range.to}: ${chunks} chunks, ${fmt.int(b.sync.apiCalls)} calls in ${fmt.ms(b.sync.wallMs)} ` +

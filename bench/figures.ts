@@ -36,4 +36,5 @@ export const fmt = {
   ratio: (r: number) => `${r.toFixed(2)}x`,
   int: (n: number) => Math.round(n).toLocaleString('en-US'),
   mb: (kb: number | undefined) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`),
+  bytes: (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MB`,
 };

@@ -11,7 +11,9 @@
  *   5 scale-out       one worker process, then two, under one shared budget
  *   6 appointments    a year's backfill through the worker against the API bound, the appointment
  *                     write path against a Prisma upsert loop, peak RSS of a year's backfill
- *                     against a month's, the API calls of one scheduled window sync
+ *                     against a month's, the API calls of one scheduled window sync; and a bigger
+ *                     account's backfill (about 1.1 million appointments; not at --quick): time
+ *                     against the bound, peak RSS, rows/s, disk per million appointments
  *   7 webhooks        a burst of webhook events for distinct appointments, POSTed to a worker
  *                     process under a binding budget: fetches, rows mirrored, lag against the bound
  *   8 adaptive rate   two worker processes learn a hidden limit of 12/s, then follow it down to 4/s
@@ -26,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { measureAdaptiveRate } from './adaptive-rate.js';
 import { measureApiBound } from './api-bound.js';
 import { measureAppointments } from './appointments.js';
+import { measureBusyAccount } from './busy-account.js';
 import { createBenchDatabases } from './databases.js';
 import type { BenchContext, BenchSection } from './figures.js';
 import { describeMachine } from './machine.js';
@@ -42,6 +45,7 @@ const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = 
   ['4', measureMemory],
   ['5', measureScaleOut],
   ['6', measureAppointments],
+  ['6', measureBusyAccount],
   ['7', measureWebhooks],
   ['8', measureAdaptiveRate],
 ];

@@ -9,7 +9,7 @@
  * sync walks every kind of step. Measurements 3-5 use accounts without appointments
  * (`appointments: false`): an empty window costs two calls a chunk, so their figures measure the
  * same walk as before appointments existed. Measurement 6 has an account of its own, with a year
- * of appointments, and so does measurement 7 (a small one: only the appointments named by the
+ * of appointments, and a bigger one (about 1.1 million at full size), and so does measurement 7 (a small one: only the appointments named by the
  * burst matter).
  */
 import { addDays, today } from '../src/dates.js';
@@ -53,6 +53,16 @@ export interface AppointmentSizes {
   budget: Budget;
   /** (b): the appointments of this many days of history, and the Prisma loop's sample of them. */
   writes: { days: number; prismaSample: number };
+  /** (e) the bigger account (bench/busy-account.ts); `quick` leaves it out. */
+  busy?: BusyAccountSizes;
+}
+
+export interface BusyAccountSizes {
+  account: ShapeOptions;
+  /** Slots per staff member and day, as above: 25 staff x 9 slots make about 150 a location and day. */
+  perStaffPerDay: number;
+  /** Days of history before the rolling window, all backfilled at once. */
+  historyDays: number;
 }
 
 export interface WebhookSizes {
@@ -106,6 +116,15 @@ function appointmentAccount(locations: number): ShapeOptions {
   };
 }
 
+/** Issue 24's bigger account: 25 staff per location, each with 9 slots a day, about 150 booked. */
+function busyAccount(locations: number, historyDays: number): BusyAccountSizes {
+  return {
+    account: { ...appointmentAccount(locations), staff: locations * 25 + 10, staffPerLocation: 25 },
+    perStaffPerDay: 9,
+    historyDays,
+  };
+}
+
 // 100 requests/s and 8 in flight: at 20 ms a call, 8 in flight could carry 400/s, so the rate is
 // the binding limit and the bound is calls / 100. The memory runs use a larger budget only to
 // finish sooner (the ratio compares two walks under the same budget).
@@ -129,6 +148,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
       monthDays: 30,
       budget: SYNC_BUDGET,
       writes: { days: 30, prismaSample: 2_000 },
+      busy: busyAccount(20, 365),
     },
     webhooks: webhookBurst(200, 5),
   },
@@ -165,6 +185,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
       monthDays: 14,
       budget: SYNC_BUDGET,
       writes: { days: 14, prismaSample: 110 },
+      busy: busyAccount(1, 14),
     },
     webhooks: webhookBurst(10, 5),
   },

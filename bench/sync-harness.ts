@@ -14,7 +14,7 @@ import { JOB } from '../src/queue/jobs.js';
 import { readLimiterAudit } from '../src/redis/limiter-audit.js';
 import type { Simulator } from '../src/simulator/index.js';
 import type { Budget } from './sizes.js';
-import { startWorkerProcess, type WorkerEntry, type WorkerProcess } from './worker-process.js';
+import { startWorkerProcess, type WorkerLaunch, type WorkerProcess } from './worker-process.js';
 
 export interface SyncMeasure {
   wallMs: number;
@@ -51,8 +51,8 @@ export async function createSyncHarness(options: {
   workerConcurrency?: number;
   /** More settings of the worker processes (APPOINTMENTS_*, say). */
   env?: Record<string, string>;
-  /** How the worker processes start (worker-process.ts); `source` unless said. */
-  workerEntry?: WorkerEntry;
+  /** How the worker processes start (worker-process.ts); from src/ through tsx unless said. */
+  launch?: WorkerLaunch;
 }): Promise<SyncHarness> {
   const { sim, budget } = options;
   const prefix = `tts-bench-${randomBytes(4).toString('hex')}`;
@@ -71,6 +71,8 @@ export async function createSyncHarness(options: {
     WORKER_CONCURRENCY: String(options.workerConcurrency ?? 4),
     // Never due during a benchmark: only the enqueued syncs run.
     SYNC_SCHEDULE: '0 0 1 1 *',
+    // Loopback even where the launch sets 0.0.0.0 (the image's ENV).
+    HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
     SHUTDOWN_GRACE_MS: '5000',
@@ -120,7 +122,7 @@ export async function createSyncHarness(options: {
       // LOG_LEVEL=info for the readiness line, then only warnings matter.
       const started = await Promise.all(
         Array.from({ length: count }, () =>
-          startWorkerProcess({ ...env, LOG_LEVEL: 'info' }, { entry: options.workerEntry ?? 'source' }),
+          startWorkerProcess({ ...env, LOG_LEVEL: 'info' }, { launch: options.launch }),
         ),
       );
       workers.push(...started);

@@ -3,22 +3,51 @@
  * connections. Being a process of its own is what lets the benchmark read its peak RSS (Linux:
  * VmHWM in /proc/<pid>/status) and run two of them side by side.
  *
- * Two ways to start it. `source` (`node --import tsx src/main.ts worker`) needs no build; `built`
- * is the command of `npm start` (package.json), on dist/, as it runs in production. Memory is
- * measured on the built worker only: tsx's compiler, loaded in the worker's own process, adds
- * tens of megabytes that production never has.
+ * How it starts is a `WorkerLaunch`. `sourceLaunch()` (`node --import tsx src/main.ts worker`)
+ * needs no build; `documentedLaunches()` are the ways the documentation gives for the built
+ * worker, each spawned as written (`npm start` through npm, `npx timetap-sync worker` through
+ * npx and the bin's shebang, the image's ENTRYPOINT and ENV as the Dockerfile writes them), so
+ * that a setting one of them loses shows in its figures. Memory is measured on the built worker
+ * only: tsx's compiler, loaded in the worker's own process, adds tens of megabytes that
+ * production never has.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export type WorkerEntry = 'source' | 'built';
+export interface WorkerLaunch {
+  /** As the documentation writes it, e.g. `npm start`. */
+  name: string;
+  /** The program spawned in the project's directory, its arguments and what it adds to the environment. */
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** What that ends up running, where the launch goes through npm (for the notes). */
+  runs?: string;
+}
+
+/**
+ * The worker from src/ through tsx, with the settings of `npm start` (its environment
+ * assignments and node flags), so that what a section measures is the heap production runs.
+ */
+export function sourceLaunch(): WorkerLaunch {
+  const start = startScriptLaunch();
+  const flags = start.args.slice(0, start.args.indexOf('dist/main.js'));
+  return {
+    name: 'node --import tsx src/main.ts worker',
+    command: process.execPath,
+    args: [...flags, '--import', 'tsx', 'src/main.ts', 'worker'],
+    env: start.env,
+  };
+}
 
 export interface WorkerProcess {
+  /** The worker's own process: the deepest node process of what the launch started. */
   pid: number;
+  launch: WorkerLaunch;
   /** Resident memory when the worker reported it was started (kB), before any job. */
   idleRssKb: number | undefined;
   /** Where its HTTP server listens (the `worker started` line's url), e.g. `http://127.0.0.1:40123`. */
@@ -27,23 +56,29 @@ export interface WorkerProcess {
   rssKb(): number | undefined;
   /** Peak resident memory so far (kB), undefined where /proc is missing. */
   peakRssKb(): number | undefined;
+  /** Resident memory of every other process of the launch (npm, sh; kB): 0 when the worker is alone. */
+  launcherRssKb(): number | undefined;
   /** CPU time used so far, user and system (ms), undefined where /proc is missing. */
   cpuMs(): number | undefined;
   /** Log lines at warn level or above, for the report when something went wrong. */
   problems: string[];
-  /** SIGTERM, then waits for the exit; returns the exit code. */
+  /**
+   * SIGTERM to the worker's own process, then waits for the launch's exit; returns its exit code.
+   * (npm does not pass SIGTERM on: signalled itself, it exits 143 and leaves the worker running.)
+   */
   stop(): Promise<number | null>;
 }
 
 export async function startWorkerProcess(
   env: Record<string, string>,
-  { entry = 'source', timeoutMs = 60_000 }: { entry?: WorkerEntry; timeoutMs?: number } = {},
+  { launch = sourceLaunch(), timeoutMs = 120_000 }: { launch?: WorkerLaunch; timeoutMs?: number } = {},
 ): Promise<WorkerProcess> {
-  const start = entry === 'built' ? startCommand() : undefined;
-  const args = start?.args ?? ['--import', 'tsx', 'src/main.ts', 'worker'];
-  const child = spawn(process.execPath, args, {
+  // What the launch sets itself and nothing the benchmark happens to run with: a
+  // MALLOC_ARENA_MAX or NODE_OPTIONS of its own environment would make every launch look lean.
+  const { MALLOC_ARENA_MAX: _arenas, NODE_OPTIONS: _options, ...inherited } = process.env;
+  const child = spawn(launch.command, launch.args, {
     cwd: ROOT,
-    env: { ...process.env, ...start?.env, ...env },
+    env: { ...inherited, ...launch.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const problems: string[] = [];
@@ -51,7 +86,7 @@ export async function startWorkerProcess(
   let url: string | undefined;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`worker did not start within ${timeoutMs} ms`)),
+      () => reject(new Error(`worker (${launch.name}) did not start within ${timeoutMs} ms`)),
       timeoutMs,
     );
     let buffered = '';
@@ -74,28 +109,86 @@ export async function startWorkerProcess(
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before it started: ${problems.join('\n')}`));
+      reject(
+        new Error(`worker (${launch.name}) exited with ${code} before it started: ${problems.join('\n')}`),
+      );
     });
   });
-  const pid = child.pid as number;
+  const root = child.pid as number;
+  const tree = () => processTree(root);
+  // The deepest node process: npm (node too) and sh sit above the worker, esbuild (tsx) below it.
+  const pid = tree().filter(isNode).at(-1) ?? root;
   return {
     pid,
+    launch,
     idleRssKb: readStatusKb(pid, 'VmRSS'),
     url,
     rssKb: () => readStatusKb(pid, 'VmRSS'),
     peakRssKb: () => readStatusKb(pid, 'VmHWM'),
+    launcherRssKb: () =>
+      tree()
+        .filter((p) => p !== pid)
+        .reduce<number | undefined>((sum, p) => add(sum, readStatusKb(p, 'VmRSS')), 0),
     cpuMs: () => readCpuMs(pid),
     problems,
-    stop: () => stopChild(child, exited),
+    stop: () => stopChild(child, pid, exited),
   };
 }
 
+function add(sum: number | undefined, kb: number | undefined): number | undefined {
+  return sum === undefined || kb === undefined ? undefined : sum + kb;
+}
+
+const NODE = basename(realpathSync(process.execPath));
+
+function isNode(pid: number): boolean {
+  try {
+    return basename(readlinkSync(`/proc/${pid}/exe`)) === NODE;
+  } catch {
+    return false;
+  }
+}
+
+/** `root` and its descendants, parents before children (from /proc/<pid>/stat's ppid). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const ppid = readStatField(Number(name), 1);
+    if (ppid === undefined) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const order = [root];
+  for (let i = 0; i < order.length; i++) order.push(...(children.get(order[i] as number) ?? []));
+  return order;
+}
+
+/** Every documented way of starting the built worker, in the order the documentation gives them. */
+export function documentedLaunches(): WorkerLaunch[] {
+  return [
+    { name: 'npm start', command: 'npm', args: ['start'], env: {}, runs: startScriptLaunch().name },
+    {
+      name: 'npx timetap-sync worker',
+      command: 'npx',
+      args: ['timetap-sync', 'worker'],
+      env: {},
+      runs: `the bin dist/main.js through its first line, ${readFileSync(join(ROOT, 'dist', 'main.js'), 'utf8').split('\n')[0]}`,
+    },
+    {
+      name: 'node dist/main.js worker',
+      command: process.execPath,
+      args: ['dist/main.js', 'worker'],
+      env: {},
+    },
+    imageLaunch(),
+  ];
+}
+
 /**
- * `npm start` as package.json writes it: its environment assignments (`NAME=value` before the
- * command) and the arguments after `node`, its Node flags included, so that the benchmark measures
- * the worker exactly as it is started.
+ * `npm start`'s command without npm: the script's environment assignments (`NAME=value` before
+ * the command) and the arguments after `node`, its flags included.
  */
-export function startCommand(): { env: Record<string, string>; args: string[]; text: string } {
+export function startScriptLaunch(): WorkerLaunch {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts?: Record<string, string>;
   };
@@ -110,7 +203,32 @@ export function startCommand(): { env: Record<string, string>; args: string[]; t
   if (command !== 'node' || !args.includes('dist/main.js')) {
     throw new Error(`the start script is not "[NAME=value ...] node [flags] dist/main.js worker": ${text}`);
   }
-  return { env, args, text };
+  return { name: text, command: process.execPath, args, env };
+}
+
+/**
+ * The image's worker as the Dockerfile's runtime stage starts it: its ENV, its ENTRYPOINT and
+ * CMD (exec form), with this machine's node for the image's (`node` on the image's PATH).
+ */
+export function imageLaunch(): WorkerLaunch {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const [, assignments = ''] of runtime.matchAll(/^ENV\s+(.+)$/gm)) {
+    for (const [, name = '', value = ''] of assignments.matchAll(/([A-Z_][A-Z0-9_]*)=(\S*)/g))
+      env[name] = value;
+  }
+  const exec = (instruction: string): string[] => {
+    const match = new RegExp(`^${instruction}\\s+(\\[.*\\])\\s*$`, 'm').exec(runtime);
+    return match ? (JSON.parse(match[1] as string) as string[]) : [];
+  };
+  const [command, ...args] = [...exec('ENTRYPOINT'), ...exec('CMD')];
+  if (command !== 'node' || !args.includes('dist/main.js') || args.at(-1) !== 'worker') {
+    throw new Error(
+      `the image does not start "node [flags] dist/main.js worker": ${[command, ...args].join(' ')}`,
+    );
+  }
+  return { name: 'the image (docker compose up)', command: process.execPath, args, env };
 }
 
 /**
@@ -139,14 +257,29 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<number | null> {
+async function stopChild(
+  child: ChildProcess,
+  pid: number,
+  exited: Promise<number | null>,
+): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
-  child.kill('SIGTERM');
-  const hard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  signal(pid, 'SIGTERM');
+  const hard = setTimeout(() => {
+    signal(pid, 'SIGKILL');
+    child.kill('SIGKILL');
+  }, 30_000);
   try {
     return await exited;
   } finally {
     clearTimeout(hard);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
   }
 }
 
@@ -173,13 +306,19 @@ export function readStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | un
 /** Clock ticks per second of /proc/<pid>/stat: USER_HZ, 100 on every mainstream Linux. */
 const USER_HZ = 100;
 
-/** utime + stime of /proc/<pid>/stat (fields 14 and 15, counted after the command's parenthesis). */
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15). */
 export function readCpuMs(pid: number): number | undefined {
+  const utime = readStatField(pid, 11);
+  const stime = readStatField(pid, 12);
+  return utime === undefined || stime === undefined ? undefined : ((utime + stime) * 1000) / USER_HZ;
+}
+
+/** A numeric field of /proc/<pid>/stat, counted from the state after the command's parenthesis (0). */
+function readStatField(pid: number, index: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? (ticks * 1000) / USER_HZ : undefined;
+    const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[index]);
+    return Number.isFinite(value) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 /**
- * The entry point, and the only module with side effects at import: it loads `.env`, sets what
- * SIGINT and SIGTERM mean for the process (signals.ts), runs the command line and turns the
- * outcome into an exit code.
+ * The entry point, and the only module with side effects at import: it sizes the worker's heap
+ * where node's command line did not (heap-settings.ts), loads `.env`, sets what SIGINT and
+ * SIGTERM mean for the process (signals.ts), runs the command line and turns the outcome into an
+ * exit code.
  */
-import dotenv from 'dotenv';
-import { runCli } from './cli.js';
-import { installSignalPolicy } from './signals.js';
+import { setFlagsFromString } from 'node:v8';
+import { runtimeHeapFlags } from './heap-settings.js';
+
+// Before anything else is loaded, which is why the rest is imported only now: loading the
+// worker's modules alone would grow the young generation to its throughput-sized default.
+for (const flag of runtimeHeapFlags(process.argv, process.execArgv, process.env.NODE_OPTIONS)) {
+  setFlagsFromString(flag);
+}
+
+const { default: dotenv } = await import('dotenv');
+const { runCli } = await import('./cli.js');
+const { installSignalPolicy } = await import('./signals.js');
 
 dotenv.config({ quiet: true });
 installSignalPolicy();

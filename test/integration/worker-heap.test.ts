@@ -1,0 +1,80 @@
+/**
+ * The worker sizes its own heap (src/heap-settings.ts, set by src/main.ts): started as plain
+ * `node <entry> worker`, without the flags of `npm start`, its young generation stops growing
+ * (`--semi-space-growth-factor=1`) instead of reaching V8's 16 MB semi-spaces by the time it has
+ * loaded. Read where an operator would read it: the worker's own /metrics.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { simulatorEnv } from '../helpers/sync.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MiB = 1024 * 1024;
+const prefix = `tts-heap-${randomBytes(4).toString('hex')}`;
+let sim: Simulator;
+let database: TestDatabase;
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 5, locations: 2 });
+  database = await createTestDatabase(inject('databaseUrl'));
+});
+afterAll(async () => {
+  await sim?.close();
+  await database?.close();
+  const redis = new Redis(inject('redisUrl'));
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+/** Starts `node <entry> worker` (no node flags), reads one /metrics, stops it: the new space's size. */
+async function newSpaceBytes(): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      ...simulatorEnv(sim),
+      DATABASE_URL: database.url,
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: prefix,
+      HTTP_PORT: '0',
+      SYNC_SCHEDULE: '0 0 1 1 *',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        text += chunk;
+        const started = text.split('\n').find((line) => line.includes('"msg":"worker started"'));
+        if (started) resolve((JSON.parse(started) as { url: string }).url);
+      });
+      void exited.then((code) => reject(new Error(`the worker exited with ${code}:\n${text}`)));
+    });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const line = /^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)$/m.exec(metrics);
+    if (!line) throw new Error(`no new space in /metrics:\n${metrics.slice(0, 2000)}`);
+    return Number(line[1]);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+describe("the worker's heap, however it is started", () => {
+  it('started without heap flags, the worker keeps its young generation small', async () => {
+    // 2 MB semi-spaces at most (the new space counts two): from the built entry they stay at
+    // their initial 1 MB, but tsx, which compiles src/main.ts first, has grown them once by then.
+    // Without the run-time settings, 16 MB each.
+    expect(await newSpaceBytes()).toBeLessThanOrEqual(4 * MiB);
+  }, 60_000);
+});
