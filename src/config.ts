@@ -141,7 +141,10 @@ function redisUrlProblem(value: string): string | undefined {
  * cron-parser, the parser (and version) BullMQ's job scheduler uses. The pattern is not quoted:
  * cron-parser's own messages are, so they are not passed on.
  */
-export function scheduleProblem(pattern: string): string | undefined {
+export function scheduleProblem(
+  pattern: string,
+  options: { allowSeconds?: boolean } = {},
+): string | undefined {
   const fields = pattern.trim().split(/\s+/).length;
   const shape =
     'must be a cron pattern such as "0 * * * *" (minute hour day-of-month month day-of-week; ' +
@@ -153,7 +156,7 @@ export function scheduleProblem(pattern: string): string | undefined {
     expression.next();
     // One second of the minute at most: a full sync every few seconds would spend TimeTap's
     // request budget on syncs that overlap (and are skipped) rather than on work.
-    if (expression.fields.second.values.length > 1)
+    if (expression.fields.second.values.length > 1 && options.allowSeconds !== true)
       return 'fires more often than once a minute: give the seconds field (the first of 6) one value, or use 5 fields';
     return undefined;
   } catch (error) {
@@ -224,6 +227,8 @@ const schema = z.object({
     .default('sync'),
   // Checked in loadConfig, and only for commands that schedule (see ConfigNeed).
   SYNC_SCHEDULE: z.string().default(DEFAULT_SCHEDULE),
+  // For tests and demos of the scheduler: a schedule that fires every few seconds.
+  SYNC_SCHEDULE_ALLOW_SECONDS: z.stringbool().default(false),
   SYNC_LOCATION_CONCURRENCY: count(1000).default(DEFAULT_LOCATION_CONCURRENCY),
   SYNC_DELETE_GUARD_RATIO: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1 }).default(0.5),
   SYNC_ALLOW_MASS_DELETE: z.stringbool().default(false),
@@ -403,7 +408,9 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
       if (!problems.has(name)) problems.set(name, problem);
   }
   if (needs.includes('schedule')) {
-    const problem = scheduleProblem(env.SYNC_SCHEDULE ?? DEFAULT_SCHEDULE);
+    const problem = scheduleProblem(env.SYNC_SCHEDULE ?? DEFAULT_SCHEDULE, {
+      allowSeconds: parsed?.SYNC_SCHEDULE_ALLOW_SECONDS === true,
+    });
     if (problem !== undefined) problems.set('SYNC_SCHEDULE', problem);
   }
   if (problems.size > 0 || parsed === undefined) {

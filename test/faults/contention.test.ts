@@ -27,7 +27,7 @@ it('15: a scheduled sync, five manual resyncs and two workers at once: one full 
   const e = await faultEnv({
     sim: { locations: 6, latencyMs: 15 },
     // BullMQ's cron patterns take a leading seconds field.
-    env: { SYNC_SCHEDULE: '*/2 * * * * *', WORKER_CONCURRENCY: '4' },
+    env: { SYNC_SCHEDULE: '*/2 * * * * *', SYNC_SCHEDULE_ALLOW_SECONDS: 'true', WORKER_CONCURRENCY: '4' },
   });
   await Promise.all([e.startWorker(), e.startWorker()]);
   expect(await e.queue.getJobSchedulersCount()).toBe(1);

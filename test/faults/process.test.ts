@@ -104,7 +104,10 @@ it('10: SIGTERM mid-sync exits 0 within the grace period; the run is closed; the
 
 it('16: started and killed five times in a row, then two at once: one job scheduler, no double firing', async () => {
   const everyMs = 4_000;
-  const e = await faultEnv({ sim: { locations: 3 }, env: { SYNC_SCHEDULE: '*/4 * * * * *' } });
+  const e = await faultEnv({
+    sim: { locations: 3 },
+    env: { SYNC_SCHEDULE: '*/4 * * * * *', SYNC_SCHEDULE_ALLOW_SECONDS: 'true' },
+  });
   // As fast as processes start here (a few seconds each): no timing is asserted, the machine sets it.
   for (let i = 0; i < 5; i++) {
     const worker = spawnWorker(e.env);

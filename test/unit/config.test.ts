@@ -327,6 +327,12 @@ describe('loadConfig: SYNC_SCHEDULE', () => {
         pattern,
       );
     }
+    // Tests and demos of the scheduler may ask for it, by name.
+    const fast = { ...valid, SYNC_SCHEDULE: '*/2 * * * * *', SYNC_SCHEDULE_ALLOW_SECONDS: 'true' };
+    expect(loadConfig(fast, ['schedule']).sync.schedule).toBe('*/2 * * * * *');
+    expect(problems({ ...fast, SYNC_SCHEDULE_ALLOW_SECONDS: 'maybe' }, ['schedule'])).toContain(
+      'SYNC_SCHEDULE_ALLOW_SECONDS must be one of',
+    );
   });
 
   it('describes a bad pattern for readers that do not stop on it', () => {
