@@ -234,7 +234,9 @@ describe('worker', () => {
     await database.db.$executeRaw`
       INSERT INTO sync_runs (scope, trigger, status, heartbeat_at)
       VALUES ('location', 'manual', 'running', now() - interval '1 hour')`;
-    sim.setLatency(250); // the account walk: a login and three lists, about a second
+    // The account walk: a login, then three lists read at once and the delete limits: two or three
+    // round trips, about 1.5 s at this latency, so three heartbeats of 500 ms or more.
+    sim.setLatency(600);
     const { jobId } = await enqueueResync(harness.queue, {}, RETRY);
     const beats = new Set<number>();
     for (let i = 0; i < 100; i++) {
