@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Simulator } from '../src/simulator/index.js';
 import type { Budget } from './sizes.js';
-import type { SyncMeasure } from './sync-harness.js';
+import { type SyncMeasure, simulatorAccountEnv } from './sync-harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,12 +21,7 @@ export async function runSyncCommand(options: {
 }): Promise<SyncMeasure> {
   const { sim, budget } = options;
   const env: Record<string, string> = {
-    TIMETAP_BASE_URL: sim.url,
-    TIMETAP_API_KEY: sim.credentials.apiKey,
-    TIMETAP_PRIVATE_KEY: sim.credentials.privateKey,
-    TIMETAP_MAX_RPS: String(budget.maxRps),
-    TIMETAP_MAX_CONCURRENCY: String(budget.maxConcurrency),
-    TIMETAP_ADAPTIVE_RATE: 'false',
+    ...simulatorAccountEnv(sim, budget),
     DATABASE_URL: options.databaseUrl,
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',

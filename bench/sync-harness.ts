@@ -57,14 +57,8 @@ export async function createSyncHarness(options: {
   const { sim, budget } = options;
   const prefix = `tts-bench-${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = {
-    TIMETAP_BASE_URL: sim.url,
-    TIMETAP_API_KEY: sim.credentials.apiKey,
-    TIMETAP_PRIVATE_KEY: sim.credentials.privateKey,
-    TIMETAP_MAX_RPS: String(budget.maxRps),
-    TIMETAP_MAX_CONCURRENCY: String(budget.maxConcurrency),
+    ...simulatorAccountEnv(sim, budget),
     TIMETAP_LIMITER_AUDIT: 'true',
-    // Measured against the bound of a fixed budget; a section that learns the rate says so in `env`.
-    TIMETAP_ADAPTIVE_RATE: 'false',
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
     QUEUE_PREFIX: prefix,
@@ -153,6 +147,21 @@ export async function createSyncHarness(options: {
       eventsConnection.disconnect();
       redis.disconnect();
     },
+  };
+}
+
+/**
+ * The account of every measurement: the simulator's keys and a fixed budget. Measured against the
+ * bound of that budget, so the rate is not learned; a section that learns it says so in `env`.
+ */
+export function simulatorAccountEnv(sim: Simulator, budget: Budget): Record<string, string> {
+  return {
+    TIMETAP_BASE_URL: sim.url,
+    TIMETAP_API_KEY: sim.credentials.apiKey,
+    TIMETAP_PRIVATE_KEY: sim.credentials.privateKey,
+    TIMETAP_MAX_RPS: String(budget.maxRps),
+    TIMETAP_MAX_CONCURRENCY: String(budget.maxConcurrency),
+    TIMETAP_ADAPTIVE_RATE: 'false',
   };
 }
 
