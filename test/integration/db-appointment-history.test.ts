@@ -1,0 +1,205 @@
+/**
+ * appointment_history as the write path leaves it (the triggers of its migration): a version per
+ * content the mirror saw, valid from the read that produced it, closed by the next one; nothing
+ * for an unchanged read or an older one; a tombstone and a revival are versions; HISTORY_MODE=off
+ * writes none.
+ */
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
+import type { ClientDataPolicy } from '../../src/db/client-data.js';
+import { createDatabase, type Db } from '../../src/db/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
+
+let db: Db;
+let url: string;
+
+useTestDatabase(['appointments', 'appointment_history'], (database) => {
+  db = database.db;
+  url = database.url;
+});
+
+const full: ClientDataPolicy = { mode: 'full', hashKey: 'key' };
+const at = (time: string) => new Date(`2026-01-10T${time}Z`);
+const options = (readAt: Date) => ({ readAt, clientData: full });
+
+function appointment(id: number, extra: Partial<AppointmentRow> = {}): AppointmentRow {
+  const row: AppointmentRow = {
+    id,
+    locationId: 1,
+    staffId: 10,
+    serviceId: 20,
+    clientId: 30,
+    status: 'OPEN',
+    startDate: '2026-02-02',
+    endDate: '2026-02-02',
+    startTime: 900,
+    endTime: 945,
+    ...extra,
+    raw: {},
+  };
+  row.raw = { calendarId: id, status: row.status, startDate: row.startDate, startTime: row.startTime };
+  return row;
+}
+
+interface Version {
+  appointment_id: number;
+  valid_from: Date;
+  valid_to: Date | null;
+  status: string | null;
+  start_date: string | null;
+  start_time: number | null;
+  deleted: boolean;
+}
+
+async function versions(id?: number): Promise<Version[]> {
+  return db.$queryRaw<Version[]>`
+    SELECT appointment_id::int AS appointment_id, valid_from, valid_to, status, start_date, start_time, deleted
+    FROM appointment_history WHERE ${id ?? null}::bigint IS NULL OR appointment_id = ${id ?? null}::bigint
+    ORDER BY appointment_id, valid_from`;
+}
+
+describe('appointment_history', () => {
+  it('keeps one version per appointment on the first load, and none for an unchanged read', async () => {
+    await upsertAppointments(db, [appointment(1), appointment(2)], options(at('10:00:00')));
+    await upsertAppointments(db, [appointment(1), appointment(2)], options(at('11:00:00')));
+    expect(await versions()).toEqual([
+      expect.objectContaining({
+        appointment_id: 1,
+        valid_from: at('10:00:00'),
+        valid_to: null,
+        deleted: false,
+      }),
+      expect.objectContaining({
+        appointment_id: 2,
+        valid_from: at('10:00:00'),
+        valid_to: null,
+        deleted: false,
+      }),
+    ]);
+  });
+
+  it('closes a version at the read of the next one: a reschedule, then a cancellation', async () => {
+    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    await upsertAppointments(
+      db,
+      [appointment(1, { startDate: '2026-02-03', endDate: '2026-02-03', startTime: 1000 })],
+      options(at('11:00:00')),
+    );
+    await upsertAppointments(
+      db,
+      [
+        appointment(1, {
+          startDate: '2026-02-03',
+          endDate: '2026-02-03',
+          startTime: 1000,
+          status: 'CANCELLED',
+        }),
+      ],
+      options(at('12:00:00')),
+    );
+    expect(await versions(1)).toEqual([
+      expect.objectContaining({
+        valid_from: at('10:00:00'),
+        valid_to: at('11:00:00'),
+        start_date: '2026-02-02',
+      }),
+      expect.objectContaining({ valid_from: at('11:00:00'), valid_to: at('12:00:00'), start_time: 1000 }),
+      expect.objectContaining({ valid_from: at('12:00:00'), valid_to: null, status: 'CANCELLED' }),
+    ]);
+    // The as-of query of the README: one version at any time after the first read.
+    const asOf = await db.$queryRaw<Array<{ status: string; start_time: number }>>`
+      SELECT status, start_time FROM appointment_history
+      WHERE appointment_id = 1 AND valid_from <= ${at('11:30:00')} AND (valid_to > ${at('11:30:00')} OR valid_to IS NULL)`;
+    expect(asOf).toEqual([{ status: 'OPEN', start_time: 1000 }]);
+  });
+
+  it('records a tombstone and a revival as versions', async () => {
+    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    expect(await tombstoneAppointments(db, [1], { readAt: at('11:00:00') })).toBe(1);
+    await upsertAppointments(db, [appointment(1)], options(at('12:00:00')));
+    expect(await versions(1)).toEqual([
+      expect.objectContaining({ valid_from: at('10:00:00'), valid_to: at('11:00:00'), deleted: false }),
+      expect.objectContaining({
+        valid_from: at('11:00:00'),
+        valid_to: at('12:00:00'),
+        deleted: true,
+        status: 'OPEN',
+      }),
+      expect.objectContaining({ valid_from: at('12:00:00'), valid_to: null, deleted: false }),
+    ]);
+  });
+
+  it('dates a tombstone without a read time of its own when it is written, after the current version', async () => {
+    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    const before = new Date();
+    await tombstoneAppointments(db, [1]);
+    const [first, tombstone, ...rest] = await versions(1);
+    expect(rest).toEqual([]);
+    expect(tombstone?.deleted).toBe(true);
+    expect(tombstone?.valid_from.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+    expect(first?.valid_to).toEqual(tombstone?.valid_from);
+  });
+
+  it('never inserts a version behind a newer one: a late older read adds nothing', async () => {
+    // A webhook's fetch at 10:00:05 cancelled it ...
+    await upsertAppointments(db, [appointment(1, { status: 'CANCELLED' })], options(at('10:00:05')));
+    // ... and a report page read at 10:00:00 arrives afterwards, still showing it open.
+    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    // A late tombstone read before the current version is refused too.
+    expect(await tombstoneAppointments(db, [1], { readAt: at('10:00:01') })).toBe(0);
+    expect(await versions(1)).toEqual([
+      expect.objectContaining({ valid_from: at('10:00:05'), valid_to: null, status: 'CANCELLED' }),
+    ]);
+  });
+
+  it('keeps the version order whichever of two racing writers commits first', async () => {
+    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    // A sync's page (read at 10:01) and a webhook's fetch (read at 10:02) write at once.
+    await Promise.all([
+      upsertAppointments(db, [appointment(1, { status: 'COMPLETED' })], options(at('10:01:00'))),
+      upsertAppointments(db, [appointment(1, { status: 'NO_SHOW' })], options(at('10:02:00'))),
+    ]);
+    const history = await versions(1);
+    const current = history.filter((v) => v.valid_to === null);
+    expect(current).toEqual([expect.objectContaining({ valid_from: at('10:02:00'), status: 'NO_SHOW' })]);
+    // Each version ends where the next begins: no overlap, no gap.
+    for (let i = 1; i < history.length; i += 1) {
+      expect(history[i - 1]?.valid_to).toEqual(history[i]?.valid_from);
+    }
+    const stored = await db.appointment.findUniqueOrThrow({ where: { id: 1n } });
+    expect(stored.status).toBe('NO_SHOW');
+  });
+
+  it('writes no version under HISTORY_MODE=off', async () => {
+    const off = createDatabase(
+      { url, poolSize: 2, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000, historyMode: 'off' },
+      pino({ level: 'silent' }),
+    );
+    try {
+      await upsertAppointments(off.prisma, [appointment(1)], options(at('10:00:00')));
+      await upsertAppointments(
+        off.prisma,
+        [appointment(1, { status: 'CANCELLED' })],
+        options(at('11:00:00')),
+      );
+      await tombstoneAppointments(off.prisma, [1], { readAt: at('12:00:00') });
+      const stored = await off.prisma.appointment.findUniqueOrThrow({ where: { id: 1n } });
+      expect(stored.deletedAt).not.toBeNull();
+      expect(await versions()).toEqual([]);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('writes history for a batch large enough to go through the staging table', async () => {
+    const many = Array.from({ length: 1200 }, (_, i) => appointment(i + 1));
+    await upsertAppointments(db, many, options(at('10:00:00')));
+    const changed = many.map((a) => (a.id % 10 === 0 ? appointment(a.id, { status: 'CANCELLED' }) : a));
+    await upsertAppointments(db, changed, options(at('11:00:00')));
+    const counts = await db.$queryRaw<Array<{ versions: number; open: number; cancelled: number }>>`
+      SELECT count(*)::int AS versions, count(*) FILTER (WHERE valid_to IS NULL)::int AS open,
+        count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled FROM appointment_history`;
+    expect(counts).toEqual([{ versions: 1320, open: 1200, cancelled: 120 }]);
+  });
+});
