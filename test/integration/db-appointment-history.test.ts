@@ -9,12 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
 import type { ClientDataPolicy } from '../../src/db/client-data.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
+import { readChangeReport } from '../../src/report/change-report.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let db: Db;
 let url: string;
 
-useTestDatabase(['appointments', 'appointment_history'], (database) => {
+useTestDatabase(['appointments', 'appointment_history', 'locations'], (database) => {
   db = database.db;
   url = database.url;
 });
@@ -201,5 +202,89 @@ describe('appointment_history', () => {
       SELECT count(*)::int AS versions, count(*) FILTER (WHERE valid_to IS NULL)::int AS open,
         count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled FROM appointment_history`;
     expect(counts).toEqual([{ versions: 1320, open: 1200, cancelled: 120 }]);
+  });
+});
+
+describe('the change views and the report', () => {
+  const utcLocation = () =>
+    db.$executeRaw`INSERT INTO locations (id, raw, content_hash, time_zone) VALUES (1, '{}', 'l1', 'Etc/UTC')`;
+
+  it('appointment_changes_view lists each changed column; the lead time view each cancellation', async () => {
+    await utcLocation();
+    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    await upsertAppointments(db, [appointment(1, { startTime: 1000 })], options(at('11:00:00')));
+    await upsertAppointments(
+      db,
+      [appointment(1, { startTime: 1000, status: 'CANCELLED' })],
+      options(at('12:00:00')),
+    );
+    // Seen cancelled from its first read: when it was cancelled is unknown, so no lead time.
+    await upsertAppointments(db, [appointment(2, { status: 'CANCELLED' })], options(at('12:00:00')));
+    const changes = await db.$queryRaw<
+      Array<{
+        appointment_id: bigint;
+        column_name: string;
+        from_value: string;
+        to_value: string;
+        changed_at: Date;
+      }>
+    >`SELECT * FROM appointment_changes_view ORDER BY changed_at, column_name`;
+    expect(changes).toEqual([
+      {
+        appointment_id: 1n,
+        column_name: 'start_at',
+        from_value: '2026-02-02 09:00:00+00',
+        to_value: '2026-02-02 10:00:00+00',
+        changed_at: at('11:00:00'),
+      },
+      {
+        appointment_id: 1n,
+        column_name: 'start_time',
+        from_value: '900',
+        to_value: '1000',
+        changed_at: at('11:00:00'),
+      },
+      {
+        appointment_id: 1n,
+        column_name: 'status',
+        from_value: 'OPEN',
+        to_value: 'CANCELLED',
+        changed_at: at('12:00:00'),
+      },
+    ]);
+    const leads = await db.$queryRaw<Array<{ appointment_id: bigint; lead_time_hours: string }>>`
+      SELECT appointment_id, lead_time_hours::text FROM cancellation_lead_time_view`;
+    // From 2026-01-10 12:00 to 2026-02-02 10:00 UTC: 22 days and 22 hours.
+    expect(leads).toEqual([{ appointment_id: 1n, lead_time_hours: '550.00' }]);
+  });
+
+  it('the report counts the last 30 days: reschedules, cancellations, the median lead time', async () => {
+    await utcLocation();
+    const now = Date.now();
+    const ago = (days: number) => new Date(now - days * 86_400_000);
+    const day = (offset: number) => new Date(now + offset * 86_400_000).toISOString().slice(0, 10);
+    const on = (id: number, date: string, extra: Partial<AppointmentRow> = {}) =>
+      appointment(id, { startDate: date, endDate: date, ...extra });
+    // Read 40 days ago, rescheduled 35 days ago: outside the period.
+    await upsertAppointments(db, [on(1, day(5)), on(2, day(5)), on(3, day(3))], options(ago(40)));
+    await upsertAppointments(db, [on(1, day(6))], options(ago(35)));
+    // Within it: two reschedules (one of date and time at once: one reschedule), two cancellations.
+    await upsertAppointments(db, [on(1, day(7), { startTime: 1000 }), on(2, day(4))], options(ago(3)));
+    await upsertAppointments(
+      db,
+      [on(2, day(4), { status: 'CANCELLED' }), on(3, day(3), { status: 'CANCELLED' })],
+      options(ago(2)),
+    );
+    const report = await readChangeReport(db);
+    expect(report).toMatchObject({ reschedules: 2, cancellations: 2, from: day(-30) });
+    const leads = await db.$queryRaw<Array<{ hours: number }>>`
+      SELECT lead_time_hours::float8 AS hours FROM cancellation_lead_time_view ORDER BY 1`;
+    // Starts 3 and 4 days ahead at 09:00 UTC, cancelled 2 days ago: between 4 and 7 days each.
+    expect(leads).toHaveLength(2);
+    for (const { hours } of leads) expect(hours / 24).toSatisfy((d: number) => d > 4 && d < 7);
+    expect(report.medianCancellationLeadHours).toBeCloseTo(
+      ((leads[0]?.hours ?? 0) + (leads[1]?.hours ?? 0)) / 2,
+      2,
+    );
   });
 });

@@ -109,3 +109,49 @@ CREATE TRIGGER "appointments_history_inserted" AFTER INSERT ON "appointments"
 CREATE TRIGGER "appointments_history_updated" AFTER UPDATE ON "appointments"
     REFERENCING OLD TABLE AS "old_rows" NEW TABLE AS "new_rows"
     FOR EACH STATEMENT EXECUTE FUNCTION "appointments_history_updated"();
+
+-- Each change between two consecutive versions of an appointment: one row per column that
+-- changed, with its value before and after (as text) and when the mirror read the new version.
+-- A tombstone or a revival is a change of `deleted`.
+CREATE VIEW "appointment_changes_view" AS
+WITH "steps" AS (
+    SELECT h.*, lag(h."valid_from") OVER w AS "previous_from",
+        lag(h."status") OVER w AS "p_status", lag(h."sub_status") OVER w AS "p_sub_status",
+        lag(h."start_date") OVER w AS "p_start_date", lag(h."start_time") OVER w AS "p_start_time",
+        lag(h."end_time") OVER w AS "p_end_time", lag(h."start_at") OVER w AS "p_start_at",
+        lag(h."location_id") OVER w AS "p_location_id", lag(h."staff_id") OVER w AS "p_staff_id",
+        lag(h."service_id") OVER w AS "p_service_id", lag(h."client_id") OVER w AS "p_client_id",
+        lag(h."deleted") OVER w AS "p_deleted"
+    FROM "appointment_history" h
+    WINDOW w AS (PARTITION BY h."appointment_id" ORDER BY h."valid_from")
+)
+SELECT s."appointment_id", c."column_name", c."from_value", c."to_value", s."valid_from" AS "changed_at"
+FROM "steps" s
+CROSS JOIN LATERAL (VALUES
+    ('status', s."p_status", s."status"),
+    ('sub_status', s."p_sub_status", s."sub_status"),
+    ('start_date', s."p_start_date", s."start_date"),
+    ('start_time', s."p_start_time"::text, s."start_time"::text),
+    ('end_time', s."p_end_time"::text, s."end_time"::text),
+    ('start_at', s."p_start_at"::text, s."start_at"::text),
+    ('location_id', s."p_location_id"::text, s."location_id"::text),
+    ('staff_id', s."p_staff_id"::text, s."staff_id"::text),
+    ('service_id', s."p_service_id"::text, s."service_id"::text),
+    ('client_id', s."p_client_id"::text, s."client_id"::text),
+    ('deleted', s."p_deleted"::text, s."deleted"::text)
+) AS c("column_name", "from_value", "to_value")
+WHERE s."previous_from" IS NOT NULL AND c."from_value" IS DISTINCT FROM c."to_value";
+
+-- How long before its start each cancellation came: the version in which an appointment's status
+-- became CANCELLED (one seen cancelled from its first read has no such version: when it was
+-- cancelled is unknown), and the hours from that read to the start (negative: after the start).
+CREATE VIEW "cancellation_lead_time_view" AS
+SELECT h."appointment_id", h."valid_from" AS "cancelled_at", h."start_at", h."location_id",
+    h."staff_id", h."service_id",
+    round((extract(epoch FROM h."start_at" - h."valid_from") / 3600)::numeric, 2) AS "lead_time_hours"
+FROM (
+    SELECT h.*, lag(h."status") OVER (PARTITION BY h."appointment_id" ORDER BY h."valid_from") AS "previous_status",
+        row_number() OVER (PARTITION BY h."appointment_id" ORDER BY h."valid_from") AS "version"
+    FROM "appointment_history" h
+) h
+WHERE h."status" = 'CANCELLED' AND h."version" > 1 AND h."previous_status" IS DISTINCT FROM 'CANCELLED';
