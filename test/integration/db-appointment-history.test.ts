@@ -7,9 +7,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
-import type { ClientDataPolicy } from '../../src/db/client-data.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
 import { readChangeReport } from '../../src/report/change-report.js';
+import { appointmentRow, at, readOptions } from '../helpers/appointment-rows.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let db: Db;
@@ -19,29 +19,6 @@ useTestDatabase(['appointments', 'appointment_history', 'locations'], (database)
   db = database.db;
   url = database.url;
 });
-
-const full: ClientDataPolicy = { mode: 'full', hashKey: 'key' };
-const at = (time: string) => new Date(`2026-01-10T${time}Z`);
-const options = (readAt: Date) => ({ readAt, clientData: full });
-
-function appointment(id: number, extra: Partial<AppointmentRow> = {}): AppointmentRow {
-  const row: AppointmentRow = {
-    id,
-    locationId: 1,
-    staffId: 10,
-    serviceId: 20,
-    clientId: 30,
-    status: 'OPEN',
-    startDate: '2026-02-02',
-    endDate: '2026-02-02',
-    startTime: 900,
-    endTime: 945,
-    ...extra,
-    raw: {},
-  };
-  row.raw = { calendarId: id, status: row.status, startDate: row.startDate, startTime: row.startTime };
-  return row;
-}
 
 interface Version {
   appointment_id: number;
@@ -62,8 +39,8 @@ async function versions(id?: number): Promise<Version[]> {
 
 describe('appointment_history', () => {
   it('keeps one version per appointment on the first load, and none for an unchanged read', async () => {
-    await upsertAppointments(db, [appointment(1), appointment(2)], options(at('10:00:00')));
-    await upsertAppointments(db, [appointment(1), appointment(2)], options(at('11:00:00')));
+    await upsertAppointments(db, [appointmentRow(1), appointmentRow(2)], readOptions(at('10:00:00')));
+    await upsertAppointments(db, [appointmentRow(1), appointmentRow(2)], readOptions(at('11:00:00')));
     expect(await versions()).toEqual([
       expect.objectContaining({
         appointment_id: 1,
@@ -81,23 +58,23 @@ describe('appointment_history', () => {
   });
 
   it('closes a version at the read of the next one: a reschedule, then a cancellation', async () => {
-    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
     await upsertAppointments(
       db,
-      [appointment(1, { startDate: '2026-02-03', endDate: '2026-02-03', startTime: 1000 })],
-      options(at('11:00:00')),
+      [appointmentRow(1, { startDate: '2026-02-03', endDate: '2026-02-03', startTime: 1000 })],
+      readOptions(at('11:00:00')),
     );
     await upsertAppointments(
       db,
       [
-        appointment(1, {
+        appointmentRow(1, {
           startDate: '2026-02-03',
           endDate: '2026-02-03',
           startTime: 1000,
           status: 'CANCELLED',
         }),
       ],
-      options(at('12:00:00')),
+      readOptions(at('12:00:00')),
     );
     expect(await versions(1)).toEqual([
       expect.objectContaining({
@@ -116,9 +93,9 @@ describe('appointment_history', () => {
   });
 
   it('records a tombstone and a revival as versions', async () => {
-    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
     expect(await tombstoneAppointments(db, [1], { readAt: at('11:00:00') })).toBe(1);
-    await upsertAppointments(db, [appointment(1)], options(at('12:00:00')));
+    await upsertAppointments(db, [appointmentRow(1)], readOptions(at('12:00:00')));
     expect(await versions(1)).toEqual([
       expect.objectContaining({ valid_from: at('10:00:00'), valid_to: at('11:00:00'), deleted: false }),
       expect.objectContaining({
@@ -132,7 +109,7 @@ describe('appointment_history', () => {
   });
 
   it('dates a tombstone without a read time of its own when it is written, after the current version', async () => {
-    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
     const before = new Date();
     await tombstoneAppointments(db, [1]);
     const [first, tombstone, ...rest] = await versions(1);
@@ -144,9 +121,9 @@ describe('appointment_history', () => {
 
   it('never inserts a version behind a newer one: a late older read adds nothing', async () => {
     // A webhook's fetch at 10:00:05 cancelled it ...
-    await upsertAppointments(db, [appointment(1, { status: 'CANCELLED' })], options(at('10:00:05')));
+    await upsertAppointments(db, [appointmentRow(1, { status: 'CANCELLED' })], readOptions(at('10:00:05')));
     // ... and a report page read at 10:00:00 arrives afterwards, still showing it open.
-    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
     // A late tombstone read before the current version is refused too.
     expect(await tombstoneAppointments(db, [1], { readAt: at('10:00:01') })).toBe(0);
     expect(await versions(1)).toEqual([
@@ -155,11 +132,11 @@ describe('appointment_history', () => {
   });
 
   it('keeps the version order whichever of two racing writers commits first', async () => {
-    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
+    await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
     // A sync's page (read at 10:01) and a webhook's fetch (read at 10:02) write at once.
     await Promise.all([
-      upsertAppointments(db, [appointment(1, { status: 'COMPLETED' })], options(at('10:01:00'))),
-      upsertAppointments(db, [appointment(1, { status: 'NO_SHOW' })], options(at('10:02:00'))),
+      upsertAppointments(db, [appointmentRow(1, { status: 'COMPLETED' })], readOptions(at('10:01:00'))),
+      upsertAppointments(db, [appointmentRow(1, { status: 'NO_SHOW' })], readOptions(at('10:02:00'))),
     ]);
     const history = await versions(1);
     const current = history.filter((v) => v.valid_to === null);
@@ -178,11 +155,11 @@ describe('appointment_history', () => {
       pino({ level: 'silent' }),
     );
     try {
-      await upsertAppointments(off.prisma, [appointment(1)], options(at('10:00:00')));
+      await upsertAppointments(off.prisma, [appointmentRow(1)], readOptions(at('10:00:00')));
       await upsertAppointments(
         off.prisma,
-        [appointment(1, { status: 'CANCELLED' })],
-        options(at('11:00:00')),
+        [appointmentRow(1, { status: 'CANCELLED' })],
+        readOptions(at('11:00:00')),
       );
       await tombstoneAppointments(off.prisma, [1], { readAt: at('12:00:00') });
       const stored = await off.prisma.appointment.findUniqueOrThrow({ where: { id: 1n } });
@@ -194,10 +171,10 @@ describe('appointment_history', () => {
   });
 
   it('writes history for a batch large enough to go through the staging table', async () => {
-    const many = Array.from({ length: 1200 }, (_, i) => appointment(i + 1));
-    await upsertAppointments(db, many, options(at('10:00:00')));
-    const changed = many.map((a) => (a.id % 10 === 0 ? appointment(a.id, { status: 'CANCELLED' }) : a));
-    await upsertAppointments(db, changed, options(at('11:00:00')));
+    const many = Array.from({ length: 1200 }, (_, i) => appointmentRow(i + 1));
+    await upsertAppointments(db, many, readOptions(at('10:00:00')));
+    const changed = many.map((a) => (a.id % 10 === 0 ? appointmentRow(a.id, { status: 'CANCELLED' }) : a));
+    await upsertAppointments(db, changed, readOptions(at('11:00:00')));
     const counts = await db.$queryRaw<Array<{ versions: number; open: number; cancelled: number }>>`
       SELECT count(*)::int AS versions, count(*) FILTER (WHERE valid_to IS NULL)::int AS open,
         count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled FROM appointment_history`;
@@ -211,15 +188,15 @@ describe('the change views and the report', () => {
 
   it('appointment_changes_view lists each changed column; the lead time view each cancellation', async () => {
     await utcLocation();
-    await upsertAppointments(db, [appointment(1)], options(at('10:00:00')));
-    await upsertAppointments(db, [appointment(1, { startTime: 1000 })], options(at('11:00:00')));
+    await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
+    await upsertAppointments(db, [appointmentRow(1, { startTime: 1000 })], readOptions(at('11:00:00')));
     await upsertAppointments(
       db,
-      [appointment(1, { startTime: 1000, status: 'CANCELLED' })],
-      options(at('12:00:00')),
+      [appointmentRow(1, { startTime: 1000, status: 'CANCELLED' })],
+      readOptions(at('12:00:00')),
     );
     // Seen cancelled from its first read: when it was cancelled is unknown, so no lead time.
-    await upsertAppointments(db, [appointment(2, { status: 'CANCELLED' })], options(at('12:00:00')));
+    await upsertAppointments(db, [appointmentRow(2, { status: 'CANCELLED' })], readOptions(at('12:00:00')));
     const changes = await db.$queryRaw<
       Array<{
         appointment_id: bigint;
@@ -264,16 +241,16 @@ describe('the change views and the report', () => {
     const ago = (days: number) => new Date(now - days * 86_400_000);
     const day = (offset: number) => new Date(now + offset * 86_400_000).toISOString().slice(0, 10);
     const on = (id: number, date: string, extra: Partial<AppointmentRow> = {}) =>
-      appointment(id, { startDate: date, endDate: date, ...extra });
+      appointmentRow(id, { startDate: date, endDate: date, ...extra });
     // Read 40 days ago, rescheduled 35 days ago: outside the period.
-    await upsertAppointments(db, [on(1, day(5)), on(2, day(5)), on(3, day(3))], options(ago(40)));
-    await upsertAppointments(db, [on(1, day(6))], options(ago(35)));
+    await upsertAppointments(db, [on(1, day(5)), on(2, day(5)), on(3, day(3))], readOptions(ago(40)));
+    await upsertAppointments(db, [on(1, day(6))], readOptions(ago(35)));
     // Within it: two reschedules (one of date and time at once: one reschedule), two cancellations.
-    await upsertAppointments(db, [on(1, day(7), { startTime: 1000 }), on(2, day(4))], options(ago(3)));
+    await upsertAppointments(db, [on(1, day(7), { startTime: 1000 }), on(2, day(4))], readOptions(ago(3)));
     await upsertAppointments(
       db,
       [on(2, day(4), { status: 'CANCELLED' }), on(3, day(3), { status: 'CANCELLED' })],
-      options(ago(2)),
+      readOptions(ago(2)),
     );
     const report = await readChangeReport(db);
     expect(report).toMatchObject({ reschedules: 2, cancellations: 2, from: day(-30) });

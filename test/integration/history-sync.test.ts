@@ -3,42 +3,41 @@
  * TimeTap rescheduled, cancelled, deleted and restored appointments, a webhook's read racing a
  * sync, a late older read, and the switch from full to pseudonymous client data.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, today } from '../../src/dates.js';
+import { MIRROR_TABLES } from '../../src/db/index.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { refreshAppointment } from '../../src/sync/appointment-event.js';
 import { storeAppointments } from '../../src/sync/appointment-walk.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { emptyStats } from '../../src/sync/stats.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
-let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let sim: Simulator | undefined;
 let db: PrismaClient;
 const TODAY = today();
 const WINDOW = { APPOINTMENTS_PAST_DAYS: '6', APPOINTMENTS_FUTURE_DAYS: '6', APPOINTMENTS_CHUNK_DAYS: '4' };
 const window = { from: addDays(TODAY, -6), to: addDays(TODAY, 6) };
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
+useTestDatabase([...MIRROR_TABLES, 'appointment_history', 'sync_runs'], (database) => {
   db = database.db;
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
 });
 beforeEach(async () => {
   await sim?.close();
   sim = await startSimulator({ seed: 23, locations: 2, today: TODAY, appointments: { perStaffPerDay: 1 } });
-  await db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, clients, appointments, appointment_history, sync_runs',
-  );
 });
+afterAll(() => sim?.close());
+
+/** The simulator of the running test. */
+function simulator(): Simulator {
+  if (!sim) throw new Error('the simulator starts before each test');
+  return sim;
+}
 
 const sync = (env: Record<string, string> = {}) =>
-  runSync(createTestSyncDeps(sim, db, { env: { ...WINDOW, ...env } }), { scope: 'full' });
+  runSync(createTestSyncDeps(simulator(), db, { env: { ...WINDOW, ...env } }), { scope: 'full' });
 
 interface Version {
   valid_from: Date;
@@ -97,17 +96,17 @@ describe('history mode through a full sync', () => {
 
   it('records a reschedule, a cancellation, a deletion and a restoration as versions', async () => {
     await sync();
-    const [moved, cancelled, deleted] = sim.data
-      .findAppointments(window)
+    const [moved, cancelled, deleted] = simulator()
+      .data.findAppointments(window)
       .filter((a) => a.status !== 'CANCELLED')
       .map((a) => a.calendarId) as [number, number, number];
-    const original = sim.data.appointments.get(deleted);
-    const movedFrom = sim.data.appointments.get(moved)?.startDate;
+    const original = simulator().data.appointments.get(deleted);
+    const movedFrom = simulator().data.appointments.get(moved)?.startDate;
     if (!original || movedFrom === undefined) throw new Error('the simulator should hold them');
     const newDate = addDays(TODAY, movedFrom === addDays(TODAY, 3) ? 4 : 3);
-    sim.data.rescheduleAppointment(moved, newDate);
-    sim.data.cancelAppointment(cancelled);
-    sim.data.deleteAppointment(deleted);
+    simulator().data.rescheduleAppointment(moved, newDate);
+    simulator().data.cancelAppointment(cancelled);
+    simulator().data.deleteAppointment(deleted);
     const second = await sync();
     expect(second.status, second.reasons.join('\n')).toBe('succeeded');
     expect((await history(moved)).map((v) => [v.start_date, v.valid_to === null])).toEqual([
@@ -131,7 +130,7 @@ describe('history mode through a full sync', () => {
     );
 
     // TimeTap shows the deleted appointment again: a new version, not deleted.
-    sim.data.bookAppointment({ ...original });
+    simulator().data.bookAppointment({ ...original });
     expect((await sync()).status).toBe('succeeded');
     expect((await history(deleted)).map((v) => [v.deleted, v.valid_to === null])).toEqual([
       [false, false],
@@ -143,12 +142,12 @@ describe('history mode through a full sync', () => {
 
   it('a webhook read racing a sync, and a late older read, leave one ordered history', async () => {
     await sync();
-    const deps = { ...createTestSyncDeps(sim, db, { env: WINDOW }), pageSize: 100 };
-    const [id] = sim.data
-      .findAppointments(window)
+    const deps = { ...createTestSyncDeps(simulator(), db, { env: WINDOW }), pageSize: 100 };
+    const [id] = simulator()
+      .data.findAppointments(window)
       .filter((a) => a.status !== 'CANCELLED')
       .map((a) => a.calendarId) as [number];
-    const before = sim.data.appointments.get(id);
+    const before = simulator().data.appointments.get(id);
     if (!before) throw new Error('the simulator should hold the appointment');
     // A page read now, before TimeTap changes the appointment ...
     const page = await deps.api.appointmentPage(
@@ -157,7 +156,7 @@ describe('history mode through a full sync', () => {
       100,
     );
     const pageRead = new Date(Date.now() - 5_000);
-    sim.data.cancelAppointment(id);
+    simulator().data.cancelAppointment(id);
     // ... a sync and the webhook's own read run at once ...
     const [summary, refreshed] = await Promise.all([sync(), refreshAppointment(deps, id)]);
     expect(summary.status, summary.reasons.join('\n')).toBe('succeeded');
@@ -179,7 +178,7 @@ describe('history mode through a full sync', () => {
 describe('history mode and the client-data policy', () => {
   it('full -> pseudonymous with history present leaves no personal data in appointment_history', async () => {
     await sync();
-    sim.data.cancelAppointment(sim.data.findAppointments(window)[0]?.calendarId ?? 0);
+    simulator().data.cancelAppointment(simulator().data.findAppointments(window)[0]?.calendarId ?? 0);
     await sync();
     expect(await versionCount()).toBeGreaterThan(0);
     const summary = await sync({ MIRROR_CLIENT_DATA: 'pseudonymous' });
@@ -205,7 +204,7 @@ describe('history mode and the client-data policy', () => {
       'content_hash',
       'deleted',
     ]);
-    const personal = [...sim.data.clients.values()].flatMap((c) =>
+    const personal = [...simulator().data.clients.values()].flatMap((c) =>
       [c.emailAddress, c.cellPhone, c.firstName, c.lastName].filter(
         (v): v is string => typeof v === 'string' && v.length > 3,
       ),
