@@ -427,7 +427,7 @@ async function measureWrites(ctx: BenchContext, sim: Simulator, range: Range): P
 }
 
 /** The appointments as the TimeTap client hands them to the walk, less their nested objects. */
-function rowsOf(appointments: readonly unknown[]): AppointmentRow[] {
+export function rowsOf(appointments: readonly unknown[]): AppointmentRow[] {
   return appointments.map((input) => {
     // NUL characters removed up front, as in measurement 3: both methods write the same content.
     const parsed = parseAppointment(cleanJson(input, { cleaned: 0 }));
@@ -445,7 +445,7 @@ function prepareOnly(row: AppointmentRow): void {
   durationMinutes(row);
 }
 
-function changed(row: AppointmentRow): AppointmentRow {
+export function changed(row: AppointmentRow): AppointmentRow {
   if (row.id % 10 !== 0) return row;
   const { subStatus: _dropped, ...kept } = row.raw;
   const raw = { ...kept, status: 'CANCELLED' };

@@ -17,6 +17,8 @@
  *   7 webhooks        a burst of webhook events for distinct appointments, POSTed to a worker
  *                     process under a binding budget: fetches, rows mirrored, lag against the bound
  *   8 adaptive rate   two worker processes learn a hidden limit of 12/s, then follow it down to 4/s
+ *   9 history         the appointment write path with HISTORY_MODE on against off (first load, 10%
+ *                     changed), and the history rows and disk of a year's backfill
  *
  * `--report-order date-time` runs 6 against a report whose order is stable only by date and start
  * time (ties reshuffled on every request), to measure what that variant costs.
@@ -31,6 +33,7 @@ import { measureAppointments } from './appointments.js';
 import { measureBusyAccount } from './busy-account.js';
 import { createBenchDatabases } from './databases.js';
 import type { BenchContext, BenchSection } from './figures.js';
+import { measureHistory } from './history.js';
 import { describeMachine } from './machine.js';
 import { measureMemory } from './memory.js';
 import { renderReport } from './report.js';
@@ -48,6 +51,7 @@ const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = 
   ['6', measureBusyAccount],
   ['7', measureWebhooks],
   ['8', measureAdaptiveRate],
+  ['9', measureHistory],
 ];
 
 async function main(): Promise<number> {

@@ -210,6 +210,7 @@ const schema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: ms().default(10_000),
   // The client's own timer is set 5 s past it; beyond a day a statement is hung, not slow.
   DATABASE_STATEMENT_TIMEOUT_MS: ms(24 * 60 * 60 * 1000).default(60_000),
+  HISTORY_MODE: z.enum(['on', 'off']).default('on'),
 
   REDIS_URL: z
     .string()
@@ -322,7 +323,14 @@ export interface TimeTapConfig {
 export interface Config {
   /** The accounts the mirror keeps (one today, named `default`: the TIMETAP_* variables). */
   accounts: readonly AccountContext[];
-  database: { url: string; poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number };
+  database: {
+    url: string;
+    poolSize: number;
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+    /** Whether appointment writes keep every version in `appointment_history` (unset: on). */
+    historyMode?: 'on' | 'off';
+  };
   redis: { url: string; prefix: string; queueName: string };
   sync: {
     /** Checked only when the command needs `schedule`; a reader must expect a bad pattern. */
@@ -494,6 +502,7 @@ function toConfig(p: Parsed): Config {
       poolSize: p.DATABASE_POOL_SIZE,
       connectTimeoutMs: p.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: p.DATABASE_STATEMENT_TIMEOUT_MS,
+      historyMode: p.HISTORY_MODE,
     },
     redis: { url: p.REDIS_URL ?? '', prefix: queuePrefix, queueName: p.QUEUE_NAME },
     sync: {

@@ -13,6 +13,9 @@ import type { Logger } from '../logger.js';
 
 export type Db = PrismaClient;
 
+/** The session setting that turns history mode off (HISTORY_MODE=off) for a connection. */
+export const HISTORY_MODE_SETTING = 'timetap_sync.history_mode';
+
 /** The pool under each Prisma client made here, for the one use Prisma cannot serve (below). */
 const pools = new WeakMap<PrismaClient, pg.Pool>();
 
@@ -44,6 +47,9 @@ export function createDatabase(config: Config['database'], logger: Logger): Data
     query_timeout: config.statementTimeoutMs + 5_000,
     idleTimeoutMillis: 30_000,
     application_name: 'timetap-sync',
+    // The history triggers read it (prisma/migrations/*_appointment_history): a session setting,
+    // so that every statement of every path sees the mode without passing it along.
+    ...(config.historyMode === 'off' ? { options: `-c ${HISTORY_MODE_SETTING}=off` } : {}),
   });
   pool.on('error', (error) => {
     logger.warn(

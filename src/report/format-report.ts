@@ -46,6 +46,7 @@ function formatAppointments({
   next7Days,
   last30Days,
   busiestStaff,
+  changes,
 }: Report['appointments']): string[] {
   if (mirrored === 0) return ['appointments: none mirrored yet (every full sync reads the rolling window)'];
   return [
@@ -60,6 +61,10 @@ function formatAppointments({
               `${s.name ?? '(no name)'} (${s.id}): ${s.appointments} appointments, ${formatMinutes(s.bookedMinutes)}`,
           )
           .join('; ')}`,
+    `  changes since ${changes.from}: ${changes.reschedules} rescheduled, ${changes.cancellations} cancelled` +
+      (changes.medianCancellationLeadHours === null
+        ? ''
+        : `, median cancellation ${changes.medianCancellationLeadHours.toFixed(1)} h before the start`),
   ];
 }
 

@@ -15,6 +15,7 @@ import {
   readAppointmentReport,
   type UpcomingWeek,
 } from './appointment-report.js';
+import { type ChangeReport, readChangeReport } from './change-report.js';
 import { type Freshness, judgeFreshness } from './freshness.js';
 import { queryReport, type ReportRows } from './report-queries.js';
 
@@ -57,6 +58,8 @@ export interface Report {
     next7Days: UpcomingWeek;
     last30Days: PastMonth;
     busiestStaff: BusyStaff[];
+    /** From appointment_history: reschedules and cancellations of the last 30 days. */
+    changes: ChangeReport;
   };
 }
 
@@ -69,7 +72,11 @@ export async function hasReportingViews(db: Db): Promise<boolean> {
 }
 
 export async function readReport(db: Db, options: { schedule: string }): Promise<Report> {
-  const [rows, appointments] = await Promise.all([queryReport(db), readAppointmentReport(db)]);
+  const [rows, appointments, changes] = await Promise.all([
+    queryReport(db),
+    readAppointmentReport(db),
+    readChangeReport(db),
+  ]);
   const totals = {
     locations: Number(rows.totals.locations),
     staff: Number(rows.totals.staff),
@@ -92,6 +99,7 @@ export async function readReport(db: Db, options: { schedule: string }): Promise
       next7Days: appointments.next7Days,
       last30Days: appointments.last30Days,
       busiestStaff: appointments.busiestStaff,
+      changes,
     },
   };
 }

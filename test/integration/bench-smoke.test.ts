@@ -24,7 +24,7 @@ describe('npm run bench -- --smoke', () => {
       ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out],
       {
         env: { ...process.env, DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl') },
-        // Eight measurements, each starting worker processes, and bench 4 first builds dist/ when it
+        // Nine measurements, most starting worker processes, and bench 4 first builds dist/ when it
         // is older than src/: two minutes or so on a quiet machine.
         timeout: 230_000,
         maxBuffer: 10 * 1024 * 1024,
@@ -40,6 +40,7 @@ describe('npm run bench -- --smoke', () => {
       '6 appointments',
       '7 webhooks',
       '8 adaptive rate',
+      '9 history',
     ]) {
       expect(stdout).toContain(`| ${measurement}`);
     }

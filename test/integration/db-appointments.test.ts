@@ -6,8 +6,8 @@ import {
   unseenAppointments,
   upsertAppointments,
 } from '../../src/db/appointments.js';
-import type { ClientDataPolicy } from '../../src/db/client-data.js';
 import type { Db } from '../../src/db/database.js';
+import { appointmentRow, at, readOptions } from '../helpers/appointment-rows.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let db: Db;
@@ -15,36 +15,6 @@ let db: Db;
 useTestDatabase(['appointments', 'clients', 'locations', 'staff', 'services'], (database) => {
   db = database.db;
 });
-
-const full: ClientDataPolicy = { mode: 'full', hashKey: 'key' };
-const at = (time: string) => new Date(`2026-01-10T${time}Z`);
-const options = (readAt: Date) => ({ readAt, clientData: full });
-
-function appointment(id: number, extra: Partial<AppointmentRow> = {}): AppointmentRow {
-  const row: AppointmentRow = {
-    id,
-    businessId: 77,
-    locationId: 1,
-    staffId: 10,
-    serviceId: 20,
-    clientId: 30,
-    status: 'OPEN',
-    startDate: '2026-02-02',
-    endDate: '2026-02-02',
-    startTime: 900,
-    endTime: 945,
-    ...extra,
-    raw: {},
-  };
-  row.raw = {
-    calendarId: id,
-    status: row.status,
-    startDate: row.startDate,
-    startTime: row.startTime,
-    ...extra.raw,
-  };
-  return row;
-}
 
 interface Stored {
   id: bigint;
@@ -68,7 +38,9 @@ async function stored(): Promise<Map<number, Stored>> {
 
 describe('upsertAppointments', () => {
   it('inserts typed columns and raw, updates changed rows only, writes nothing for unchanged ones', async () => {
-    expect(await upsertAppointments(db, [appointment(1), appointment(2)], options(at('10:00:00')))).toEqual({
+    expect(
+      await upsertAppointments(db, [appointmentRow(1), appointmentRow(2)], readOptions(at('10:00:00'))),
+    ).toEqual({
       inserted: 2,
       updated: 0,
       unchanged: 0,
@@ -98,15 +70,15 @@ describe('upsertAppointments', () => {
 
     // The same content, read later: nothing written, read_at not bumped.
     expect(
-      await upsertAppointments(db, [appointment(2), appointment(1)], options(at('11:00:00'))),
+      await upsertAppointments(db, [appointmentRow(2), appointmentRow(1)], readOptions(at('11:00:00'))),
     ).toMatchObject({ unchanged: 2, inserted: 0, updated: 0 });
     expect(await stored()).toEqual(before);
 
     await new Promise((resolve) => setTimeout(resolve, 20));
     const counts = await upsertAppointments(
       db,
-      [appointment(1), appointment(2, { status: 'COMPLETED' })],
-      options(at('12:00:00')),
+      [appointmentRow(1), appointmentRow(2, { status: 'COMPLETED' })],
+      readOptions(at('12:00:00')),
     );
     expect(counts).toMatchObject({ unchanged: 1, updated: 1 });
     const after = await stored();
@@ -117,10 +89,10 @@ describe('upsertAppointments', () => {
 
   it('never lets an older read overwrite a newer one', async () => {
     // A webhook's fetch at 10:00:05 ...
-    await upsertAppointments(db, [appointment(1, { status: 'CANCELLED' })], options(at('10:00:05')));
+    await upsertAppointments(db, [appointmentRow(1, { status: 'CANCELLED' })], readOptions(at('10:00:05')));
     const fetched = await stored();
     // ... then a report page read at 10:00:00 that still showed the old state: refused.
-    expect(await upsertAppointments(db, [appointment(1)], options(at('10:00:00')))).toMatchObject({
+    expect(await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')))).toMatchObject({
       unchanged: 1,
       updated: 0,
     });
@@ -128,17 +100,17 @@ describe('upsertAppointments', () => {
 
     // The same read time with changed content is applied; with the same content, nothing.
     expect(
-      await upsertAppointments(db, [appointment(1, { status: 'NO_SHOW' })], options(at('10:00:05'))),
+      await upsertAppointments(db, [appointmentRow(1, { status: 'NO_SHOW' })], readOptions(at('10:00:05'))),
     ).toMatchObject({ updated: 1 });
     const same = await stored();
     expect(same.get(1)?.status).toBe('NO_SHOW');
     expect(
-      await upsertAppointments(db, [appointment(1, { status: 'NO_SHOW' })], options(at('10:00:05'))),
+      await upsertAppointments(db, [appointmentRow(1, { status: 'NO_SHOW' })], readOptions(at('10:00:05'))),
     ).toMatchObject({ unchanged: 1 });
     expect(await stored()).toEqual(same);
 
     // A newer read is applied.
-    expect(await upsertAppointments(db, [appointment(1)], options(at('10:00:10')))).toMatchObject({
+    expect(await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:10')))).toMatchObject({
       updated: 1,
     });
     expect((await stored()).get(1)).toMatchObject({ status: 'OPEN', read_at: at('10:00:10') });
@@ -146,21 +118,21 @@ describe('upsertAppointments', () => {
 
   it('derives local_start and duration_minutes, across midnight, NULL when unusable', async () => {
     const rows = [
-      appointment(1, { startDate: '2026-02-02', startTime: 845, endDate: '2026-02-02', endTime: 1030 }),
+      appointmentRow(1, { startDate: '2026-02-02', startTime: 845, endDate: '2026-02-02', endTime: 1030 }),
       // Crosses midnight.
-      appointment(2, { startDate: '2026-02-28', startTime: 2330, endDate: '2026-03-01', endTime: 15 }),
+      appointmentRow(2, { startDate: '2026-02-28', startTime: 2330, endDate: '2026-03-01', endTime: 15 }),
       // An end at 24:00.
-      appointment(3, { startDate: '2026-02-02', startTime: 2300, endDate: '2026-02-02', endTime: 2400 }),
+      appointmentRow(3, { startDate: '2026-02-02', startTime: 2300, endDate: '2026-02-02', endTime: 2400 }),
       // Missing inputs.
-      appointment(4, { startTime: undefined, endTime: undefined }),
-      appointment(5, { startDate: undefined, endDate: undefined }),
-      appointment(6, { endDate: undefined }),
+      appointmentRow(4, { startTime: undefined, endTime: undefined }),
+      appointmentRow(5, { startDate: undefined, endDate: undefined }),
+      appointmentRow(6, { endDate: undefined }),
       // Malformed: no 30th of February, no minute 75, an end before the start.
-      appointment(7, { startDate: '2026-02-30', endDate: '2026-02-30' }),
-      appointment(8, { startTime: 875 }),
-      appointment(9, { startTime: 1000, endTime: 900 }),
+      appointmentRow(7, { startDate: '2026-02-30', endDate: '2026-02-30' }),
+      appointmentRow(8, { startTime: 875 }),
+      appointmentRow(9, { startTime: 1000, endTime: 900 }),
     ];
-    await upsertAppointments(db, rows, options(at('10:00:00')));
+    await upsertAppointments(db, rows, readOptions(at('10:00:00')));
     const derived = [...(await stored()).values()].map((r) => [
       Number(r.id),
       r.local_start,
@@ -187,11 +159,11 @@ describe('upsertAppointments', () => {
   });
 
   it('removes NUL characters from typed columns and raw, and then sees no change', async () => {
-    const row = appointment(1, {
+    const row = appointmentRow(1, {
       status: 'OP\u0000EN',
       raw: { 'no\u0000te': 'a\u0000b', client: { clientId: 30, firstName: 'Ze\u0000lda' } },
     });
-    const counts = await upsertAppointments(db, [row], options(at('10:00:00')));
+    const counts = await upsertAppointments(db, [row], readOptions(at('10:00:00')));
     expect(counts.cleanedValues).toBe(5);
     const stored1 = (await stored()).get(1);
     expect(stored1?.status).toBe('OPEN');
@@ -200,14 +172,14 @@ describe('upsertAppointments', () => {
       status: 'OPEN',
       client: { clientId: 30, firstName: 'Zelda' },
     });
-    expect(await upsertAppointments(db, [row], options(at('10:00:01')))).toMatchObject({ unchanged: 1 });
+    expect(await upsertAppointments(db, [row], readOptions(at('10:00:01')))).toMatchObject({ unchanged: 1 });
   });
 
   it('keeps a number that does not fit its column out of it, and raw keeps it', async () => {
     const counts = await upsertAppointments(
       db,
-      [appointment(1, { recurringAppointmentId: 2 ** 60, businessId: 2 ** 60 })],
-      options(at('10:00:00')),
+      [appointmentRow(1, { recurringAppointmentId: 2 ** 60, businessId: 2 ** 60 })],
+      readOptions(at('10:00:00')),
     );
     expect(counts.outOfRange).toBe(2);
     const row = await db.appointment.findUniqueOrThrow({ where: { id: 1n } });
@@ -216,9 +188,9 @@ describe('upsertAppointments', () => {
   });
 
   it('refuses an invalid read time', async () => {
-    await expect(upsertAppointments(db, [appointment(1)], options(new Date(Number.NaN)))).rejects.toThrow(
-      /readAt/,
-    );
+    await expect(
+      upsertAppointments(db, [appointmentRow(1)], readOptions(new Date(Number.NaN))),
+    ).rejects.toThrow(/readAt/);
   });
 });
 
@@ -227,14 +199,14 @@ describe('unseen and tombstoned appointments', () => {
     await upsertAppointments(
       db,
       [
-        appointment(1, { startDate: '2026-02-01' }),
-        appointment(2, { startDate: '2026-02-02' }),
-        appointment(3, { startDate: '2026-02-03' }),
-        appointment(4, { startDate: '2026-02-04' }),
-        appointment(5, { startDate: undefined }),
-        appointment(6, { startDate: '2026-02-02' }),
+        appointmentRow(1, { startDate: '2026-02-01' }),
+        appointmentRow(2, { startDate: '2026-02-02' }),
+        appointmentRow(3, { startDate: '2026-02-03' }),
+        appointmentRow(4, { startDate: '2026-02-04' }),
+        appointmentRow(5, { startDate: undefined }),
+        appointmentRow(6, { startDate: '2026-02-02' }),
       ],
-      options(at('10:00:00')),
+      readOptions(at('10:00:00')),
     );
     await tombstoneAppointments(db, [6]);
   });
@@ -262,7 +234,11 @@ describe('unseen and tombstoned appointments', () => {
     expect(await countActiveAppointments(db)).toBe(4);
     expect((await stored()).get(3)?.deleted_at).toBeInstanceOf(Date);
     expect(
-      await upsertAppointments(db, [appointment(3, { startDate: '2026-02-03' })], options(at('10:00:00'))),
+      await upsertAppointments(
+        db,
+        [appointmentRow(3, { startDate: '2026-02-03' })],
+        readOptions(at('10:00:00')),
+      ),
     ).toMatchObject({ revived: 1 });
     expect((await stored()).get(3)?.deleted_at).toBeNull();
   });
@@ -271,8 +247,8 @@ describe('unseen and tombstoned appointments', () => {
     // Appointment 2 was fetched by a webhook after the read that found 1 and 2 gone.
     await upsertAppointments(
       db,
-      [appointment(2, { status: 'PENDING', startDate: '2026-02-02' })],
-      options(at('10:00:30')),
+      [appointmentRow(2, { status: 'PENDING', startDate: '2026-02-02' })],
+      readOptions(at('10:00:30')),
     );
     expect(await tombstoneAppointments(db, [1, 2], { readAt: at('10:00:20') })).toBe(1);
     const after = await stored();
@@ -281,10 +257,10 @@ describe('unseen and tombstoned appointments', () => {
     expect(after.get(2)?.deleted_at).toBeNull();
 
     // A page read before the tombstone, arriving late, does not revive it; a later read does.
-    const late = appointment(1, { startDate: '2026-02-01' });
-    expect(await upsertAppointments(db, [late], options(at('10:00:10')))).toMatchObject({ unchanged: 1 });
+    const late = appointmentRow(1, { startDate: '2026-02-01' });
+    expect(await upsertAppointments(db, [late], readOptions(at('10:00:10')))).toMatchObject({ unchanged: 1 });
     expect((await stored()).get(1)?.deleted_at).toBeInstanceOf(Date);
-    expect(await upsertAppointments(db, [late], options(at('10:01:00')))).toMatchObject({ revived: 1 });
+    expect(await upsertAppointments(db, [late], readOptions(at('10:01:00')))).toMatchObject({ revived: 1 });
   });
 });
 
@@ -315,7 +291,7 @@ describe('reporting views', () => {
     const d1 = day(-30);
     const d2 = day(-29);
     const at1 = (id: number, extra: Partial<AppointmentRow>) =>
-      appointment(id, { startDate: d1, endDate: d1, ...extra });
+      appointmentRow(id, { startDate: d1, endDate: d1, ...extra });
     await upsertAppointments(
       db,
       [
@@ -332,7 +308,7 @@ describe('reporting views', () => {
           endDate: d2,
           endTime: 30,
         }),
-        appointment(105, {
+        appointmentRow(105, {
           status: 'COMPLETED',
           locationId: 2,
           clientId: 32,
@@ -343,22 +319,28 @@ describe('reporting views', () => {
         }),
         at1(106, { status: 'COMPLETED' }),
         at1(107, { status: undefined, startTime: undefined, endTime: undefined }),
-        appointment(108, {
+        appointmentRow(108, {
           status: 'OPEN',
           startDate: day(10),
           endDate: day(10),
           startTime: 900,
           endTime: 1000,
         }),
-        appointment(109, {
+        appointmentRow(109, {
           status: 'PENDING',
           startDate: day(1),
           endDate: day(1),
           startTime: 900,
           endTime: 1000,
         }),
-        appointment(110, { status: 'COMPLETED', startDate: d2, endDate: d2, startTime: 900, endTime: 915 }),
-        appointment(111, {
+        appointmentRow(110, {
+          status: 'COMPLETED',
+          startDate: d2,
+          endDate: d2,
+          startTime: 900,
+          endTime: 915,
+        }),
+        appointmentRow(111, {
           status: 'OPEN',
           locationId: 3,
           startDate: day(0),
@@ -367,7 +349,7 @@ describe('reporting views', () => {
           endTime: 900,
         }),
       ],
-      options(at('10:00:00')),
+      readOptions(at('10:00:00')),
     );
     await tombstoneAppointments(db, [106]);
   });

@@ -124,6 +124,7 @@ describe('the migrated database matches schema.prisma', () => {
     expect(schema.map((m) => m.table).sort()).toEqual(
       [
         'account_profiles',
+        'appointment_history',
         'appointments',
         'backfill_chunks',
         'clients',

@@ -185,6 +185,14 @@ describe('timetap-sync report', () => {
       expect(text.stdout).toContain(
         `busiest staff, last 30 days: ${busiestStaff[0]?.name} (${busiestStaff[0]?.id})`,
       );
+      // One sync: one version per appointment, so no change yet (history: db-appointment-history).
+      expect(json.appointments.changes).toEqual({
+        from: last30Days.from,
+        reschedules: 0,
+        cancellations: 0,
+        medianCancellationLeadHours: null,
+      });
+      expect(text.stdout).toContain(`changes since ${last30Days.from}: 0 rescheduled, 0 cancelled`);
     });
 
     it('a SYNC_SCHEDULE that is no cron pattern leaves the freshness unjudged, and the report still prints', async () => {

@@ -1,0 +1,152 @@
+/**
+ * The change feed (prisma/migrations/*_change_feed): a real LISTEN connection hears one
+ * notification per statement that changed a mirror table, with the changed ids (at most 1000, and
+ * under Postgres's 8000-byte limit) or their count, and nothing for a sync that changed nothing.
+ */
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { today } from '../../src/dates.js';
+import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
+import type { PrismaClient } from '../../src/generated/prisma/client.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { runSync } from '../../src/sync/run-sync.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { createTestSyncDeps } from '../helpers/sync.js';
+
+interface Notice {
+  account: string;
+  table: string;
+  run_id: number | null;
+  ids?: number[];
+  count?: number;
+}
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: PrismaClient;
+let listener: pg.Client;
+let heard: Array<{ notice: Notice; bytes: number }> = [];
+let sim: Simulator | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'));
+  db = database.db;
+  listener = new pg.Client({ connectionString: database.url });
+  await listener.connect();
+  listener.on('notification', (message) => {
+    if (message.channel !== 'timetap_sync') return;
+    const payload = message.payload ?? '';
+    heard.push({ notice: JSON.parse(payload) as Notice, bytes: Buffer.byteLength(payload) });
+  });
+  await listener.query('LISTEN timetap_sync');
+});
+afterAll(async () => {
+  await listener?.end();
+  await database?.close();
+});
+beforeEach(async () => {
+  await db.$executeRawUnsafe(
+    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, clients, appointments, appointment_history, sync_runs',
+  );
+  await drain();
+  heard = [];
+});
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+/**
+ * Everything committed so far has been heard: the server sends a listener its pending
+ * notifications before it answers the listener's next query.
+ */
+async function drain(): Promise<Notice[]> {
+  await listener.query('SELECT 1');
+  return heard.map((h) => h.notice);
+}
+
+const readAt = new Date('2026-01-10T10:00:00Z');
+const clientData = { mode: 'full' as const, hashKey: 'key' };
+
+function appointments(ids: readonly number[], status = 'OPEN'): AppointmentRow[] {
+  return ids.map((id) => ({ id, status, startDate: '2026-02-02', raw: { calendarId: id, status } }));
+}
+
+describe('the change feed', () => {
+  it('a sync that changes rows notifies per table; an unchanged sync sends nothing', async () => {
+    sim = await startSimulator({
+      seed: 7,
+      locations: 2,
+      today: today(),
+      appointments: { perStaffPerDay: 1 },
+    });
+    const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
+    const first = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    expect(first.status, first.reasons.join('\n')).toBe('succeeded');
+    const notices = await drain();
+    const tables = new Set(notices.map((n) => n.table));
+    for (const table of ['locations', 'staff', 'services', 'appointments', 'location_staff'])
+      expect(tables, table).toContain(table);
+    for (const n of notices) expect(n).toMatchObject({ account: 'default', run_id: null });
+    // Every appointment mirrored is named by some notification of its table.
+    const named = new Set(notices.filter((n) => n.table === 'appointments').flatMap((n) => n.ids ?? []));
+    const mirrored = await db.$queryRaw<Array<{ id: bigint }>>`SELECT id FROM appointments`;
+    expect(mirrored.length).toBeGreaterThan(0);
+    expect([...named].sort((a, b) => a - b)).toEqual(mirrored.map((r) => Number(r.id)).sort((a, b) => a - b));
+
+    heard = [];
+    const second = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    expect(second.status).toBe('succeeded');
+    expect(await drain()).toEqual([]);
+
+    const [changed] = sim.data.findAppointments({ from: today(), to: today() });
+    if (!changed) throw new Error('the simulator should have an appointment today');
+    sim.data.cancelAppointment(changed.calendarId);
+    await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    expect(await drain()).toEqual([
+      { account: 'default', table: 'appointments', run_id: null, ids: [changed.calendarId] },
+    ]);
+  });
+
+  it('names up to 1000 ids, counts more, and never passes 8000 bytes', async () => {
+    await upsertAppointments(db, appointments([3, 1, 2]), { readAt, clientData });
+    expect(await drain()).toEqual([
+      { account: 'default', table: 'appointments', run_id: null, ids: [1, 2, 3] },
+    ]);
+
+    heard = [];
+    const many = Array.from({ length: 5000 }, (_, i) => 100 + i);
+    await upsertAppointments(db, appointments(many), { readAt, clientData });
+    expect(await drain()).toEqual([{ account: 'default', table: 'appointments', run_id: null, count: 5000 }]);
+
+    // 1000 ids of 13 digits do not fit in 8000 bytes: counted instead.
+    heard = [];
+    const long = Array.from({ length: 1000 }, (_, i) => 1_000_000_000_000 + i);
+    await upsertAppointments(db, appointments(long), { readAt, clientData });
+    expect(await drain()).toEqual([{ account: 'default', table: 'appointments', run_id: null, count: 1000 }]);
+
+    // 1000 short ids fit: named.
+    heard = [];
+    const short = Array.from({ length: 1000 }, (_, i) => 10_000 + i);
+    await upsertAppointments(db, appointments(short), { readAt, clientData });
+    expect(await drain()).toEqual([{ account: 'default', table: 'appointments', run_id: null, ids: short }]);
+    expect(Math.max(...heard.map((h) => h.bytes))).toBeLessThan(8000);
+
+    // Rewriting the same content changes nothing and says nothing.
+    heard = [];
+    await upsertAppointments(db, appointments(many), {
+      readAt: new Date(readAt.getTime() + 1000),
+      clientData,
+    });
+    expect(await drain()).toEqual([]);
+  });
+
+  it('sends nothing for a transaction that rolls back', async () => {
+    await expect(
+      db.$transaction(async (tx) => {
+        await tx.$executeRaw`INSERT INTO locations (id, raw, content_hash) VALUES (1, '{}', 'h')`;
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await drain()).toEqual([]);
+  });
+});
