@@ -4,26 +4,20 @@
  * real HTTP into a real Postgres: the sync succeeds, the record is mirrored (raw whole), and a
  * second sync writes nothing.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: PrismaClient;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-  sim = await startSimulator({ seed: 5, locations: 2 });
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
+useSyncFixture({ simulator: { seed: 5, locations: 2 }, simulatorPer: 'file' }, (s, d) => {
+  sim = s;
+  db = d.db;
 });
 
 function depthOf(value: unknown): number {

@@ -1,0 +1,48 @@
+/**
+ * The setup every in-process sync test repeated: a test database for the file (its `tables`
+ * emptied before each test) and a simulator, started once for the file or afresh for each test
+ * (`simulatorPer: 'test'`, for tests that change the simulator's data). `ready` receives both
+ * whenever either is new, from inside the hook that made it, as `useTestDatabase` does.
+ */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
+import type { TestDatabase } from './database.js';
+import { useTestDatabase } from './use-database.js';
+
+export interface SyncFixtureOptions {
+  simulator: SimulatorOptions;
+  simulatorPer: 'file' | 'test';
+  tables?: readonly string[];
+}
+
+/** The tables of the walk over locations, staff and services, and the runs that record it. */
+export const WALK_TABLES = [
+  'locations',
+  'staff',
+  'services',
+  'location_staff',
+  'location_services',
+  'staff_services',
+  'sync_runs',
+] as const;
+
+export function useSyncFixture(
+  options: SyncFixtureOptions,
+  ready: (sim: Simulator, database: TestDatabase) => void,
+): void {
+  let database: TestDatabase | undefined;
+  let sim: Simulator | undefined;
+  useTestDatabase(options.tables ?? [], (created) => {
+    database = created;
+  });
+  const start = async () => {
+    await sim?.close();
+    sim = await startSimulator(options.simulator);
+    if (database) ready(sim, database);
+  };
+  if (options.simulatorPer === 'file') beforeAll(start);
+  else beforeEach(start);
+  afterAll(async () => {
+    await sim?.close();
+  });
+}
