@@ -1,13 +1,21 @@
 /**
  * The setup every in-process sync test repeated: a test database for the file (its `tables`
  * emptied before each test) and a simulator, started once for the file or afresh for each test
- * (`simulatorPer: 'test'`, for tests that change the simulator's data). `ready` receives both
- * whenever either is new, from inside the hook that made it, as `useTestDatabase` does.
+ * (`simulatorPer: 'test'`, for tests that change the simulator's data). `ready` receives them
+ * whenever the simulator is new, from inside the hook that made it, as `useTestDatabase` does.
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { Db } from '../../src/db/database.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
 import type { TestDatabase } from './database.js';
 import { useTestDatabase } from './use-database.js';
+
+/** What a sync test works with; `db` is `database.db`, named apart because most tests want only it. */
+export interface SyncFixture {
+  sim: Simulator;
+  database: TestDatabase;
+  db: Db;
+}
 
 export interface SyncFixtureOptions {
   simulator: SimulatorOptions;
@@ -26,10 +34,7 @@ export const WALK_TABLES = [
   'sync_runs',
 ] as const;
 
-export function useSyncFixture(
-  options: SyncFixtureOptions,
-  ready: (sim: Simulator, database: TestDatabase) => void,
-): void {
+export function useSyncFixture(options: SyncFixtureOptions, ready: (fixture: SyncFixture) => void): void {
   let database: TestDatabase | undefined;
   let sim: Simulator | undefined;
   useTestDatabase(options.tables ?? [], (created) => {
@@ -38,7 +43,7 @@ export function useSyncFixture(
   const start = async () => {
     await sim?.close();
     sim = await startSimulator(options.simulator);
-    if (database) ready(sim, database);
+    if (database) ready({ sim, database, db: database.db });
   };
   if (options.simulatorPer === 'file') beforeAll(start);
   else beforeEach(start);

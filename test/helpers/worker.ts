@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { afterEach, beforeEach, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
@@ -13,6 +14,7 @@ import { type SyncWorker, startSyncWorker } from '../../src/queue/worker.js';
 import { createRedactor } from '../../src/redact.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { soleAccount } from './account.js';
+import type { TestDatabase } from './database.js';
 import type { CapturedLog } from './sync.js';
 import { simulatorEnv } from './sync.js';
 
@@ -95,4 +97,32 @@ export async function createWorkerHarness(options: {
       await connection.quit();
     },
   };
+}
+
+/**
+ * A harness around each test's simulator and database, cleaned up after the test: the worker
+ * tests all built it in a `beforeEach` of their own. `target` is read when the test starts, so
+ * it may name what `useSyncFixture` has just made.
+ */
+export function useWorkerHarness(
+  target: () => { sim: Simulator; database: TestDatabase; log?: CapturedLog; env?: Record<string, string> },
+  ready: (harness: WorkerHarness) => void,
+): void {
+  let harness: WorkerHarness | undefined;
+  beforeEach(async () => {
+    const { sim, database, log, env } = target();
+    harness = await createWorkerHarness({
+      sim,
+      db: database.db,
+      databaseUrl: database.url,
+      redisUrl: inject('redisUrl'),
+      log,
+      env,
+    });
+    ready(harness);
+  });
+  afterEach(async () => {
+    await harness?.cleanup();
+    harness = undefined;
+  });
 }

@@ -17,10 +17,7 @@ let db: PrismaClient;
 
 useSyncFixture(
   { simulator: { seed: 11, locations: 6 }, simulatorPer: 'test', tables: WALK_TABLES },
-  (s, d) => {
-    sim = s;
-    db = d.db;
-  },
+  (fixture) => ({ sim, db } = fixture),
 );
 
 const sync = () => runSync(createTestSyncDeps(sim, db), { scope: 'full' });

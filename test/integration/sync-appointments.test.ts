@@ -25,10 +25,7 @@ useSyncFixture(
     simulatorPer: 'test',
     tables: [...WALK_TABLES, 'clients', 'appointments'],
   },
-  (s, d) => {
-    sim = s;
-    db = d.db;
-  },
+  (fixture) => ({ sim, db } = fixture),
 );
 
 const sync = (env: Record<string, string> = {}) =>

@@ -15,10 +15,10 @@ import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 let sim: Simulator;
 let db: PrismaClient;
 
-useSyncFixture({ simulator: { seed: 5, locations: 2 }, simulatorPer: 'file' }, (s, d) => {
-  sim = s;
-  db = d.db;
-});
+useSyncFixture(
+  { simulator: { seed: 5, locations: 2 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, db } = fixture),
+);
 
 function depthOf(value: unknown): number {
   let depth = 0;

@@ -16,10 +16,7 @@ let db: PrismaClient;
 
 useSyncFixture(
   { simulator: { seed: 13, locations: 3 }, simulatorPer: 'file', tables: ['sync_runs'] },
-  (s, d) => {
-    sim = s;
-    db = d.db;
-  },
+  (fixture) => ({ sim, db } = fixture),
 );
 beforeEach(() => {
   sim.setLatency(0);

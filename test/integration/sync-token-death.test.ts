@@ -19,11 +19,10 @@ let sim: Simulator;
 let database: TestDatabase;
 let db: PrismaClient;
 
-useSyncFixture({ simulator: { seed: 17, locations: 3 }, simulatorPer: 'file' }, (s, d) => {
-  sim = s;
-  database = d;
-  db = d.db;
-});
+useSyncFixture(
+  { simulator: { seed: 17, locations: 3 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database, db } = fixture),
+);
 
 const RUNS = 20;
 // A window of one chunk: appointments and clients are read under dying tokens too, but 100

@@ -17,10 +17,7 @@ const log = captureLog();
 
 useSyncFixture(
   { simulator: { seed: 11, locations: 6 }, simulatorPer: 'test', tables: WALK_TABLES },
-  (s, d) => {
-    sim = s;
-    db = d.db;
-  },
+  (fixture) => ({ sim, db } = fixture),
 );
 
 const deps = () => createTestSyncDeps(sim, db, { log });
