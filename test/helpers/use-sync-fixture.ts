@@ -1,8 +1,9 @@
 /**
- * The setup every in-process sync test repeated: a test database for the file (its `tables`
- * emptied before each test) and a simulator, started once for the file or afresh for each test
- * (`simulatorPer: 'test'`, for tests that change the simulator's data). `ready` receives them
- * whenever the simulator is new, from inside the hook that made it, as `useTestDatabase` does.
+ * The setup that most tests of a sync against the simulator repeated, in process or through the
+ * command and the worker process: a test database for the file (its `tables` emptied before each
+ * test) and a simulator, started once for the file or afresh for each test (`simulatorPer:
+ * 'test'`, for tests that change the simulator's data). `ready` receives them whenever the
+ * simulator is new, from inside the hook that made it, as `useTestDatabase` does.
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Db } from '../../src/db/database.js';

@@ -6,29 +6,20 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { describe, expect, inject, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runCli } from '../helpers/cli.js';
-import {
-  createEmptyDatabase,
-  createTestDatabase,
-  databaseUrl,
-  serverOf,
-  type TestDatabase,
-} from '../helpers/database.js';
+import { createEmptyDatabase, databaseUrl, serverOf, type TestDatabase } from '../helpers/database.js';
 import { simulatorEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
 let database: TestDatabase;
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, locations: 4 });
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-});
+useSyncFixture(
+  { simulator: { seed: 3, locations: 4 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database } = fixture),
+);
 
 const secretsOf = () => [sim.credentials.apiKey, sim.credentials.privateKey];
 
