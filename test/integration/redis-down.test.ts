@@ -24,7 +24,8 @@ import { spawnWorker } from '../faults/helpers/worker-process.js';
 import { soleAccount } from '../helpers/account.js';
 import { hasScript, runCli, runCliOnTerminal } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { freePort, startSwitchableProxy } from '../helpers/switchable-proxy.js';
+import { freePort } from '../helpers/free-port.js';
+import { startSwitchableProxy } from '../helpers/switchable-proxy.js';
 import { recentAppointments, simulatorEnv } from '../helpers/sync.js';
 import { createWorkerHarness } from '../helpers/worker.js';
 

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator, webhookBody } from '../../src/simulator/index.js';
 import { runSimulatorCommand } from '../../src/simulator/standalone.js';
+import { freePort } from '../helpers/free-port.js';
 import { login } from '../helpers/simulator-login.js';
 
 const TODAY = '2025-03-10';
@@ -61,11 +62,7 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** A port nothing listens on: one the system just handed out and took back. */
 async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/hook`;
+  return `http://127.0.0.1:${await freePort()}/hook`;
 }
 
 const idOf = (body: string) => (JSON.parse(body) as { calendarId: number }).calendarId;
