@@ -9,14 +9,11 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
 import { type SyncWorker, startSyncWorker } from '../../src/queue/worker.js';
-import { createRedactor } from '../../src/redact.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { soleAccount } from './account.js';
 import type { TestDatabase } from './database.js';
 import type { CapturedLog } from './sync.js';
-import { simulatorEnv } from './sync.js';
+import { simulatorEnv, testLogging } from './sync.js';
 
 export interface WorkerHarness {
   prefix: string;
@@ -54,15 +51,7 @@ export async function createWorkerHarness(options: {
     ...options.env,
   });
   const config = loadConfig(env, ['timetap', 'database', 'redis']);
-  const redactor = createRedactor([
-    soleAccount(config).timetap.apiKey,
-    soleAccount(config).timetap.privateKey,
-  ]);
-  const logger = createLogger({
-    level: options.log ? 'debug' : 'silent',
-    redactor,
-    ...(options.log ? { destination: options.log.stream } : {}),
-  });
+  const { redactor, logger } = testLogging(config, options.log);
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(config.redis.queueName, { connection, prefix });
   const events = new QueueEvents(config.redis.queueName, { connection: connection.duplicate(), prefix });

@@ -13,6 +13,7 @@ import { MIGRATION_LOCK_KEY } from '../../src/db/migrate.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { deletePrefixed } from '../helpers/redis.js';
 import { simulatorEnv } from '../helpers/sync.js';
 
 const ADMIN_TOKEN = 'signals-test-admin-token-0123456789';
@@ -28,10 +29,7 @@ afterAll(async () => {
   await sim?.close();
   for (const database of databases) await database.close();
   const redis = new Redis(inject('redisUrl'));
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  }
+  for (const prefix of prefixes) await deletePrefixed(redis, prefix);
   redis.disconnect();
 });
 
