@@ -53,6 +53,26 @@ export function simulatorEnv(sim: Simulator, extra: Record<string, string> = {})
   };
 }
 
+/**
+ * The environment of a worker process that a test starts on the simulator: any free HTTP port,
+ * info logs (the tests read them) and a schedule a year away (the test asks for what it wants run).
+ */
+export function workerProcessEnv(
+  sim: Simulator,
+  target: { databaseUrl: string; redisUrl: string; prefix: string },
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return simulatorEnv(sim, {
+    DATABASE_URL: target.databaseUrl,
+    REDIS_URL: target.redisUrl,
+    QUEUE_PREFIX: target.prefix,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    SYNC_SCHEDULE: '0 0 1 1 *',
+    ...extra,
+  });
+}
+
 /** A TimeTap client configuration pointed at the simulator, quick to retry, for client-level tests. */
 export function testTimeTapConfig(sim: Simulator, overrides: Partial<TimeTapConfig> = {}): TimeTapConfig {
   return {

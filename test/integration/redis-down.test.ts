@@ -27,7 +27,7 @@ import type { TestDatabase } from '../helpers/database.js';
 import { freePort } from '../helpers/free-port.js';
 import { deletePrefixed } from '../helpers/redis.js';
 import { startSwitchableProxy } from '../helpers/switchable-proxy.js';
-import { recentAppointments, simulatorEnv } from '../helpers/sync.js';
+import { recentAppointments, simulatorEnv, workerProcessEnv } from '../helpers/sync.js';
 import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
@@ -301,16 +301,11 @@ describe('the worker process', () => {
     const redisUrl = withPassword(redisProxy.urlFor(inject('redisUrl')));
     const secret = secretOf(redisUrl);
     const worker = spawnWorker(
-      simulatorEnv(sim, {
-        DATABASE_URL: databaseProxy.urlFor(database.url),
-        REDIS_URL: redisUrl,
-        QUEUE_PREFIX: newPrefix(),
-        HTTP_PORT: '0',
-        ADMIN_TOKEN: TOKEN,
-        LOG_LEVEL: 'info',
-        SYNC_SCHEDULE: '0 0 1 1 *',
-        SHUTDOWN_GRACE_MS: String(graceMs),
-      }),
+      workerProcessEnv(
+        sim,
+        { databaseUrl: databaseProxy.urlFor(database.url), redisUrl, prefix: newPrefix() },
+        { ADMIN_TOKEN: TOKEN, SHUTDOWN_GRACE_MS: String(graceMs) },
+      ),
     );
     try {
       const url = await worker.started;
@@ -411,16 +406,15 @@ describe('a worker process running a sync when Redis goes away', () => {
     const graceMs = 4_000;
     const redisProxy = await startSwitchableProxy(inject('redisUrl'), 6379);
     const worker = spawnWorker(
-      simulatorEnv(sim, {
-        DATABASE_URL: database.url,
-        REDIS_URL: withPassword(redisProxy.urlFor(inject('redisUrl'))),
-        QUEUE_PREFIX: newPrefix(),
-        HTTP_PORT: '0',
-        ADMIN_TOKEN: TOKEN,
-        LOG_LEVEL: 'info',
-        SYNC_SCHEDULE: '0 0 1 1 *',
-        SHUTDOWN_GRACE_MS: String(graceMs),
-      }),
+      workerProcessEnv(
+        sim,
+        {
+          databaseUrl: database.url,
+          redisUrl: withPassword(redisProxy.urlFor(inject('redisUrl'))),
+          prefix: newPrefix(),
+        },
+        { ADMIN_TOKEN: TOKEN, SHUTDOWN_GRACE_MS: String(graceMs) },
+      ),
     );
     sim.setLatency(200); // the walk takes a while: Redis goes away in the middle of it
     try {

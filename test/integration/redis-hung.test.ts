@@ -13,7 +13,7 @@ import { startTcpProxy, type TcpProxy } from '../faults/helpers/tcp-proxy.js';
 import { spawnWorker } from '../faults/helpers/worker-process.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { deletePrefixed } from '../helpers/redis.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { workerProcessEnv } from '../helpers/sync.js';
 import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const TOKEN = `admin-${randomBytes(12).toString('hex')}`;
@@ -43,16 +43,11 @@ afterAll(async () => {
 
 it('POST /resync and the webhook answer 503 "not confirmed" within seconds, the hang is logged like an outage, and the resync runs once Redis answers', async () => {
   const worker = spawnWorker(
-    simulatorEnv(sim, {
-      DATABASE_URL: database.url,
-      REDIS_URL: proxy.urlFor(inject('redisUrl')),
-      QUEUE_PREFIX: prefix,
-      HTTP_PORT: '0',
-      ADMIN_TOKEN: TOKEN,
-      WEBHOOK_SECRET: SECRET,
-      SYNC_SCHEDULE: '0 0 1 1 *',
-      LOG_LEVEL: 'info',
-    }),
+    workerProcessEnv(
+      sim,
+      { databaseUrl: database.url, redisUrl: proxy.urlFor(inject('redisUrl')), prefix },
+      { ADMIN_TOKEN: TOKEN, WEBHOOK_SECRET: SECRET },
+    ),
   );
   try {
     const url = await worker.started;

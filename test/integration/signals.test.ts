@@ -14,7 +14,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { deletePrefixed } from '../helpers/redis.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { simulatorEnv, workerProcessEnv } from '../helpers/sync.js';
 
 const ADMIN_TOKEN = 'signals-test-admin-token-0123456789';
 
@@ -50,18 +50,15 @@ describe('signals', () => {
     'the worker: %s starts the graceful shutdown, then %s ends it at once',
     async (first, second, code) => {
       const { database, prefix } = await isolated();
-      const worker = startCli(['worker'], {
-        ...simulatorEnv(sim),
-        DATABASE_URL: database.url,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: prefix,
-        HTTP_PORT: '0',
-        ADMIN_TOKEN,
-        SYNC_SCHEDULE: '0 0 1 1 *',
-        // Longer than the test: only the second signal can end the shutdown in time.
-        SHUTDOWN_GRACE_MS: '60000',
-        LOG_LEVEL: 'info',
-      });
+      const worker = startCli(
+        ['worker'],
+        workerProcessEnv(
+          sim,
+          { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix },
+          // Longer than the test: only the second signal can end the shutdown in time.
+          { ADMIN_TOKEN, SHUTDOWN_GRACE_MS: '60000' },
+        ),
+      );
       try {
         const started = await worker.waitFor(/"msg":"worker started"/);
         const url = (JSON.parse(started) as { url: string }).url;

@@ -20,7 +20,7 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { spawnWorker, type WorkerProcess } from '../faults/helpers/worker-process.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { useQueuePrefix } from '../helpers/redis.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { workerProcessEnv } from '../helpers/sync.js';
 import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -66,16 +66,11 @@ beforeAll(async () => {
     `${REASON}\n${'a second reason, long: '.repeat(200)}`,
   );
   worker = spawnWorker(
-    simulatorEnv(sim, {
-      DATABASE_URL: database.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: prefix,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      ADMIN_TOKEN: TOKEN,
-      LOG_LEVEL: 'info',
-      SYNC_SCHEDULE: '0 0 1 1 *',
-    }),
+    workerProcessEnv(
+      sim,
+      { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix },
+      { HTTP_HOST: '127.0.0.1', ADMIN_TOKEN: TOKEN },
+    ),
   );
   url = await worker.started;
 });

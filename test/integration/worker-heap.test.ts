@@ -10,7 +10,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { useQueuePrefix } from '../helpers/redis.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { workerProcessEnv } from '../helpers/sync.js';
 import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,13 +30,7 @@ async function newSpaceBytes(): Promise<number> {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
-      ...simulatorEnv(sim),
-      DATABASE_URL: database.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: prefix,
-      HTTP_PORT: '0',
-      SYNC_SCHEDULE: '0 0 1 1 *',
-      LOG_LEVEL: 'info',
+      ...workerProcessEnv(sim, { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix }),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -3,7 +3,7 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { spawnWorker } from '../faults/helpers/worker-process.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { useQueuePrefix } from '../helpers/redis.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { workerProcessEnv } from '../helpers/sync.js';
 import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
@@ -34,14 +34,7 @@ describe('GET /metrics after a start', () => {
       ],
     });
     const worker = spawnWorker(
-      simulatorEnv(sim, {
-        DATABASE_URL: database.url,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: prefix,
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-        SYNC_SCHEDULE: '0 0 1 1 *',
-      }),
+      workerProcessEnv(sim, { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix }),
     );
     try {
       const url = await worker.started;
