@@ -9,6 +9,7 @@ import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { rowVersions } from '../helpers/mirror.js';
+import { depthOf } from '../helpers/nesting.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
 import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
@@ -19,12 +20,6 @@ useSyncFixture(
   { simulator: { seed: 5, locations: 2 }, simulatorPer: 'file' },
   (fixture) => ({ sim, db } = fixture),
 );
-
-function depthOf(value: unknown): number {
-  let depth = 0;
-  for (let v = value; v !== null && typeof v === 'object'; v = (v as { a: unknown }).a) depth += 1;
-  return depth;
-}
 
 describe('a full sync with hostile records', () => {
   it('mirrors a 3,000,000,000-minute service and a 3,000-level record, then writes nothing', async () => {

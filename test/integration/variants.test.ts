@@ -7,10 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { webhookOptions } from '../../src/commands/worker.js';
-import { loadConfig } from '../../src/config.js';
 import { addDays, today } from '../../src/dates.js';
-import { createHttpServer, type HttpServer } from '../../src/http/server.js';
+import type { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { enqueueBackfill } from '../../src/queue/enqueue.js';
@@ -23,6 +21,7 @@ import { runSync } from '../../src/sync/run-sync.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { startWebhookServer } from '../helpers/webhook-server.js';
 import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 const TODAY = today();
@@ -266,21 +265,17 @@ async function setUp(c: Case): Promise<{ sim: Simulator; harness: WorkerHarness;
     env: { ...ENV, ...c.env },
   });
   const worker = await harness.start();
-  const config = loadConfig(harness.env, ['timetap', 'database', 'redis']);
   const { registry, metrics } = createMetrics();
-  http = createHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    adminToken: undefined,
+  const server = await startWebhookServer({
+    worker,
+    env: harness.env,
+    secret: SECRET,
     logger: createLogger({ level: 'silent', redactor: createRedactor() }),
     registry,
-    readiness: {},
-    enqueueResync: async () => ({ jobId: 'unused', existing: false }),
-    dashboardQueues: [],
-    webhook: webhookOptions(SECRET, worker, { config }, metrics),
+    metrics,
   });
-  const { url } = await http.start();
-  return { sim, harness, hook: `${url}/webhooks/timetap/${SECRET}` };
+  http = server.http;
+  return { sim, harness, hook: server.hook };
 }
 
 /** Live appointments of the mirror between two dates, by id. */

@@ -8,9 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordJobMetrics } from '../../src/commands/job-metrics.js';
-import { webhookOptions } from '../../src/commands/worker.js';
-import { loadConfig } from '../../src/config.js';
-import { createHttpServer, type HttpServer } from '../../src/http/server.js';
+import type { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { SyncWorker } from '../../src/queue/worker.js';
@@ -23,6 +21,7 @@ import { runCli } from '../helpers/cli.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
 import { useSyncFixture, WALK_TABLES } from '../helpers/use-sync-fixture.js';
+import { startWebhookServer } from '../helpers/webhook-server.js';
 import { useWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 const SECRET = randomBytes(16).toString('hex');
@@ -60,23 +59,17 @@ afterAll(() => {
 });
 beforeEach(async () => {
   sync = await harness.start();
-  const config = loadConfig(harness.env, ['timetap', 'database', 'redis']);
   const { registry, metrics } = createMetrics();
   recordJobMetrics(sync.worker, metrics);
   metricsText = () => registry.metrics();
-  http = createHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    adminToken: undefined,
+  ({ http, hook } = await startWebhookServer({
+    worker: sync,
+    env: harness.env,
+    secret: SECRET,
     logger: httpLogger,
     registry,
-    readiness: {},
-    enqueueResync: async () => ({ jobId: 'unused', existing: false }),
-    dashboardQueues: [],
-    webhook: webhookOptions(SECRET, sync, { config }, metrics),
-  });
-  const { url } = await http.start();
-  hook = `${url}/webhooks/timetap/${SECRET}`;
+    metrics,
+  }));
 });
 afterEach(async () => {
   await http.close();
