@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATION_LOCK_KEY } from '../../src/db/migrate.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { deletePrefixed } from '../helpers/redis.js';
 import { simulatorEnv, workerProcessEnv } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 const ADMIN_TOKEN = 'signals-test-admin-token-0123456789';
 
@@ -22,11 +23,8 @@ let sim: Simulator;
 const databases: TestDatabase[] = [];
 const prefixes: string[] = [];
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 3 });
-});
+useSimulator({ seed: 5, locations: 3 }, (started) => (sim = started));
 afterAll(async () => {
-  await sim?.close();
   for (const database of databases) await database.close();
   const redis = new Redis(inject('redisUrl'));
   for (const prefix of prefixes) await deletePrefixed(redis, prefix);

@@ -6,7 +6,7 @@
  * nothing. Every variant is met through the real client, walk and writer.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { addDays, today } from '../../src/dates.js';
 import type { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
@@ -18,9 +18,10 @@ import { type CallRecord, type Simulator, startSimulator, type Variants } from '
 import { nonClientKindOf } from '../../src/simulator/serving.js';
 import { ALL_VARIANTS } from '../../src/simulator/variants.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 import { startWebhookServer } from '../helpers/webhook-server.js';
 import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
@@ -225,12 +226,7 @@ let sim: Simulator | undefined;
 let harness: WorkerHarness | undefined;
 let http: HttpServer | undefined;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await database?.close();
-});
+useTestDatabase([], (created) => (database = created));
 afterEach(async () => {
   await http?.close();
   await harness?.cleanup();
