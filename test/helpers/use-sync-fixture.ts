@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Db } from '../../src/db/database.js';
+import { MIRROR_TABLES } from '../../src/db/index.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
 import type { TestDatabase } from './database.js';
 import { useTestDatabase } from './use-database.js';
@@ -24,16 +25,14 @@ export interface SyncFixtureOptions {
   tables?: readonly string[];
 }
 
-/** The tables of the walk over locations, staff and services, and the runs that record it. */
-export const WALK_TABLES = [
-  'locations',
-  'staff',
-  'services',
-  'location_staff',
-  'location_services',
-  'staff_services',
+/**
+ * The tables of the walk over locations, staff and services (the mirror's but clients and
+ * appointments, which only some files empty), and the runs that record it.
+ */
+export const WALK_TABLES: readonly string[] = [
+  ...MIRROR_TABLES.filter((table) => table !== 'clients' && table !== 'appointments'),
   'sync_runs',
-] as const;
+];
 
 export function useSyncFixture(options: SyncFixtureOptions, ready: (fixture: SyncFixture) => void): void {
   let database: TestDatabase | undefined;
