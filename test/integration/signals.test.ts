@@ -48,15 +48,13 @@ describe('signals', () => {
     'the worker: %s starts the graceful shutdown, then %s ends it at once',
     async (first, second, code) => {
       const { database, prefix } = await isolated();
-      const worker = startCli(
-        ['worker'],
-        workerProcessEnv(
-          sim,
-          { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix },
-          // Longer than the test: only the second signal can end the shutdown in time.
-          { ADMIN_TOKEN, SHUTDOWN_GRACE_MS: '60000' },
-        ),
+      const env = workerProcessEnv(
+        sim,
+        { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix },
+        // Longer than the test: only the second signal can end the shutdown in time.
+        { ADMIN_TOKEN, SHUTDOWN_GRACE_MS: '60000' },
       );
+      const worker = startCli(['worker'], env);
       try {
         const started = await worker.waitFor(/"msg":"worker started"/);
         const url = (JSON.parse(started) as { url: string }).url;
