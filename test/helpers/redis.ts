@@ -2,9 +2,9 @@
  * Redis for a test file: connections that are all closed after each test, and a key prefix of
  * the test's own whose keys are deleted afterwards. Each connection plays one "process".
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterEach, inject } from 'vitest';
+import { afterAll, afterEach, inject } from 'vitest';
 
 export interface TestRedis {
   /** A new connection, closed after the test. */
@@ -34,4 +34,24 @@ export function useTestRedis(name: string): TestRedis {
       return `${prefix}:${suffix}`;
     },
   };
+}
+
+/** Deletes every key under a queue prefix: what a worker a test started leaves in Redis. */
+export async function deletePrefixed(redis: Redis, prefix: string): Promise<void> {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+}
+
+/**
+ * A queue prefix of this test file's own (`tts-<name>-<random>`), its keys deleted after the
+ * file: for the tests that start a worker process, which cannot clean up after itself.
+ */
+export function useQueuePrefix(name: string): string {
+  const prefix = `tts-${name}-${randomBytes(4).toString('hex')}`;
+  afterAll(async () => {
+    const redis = new Redis(inject('redisUrl'));
+    await deletePrefixed(redis, prefix);
+    redis.disconnect();
+  });
+  return prefix;
 }

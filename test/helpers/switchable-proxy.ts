@@ -71,13 +71,3 @@ export async function startSwitchableProxy(targetUrl: string, defaultPort: numbe
     close: stop,
   };
 }
-
-/** A port on which nothing listens (taken from the OS, then let go). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

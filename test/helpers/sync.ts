@@ -3,7 +3,7 @@
  * retry delays, and the run dependencies around a test database.
  */
 import type { Writable } from 'node:stream';
-import { loadConfig, type TimeTapConfig } from '../../src/config.js';
+import { type Config, loadConfig, type TimeTapConfig } from '../../src/config.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createRedactor, type Redactor } from '../../src/redact.js';
@@ -53,6 +53,26 @@ export function simulatorEnv(sim: Simulator, extra: Record<string, string> = {})
   };
 }
 
+/**
+ * The environment of a worker process that a test starts on the simulator: any free HTTP port,
+ * info logs (the tests read them) and a schedule a year away (the test asks for what it wants run).
+ */
+export function workerProcessEnv(
+  sim: Simulator,
+  target: { databaseUrl: string; redisUrl: string; prefix: string },
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return simulatorEnv(sim, {
+    DATABASE_URL: target.databaseUrl,
+    REDIS_URL: target.redisUrl,
+    QUEUE_PREFIX: target.prefix,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    SYNC_SCHEDULE: '0 0 1 1 *',
+    ...extra,
+  });
+}
+
 /** A TimeTap client configuration pointed at the simulator, quick to retry, for client-level tests. */
 export function testTimeTapConfig(sim: Simulator, overrides: Partial<TimeTapConfig> = {}): TimeTapConfig {
   return {
@@ -72,21 +92,30 @@ export function testTimeTapConfig(sim: Simulator, overrides: Partial<TimeTapConf
   };
 }
 
+/**
+ * A redactor of the account's keys and a logger through it: silent, or at debug into `log` for
+ * the tests that read what was logged. The sync and the worker harnesses both need the pair.
+ */
+export function testLogging(config: Config, log?: CapturedLog): { redactor: Redactor; logger: Logger } {
+  const redactor = createRedactor([
+    soleAccount(config).timetap.apiKey,
+    soleAccount(config).timetap.privateKey,
+  ]);
+  const logger = createLogger({
+    level: log ? 'debug' : 'silent',
+    redactor,
+    ...(log ? { destination: log.stream } : {}),
+  });
+  return { redactor, logger };
+}
+
 export function createTestSyncDeps(
   sim: Simulator,
   db: PrismaClient,
   options: { env?: Record<string, string>; log?: CapturedLog; trigger?: string } = {},
 ): RunDeps & { api: TimeTapApi; logger: Logger; redactor: Redactor } {
   const config = loadConfig(simulatorEnv(sim, options.env), ['timetap']);
-  const redactor = createRedactor([
-    soleAccount(config).timetap.apiKey,
-    soleAccount(config).timetap.privateKey,
-  ]);
-  const logger = createLogger({
-    level: options.log ? 'debug' : 'silent',
-    redactor,
-    ...(options.log ? { destination: options.log.stream } : {}),
-  });
+  const { redactor, logger } = testLogging(config, options.log);
   const api = createTimeTapApi({
     config: soleAccount(config).timetap,
     logger,

@@ -6,15 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { afterEach, beforeEach, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
 import { type SyncWorker, startSyncWorker } from '../../src/queue/worker.js';
-import { createRedactor } from '../../src/redact.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { soleAccount } from './account.js';
+import type { TestDatabase } from './database.js';
 import type { CapturedLog } from './sync.js';
-import { simulatorEnv } from './sync.js';
+import { simulatorEnv, testLogging } from './sync.js';
 
 export interface WorkerHarness {
   prefix: string;
@@ -52,15 +51,7 @@ export async function createWorkerHarness(options: {
     ...options.env,
   });
   const config = loadConfig(env, ['timetap', 'database', 'redis']);
-  const redactor = createRedactor([
-    soleAccount(config).timetap.apiKey,
-    soleAccount(config).timetap.privateKey,
-  ]);
-  const logger = createLogger({
-    level: options.log ? 'debug' : 'silent',
-    redactor,
-    ...(options.log ? { destination: options.log.stream } : {}),
-  });
+  const { redactor, logger } = testLogging(config, options.log);
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(config.redis.queueName, { connection, prefix });
   const events = new QueueEvents(config.redis.queueName, { connection: connection.duplicate(), prefix });
@@ -95,4 +86,32 @@ export async function createWorkerHarness(options: {
       await connection.quit();
     },
   };
+}
+
+/**
+ * A harness around each test's simulator and database, cleaned up after the test: the worker
+ * tests all built it in a `beforeEach` of their own. `target` is read when the test starts, so
+ * it may name what `useSyncFixture` has just made.
+ */
+export function useWorkerHarness(
+  target: () => { sim: Simulator; database: TestDatabase; log?: CapturedLog; env?: Record<string, string> },
+  ready: (harness: WorkerHarness) => void,
+): void {
+  let harness: WorkerHarness | undefined;
+  beforeEach(async () => {
+    const { sim, database, log, env } = target();
+    harness = await createWorkerHarness({
+      sim,
+      db: database.db,
+      databaseUrl: database.url,
+      redisUrl: inject('redisUrl'),
+      log,
+      env,
+    });
+    ready(harness);
+  });
+  afterEach(async () => {
+    await harness?.cleanup();
+    harness = undefined;
+  });
 }

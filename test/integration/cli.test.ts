@@ -4,31 +4,22 @@
  * once, for every command that needs it), `--version`, and no secret in anything printed.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { describe, expect, inject, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runCli } from '../helpers/cli.js';
-import {
-  createEmptyDatabase,
-  createTestDatabase,
-  databaseUrl,
-  serverOf,
-  type TestDatabase,
-} from '../helpers/database.js';
+import { createEmptyDatabase, databaseUrl, serverOf, type TestDatabase } from '../helpers/database.js';
+import { freePort } from '../helpers/free-port.js';
 import { simulatorEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
 let database: TestDatabase;
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, locations: 4 });
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-});
+useSyncFixture(
+  { simulator: { seed: 3, locations: 4 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database } = fixture),
+);
 
 const secretsOf = () => [sim.credentials.apiKey, sim.credentials.privateKey];
 
@@ -85,15 +76,6 @@ describe('--version', () => {
     }
   });
 });
-
-/** A port on which nothing listens: Postgres "down". */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Every command that needs the database, with what else it needs to get that far. */
 function databaseCommands(url: string): Array<{ args: string[]; env: NodeJS.ProcessEnv }> {

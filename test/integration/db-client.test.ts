@@ -1,18 +1,14 @@
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../../src/db/database.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { useTestDatabase } from '../helpers/use-database.js';
 
 let database: TestDatabase;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await database?.close();
-});
+useTestDatabase([], (created) => (database = created));
 
 function capturingLogger() {
   const lines: string[] = [];

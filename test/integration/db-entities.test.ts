@@ -7,6 +7,7 @@ import { upsertLocations, upsertServices, upsertStaff, type WarningLogger } from
 import { tombstoneEntityRows } from '../../src/db/tombstones.js';
 import type { LocationRecord, ServiceRecord, StaffRecord } from '../../src/records.js';
 import type { TestDatabase } from '../helpers/database.js';
+import { depthOf } from '../helpers/nesting.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let database: TestDatabase;
@@ -334,12 +335,6 @@ function deepService(id: number, depth: number): ServiceRecord {
   let value: unknown = 'bottom';
   for (let i = 1; i < depth; i++) value = { a: value };
   return { id, name: `Deep ${id}`, raw: { reasonId: id, a: value } };
-}
-
-function depthOf(value: unknown): number {
-  let depth = 0;
-  for (let v = value; v !== null && typeof v === 'object'; v = (v as { a: unknown }).a) depth += 1;
-  return depth;
 }
 
 describe('records nested thousands of levels deep', () => {

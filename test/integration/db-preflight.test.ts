@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -17,6 +16,7 @@ import { DatabaseProblem, explainDatabaseError } from '../../src/db/database-pro
 import { defaultMigrationsDir } from '../../src/db/migrate.js';
 import { checkDatabase } from '../../src/db/preflight.js';
 import { createEmptyDatabase, createTestDatabase, databaseUrl, serverOf } from '../helpers/database.js';
+import { freePort } from '../helpers/free-port.js';
 
 const adminUrl = inject('databaseUrl');
 const silent = pino({ level: 'silent' });
@@ -24,14 +24,6 @@ const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function problemOf(promise: Promise<unknown>): Promise<DatabaseProblem> {
   const error = await promise.then(

@@ -5,12 +5,12 @@
  * `_demo` database that holds data it did not create.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hasScript, runCli, runCliOnTerminal, startCli } from '../helpers/cli.js';
 import { databaseUrl, serverOf } from '../helpers/database.js';
+import { freePort } from '../helpers/free-port.js';
 
 const adminUrl = inject('databaseUrl');
 const redisUrl = inject('redisUrl');
@@ -173,10 +173,7 @@ describe('timetap-sync demo', () => {
   });
 
   it('Postgres down: one line naming the server and the demo database, never the password, exit 1', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
+    const port = await freePort();
     const started = Date.now();
     const result = await runCli(['demo'], {
       DATABASE_URL: `postgresql://postgres:hunter2-demo@127.0.0.1:${port}/shop`,

@@ -5,19 +5,20 @@
  * and no secret, exits 1 when the mirror cannot work (keys refused, no report that answers), and
  * records its result, and the report pair it learned, in the mirror when there is one.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { readAccountProfile } from '../../src/db/account-profiles.js';
 import { CHECK_NAMES, type CheckName, type DoctorResult } from '../../src/doctor/check.js';
 import { runDoctor } from '../../src/doctor/run-doctor.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
-import { type Simulator, startSimulator, type Variants } from '../../src/simulator/index.js';
+import type { Simulator, Variants } from '../../src/simulator/index.js';
 import { ALL_VARIANTS, DEFAULT_VARIANTS } from '../../src/simulator/variants.js';
 import { soleAccount } from '../helpers/account.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import { simulatorEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const TODAY = new Date().toISOString().slice(0, 10);
 /** The check names spec.md fixes (CHECK_NAMES adds four). */
@@ -29,14 +30,13 @@ const WINDOW = { APPOINTMENTS_PAST_DAYS: '14', APPOINTMENTS_FUTURE_DAYS: '14' };
 let sim: Simulator;
 let database: TestDatabase;
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 5, today: TODAY, appointments: { perStaffPerDay: 2 } });
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-});
+useSyncFixture(
+  {
+    simulator: { seed: 5, locations: 5, today: TODAY, appointments: { perStaffPerDay: 2 } },
+    simulatorPer: 'file',
+  },
+  (fixture) => ({ sim, database } = fixture),
+);
 beforeEach(() => {
   sim.setVariants(DEFAULT_VARIANTS);
   sim.setReportPaging({});

@@ -4,19 +4,20 @@
  * token-bucket limit and answers 429 with Retry-After beyond it. Then the same with
  * TIMETAP_ADAPTIVE_RATE=false, through the worker's own wiring: the fixed budget, as before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { budgetKey, createSharedTimeTap } from '../../src/queue/shared-timetap.js';
 import { createRedactor } from '../../src/redact.js';
 import { createRedisLimiter, limiterKeys, type RedisLimiterOptions } from '../../src/redis/limiter.js';
 import { maxGrantsInWindow, readLimiterAudit } from '../../src/redis/limiter-audit.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { type AimdSettings, aimdSettings } from '../../src/timetap/aimd.js';
 import { createTimeTapApi, type TimeTapApi } from '../../src/timetap/index.js';
 import { soleAccount } from '../helpers/account.js';
 import { useTestRedis } from '../helpers/redis.js';
 import { simulatorEnv, testTimeTapConfig } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 const { connect, newKey } = useTestRedis('redis-adaptive-limiter');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,11 +26,10 @@ const silent = () => createLogger({ level: 'silent', redactor: createRedactor() 
 let sim: Simulator;
 let locationId: number;
 
-beforeAll(async () => {
-  sim = await startSimulator({ locations: 2 });
+useSimulator({ locations: 2 }, (started) => {
+  sim = started;
   locationId = [...sim.data.locations.keys()][0] as number;
 });
-afterAll(() => sim.close());
 
 /** `callers` loops per client, each calling TimeTap back to back, until `stop` is set. */
 function keepBusy(clients: TimeTapApi[], callers: number) {

@@ -19,14 +19,17 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor, urlCredentials } from '../../src/redact.js';
 import type { Runtime } from '../../src/runtime.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { spawnWorker } from '../faults/helpers/worker-process.js';
 import { soleAccount } from '../helpers/account.js';
 import { hasScript, runCli, runCliOnTerminal } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { freePort, startSwitchableProxy } from '../helpers/switchable-proxy.js';
-import { recentAppointments, simulatorEnv } from '../helpers/sync.js';
-import { createWorkerHarness } from '../helpers/worker.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { freePort } from '../helpers/free-port.js';
+import { deletePrefixed } from '../helpers/redis.js';
+import { startSwitchableProxy } from '../helpers/switchable-proxy.js';
+import { recentAppointments, simulatorEnv, workerProcessEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
+import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 /** Generous for a loaded CI machine: a few seconds of waiting plus the start of a process. */
 const FAST_FAILURE_MS = 8_000;
@@ -38,26 +41,35 @@ let database: TestDatabase;
 let admin: Redis;
 const prefixes: string[] = [];
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 2, appointments: recentAppointments() });
-  database = await createTestDatabase(inject('databaseUrl'));
+useSyncFixture(
+  { simulator: { seed: 5, locations: 2, appointments: recentAppointments() }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database } = fixture),
+);
+beforeAll(() => {
   admin = new Redis(inject('redisUrl'));
 });
 
 afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await admin.keys(`${prefix}:*`);
-    if (keys.length > 0) await admin.del(...keys);
-  }
+  for (const prefix of prefixes) await deletePrefixed(admin, prefix);
   admin.disconnect();
-  await sim?.close();
-  await database?.close();
 });
 
 function newPrefix(): string {
   const prefix = `tts-test-${randomBytes(4).toString('hex')}`;
   prefixes.push(prefix);
   return prefix;
+}
+
+/** A worker harness on this file's simulator and database, its keys deleted after the file. */
+async function startHarness(): Promise<WorkerHarness> {
+  const harness = await createWorkerHarness({
+    sim,
+    db: database.db,
+    databaseUrl: database.url,
+    redisUrl: inject('redisUrl'),
+  });
+  prefixes.push(harness.prefix);
+  return harness;
 }
 
 /** The local Redis's URL with a password added (the local one has none: AUTH is then ignored). */
@@ -221,13 +233,7 @@ describe('resync --wait', () => {
   });
 
   it('does not call a skipped sync a success: it prints why, exit 1', async () => {
-    const harness = await createWorkerHarness({
-      sim,
-      db: database.db,
-      databaseUrl: database.url,
-      redisUrl: inject('redisUrl'),
-    });
-    prefixes.push(harness.prefix);
+    const harness = await startHarness();
     try {
       await harness.start();
       // Another full sync is alive (a `timetap-sync sync` in some terminal, say): the job skips.
@@ -295,16 +301,11 @@ describe('the worker process', () => {
     const redisUrl = withPassword(redisProxy.urlFor(inject('redisUrl')));
     const secret = secretOf(redisUrl);
     const worker = spawnWorker(
-      simulatorEnv(sim, {
-        DATABASE_URL: databaseProxy.urlFor(database.url),
-        REDIS_URL: redisUrl,
-        QUEUE_PREFIX: newPrefix(),
-        HTTP_PORT: '0',
-        ADMIN_TOKEN: TOKEN,
-        LOG_LEVEL: 'info',
-        SYNC_SCHEDULE: '0 0 1 1 *',
-        SHUTDOWN_GRACE_MS: String(graceMs),
-      }),
+      workerProcessEnv(
+        sim,
+        { databaseUrl: databaseProxy.urlFor(database.url), redisUrl, prefix: newPrefix() },
+        { ADMIN_TOKEN: TOKEN, SHUTDOWN_GRACE_MS: String(graceMs) },
+      ),
     );
     try {
       const url = await worker.started;
@@ -405,16 +406,15 @@ describe('a worker process running a sync when Redis goes away', () => {
     const graceMs = 4_000;
     const redisProxy = await startSwitchableProxy(inject('redisUrl'), 6379);
     const worker = spawnWorker(
-      simulatorEnv(sim, {
-        DATABASE_URL: database.url,
-        REDIS_URL: withPassword(redisProxy.urlFor(inject('redisUrl'))),
-        QUEUE_PREFIX: newPrefix(),
-        HTTP_PORT: '0',
-        ADMIN_TOKEN: TOKEN,
-        LOG_LEVEL: 'info',
-        SYNC_SCHEDULE: '0 0 1 1 *',
-        SHUTDOWN_GRACE_MS: String(graceMs),
-      }),
+      workerProcessEnv(
+        sim,
+        {
+          databaseUrl: database.url,
+          redisUrl: withPassword(redisProxy.urlFor(inject('redisUrl'))),
+          prefix: newPrefix(),
+        },
+        { ADMIN_TOKEN: TOKEN, SHUTDOWN_GRACE_MS: String(graceMs) },
+      ),
     );
     sim.setLatency(200); // the walk takes a while: Redis goes away in the middle of it
     try {
@@ -482,13 +482,7 @@ describe('backfill', () => {
   });
 
   it('--wait reads the range through the workers and prints the result, exit 0; status shows the history read', async () => {
-    const harness = await createWorkerHarness({
-      sim,
-      db: database.db,
-      databaseUrl: database.url,
-      redisUrl: inject('redisUrl'),
-    });
-    prefixes.push(harness.prefix);
+    const harness = await startHarness();
     try {
       await harness.start();
       await database.db.$executeRawUnsafe('TRUNCATE backfill_chunks');

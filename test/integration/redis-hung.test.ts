@@ -8,11 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { startTcpProxy, type TcpProxy } from '../faults/helpers/tcp-proxy.js';
 import { spawnWorker } from '../faults/helpers/worker-process.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { deletePrefixed } from '../helpers/redis.js';
+import { workerProcessEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 const SECRET = randomBytes(16).toString('hex');
@@ -23,35 +25,29 @@ let database: TestDatabase;
 let proxy: TcpProxy;
 let admin: Redis;
 
+useSyncFixture(
+  { simulator: { seed: 8, locations: 2 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database } = fixture),
+);
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 8, locations: 2 });
-  database = await createTestDatabase(inject('databaseUrl'));
   const target = new URL(inject('redisUrl'));
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
   admin = new Redis(inject('redisUrl'));
 });
 afterAll(async () => {
   proxy?.setMode({ type: 'pass' });
-  const keys = (await admin?.keys(`${prefix}:*`)) ?? [];
-  if (keys.length > 0) await admin.del(...keys);
+  if (admin) await deletePrefixed(admin, prefix);
   admin?.disconnect();
   await proxy?.close();
-  await sim?.close();
-  await database?.close();
 });
 
 it('POST /resync and the webhook answer 503 "not confirmed" within seconds, the hang is logged like an outage, and the resync runs once Redis answers', async () => {
   const worker = spawnWorker(
-    simulatorEnv(sim, {
-      DATABASE_URL: database.url,
-      REDIS_URL: proxy.urlFor(inject('redisUrl')),
-      QUEUE_PREFIX: prefix,
-      HTTP_PORT: '0',
-      ADMIN_TOKEN: TOKEN,
-      WEBHOOK_SECRET: SECRET,
-      SYNC_SCHEDULE: '0 0 1 1 *',
-      LOG_LEVEL: 'info',
-    }),
+    workerProcessEnv(
+      sim,
+      { databaseUrl: database.url, redisUrl: proxy.urlFor(inject('redisUrl')), prefix },
+      { ADMIN_TOKEN: TOKEN, WEBHOOK_SECRET: SECRET },
+    ),
   );
   try {
     const url = await worker.started;

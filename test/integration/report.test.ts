@@ -7,33 +7,37 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addDays, today } from '../../src/dates.js';
 import type { Report } from '../../src/report/read-report.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { runCli } from '../helpers/cli.js';
-import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createEmptyDatabase, type TestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let database: TestDatabase;
 let client: pg.Client;
 let sim: Simulator;
 
+useSyncFixture(
+  {
+    simulator: {
+      seed: 31,
+      locations: 3,
+      staffPerLocation: 4,
+      servicesPerStaff: 2,
+      // Appointments for the whole of the last 30 days and the next 7, a few a day per staff member.
+      appointments: { from: addDays(today(), -30), to: addDays(today(), 8), perStaffPerDay: 3 },
+    },
+    simulatorPer: 'file',
+  },
+  (fixture) => ({ sim, database } = fixture),
+);
 beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
   client = new pg.Client({ connectionString: database.url });
   await client.connect();
-  sim = await startSimulator({
-    seed: 31,
-    locations: 3,
-    staffPerLocation: 4,
-    servicesPerStaff: 2,
-    // Appointments for the whole of the last 30 days and the next 7, a few a day per staff member.
-    appointments: { from: addDays(today(), -30), to: addDays(today(), 8), perStaffPerDay: 3 },
-  });
 });
 afterAll(async () => {
-  await sim?.close();
   await client?.end();
-  await database?.close();
 });
 
 const report = (args: string[] = [], env: Record<string, string> = {}) =>

@@ -8,12 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATION_LOCK_KEY } from '../../src/db/migrate.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { deletePrefixed } from '../helpers/redis.js';
+import { simulatorEnv, workerProcessEnv } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 const ADMIN_TOKEN = 'signals-test-admin-token-0123456789';
 
@@ -21,17 +23,11 @@ let sim: Simulator;
 const databases: TestDatabase[] = [];
 const prefixes: string[] = [];
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 3 });
-});
+useSimulator({ seed: 5, locations: 3 }, (started) => (sim = started));
 afterAll(async () => {
-  await sim?.close();
   for (const database of databases) await database.close();
   const redis = new Redis(inject('redisUrl'));
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  }
+  for (const prefix of prefixes) await deletePrefixed(redis, prefix);
   redis.disconnect();
 });
 
@@ -52,18 +48,13 @@ describe('signals', () => {
     'the worker: %s starts the graceful shutdown, then %s ends it at once',
     async (first, second, code) => {
       const { database, prefix } = await isolated();
-      const worker = startCli(['worker'], {
-        ...simulatorEnv(sim),
-        DATABASE_URL: database.url,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: prefix,
-        HTTP_PORT: '0',
-        ADMIN_TOKEN,
-        SYNC_SCHEDULE: '0 0 1 1 *',
+      const env = workerProcessEnv(
+        sim,
+        { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix },
         // Longer than the test: only the second signal can end the shutdown in time.
-        SHUTDOWN_GRACE_MS: '60000',
-        LOG_LEVEL: 'info',
-      });
+        { ADMIN_TOKEN, SHUTDOWN_GRACE_MS: '60000' },
+      );
+      const worker = startCli(['worker'], env);
       try {
         const started = await worker.waitFor(/"msg":"worker started"/);
         const url = (JSON.parse(started) as { url: string }).url;

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Appointment, type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { login } from '../helpers/simulator-login.js';
 
 type Json = Record<string, unknown>;
 
@@ -8,20 +8,6 @@ const TODAY = '2025-03-10';
 const DAY_MS = 86_400_000;
 const shift = (date: string, days: number) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
-
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
-async function login(sim: Simulator): Promise<string> {
-  const { apiKey, privateKey } = sim.credentials;
-  const params = new URLSearchParams({
-    apiKey,
-    timestamp: String(Math.floor(Date.now() / 1000)),
-    signature: md5(apiKey + privateKey),
-  });
-  const response = await fetch(`${sim.url}/sessionToken?${params}`);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { sessionToken: string }).sessionToken;
-}
 
 function get(sim: Simulator, token: string | undefined, path: string) {
   return fetch(`${sim.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });

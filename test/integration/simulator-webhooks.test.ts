@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator, webhookBody } from '../../src/simulator/index.js';
 import { runSimulatorCommand } from '../../src/simulator/standalone.js';
+import { freePort } from '../helpers/free-port.js';
+import { login } from '../helpers/simulator-login.js';
 
 const TODAY = '2025-03-10';
 
@@ -61,24 +62,7 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** A port nothing listens on: one the system just handed out and took back. */
 async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/hook`;
-}
-
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
-async function login(sim: Simulator): Promise<string> {
-  const { apiKey, privateKey } = sim.credentials;
-  const params = new URLSearchParams({
-    apiKey,
-    timestamp: String(Math.floor(Date.now() / 1000)),
-    signature: md5(apiKey + privateKey),
-  });
-  const response = await fetch(`${sim.url}/sessionToken?${params}`);
-  return ((await response.json()) as { sessionToken: string }).sessionToken;
+  return `http://127.0.0.1:${await freePort()}/hook`;
 }
 
 const idOf = (body: string) => (JSON.parse(body) as { calendarId: number }).calendarId;

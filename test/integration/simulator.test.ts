@@ -1,40 +1,19 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSimulator } from '../../src/commands/demo-simulator.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSimulatorCommand } from '../../src/simulator/standalone.js';
 import { runCli } from '../helpers/cli.js';
+import { login, loginUrl, md5, type SimulatorEndpoint } from '../helpers/simulator-login.js';
 
 type Json = Record<string, unknown>;
-/** What the helpers need of a simulator: also met by one running in a child process. */
-type Endpoint = Pick<Simulator, 'url' | 'credentials'>;
 
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
-function loginUrl(sim: Endpoint, overrides: Record<string, string> = {}): string {
-  const { apiKey, privateKey } = sim.credentials;
-  const params = new URLSearchParams({
-    apiKey,
-    timestamp: String(Math.floor(Date.now() / 1000)),
-    signature: md5(apiKey + privateKey),
-    ...overrides,
-  });
-  return `${sim.url}/sessionToken?${params}`;
-}
-
-async function login(sim: Endpoint): Promise<string> {
-  const response = await fetch(loginUrl(sim));
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { sessionToken: string }).sessionToken;
-}
-
-function get(sim: Endpoint, token: string | undefined, path: string, init: RequestInit = {}) {
+function get(sim: SimulatorEndpoint, token: string | undefined, path: string, init: RequestInit = {}) {
   return fetch(`${sim.url}${path}`, { ...init, headers: token ? { authorization: `Bearer ${token}` } : {} });
 }
 
-async function getJson<T = Json[]>(sim: Endpoint, token: string, path: string): Promise<T> {
+async function getJson<T = Json[]>(sim: SimulatorEndpoint, token: string, path: string): Promise<T> {
   const response = await get(sim, token, path);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/application\/json/);
@@ -365,7 +344,7 @@ describe('simulator lifecycle', () => {
   });
 });
 
-async function status(sim: Endpoint, token: string, path: string): Promise<number> {
+async function status(sim: SimulatorEndpoint, token: string, path: string): Promise<number> {
   const response = await get(sim, token, path);
   await response.arrayBuffer(); // drain, so that the connection is reused
   return response.status;
@@ -789,7 +768,7 @@ describe('simulator command switches', () => {
         'switches: token max calls 3; lists paged (default page size 4, max 100); empty filtered list 200',
       );
       const env = (name: string) => new RegExp(`^export ${name}=(.*)$`, 'm').exec(stdout)?.[1] ?? '';
-      const remote: Endpoint = {
+      const remote: SimulatorEndpoint = {
         url: env('TIMETAP_BASE_URL'),
         credentials: { apiKey: env('TIMETAP_API_KEY'), privateKey: env('TIMETAP_PRIVATE_KEY') },
       };

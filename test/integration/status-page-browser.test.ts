@@ -16,10 +16,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { spawnWorker, type WorkerProcess } from '../faults/helpers/worker-process.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { useQueuePrefix } from '../helpers/redis.js';
+import { workerProcessEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -40,6 +42,7 @@ const CHROMIUM_FLAGS = [
 ];
 
 const TOKEN = `admin-${randomBytes(12).toString('hex')}`;
+const prefix = useQueuePrefix('page');
 const REASON =
   `location 1001: TimeTap answered 500 for "Harbor <script>document.title='pwned'</script>" ` +
   `<img src=x onerror="document.title='pwned'"> & 'quotes'`;
@@ -49,9 +52,11 @@ let database: TestDatabase;
 let worker: WorkerProcess;
 let url: string;
 
+useSyncFixture(
+  { simulator: { seed: 3, locations: 2 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database } = fixture),
+);
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, locations: 2 });
-  database = await createTestDatabase(inject('databaseUrl'));
   await database.db.$executeRawUnsafe(
     `INSERT INTO sync_runs (scope, trigger, status, started_at, finished_at, stats, error) VALUES
        ('full', 'schedule', 'succeeded', now() - interval '50 minutes', now() - interval '45 minutes',
@@ -61,16 +66,11 @@ beforeAll(async () => {
     `${REASON}\n${'a second reason, long: '.repeat(200)}`,
   );
   worker = spawnWorker(
-    simulatorEnv(sim, {
-      DATABASE_URL: database.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: `tts-page-${randomBytes(4).toString('hex')}`,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      ADMIN_TOKEN: TOKEN,
-      LOG_LEVEL: 'info',
-      SYNC_SCHEDULE: '0 0 1 1 *',
-    }),
+    workerProcessEnv(
+      sim,
+      { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix },
+      { HTTP_HOST: '127.0.0.1', ADMIN_TOKEN: TOKEN },
+    ),
   );
   url = await worker.started;
 });
@@ -78,8 +78,6 @@ beforeAll(async () => {
 afterAll(async () => {
   worker?.kill('SIGTERM');
   await worker?.exited;
-  await database?.close();
-  await sim?.close();
 });
 
 describe('the worker’s /metrics', () => {

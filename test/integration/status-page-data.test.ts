@@ -19,6 +19,7 @@ import { recordWebhookEvent } from '../../src/queue/webhook-events.js';
 import { createRedactor } from '../../src/redact.js';
 import { limiterKeys } from '../../src/redis/limiter.js';
 import { soleAccount } from '../helpers/account.js';
+import { deletePrefixed } from '../helpers/redis.js';
 import { useTestDatabase } from '../helpers/use-database.js';
 
 let db: Db;
@@ -69,8 +70,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deletePrefixed(redis, prefix);
   await queue?.close();
   await redis?.quit();
 });

@@ -4,33 +4,21 @@
  * location the location list shows is never tombstoned, and the mass-delete guard measures against
  * a baseline that repeated bad answers cannot erode. In process, against the simulator over HTTP.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useSyncFixture, WALK_TABLES } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: PrismaClient;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
-  await sim?.close();
-});
-beforeEach(async () => {
-  await sim?.close();
-  sim = await startSimulator({ seed: 11, locations: 6 });
-  await db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs',
-  );
-});
+useSyncFixture(
+  { simulator: { seed: 11, locations: 6 }, simulatorPer: 'test', tables: WALK_TABLES },
+  (fixture) => ({ sim, db } = fixture),
+);
 
 const sync = () => runSync(createTestSyncDeps(sim, db), { scope: 'full' });
 const locationIds = () => [...sim.data.locations.keys()];

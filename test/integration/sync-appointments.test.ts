@@ -4,37 +4,29 @@
  * each appointment's own URL (rescheduled, cancelled, deleted), pages that shift during the walk,
  * and the client-data policy leaving no dropped field anywhere in the database.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addDays, today } from '../../src/dates.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useSyncFixture, WALK_TABLES } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: PrismaClient;
 const TODAY = today();
 const WINDOW = { APPOINTMENTS_PAST_DAYS: '6', APPOINTMENTS_FUTURE_DAYS: '6', APPOINTMENTS_CHUNK_DAYS: '4' };
 const window = { from: addDays(TODAY, -6), to: addDays(TODAY, 6) };
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-});
-beforeEach(async () => {
-  await sim?.close();
-  sim = await startSimulator({ seed: 21, locations: 3, today: TODAY, appointments: { perStaffPerDay: 1 } });
-  await db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, clients, appointments, sync_runs',
-  );
-});
+useSyncFixture(
+  {
+    simulator: { seed: 21, locations: 3, today: TODAY, appointments: { perStaffPerDay: 1 } },
+    simulatorPer: 'test',
+    tables: [...WALK_TABLES, 'clients', 'appointments'],
+  },
+  (fixture) => ({ sim, db } = fixture),
+);
 
 const sync = (env: Record<string, string> = {}) =>
   runSync(createTestSyncDeps(sim, db, { env: { ...WINDOW, ...env } }), { scope: 'full' });

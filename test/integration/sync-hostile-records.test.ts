@@ -4,33 +4,22 @@
  * real HTTP into a real Postgres: the sync succeeds, the record is mirrored (raw whole), and a
  * second sync writes nothing.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';
+import { depthOf } from '../helpers/nesting.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: PrismaClient;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-  sim = await startSimulator({ seed: 5, locations: 2 });
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-});
-
-function depthOf(value: unknown): number {
-  let depth = 0;
-  for (let v = value; v !== null && typeof v === 'object'; v = (v as { a: unknown }).a) depth += 1;
-  return depth;
-}
+useSyncFixture(
+  { simulator: { seed: 5, locations: 2 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, db } = fixture),
+);
 
 describe('a full sync with hostile records', () => {
   it('mirrors a 3,000,000,000-minute service and a 3,000-level record, then writes nothing', async () => {

@@ -3,30 +3,23 @@
  * two location syncs of one location at once give one run, `sync` refuses while a worker's full
  * run is alive, and a walk slower than the stale period never looks dead.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { RunActiveError } from '../../src/errors.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: PrismaClient;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-  sim = await startSimulator({ seed: 13, locations: 3 });
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-});
-beforeEach(async () => {
+useSyncFixture(
+  { simulator: { seed: 13, locations: 3 }, simulatorPer: 'file', tables: ['sync_runs'] },
+  (fixture) => ({ sim, db } = fixture),
+);
+beforeEach(() => {
   sim.setLatency(0);
-  await db.$executeRawUnsafe('TRUNCATE sync_runs');
 });
 
 const runs = () =>

@@ -4,29 +4,25 @@
  * row for each N from 1 to 5, all `succeeded`, the mirror complete, and the logins bounded. The
  * worker's side (two processes sharing the session through Redis) is fault scenario 19.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionBreakerOpenError } from '../../src/errors.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import { expectedMirror, readMirror } from '../helpers/mirror.js';
 import { createTestSyncDeps, simulatorEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 let db: PrismaClient;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-  sim = await startSimulator({ seed: 17, locations: 3 });
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-});
+useSyncFixture(
+  { simulator: { seed: 17, locations: 3 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database, db } = fixture),
+);
 
 const RUNS = 20;
 // A window of one chunk: appointments and clients are read under dying tokens too, but 100

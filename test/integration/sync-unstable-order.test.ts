@@ -5,15 +5,15 @@
  * window must still complete exactly, mark nothing deleted that is not, and an unchanged second
  * sync must rewrite nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addDays, today } from '../../src/dates.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { windowChunks } from '../../src/sync/plan.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
-import { useTestDatabase } from '../helpers/use-database.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const TODAY = today();
 // Four weeks: 14 days back, today, 13 ahead, in chunks of a week.
@@ -24,22 +24,20 @@ const STATUSES = ['PENDING', 'OPEN', 'COMPLETED', 'CANCELLED', 'NO_SHOW'];
 let sim: Simulator;
 let db: PrismaClient;
 
-useTestDatabase([], (database) => {
-  db = database.db;
-});
-beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 77,
-    locations: 3,
-    today: TODAY,
-    appointments: { from: WINDOW.from, to: WINDOW.to, perStaffPerDay: 2 },
-    reportPaging: { maxPageSize: 10 },
-    variants: { reportOrder: 'date-time' },
-  });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+useSyncFixture(
+  {
+    simulator: {
+      seed: 77,
+      locations: 3,
+      today: TODAY,
+      appointments: { from: WINDOW.from, to: WINDOW.to, perStaffPerDay: 2 },
+      reportPaging: { maxPageSize: 10 },
+      variants: { reportOrder: 'date-time' },
+    },
+    simulatorPer: 'file',
+  },
+  (fixture) => ({ sim, db } = fixture),
+);
 
 const sync = () => runSync(createTestSyncDeps(sim, db, { env: ENV }), { scope: 'full' });
 

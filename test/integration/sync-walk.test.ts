@@ -2,34 +2,23 @@
  * The walk, in process, against the simulator over real HTTP and a real Postgres: a full sync
  * mirrors TimeTap exactly, a second writes nothing, changes arrive, failures touch nothing.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UnknownLocationError } from '../../src/errors.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { activeRows, duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
 import { captureLog, createTestSyncDeps } from '../helpers/sync.js';
+import { useSyncFixture, WALK_TABLES } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: PrismaClient;
 const log = captureLog();
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-  db = database.db;
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await sim?.close();
-  sim = await startSimulator({ seed: 11, locations: 6 });
-  await db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs',
-  );
-});
+useSyncFixture(
+  { simulator: { seed: 11, locations: 6 }, simulatorPer: 'test', tables: WALK_TABLES },
+  (fixture) => ({ sim, db } = fixture),
+);
 
 const deps = () => createTestSyncDeps(sim, db, { log });
 

@@ -3,11 +3,11 @@
  * report's wrapper whatever its names, `calendarid` in lower case, pages shorter than asked, and
  * chunks read completely even while bookings and deletions shift records between pages.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { DEFAULT_VARIANTS } from '../../src/simulator/variants.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import {
@@ -17,6 +17,7 @@ import {
   type ReportMemory,
 } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 let sim: Simulator;
 const TODAY = '2026-03-16';
@@ -39,12 +40,10 @@ const inRange = () =>
     .sort((a, b) => a - b);
 const ids = (list: Array<{ id: number }>) => list.map((a) => a.id).sort((a, b) => a - b);
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 4, locations: 3, today: TODAY, appointments: { perStaffPerDay: 2 } });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+useSimulator(
+  { seed: 4, locations: 3, today: TODAY, appointments: { perStaffPerDay: 2 } },
+  (started) => (sim = started),
+);
 beforeEach(() => {
   sim.setPageChurn(undefined);
   sim.setReportWrapper({ list: 'objects', count: 'count' });

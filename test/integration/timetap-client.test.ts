@@ -2,7 +2,7 @@
  * The TimeTap client against the simulator over real HTTP: session handling, retries, timeouts,
  * validation, politeness, and that no secret ever reaches a log line or an error message.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { TimeTapConfig } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor, type Redactor } from '../../src/redact.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import {
   computeSignature,
   createTimeTapApi,
@@ -24,6 +24,7 @@ import {
   type TimeTapApiDeps,
 } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 let sim: Simulator;
 /** Every log line of every client in this file, unscrubbed (see `rawLogger`). */
@@ -76,13 +77,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 const callsTo = (path: string) => sim.calls.filter((c) => c.path === path);
 const firstLocationId = () => [...sim.data.locations.keys()][0]!;
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 7, locations: 3 });
-});
-
-afterAll(async () => {
-  await sim?.close();
-});
+useSimulator({ seed: 7, locations: 3 }, (started) => (sim = started));
 
 beforeEach(() => {
   sim.clearFaults();

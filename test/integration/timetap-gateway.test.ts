@@ -5,16 +5,17 @@
  * Retry-After, and a large report page that times out or meets a 504 (the reader goes on with
  * smaller pages rather than retrying the same one).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { TimeTapConfig } from '../../src/config.js';
 import { AuthError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { DEFAULT_VARIANTS } from '../../src/simulator/variants.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import { createMemorySessionStore, createTimeTapApi, type SessionStore } from '../../src/timetap/index.js';
 import { captureLog, testTimeTapConfig } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 let sim: Simulator;
 const TODAY = '2026-03-16';
@@ -45,12 +46,10 @@ const truth = () =>
 const ids = (list: Array<{ id: number }>) => list.map((a) => a.id).sort((a, b) => a - b);
 const reportCalls = () => sim.calls.filter((c) => c.path === '/appointmentList/reportWithCount');
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 8, locations: 3, today: TODAY, appointments: { perStaffPerDay: 2 } });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+useSimulator(
+  { seed: 8, locations: 3, today: TODAY, appointments: { perStaffPerDay: 2 } },
+  (started) => (sim = started),
+);
 beforeEach(() => {
   sim.setVariants(DEFAULT_VARIANTS);
   sim.setTokenMaxCalls(undefined);

@@ -3,15 +3,16 @@
  * simulator over HTTP in both modes, with the calls counted: a list that is not paged costs one
  * call (two when it happens to be exactly one page long), a paged one a call per page.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { TimeTapConfig } from '../../src/config.js';
 import { PageLimitError, TimeTapHttpError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { readAppointmentChunk } from '../../src/timetap/appointment-chunk.js';
 import { createTimeTapApi } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 let sim: Simulator;
 const PAGE = 4;
@@ -37,13 +38,8 @@ function makeClient(overrides: Partial<TimeTapConfig> = {}) {
 const staffCalls = () => sim.calls.filter((c) => c.path === '/staff');
 const sorted = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b);
 
-beforeAll(async () => {
-  // 22 staff: 5 full pages of 4 and a short one.
-  sim = await startSimulator({ seed: 5, locations: 4, staff: 22 });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+// 22 staff: 5 full pages of 4 and a short one.
+useSimulator({ seed: 5, locations: 4, staff: 22 }, (started) => (sim = started));
 beforeEach(() => {
   sim.clearFaults();
   sim.setListPaging({ mode: 'all' });

@@ -3,14 +3,15 @@
  * means the keys are wrong (timetap-client.test.ts); a 401 on a data call means the token died,
  * or that the session may not read that data. These tests stage each case and count the logins.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { TimeTapConfig } from '../../src/config.js';
 import { AuthError, SessionBreakerOpenError, SessionRefusedError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedactor } from '../../src/redact.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { createTimeTapApi, type TimeTapApiDeps } from '../../src/timetap/index.js';
 import { testTimeTapConfig } from '../helpers/sync.js';
+import { useSimulator } from '../helpers/use-simulator.js';
 
 let sim: Simulator;
 const silent = createLogger({ level: 'silent', redactor: createRedactor() });
@@ -28,12 +29,7 @@ function makeClient(overrides: Partial<TimeTapConfig> = {}, deps: Partial<TimeTa
 const logins = () => sim.calls.filter((c) => c.path === '/sessionToken').length;
 const locationIds = () => [...sim.data.locations.keys()];
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, locations: 4 });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+useSimulator({ seed: 3, locations: 4 }, (started) => (sim = started));
 beforeEach(() => {
   sim.clearFaults();
   sim.setTokenMaxCalls(undefined);

@@ -6,11 +6,9 @@
  * nothing. Every variant is met through the real client, walk and writer.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { webhookOptions } from '../../src/commands/worker.js';
-import { loadConfig } from '../../src/config.js';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { addDays, today } from '../../src/dates.js';
-import { createHttpServer, type HttpServer } from '../../src/http/server.js';
+import type { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { enqueueBackfill } from '../../src/queue/enqueue.js';
@@ -20,9 +18,11 @@ import { type CallRecord, type Simulator, startSimulator, type Variants } from '
 import { nonClientKindOf } from '../../src/simulator/serving.js';
 import { ALL_VARIANTS } from '../../src/simulator/variants.js';
 import { runSync } from '../../src/sync/run-sync.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import { rowVersions } from '../helpers/mirror.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
+import { useTestDatabase } from '../helpers/use-database.js';
+import { startWebhookServer } from '../helpers/webhook-server.js';
 import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 const TODAY = today();
@@ -226,12 +226,7 @@ let sim: Simulator | undefined;
 let harness: WorkerHarness | undefined;
 let http: HttpServer | undefined;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await database?.close();
-});
+useTestDatabase([], (created) => (database = created));
 afterEach(async () => {
   await http?.close();
   await harness?.cleanup();
@@ -266,21 +261,17 @@ async function setUp(c: Case): Promise<{ sim: Simulator; harness: WorkerHarness;
     env: { ...ENV, ...c.env },
   });
   const worker = await harness.start();
-  const config = loadConfig(harness.env, ['timetap', 'database', 'redis']);
   const { registry, metrics } = createMetrics();
-  http = createHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    adminToken: undefined,
+  const server = await startWebhookServer({
+    worker,
+    env: harness.env,
+    secret: SECRET,
     logger: createLogger({ level: 'silent', redactor: createRedactor() }),
     registry,
-    readiness: {},
-    enqueueResync: async () => ({ jobId: 'unused', existing: false }),
-    dashboardQueues: [],
-    webhook: webhookOptions(SECRET, worker, { config }, metrics),
+    metrics,
   });
-  const { url } = await http.start();
-  return { sim, harness, hook: `${url}/webhooks/timetap/${SECRET}` };
+  http = server.http;
+  return { sim, harness, hook: server.hook };
 }
 
 /** Live appointments of the mirror between two dates, by id. */

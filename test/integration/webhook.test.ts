@@ -6,23 +6,23 @@
  * queued; an older window read never overwrites a newer webhook read.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordJobMetrics } from '../../src/commands/job-metrics.js';
-import { webhookOptions } from '../../src/commands/worker.js';
-import { loadConfig } from '../../src/config.js';
-import { createHttpServer, type HttpServer } from '../../src/http/server.js';
+import type { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { SyncWorker } from '../../src/queue/worker.js';
 import { createRedactor } from '../../src/redact.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { refreshAppointment } from '../../src/sync/appointment-event.js';
 import { storeAppointments } from '../../src/sync/appointment-walk.js';
 import { emptyStats } from '../../src/sync/stats.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
-import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
+import { useSyncFixture, WALK_TABLES } from '../helpers/use-sync-fixture.js';
+import { startWebhookServer } from '../helpers/webhook-server.js';
+import { useWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 const SECRET = randomBytes(16).toString('hex');
 const logLines: string[] = [];
@@ -41,49 +41,38 @@ let sync: SyncWorker;
 let hook: string;
 let metricsText: () => Promise<string>;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await database?.close();
+useSyncFixture(
+  {
+    simulator: { seed: 41, locations: 2, latencyMs: 2 },
+    simulatorPer: 'test',
+    tables: [...WALK_TABLES, 'clients', 'appointments'],
+  },
+  (fixture) => ({ sim, database } = fixture),
+);
+useWorkerHarness(
+  () => ({ sim, database, env: { WEBHOOK_SECRET: SECRET } }),
+  (created) => (harness = created),
+);
+afterAll(() => {
   const all = logLines.join('');
   expect(all).not.toContain(SECRET);
 });
 beforeEach(async () => {
-  sim = await startSimulator({ seed: 41, locations: 2, latencyMs: 2 });
-  await database.db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, clients, appointments, sync_runs',
-  );
-  harness = await createWorkerHarness({
-    sim,
-    db: database.db,
-    databaseUrl: database.url,
-    redisUrl: inject('redisUrl'),
-    env: { WEBHOOK_SECRET: SECRET },
-  });
   sync = await harness.start();
-  const config = loadConfig(harness.env, ['timetap', 'database', 'redis']);
   const { registry, metrics } = createMetrics();
   recordJobMetrics(sync.worker, metrics);
   metricsText = () => registry.metrics();
-  http = createHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    adminToken: undefined,
+  ({ http, hook } = await startWebhookServer({
+    worker: sync,
+    env: harness.env,
+    secret: SECRET,
     logger: httpLogger,
     registry,
-    readiness: {},
-    enqueueResync: async () => ({ jobId: 'unused', existing: false }),
-    dashboardQueues: [],
-    webhook: webhookOptions(SECRET, sync, { config }, metrics),
-  });
-  const { url } = await http.start();
-  hook = `${url}/webhooks/timetap/${SECRET}`;
+    metrics,
+  }));
 });
 afterEach(async () => {
   await http.close();
-  await harness.cleanup();
-  await sim.close();
 });
 
 async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {

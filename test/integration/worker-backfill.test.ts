@@ -5,14 +5,15 @@
  * failing ending the backfill `partial` and read by the next one, and a backfill that outlives
  * its worker finished by the next.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addDays, dateChunks, today } from '../../src/dates.js';
 import { readFreshness } from '../../src/db/index.js';
 import { enqueueBackfill } from '../../src/queue/enqueue.js';
 import type { BackfillResult } from '../../src/queue/jobs.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { useSyncFixture, WALK_TABLES } from '../helpers/use-sync-fixture.js';
+import { useWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 const TODAY = today();
 const CHUNK_DAYS = 7;
@@ -24,35 +25,24 @@ let database: TestDatabase;
 let sim: Simulator;
 let harness: WorkerHarness;
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  sim = await startSimulator({
-    seed: 13,
-    locations: 2,
-    today: TODAY,
-    appointments: { from: addDays(TODAY, -80), to: addDays(TODAY, 6), perStaffPerDay: 1 },
-    latencyMs: 1,
-  });
-  await database.db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, clients, appointments, backfill_chunks, sync_runs',
-  );
-  harness = await createWorkerHarness({
-    sim,
-    db: database.db,
-    databaseUrl: database.url,
-    redisUrl: inject('redisUrl'),
-    env: WINDOW,
-  });
-});
-afterEach(async () => {
-  await harness.cleanup();
-  await sim.close();
-});
+useSyncFixture(
+  {
+    simulator: {
+      seed: 13,
+      locations: 2,
+      today: TODAY,
+      appointments: { from: addDays(TODAY, -80), to: addDays(TODAY, 6), perStaffPerDay: 1 },
+      latencyMs: 1,
+    },
+    simulatorPer: 'test',
+    tables: [...WALK_TABLES, 'clients', 'appointments', 'backfill_chunks'],
+  },
+  (fixture) => ({ sim, database } = fixture),
+);
+useWorkerHarness(
+  () => ({ sim, database, env: WINDOW }),
+  (created) => (harness = created),
+);
 
 async function backfill(from: string, to: string, again = false): Promise<BackfillResult> {
   const { jobId } = await enqueueBackfill(harness.queue, { from, to, again }, RETRY);

@@ -5,32 +5,24 @@
  * loaded. Read where an operator would read it: the worker's own /metrics.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import { describe, expect, inject, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { useQueuePrefix } from '../helpers/redis.js';
+import { workerProcessEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1024 * 1024;
-const prefix = `tts-heap-${randomBytes(4).toString('hex')}`;
+const prefix = useQueuePrefix('heap');
 let sim: Simulator;
 let database: TestDatabase;
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 2 });
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-  const redis = new Redis(inject('redisUrl'));
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+useSyncFixture(
+  { simulator: { seed: 5, locations: 2 }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database } = fixture),
+);
 
 /** Starts `node <entry> worker` (no node flags), reads one /metrics, stops it: the new space's size. */
 async function newSpaceBytes(): Promise<number> {
@@ -38,13 +30,7 @@ async function newSpaceBytes(): Promise<number> {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
-      ...simulatorEnv(sim),
-      DATABASE_URL: database.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: prefix,
-      HTTP_PORT: '0',
-      SYNC_SCHEDULE: '0 0 1 1 *',
-      LOG_LEVEL: 'info',
+      ...workerProcessEnv(sim, { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix }),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

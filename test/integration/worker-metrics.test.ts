@@ -1,32 +1,19 @@
-/**
- * The worker's `GET /metrics` right after a start: the time of the last successful run of each
- * scope is there already, read from `sync_runs`, so that an alert on the mirror's age does not go
- * blind after every restart until the next sync finishes.
- */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { describe, expect, inject, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
 import { spawnWorker } from '../faults/helpers/worker-process.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { simulatorEnv } from '../helpers/sync.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { useQueuePrefix } from '../helpers/redis.js';
+import { workerProcessEnv } from '../helpers/sync.js';
+import { useSyncFixture } from '../helpers/use-sync-fixture.js';
 
 let sim: Simulator;
 let database: TestDatabase;
-const prefix = `tts-metrics-${randomBytes(4).toString('hex')}`;
+const prefix = useQueuePrefix('metrics');
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, locations: 1, appointments: false });
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await sim?.close();
-  await database?.close();
-  const redis = new Redis(inject('redisUrl'));
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+useSyncFixture(
+  { simulator: { seed: 5, locations: 1, appointments: false }, simulatorPer: 'file' },
+  (fixture) => ({ sim, database } = fixture),
+);
 
 describe('GET /metrics after a start', () => {
   it('holds the last successful run of each scope from sync_runs, before any sync of this worker', async () => {
@@ -47,14 +34,7 @@ describe('GET /metrics after a start', () => {
       ],
     });
     const worker = spawnWorker(
-      simulatorEnv(sim, {
-        DATABASE_URL: database.url,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: prefix,
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-        SYNC_SCHEDULE: '0 0 1 1 *',
-      }),
+      workerProcessEnv(sim, { databaseUrl: database.url, redisUrl: inject('redisUrl'), prefix }),
     );
     try {
       const url = await worker.started;

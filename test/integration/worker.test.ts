@@ -3,16 +3,17 @@
  * through the queue (fanned out per location), shared by two workers, on-demand resyncs, the job
  * scheduler.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFreshness } from '../../src/db/index.js';
 import { enqueueResync } from '../../src/queue/enqueue.js';
 import { SCHEDULER_ID, type StepData } from '../../src/queue/jobs.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { windowChunks } from '../../src/sync/plan.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import { activeRows, duplicateKeys, expectedMirror, readMirror, rowVersions } from '../helpers/mirror.js';
 import { captureLog, recentAppointments } from '../helpers/sync.js';
-import { createWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
+import { useSyncFixture, WALK_TABLES } from '../helpers/use-sync-fixture.js';
+import { useWorkerHarness, type WorkerHarness } from '../helpers/worker.js';
 
 let database: TestDatabase;
 let sim: Simulator;
@@ -20,29 +21,18 @@ let harness: WorkerHarness;
 const log = captureLog();
 const RETRY = { attempts: 3, backoffMs: 200 };
 
-beforeAll(async () => {
-  database = await createTestDatabase(inject('databaseUrl'));
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  sim = await startSimulator({ seed: 5, locations: 8, latencyMs: 2, appointments: recentAppointments() });
-  await database.db.$executeRawUnsafe(
-    'TRUNCATE locations, staff, services, location_staff, location_services, staff_services, sync_runs, clients, appointments',
-  );
-  harness = await createWorkerHarness({
-    sim,
-    db: database.db,
-    databaseUrl: database.url,
-    redisUrl: inject('redisUrl'),
-    log,
-  });
-});
-afterEach(async () => {
-  await harness.cleanup();
-  await sim.close();
-});
+useSyncFixture(
+  {
+    simulator: { seed: 5, locations: 8, latencyMs: 2, appointments: recentAppointments() },
+    simulatorPer: 'test',
+    tables: [...WALK_TABLES, 'clients', 'appointments'],
+  },
+  (fixture) => ({ sim, database } = fixture),
+);
+useWorkerHarness(
+  () => ({ sim, database, log }),
+  (created) => (harness = created),
+);
 
 async function runs() {
   return database.db.$queryRaw<Array<{ id: number; status: string; scope: string; error: string | null }>>`

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Appointment,
@@ -8,6 +7,7 @@ import {
   startSimulator,
   webhookBody,
 } from '../../src/simulator/index.js';
+import { login } from '../helpers/simulator-login.js';
 
 const TODAY = '2025-03-10';
 const data = createSimulatorData(resolveShape({ seed: 5, today: TODAY, locations: 2 }));
@@ -98,19 +98,6 @@ describe('webhookBody docs-example: the malformed shape of the example in TimeTa
     expect(webhookBody(appointment, 'json', true)).not.toContain('"calendarId"');
   });
 });
-
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
-async function login(sim: Simulator): Promise<string> {
-  const { apiKey, privateKey } = sim.credentials;
-  const params = new URLSearchParams({
-    apiKey,
-    timestamp: String(Math.floor(Date.now() / 1000)),
-    signature: md5(apiKey + privateKey),
-  });
-  const response = await fetch(`${sim.url}/sessionToken?${params}`);
-  return ((await response.json()) as { sessionToken: string }).sessionToken;
-}
 
 describe('webhookBody json: byte for byte what GET /appointments/{calendarId} serves', () => {
   let sim: Simulator;
