@@ -2,14 +2,17 @@
  * The change feed (prisma/migrations/*_change_feed): a real LISTEN connection hears one
  * notification per statement that changed a mirror table, with the changed ids (at most 1000, and
  * under Postgres's 8000-byte limit) or their count, and nothing for a sync that changed nothing.
+ * A sync's writes name its run (the sync_runs row); a webhook's and any other write name none.
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { today } from '../../src/dates.js';
-import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
+import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
+import { upsertStaff } from '../../src/db/entities.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runSync } from '../../src/sync/run-sync.js';
+import { refreshAppointment } from '../../src/sync/appointment-event.js';
+import { runSync, type SyncSummary } from '../../src/sync/run-sync.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
 
@@ -67,6 +70,13 @@ async function drain(): Promise<Notice[]> {
 const readAt = new Date('2026-01-10T10:00:00Z');
 const clientData = { mode: 'full' as const, hashKey: 'key' };
 
+/** The summary's run is the sync_runs row that the sync recorded last. */
+async function recordedRun(summary: SyncSummary): Promise<number> {
+  const [row] = await db.$queryRaw<Array<{ id: bigint }>>`SELECT max(id) AS id FROM sync_runs`;
+  expect(Number(row?.id)).toBe(summary.runId);
+  return summary.runId;
+}
+
 function appointments(ids: readonly number[], status = 'OPEN'): AppointmentRow[] {
   return ids.map((id) => ({ id, status, startDate: '2026-02-02', raw: { calendarId: id, status } }));
 }
@@ -82,11 +92,12 @@ describe('the change feed', () => {
     const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
     const first = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
     expect(first.status, first.reasons.join('\n')).toBe('succeeded');
+    const firstRun = await recordedRun(first);
     const notices = await drain();
     const tables = new Set(notices.map((n) => n.table));
     for (const table of ['locations', 'staff', 'services', 'appointments', 'location_staff'])
       expect(tables, table).toContain(table);
-    for (const n of notices) expect(n).toMatchObject({ account: 'default', run_id: null });
+    for (const n of notices) expect(n).toMatchObject({ account: 'default', run_id: firstRun });
     // Every appointment mirrored is named by some notification of its table.
     const named = new Set(notices.filter((n) => n.table === 'appointments').flatMap((n) => n.ids ?? []));
     const mirrored = await db.$queryRaw<Array<{ id: bigint }>>`SELECT id FROM appointments`;
@@ -101,9 +112,94 @@ describe('the change feed', () => {
     const [changed] = sim.data.findAppointments({ from: today(), to: today() });
     if (!changed) throw new Error('the simulator should have an appointment today');
     sim.data.cancelAppointment(changed.calendarId);
-    await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    const third = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
     expect(await drain()).toEqual([
-      { account: 'default', table: 'appointments', run_id: null, ids: [changed.calendarId] },
+      {
+        account: 'default',
+        table: 'appointments',
+        run_id: await recordedRun(third),
+        ids: [changed.calendarId],
+      },
+    ]);
+  });
+
+  it("a sync's tombstones name its run; a webhook's writes name none", async () => {
+    sim = await startSimulator({
+      seed: 11,
+      locations: 2,
+      today: today(),
+      appointments: { perStaffPerDay: 1 },
+    });
+    const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
+    const first = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    expect(first.status, first.reasons.join('\n')).toBe('succeeded');
+    const [deleted, cancelled, gone] = sim.data.findAppointments({ from: today(), to: today() });
+    if (!deleted || !cancelled || !gone) throw new Error('the simulator should have 3 appointments today');
+    const staff = await db.$queryRaw<Array<{ id: bigint }>>`
+      SELECT id FROM staff WHERE id <> ALL(${[deleted, cancelled, gone].map((a) => a.staff.professionalId)}::bigint[])
+      ORDER BY id LIMIT 1`;
+    const removedStaff = Number(staff[0]?.id);
+    expect(removedStaff).toBeGreaterThan(0);
+
+    sim.data.deleteAppointment(deleted.calendarId);
+    sim.data.remove('staff', removedStaff);
+    await drain();
+    heard = [];
+    const second = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    expect(second.status, second.reasons.join('\n')).toBe('succeeded');
+    const secondRun = await recordedRun(second);
+    const notices = await drain();
+    // The entity's tombstone, the appointment's (confirmed at its own URL), the links'.
+    expect(notices).toContainEqual(
+      expect.objectContaining({
+        table: 'staff',
+        run_id: secondRun,
+        ids: expect.arrayContaining([removedStaff]),
+      }),
+    );
+    expect(notices).toContainEqual({
+      account: 'default',
+      table: 'appointments',
+      run_id: secondRun,
+      ids: [deleted.calendarId],
+    });
+    expect(notices.map((n) => n.table)).toContain('location_staff');
+    for (const n of notices) expect(n).toMatchObject({ account: 'default', run_id: secondRun });
+    const tombstoned = await db.$queryRaw<Array<{ n: number }>>`
+      SELECT ((SELECT count(*) FROM staff WHERE id = ${removedStaff}::bigint AND deleted_at IS NOT NULL)
+        + (SELECT count(*) FROM appointments WHERE id = ${deleted.calendarId}::bigint AND deleted_at IS NOT NULL))::int AS n`;
+    expect(tombstoned[0]?.n).toBe(2);
+
+    // A webhook's read, stored and tombstoned, is no run's.
+    heard = [];
+    const webhook = createTestSyncDeps(sim, db, { env });
+    sim.data.cancelAppointment(cancelled.calendarId);
+    expect((await refreshAppointment(webhook, cancelled.calendarId)).outcome).toBe('stored');
+    sim.data.deleteAppointment(gone.calendarId);
+    expect((await refreshAppointment(webhook, gone.calendarId)).outcome).toBe('tombstoned');
+    expect(await drain()).toEqual([
+      { account: 'default', table: 'appointments', run_id: null, ids: [cancelled.calendarId] },
+      { account: 'default', table: 'appointments', run_id: null, ids: [gone.calendarId] },
+    ]);
+  });
+
+  it('a run id holds for its own write only, through arrays and through the staging table', async () => {
+    // A small batch (arrays, in a transaction of its own), then one write outside any run.
+    await upsertAppointments(db, appointments([1, 2]), { readAt, clientData, runId: 41 });
+    await upsertAppointments(db, appointments([3]), { readAt, clientData });
+    // A batch past the staging threshold (COPY on a connection of its own), a tombstone, an entity.
+    const many = Array.from({ length: 600 }, (_, i) => 100 + i);
+    await upsertAppointments(db, appointments(many), { readAt, clientData, runId: 42 });
+    await tombstoneAppointments(db, [1], { readAt, runId: 43 });
+    await upsertStaff(db, [{ id: 9, raw: { professionalId: 9 } }], { runId: 44 });
+    await upsertStaff(db, [{ id: 10, raw: { professionalId: 10 } }]);
+    expect(await drain()).toEqual([
+      { account: 'default', table: 'appointments', run_id: 41, ids: [1, 2] },
+      { account: 'default', table: 'appointments', run_id: null, ids: [3] },
+      { account: 'default', table: 'appointments', run_id: 42, ids: many },
+      { account: 'default', table: 'appointments', run_id: 43, ids: [1] },
+      { account: 'default', table: 'staff', run_id: 44, ids: [9] },
+      { account: 'default', table: 'staff', run_id: null, ids: [10] },
     ]);
   });
 
