@@ -3,7 +3,7 @@
  * `timetap_sync.run_id` of the transaction that writes. A sync run's writers pass their run's id
  * (`RunWrite`), and each write runs in one transaction with the setting made local to it
  * (`set_config(..., true)`): the pool's connections are shared by runs and webhooks at once, so a
- * session setting would leak from one to the other. A write outside a run (a webhook's, `clean`)
+ * session setting would leak from one to the other. A write outside a run (a webhook's)
  * passes none and runs as before, with no extra transaction: its notifications carry null.
  */
 import type { Prisma } from '../generated/prisma/client.js';
