@@ -12,7 +12,7 @@ import { upsertStaff } from '../../src/db/entities.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { refreshAppointment } from '../../src/sync/appointment-event.js';
-import { runSync, type SyncSummary } from '../../src/sync/run-sync.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
 
@@ -70,8 +70,18 @@ async function drain(): Promise<Notice[]> {
 const readAt = new Date('2026-01-10T10:00:00Z');
 const clientData = { mode: 'full' as const, hashKey: 'key' };
 
-/** The summary's run is the sync_runs row that the sync recorded last. */
-async function recordedRun(summary: SyncSummary): Promise<number> {
+const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
+
+/** A simulated account: 2 locations, an appointment per staff member and day. */
+async function simulate(seed: number): Promise<Simulator> {
+  sim = await startSimulator({ seed, locations: 2, today: today(), appointments: { perStaffPerDay: 1 } });
+  return sim;
+}
+
+/** A full sync that succeeds; its run id, which is the sync_runs row that it recorded last. */
+async function fullSync(simulator: Simulator): Promise<number> {
+  const summary = await runSync(createTestSyncDeps(simulator, db, { env }), { scope: 'full' });
+  expect(summary.status, summary.reasons.join('\n')).toBe('succeeded');
   const [row] = await db.$queryRaw<Array<{ id: bigint }>>`SELECT max(id) AS id FROM sync_runs`;
   expect(Number(row?.id)).toBe(summary.runId);
   return summary.runId;
@@ -83,16 +93,8 @@ function appointments(ids: readonly number[], status = 'OPEN'): AppointmentRow[]
 
 describe('the change feed', () => {
   it('a sync that changes rows notifies per table; an unchanged sync sends nothing', async () => {
-    sim = await startSimulator({
-      seed: 7,
-      locations: 2,
-      today: today(),
-      appointments: { perStaffPerDay: 1 },
-    });
-    const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
-    const first = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
-    expect(first.status, first.reasons.join('\n')).toBe('succeeded');
-    const firstRun = await recordedRun(first);
+    const simulator = await simulate(7);
+    const firstRun = await fullSync(simulator);
     const notices = await drain();
     const tables = new Set(notices.map((n) => n.table));
     for (const table of ['locations', 'staff', 'services', 'appointments', 'location_staff'])
@@ -105,35 +107,22 @@ describe('the change feed', () => {
     expect([...named].sort((a, b) => a - b)).toEqual(mirrored.map((r) => Number(r.id)).sort((a, b) => a - b));
 
     heard = [];
-    const second = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
-    expect(second.status).toBe('succeeded');
+    await fullSync(simulator);
     expect(await drain()).toEqual([]);
 
-    const [changed] = sim.data.findAppointments({ from: today(), to: today() });
+    const [changed] = simulator.data.findAppointments({ from: today(), to: today() });
     if (!changed) throw new Error('the simulator should have an appointment today');
-    sim.data.cancelAppointment(changed.calendarId);
-    const third = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    simulator.data.cancelAppointment(changed.calendarId);
+    const thirdRun = await fullSync(simulator);
     expect(await drain()).toEqual([
-      {
-        account: 'default',
-        table: 'appointments',
-        run_id: await recordedRun(third),
-        ids: [changed.calendarId],
-      },
+      { account: 'default', table: 'appointments', run_id: thirdRun, ids: [changed.calendarId] },
     ]);
   });
 
   it("a sync's tombstones name its run; a webhook's writes name none", async () => {
-    sim = await startSimulator({
-      seed: 11,
-      locations: 2,
-      today: today(),
-      appointments: { perStaffPerDay: 1 },
-    });
-    const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
-    const first = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
-    expect(first.status, first.reasons.join('\n')).toBe('succeeded');
-    const [deleted, cancelled, gone] = sim.data.findAppointments({ from: today(), to: today() });
+    const simulator = await simulate(11);
+    await fullSync(simulator);
+    const [deleted, cancelled, gone] = simulator.data.findAppointments({ from: today(), to: today() });
     if (!deleted || !cancelled || !gone) throw new Error('the simulator should have 3 appointments today');
     const staff = await db.$queryRaw<Array<{ id: bigint }>>`
       SELECT id FROM staff WHERE id <> ALL(${[deleted, cancelled, gone].map((a) => a.staff.professionalId)}::bigint[])
@@ -141,13 +130,11 @@ describe('the change feed', () => {
     const removedStaff = Number(staff[0]?.id);
     expect(removedStaff).toBeGreaterThan(0);
 
-    sim.data.deleteAppointment(deleted.calendarId);
-    sim.data.remove('staff', removedStaff);
+    simulator.data.deleteAppointment(deleted.calendarId);
+    simulator.data.remove('staff', removedStaff);
     await drain();
     heard = [];
-    const second = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
-    expect(second.status, second.reasons.join('\n')).toBe('succeeded');
-    const secondRun = await recordedRun(second);
+    const secondRun = await fullSync(simulator);
     const notices = await drain();
     // The entity's tombstone, the appointment's (confirmed at its own URL), the links'.
     expect(notices).toContainEqual(
@@ -172,10 +159,10 @@ describe('the change feed', () => {
 
     // A webhook's read, stored and tombstoned, is no run's.
     heard = [];
-    const webhook = createTestSyncDeps(sim, db, { env });
-    sim.data.cancelAppointment(cancelled.calendarId);
+    const webhook = createTestSyncDeps(simulator, db, { env });
+    simulator.data.cancelAppointment(cancelled.calendarId);
     expect((await refreshAppointment(webhook, cancelled.calendarId)).outcome).toBe('stored');
-    sim.data.deleteAppointment(gone.calendarId);
+    simulator.data.deleteAppointment(gone.calendarId);
     expect((await refreshAppointment(webhook, gone.calendarId)).outcome).toBe('tombstoned');
     expect(await drain()).toEqual([
       { account: 'default', table: 'appointments', run_id: null, ids: [cancelled.calendarId] },
