@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { today } from '../../src/dates.js';
 import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
 import { upsertStaff } from '../../src/db/entities.js';
-import type { PrismaClient } from '../../src/generated/prisma/client.js';
+import { queryInRun } from '../../src/db/run-id.js';
+import { Prisma, type PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { refreshAppointment } from '../../src/sync/appointment-event.js';
 import { runSync } from '../../src/sync/run-sync.js';
@@ -222,6 +223,15 @@ describe('the change feed', () => {
     });
     expect(await drain()).toEqual([]);
   });
+
+  it("a run's write may take as long as any statement, not Prisma's 5 s for a transaction", async () => {
+    const rows = await queryInRun<{ run: string }>(
+      db,
+      45,
+      Prisma.sql`SELECT current_setting('timetap_sync.run_id') AS run FROM pg_sleep(5.5)`,
+    );
+    expect(rows).toEqual([{ run: '45' }]);
+  }, 20_000);
 
   it('sends nothing for a transaction that rolls back', async () => {
     await expect(
