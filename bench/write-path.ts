@@ -192,13 +192,16 @@ export async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - start;
 }
 
+/** A sync's writes carry its run's id for the change feed (db/run-id.ts), which costs its own. */
+const RUN = { runId: 1 };
+
 async function writeWithProject(db: Db, data: WriteData): Promise<void> {
   // The account walk upserts its two lists at once (sync/account-walk.ts).
-  await Promise.all([upsertStaff(db, data.staff), upsertServices(db, data.services)]);
+  await Promise.all([upsertStaff(db, data.staff, RUN), upsertServices(db, data.services, RUN)]);
   const guard = { ratio: 0.5, allowMassDelete: false };
   const results = await mapSettled(data.locations, DEFAULT_LOCATION_CONCURRENCY, async (location) => {
-    const links = await recordLocationLinks(db, location.locationId, location);
-    await tombstoneLocationLinks(db, location.locationId, location, guard, links.state);
+    const links = await recordLocationLinks(db, location.locationId, location, RUN);
+    await tombstoneLocationLinks(db, location.locationId, location, guard, links.state, RUN);
   });
   for (const result of results) if (result.status === 'rejected') throw result.reason;
 }

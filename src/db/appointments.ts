@@ -20,11 +20,12 @@ import type { AppointmentKind, AppointmentRecord } from '../records.js';
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
 import { type ClientDataPolicy, reduceAppointmentRaw } from './client-data.js';
 import type { Db } from './database.js';
+import { executeInRun, type RunWrite } from './run-id.js';
 
 /** What the writer reads of an appointment: the record less its nested copies (and its kind may be unset: `appointment`). */
 export type AppointmentRow = Omit<AppointmentRecord, 'nested' | 'kind'> & { kind?: AppointmentKind };
 
-export interface AppointmentUpsertOptions {
+export interface AppointmentUpsertOptions extends RunWrite {
   /** When TimeTap was read (taken before the request): an older read never overwrites a newer one. */
   readAt: Date;
   clientData: ClientDataPolicy;
@@ -117,7 +118,7 @@ export function upsertAppointments(
   rows: readonly AppointmentRow[],
   options: AppointmentUpsertOptions,
 ): Promise<UpsertCounts> {
-  const { readAt, clientData, logger } = options;
+  const { readAt, clientData, logger, runId } = options;
   if (!(readAt instanceof Date) || Number.isNaN(readAt.getTime())) {
     return Promise.reject(new TypeError('upsertAppointments: readAt must be a valid Date'));
   }
@@ -130,7 +131,7 @@ export function upsertAppointments(
       storedRaw: (raw) => reduceAppointmentRaw(raw, clientData),
     },
     rows,
-    { readAt, ...(logger ? { logger } : {}) },
+    { readAt, ...(logger ? { logger } : {}), runId },
   );
 }
 
@@ -172,18 +173,25 @@ export async function unseenAppointments(
 export async function tombstoneAppointments(
   db: Db,
   ids: readonly number[],
-  options: { readAt?: Date } = {},
+  options: RunWrite & { readAt?: Date } = {},
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const list = [...new Set(ids)];
-  const { readAt } = options;
+  const { readAt, runId } = options;
   if (readAt === undefined) {
-    return db.$executeRaw`
-      UPDATE appointments SET deleted_at = now() WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL`;
+    return executeInRun(
+      db,
+      runId,
+      Prisma.sql`UPDATE appointments SET deleted_at = now() WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL`,
+    );
   }
-  return db.$executeRaw`
-    UPDATE appointments SET deleted_at = now(), read_at = ${readAt}::timestamptz
-    WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND read_at <= ${readAt}::timestamptz`;
+  return executeInRun(
+    db,
+    runId,
+    Prisma.sql`
+      UPDATE appointments SET deleted_at = now(), read_at = ${readAt}::timestamptz
+      WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND read_at <= ${readAt}::timestamptz`,
+  );
 }
 
 /** When TimeTap was last read for this appointment (by a chunk or at its own URL); undefined: never. */

@@ -23,6 +23,7 @@ import {
 } from './clean.js';
 import { canonicalJson, hashCanonicalJson, type JsonDepth } from './content-hash.js';
 import { type Db, rawPool } from './database.js';
+import type { RunWrite } from './run-id.js';
 import { type Prepared, type Value, type WrittenCounts, writeChunk } from './upsert-statement.js';
 
 /**
@@ -76,7 +77,8 @@ export interface UpsertTarget<R> {
   derived?: ReadonlyArray<{ name: string; sql: Prisma.Sql }>;
 }
 
-export interface WriteOptions {
+/** `runId`: the sync run that writes, for the change feed (run-id.ts). */
+export interface WriteOptions extends RunWrite {
   /**
    * Write only rows the mirror lacks, leaving the others as they are, tombstoned ones included:
    * for copies met again elsewhere (a location's staff list beside the account-wide one, the

@@ -23,6 +23,7 @@ import {
 } from './client-reduction.js';
 import { canonicalJson, hashCanonicalJson } from './content-hash.js';
 import type { Db } from './database.js';
+import { executeInRun, type RunWrite } from './run-id.js';
 
 export {
   type ClientDataMode,
@@ -50,11 +51,12 @@ const SCRUB_BATCH = 1_000;
 export async function scrubClientData(
   db: Db,
   policy: ClientDataPolicy,
+  { runId }: RunWrite = {},
 ): Promise<{ clients: number; appointments: number }> {
   if (policy.mode === 'full') return { clients: 0, appointments: 0 };
   return {
-    clients: await scrubClients(db, policy),
-    appointments: await scrubAppointments(db, policy),
+    clients: await scrubClients(db, policy, runId),
+    appointments: await scrubAppointments(db, policy, runId),
   };
 }
 
@@ -66,7 +68,7 @@ interface StoredClient {
   content_hash: string;
 }
 
-async function scrubClients(db: Db, policy: ClientDataPolicy): Promise<number> {
+async function scrubClients(db: Db, policy: ClientDataPolicy, runId: number | undefined): Promise<number> {
   const mode = policy.mode as Exclude<ClientDataMode, 'full'>;
   const kept = KEPT_CLIENT_FIELDS[mode];
   const personal = Prisma.raw(PERSONAL_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR '));
@@ -98,15 +100,23 @@ async function scrubClients(db: Db, policy: ClientDataPolicy): Promise<number> {
       previous.push(row.content_hash);
     }
     const nulls = Prisma.raw(PERSONAL_COLUMNS.map((c) => `${c} = NULL`).join(', '));
-    written += await db.$executeRaw`
-      UPDATE clients t SET ${nulls}, email_hash = u.email_hash, raw = u.raw::jsonb, content_hash = u.content_hash
-      FROM unnest(${ids}::bigint[], ${hashes}::text[], ${raws}::text[], ${contentHashes}::text[], ${previous}::text[])
-        AS u(id, email_hash, raw, content_hash, previous)
-      WHERE t.id = u.id AND t.content_hash = u.previous`;
+    written += await executeInRun(
+      db,
+      runId,
+      Prisma.sql`
+        UPDATE clients t SET ${nulls}, email_hash = u.email_hash, raw = u.raw::jsonb, content_hash = u.content_hash
+        FROM unnest(${ids}::bigint[], ${hashes}::text[], ${raws}::text[], ${contentHashes}::text[], ${previous}::text[])
+          AS u(id, email_hash, raw, content_hash, previous)
+        WHERE t.id = u.id AND t.content_hash = u.previous`,
+    );
   }
 }
 
-async function scrubAppointments(db: Db, policy: ClientDataPolicy): Promise<number> {
+async function scrubAppointments(
+  db: Db,
+  policy: ClientDataPolicy,
+  runId: number | undefined,
+): Promise<number> {
   const mode = policy.mode as Exclude<ClientDataMode, 'full'>;
   const kept = KEPT_CLIENT_FIELDS[mode];
   // A candidate has a field the allow-list does not know, a nested client that is not already
@@ -145,10 +155,14 @@ async function scrubAppointments(db: Db, policy: ClientDataPolicy): Promise<numb
       previous.push(row.content_hash);
     }
     if (ids.length === 0) continue;
-    written += await db.$executeRaw`
-      UPDATE appointments t SET raw = u.raw::jsonb, content_hash = u.content_hash
-      FROM unnest(${ids}::bigint[], ${raws}::text[], ${contentHashes}::text[], ${previous}::text[])
-        AS u(id, raw, content_hash, previous)
-      WHERE t.id = u.id AND t.content_hash = u.previous`;
+    written += await executeInRun(
+      db,
+      runId,
+      Prisma.sql`
+        UPDATE appointments t SET raw = u.raw::jsonb, content_hash = u.content_hash
+        FROM unnest(${ids}::bigint[], ${raws}::text[], ${contentHashes}::text[], ${previous}::text[])
+          AS u(id, raw, content_hash, previous)
+        WHERE t.id = u.id AND t.content_hash = u.previous`,
+    );
   }
 }

@@ -10,8 +10,9 @@ import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from '
 import { cleanString } from './clean.js';
 import { type ClientDataPolicy, optionalEmailHash, reduceClient } from './client-data.js';
 import type { Db } from './database.js';
+import type { RunWrite } from './run-id.js';
 
-export interface ClientUpsertOptions {
+export interface ClientUpsertOptions extends RunWrite {
   clientData: ClientDataPolicy;
   /** Write only clients the mirror lacks, tombstoned ones left as they are (copies nested in appointments). */
   onlyMissing?: boolean;
@@ -46,7 +47,7 @@ export function upsertClients(
   rows: readonly ClientRecord[],
   options: ClientUpsertOptions,
 ): Promise<UpsertCounts> {
-  const { clientData, onlyMissing, logger } = options;
+  const { clientData, onlyMissing, logger, runId } = options;
   return bulkUpsert(
     db,
     {
@@ -55,7 +56,7 @@ export function upsertClients(
       storedRaw: (raw) => reduceClient(raw, clientData),
     },
     rows,
-    { ...(onlyMissing ? { onlyMissing } : {}), ...(logger ? { logger } : {}) },
+    { ...(onlyMissing ? { onlyMissing } : {}), ...(logger ? { logger } : {}), runId },
   );
 }
 

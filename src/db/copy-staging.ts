@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Prisma } from '../generated/prisma/client.js';
+import { setLocalRunId } from './run-id.js';
 
 /**
  * Rows from which a batch goes through the staging table rather than `unnest`. Measured on staff
@@ -41,12 +42,14 @@ export interface StagedColumn {
 /**
  * Copies `rows` (one array of values per row, in the order of `columns`) into a temporary table,
  * runs `statement(staging)` once, where `staging` names that table, and returns its rows.
+ * `runId`: the sync run that writes, set for the transaction (run-id.ts).
  */
 export async function queryThroughStaging<T>(
   pool: pg.Pool,
   columns: readonly StagedColumn[],
   rows: readonly (readonly CopyValue[])[],
   statement: (staging: Prisma.Sql) => Prisma.Sql,
+  runId?: number,
 ): Promise<T[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -54,8 +57,9 @@ export async function queryThroughStaging<T>(
     const definition = columns.map((c) => `${c.name} ${c.type}`).join(', ');
     try {
       // A batch of BATCH_SIZE rows sorts in memory with room to spare (the default 4MB spills).
+      const run = runId === undefined ? '' : `${setLocalRunId(runId)}; `;
       await client.query(
-        `BEGIN; SET LOCAL work_mem = '32MB'; CREATE TEMPORARY TABLE ${STAGING} (${definition}) ON COMMIT DROP`,
+        `BEGIN; SET LOCAL work_mem = '32MB'; ${run}CREATE TEMPORARY TABLE ${STAGING} (${definition}) ON COMMIT DROP`,
       );
       await pipeline(
         Readable.from(copyText(rows)),

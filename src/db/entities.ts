@@ -9,6 +9,7 @@
 import type { LocationRecord, ServiceRecord, StaffRecord } from '../records.js';
 import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
 import type { Db } from './database.js';
+import type { RunWrite } from './run-id.js';
 
 export type { UpsertCounts, WarningLogger } from './bulk-upsert.js';
 
@@ -21,8 +22,9 @@ export type EntityTable = 'locations' | 'staff' | 'services';
  * account-wide one back and forth.
  * `logger`: where a batch that had to leave values out says so (one warning per kind and call,
  * naming the table and columns, never a value).
+ * `runId`: the sync run that writes, for the change feed (run-id.ts).
  */
-export interface UpsertOptions {
+export interface UpsertOptions extends RunWrite {
   onlyMissing?: boolean;
   logger?: WarningLogger;
 }

@@ -8,6 +8,7 @@
 import { Prisma } from '../generated/prisma/client.js';
 import { BATCH_SIZE, chunks, uniqueSorted } from './batch.js';
 import type { Db } from './database.js';
+import { queryInRun, type RunWrite } from './run-id.js';
 
 export type LinkTable = 'location_staff' | 'location_services' | 'staff_services';
 
@@ -70,6 +71,7 @@ export async function recordLocationLinks(
   db: Db,
   locationId: number,
   seen: LocationLinks,
+  { runId }: RunWrite = {},
 ): Promise<RecordedLinks> {
   const columns = linkKeyColumns(seen);
   const tables = Object.keys(LINK_KEYS) as LinkTable[];
@@ -89,8 +91,11 @@ export async function recordLocationLinks(
         (SELECT count(*) FILTER (WHERE NOT inserted) FROM ${Prisma.raw(`${table}_written`)})::int AS ${Prisma.raw(`${table}_revived`)},
         ${activeAndUnseen(table, scope, columns[table])}`,
     );
-    const rows = await db.$queryRaw<Array<Record<string, number>>>`
-      WITH ${Prisma.join(statements)} SELECT ${Prisma.join(counts)}`;
+    const rows = await queryInRun<Record<string, number>>(
+      db,
+      runId,
+      Prisma.sql`WITH ${Prisma.join(statements)} SELECT ${Prisma.join(counts)}`,
+    );
     const row = rows[0] ?? {};
     const result = { state: {} } as RecordedLinks & { state: LinkState };
     for (const table of tables) {
@@ -105,9 +110,15 @@ export async function recordLocationLinks(
     return result;
   }
   return {
-    location_staff: await recordLinks(db, 'location_staff', locationId, columns.location_staff),
-    location_services: await recordLinks(db, 'location_services', locationId, columns.location_services),
-    staff_services: await recordLinks(db, 'staff_services', locationId, columns.staff_services),
+    location_staff: await recordLinks(db, 'location_staff', locationId, columns.location_staff, runId),
+    location_services: await recordLinks(
+      db,
+      'location_services',
+      locationId,
+      columns.location_services,
+      runId,
+    ),
+    staff_services: await recordLinks(db, 'staff_services', locationId, columns.staff_services, runId),
   };
 }
 
@@ -116,16 +127,21 @@ async function recordLinks(
   table: LinkTable,
   locationId: number,
   columns: number[][],
+  runId: number | undefined,
 ): Promise<LinkCounts> {
   const total: LinkCounts = { inserted: 0, revived: 0, unchanged: 0 };
   const length = columns[0]?.length ?? 0;
   for (const range of chunks(Array.from({ length }, (_, i) => i))) {
     const start = range[0] ?? 0;
     const slice = columns.map((column) => column.slice(start, start + range.length));
-    const rows = await db.$queryRaw<Array<{ inserted: number; revived: number }>>`
-      WITH written AS (${insertLinks(table, locationId, slice)})
-      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS revived
-      FROM written`;
+    const rows = await queryInRun<{ inserted: number; revived: number }>(
+      db,
+      runId,
+      Prisma.sql`
+        WITH written AS (${insertLinks(table, locationId, slice)})
+        SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS revived
+        FROM written`,
+    );
     const { inserted = 0, revived = 0 } = rows[0] ?? {};
     total.inserted += inserted;
     total.revived += revived;

@@ -24,6 +24,7 @@ import {
   linkKeyColumns,
   unseenLinkKeys,
 } from './links.js';
+import { executeInRun, queryInRun, type RunWrite } from './run-id.js';
 
 /** The tables reconciled row by row against each row's own URL: the entities, and clients. */
 export type ReconciledTable = EntityTable | 'clients';
@@ -75,24 +76,32 @@ export async function tombstoneEntityRows(
   db: Db,
   table: ReconciledTable,
   ids: readonly number[],
+  { runId }: RunWrite = {},
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const target = Prisma.raw(table);
   if (table !== 'locations') {
-    return db.$executeRaw`
-      UPDATE ${target} SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL`;
+    return executeInRun(
+      db,
+      runId,
+      Prisma.sql`UPDATE ${target} SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL`,
+    );
   }
   const unlinked = LINK_TABLES.map(
     (link) => Prisma.sql`${Prisma.raw(`${link}_gone`)} AS (
       UPDATE ${Prisma.raw(link)} SET deleted_at = now()
       WHERE location_id IN (SELECT id FROM marked) AND deleted_at IS NULL RETURNING 1)`,
   );
-  const rows = await db.$queryRaw<Array<{ marked: number }>>`
-    WITH marked AS (
-      UPDATE locations SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL
-      RETURNING id
-    ), ${Prisma.join(unlinked)}
-    SELECT (SELECT count(*) FROM marked)::int AS marked`;
+  const rows = await queryInRun<{ marked: number }>(
+    db,
+    runId,
+    Prisma.sql`
+      WITH marked AS (
+        UPDATE locations SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL
+        RETURNING id
+      ), ${Prisma.join(unlinked)}
+      SELECT (SELECT count(*) FROM marked)::int AS marked`,
+  );
   return rows[0]?.marked ?? 0;
 }
 
@@ -105,16 +114,21 @@ export async function setInactive(
   table: ReconciledTable,
   ids: readonly number[],
   inactive: boolean,
+  { runId }: RunWrite = {},
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const target = Prisma.raw(table);
   const list = [...new Set(ids)];
-  return inactive
-    ? db.$executeRaw`
+  return executeInRun(
+    db,
+    runId,
+    inactive
+      ? Prisma.sql`
         UPDATE ${target} SET inactive_at = now()
         WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND inactive_at IS NULL`
-    : db.$executeRaw`
-        UPDATE ${target} SET inactive_at = NULL WHERE id = ANY(${list}::bigint[]) AND inactive_at IS NOT NULL`;
+      : Prisma.sql`
+        UPDATE ${target} SET inactive_at = NULL WHERE id = ANY(${list}::bigint[]) AND inactive_at IS NOT NULL`,
+  );
 }
 
 /**
@@ -129,6 +143,7 @@ export async function tombstoneLocationLinks(
   seen: LocationLinks,
   guard: GuardOptions,
   state?: LinkState,
+  { runId }: RunWrite = {},
 ): Promise<Record<LinkTable, TombstoneResult>> {
   const columns = linkKeyColumns(seen);
   const scope = Prisma.sql`t.location_id = ${locationId}::bigint`;
@@ -159,7 +174,7 @@ export async function tombstoneLocationLinks(
     }
     allowed.push(table);
   }
-  const deleted = await markUnseenLinks(db, scope, allowed, columns);
+  const deleted = await markUnseenLinks(db, scope, allowed, columns, runId);
   for (const table of allowed) results[table] = { refused: false, deleted: deleted[table] };
   return results;
 }
@@ -176,6 +191,7 @@ async function markUnseenLinks(
   scope: Prisma.Sql,
   tables: readonly LinkTable[],
   columns: Record<LinkTable, number[][]>,
+  runId: number | undefined,
 ): Promise<Record<LinkTable, number>> {
   const deleted: Record<LinkTable, number> = { location_staff: 0, location_services: 0, staff_services: 0 };
   if (tables.length === 0) return deleted;
@@ -198,8 +214,11 @@ async function markUnseenLinks(
     (table) =>
       Prisma.sql`(SELECT count(*) FROM ${Prisma.raw(`${table}_marked`)})::int AS ${Prisma.raw(table)}`,
   );
-  const rows = await db.$queryRaw<Array<Record<LinkTable, number>>>`
-    WITH ${Prisma.join(steps)} SELECT ${Prisma.join(counts)}`;
+  const rows = await queryInRun<Record<LinkTable, number>>(
+    db,
+    runId,
+    Prisma.sql`WITH ${Prisma.join(steps)} SELECT ${Prisma.join(counts)}`,
+  );
   for (const table of tables) deleted[table] = rows[0]?.[table] ?? 0;
   return deleted;
 }

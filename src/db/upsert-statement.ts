@@ -9,6 +9,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { UpsertTarget, WriteOptions } from './bulk-upsert.js';
 import { type CopyValue, queryThroughStaging, STAGING_THRESHOLD, type StagedColumn } from './copy-staging.js';
 import type { Db } from './database.js';
+import { queryInRun } from './run-id.js';
 
 export type Value = CopyValue;
 
@@ -38,12 +39,17 @@ export function writeChunk<R>(
   options: WriteOptions,
 ): Promise<WrittenCounts[]> {
   if (pool === undefined || prepared.ids.length < STAGING_THRESHOLD) {
-    return db.$queryRaw(upsertStatement(target, unnestInput(target, prepared), options));
+    return queryInRun(db, options.runId, upsertStatement(target, unnestInput(target, prepared), options));
   }
-  return queryThroughStaging(pool, stagedColumns(target), stagedRows(prepared), (staging) =>
-    // Not materialized: the table can be read twice, where a materialized copy of a large chunk
-    // would spill to disk past work_mem.
-    upsertStatement(target, Prisma.sql`input AS NOT MATERIALIZED (SELECT * FROM ${staging})`, options),
+  return queryThroughStaging(
+    pool,
+    stagedColumns(target),
+    stagedRows(prepared),
+    (staging) =>
+      // Not materialized: the table can be read twice, where a materialized copy of a large chunk
+      // would spill to disk past work_mem.
+      upsertStatement(target, Prisma.sql`input AS NOT MATERIALIZED (SELECT * FROM ${staging})`, options),
+    options.runId,
   );
 }
 

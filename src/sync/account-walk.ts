@@ -30,8 +30,10 @@ export interface AccountSnapshot {
 }
 
 /** Reads and upserts the account-wide lists. Throws when the locations cannot be read at all. */
-export async function walkAccount(deps: Pick<WalkDeps, 'api' | 'db' | 'logger'>): Promise<AccountSnapshot> {
-  const { api, db } = deps;
+export async function walkAccount(
+  deps: Pick<WalkDeps, 'api' | 'db' | 'logger' | 'runId'>,
+): Promise<AccountSnapshot> {
+  const { api, db, runId } = deps;
   const stats = emptyStats();
   const reasons: string[] = [];
 
@@ -80,13 +82,13 @@ export async function walkAccount(deps: Pick<WalkDeps, 'api' | 'db' | 'logger'>)
     readList(
       'GET /staff',
       () => api.listStaff(),
-      (items) => upsertStaff(db, items, { logger: deps.logger }),
+      (items) => upsertStaff(db, items, { logger: deps.logger, runId }),
       'staff',
     ),
     readList(
       'GET /services',
       () => api.listServices(),
-      (items) => upsertServices(db, items, { logger: deps.logger }),
+      (items) => upsertServices(db, items, { logger: deps.logger, runId }),
       'services',
     ),
   ]);
@@ -94,7 +96,7 @@ export async function walkAccount(deps: Pick<WalkDeps, 'api' | 'db' | 'logger'>)
   try {
     locations = await api.listLocations();
     addCounts(stats, 'locations', {
-      ...(await upsertLocations(db, locations.items, { logger: deps.logger })),
+      ...(await upsertLocations(db, locations.items, { logger: deps.logger, runId })),
       skipped: locations.skipped.length,
     });
   } catch (error) {

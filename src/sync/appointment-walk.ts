@@ -114,7 +114,7 @@ export async function walkAppointmentChunk(
 /** What storing appointments needs: the database, and the client for the clients it lacks. */
 export type StoreDeps = Pick<
   AppointmentWalkDeps,
-  'db' | 'logger' | 'clientData' | 'api' | 'staffConcurrency'
+  'db' | 'logger' | 'clientData' | 'api' | 'staffConcurrency' | 'runId'
 >;
 
 /** Upserts appointments and fills the gaps they reveal in the other tables. */
@@ -124,7 +124,7 @@ export async function storeAppointments(
   readAt: Date,
   stats: RunStats,
 ): Promise<void> {
-  const { db, logger, clientData } = deps;
+  const { db, logger, clientData, runId } = deps;
   const nested = { locations: new Map(), staff: new Map(), services: new Map(), clients: new Map() };
   for (const a of appointments) {
     if (a.nested.location) nested.locations.set(a.nested.location.id, a.nested.location);
@@ -133,7 +133,7 @@ export async function storeAppointments(
     if (a.nested.client) nested.clients.set(a.nested.client.id, a.nested.client);
   }
   // A nested copy is a report row's excerpt: it only fills a gap, never overwrites the full copy.
-  const onlyMissing = { onlyMissing: true, logger };
+  const onlyMissing = { onlyMissing: true, logger, runId };
   addCounts(stats, 'locations', await upsertLocations(db, [...nested.locations.values()], onlyMissing));
   addCounts(stats, 'staff', await upsertStaff(db, [...nested.staff.values()], onlyMissing));
   addCounts(stats, 'services', await upsertServices(db, [...nested.services.values()], onlyMissing));
@@ -141,13 +141,13 @@ export async function storeAppointments(
     addCounts(
       stats,
       'clients',
-      await upsertClients(db, [...nested.clients.values()], { clientData, onlyMissing: true, logger }),
+      await upsertClients(db, [...nested.clients.values()], { clientData, onlyMissing: true, logger, runId }),
     );
   }
   // The appointments themselves: the writer reads its columns and `raw`, never `nested` (a copy
   // without it cost a second of CPU in a year's backfill).
   const rows: readonly AppointmentRow[] = appointments;
-  addCounts(stats, 'appointments', await upsertAppointments(db, rows, { readAt, clientData, logger }));
+  addCounts(stats, 'appointments', await upsertAppointments(db, rows, { readAt, clientData, logger, runId }));
   if (clientData.mode !== 'none') await fetchMissingClients(deps, appointments, stats);
 }
 
@@ -167,7 +167,11 @@ async function fetchMissingClients(
   addCounts(
     stats,
     'clients',
-    await upsertClients(deps.db, found, { clientData: deps.clientData, logger: deps.logger }),
+    await upsertClients(deps.db, found, {
+      clientData: deps.clientData,
+      logger: deps.logger,
+      runId: deps.runId,
+    }),
   );
 }
 
@@ -210,7 +214,9 @@ async function tombstoneUnseen(
     reasons.push(after.reason);
     addCounts(stats, 'appointments', { held: gone.length });
   } else
-    addCounts(stats, 'appointments', { deleted: await tombstoneAppointments(deps.db, gone, { readAt }) });
+    addCounts(stats, 'appointments', {
+      deleted: await tombstoneAppointments(deps.db, gone, { readAt, runId: deps.runId }),
+    });
   if (undecided.length > 0) {
     reasons.push(
       `${label}: ${undecided.length} unseen appointment(s) could not be confirmed (first: ${undecided[0]}); kept`,

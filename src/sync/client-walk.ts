@@ -26,7 +26,7 @@ export interface ClientOutcome {
 
 export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> {
   const stats = emptyStats();
-  const scrubbed = await scrubClientData(deps.db, deps.clientData);
+  const scrubbed = await scrubClientData(deps.db, deps.clientData, { runId: deps.runId });
   if (scrubbed.clients + scrubbed.appointments > 0) {
     deps.logger.info(
       { mode: deps.clientData.mode, ...scrubbed },
@@ -44,7 +44,11 @@ export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> 
     return { status: 'failed', reasons: [`GET /clients failed: ${describeError(error)}`], stats, retryable };
   }
   addCounts(stats, 'clients', {
-    ...(await upsertClients(deps.db, list.items, { clientData: deps.clientData, logger: deps.logger })),
+    ...(await upsertClients(deps.db, list.items, {
+      clientData: deps.clientData,
+      logger: deps.logger,
+      runId: deps.runId,
+    })),
     skipped: list.skipped.length,
   });
   if (list.skipped.length > 0) {

@@ -22,12 +22,16 @@ import { mapSettled } from './concurrency.js';
 import { isFatal, type WalkDeps } from './location-walk.js';
 import { addCounts, type RunStats } from './stats.js';
 
-export type ConfirmDeps = Pick<WalkDeps, 'db' | 'guard' | 'logger' | 'api' | 'staffConcurrency'>;
+export type ConfirmDeps = Pick<WalkDeps, 'db' | 'guard' | 'logger' | 'api' | 'staffConcurrency' | 'runId'>;
 
 /** How to read one object through its own URL, and how to store that copy. */
 export interface OwnUrl<R extends { id: number }> {
   get(api: TimeTapApi, id: number): Promise<R>;
-  upsert(db: ConfirmDeps['db'], rows: R[], options: { logger: ConfirmDeps['logger'] }): Promise<UpsertCounts>;
+  upsert(
+    db: ConfirmDeps['db'],
+    rows: R[],
+    options: Pick<ConfirmDeps, 'logger' | 'runId'>,
+  ): Promise<UpsertCounts>;
 }
 
 export async function reconcileUnseen<R extends { id: number }>(
@@ -38,9 +42,9 @@ export async function reconcileUnseen<R extends { id: number }>(
   baseline: number,
   stats: RunStats,
 ): Promise<string[]> {
-  const { db, logger } = deps;
+  const { db, logger, runId } = deps;
   // Listed again: no longer inactive.
-  await setInactive(db, table, seenIds, false);
+  await setInactive(db, table, seenIds, false, { runId });
   const unseen = await unseenEntities(db, table, seenIds);
   if (unseen.missing.length === 0 && unseen.inactive.length === 0) return [];
 
@@ -60,8 +64,8 @@ export async function reconcileUnseen<R extends { id: number }>(
   const checked = await confirm(deps, own, [...unseen.missing, ...unseen.inactive]);
   const present = checked.present.map((row) => row.id);
   if (present.length > 0) {
-    addCounts(stats, table, await own.upsert(db, checked.present, { logger }));
-    const marked = await setInactive(db, table, present, true);
+    addCounts(stats, table, await own.upsert(db, checked.present, { logger, runId }));
+    const marked = await setInactive(db, table, present, true, { runId });
     addCounts(stats, table, { inactive: marked });
     if (marked > 0) logger.info({ table, marked }, 'kept rows that the list no longer shows, as inactive');
   }
@@ -70,7 +74,7 @@ export async function reconcileUnseen<R extends { id: number }>(
   if (after.refused) {
     reasons.push(`${table}: ${after.reason}`);
     addCounts(stats, table, { held: checked.gone.length });
-  } else addCounts(stats, table, { deleted: await tombstoneEntityRows(db, table, checked.gone) });
+  } else addCounts(stats, table, { deleted: await tombstoneEntityRows(db, table, checked.gone, { runId }) });
   if (checked.undecided.length > 0) {
     const [first] = checked.undecided;
     reasons.push(

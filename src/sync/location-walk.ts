@@ -38,6 +38,11 @@ export interface WalkDeps {
   staffConcurrency: number;
   /** In a full sync: the account-wide lists already wrote these; the location only fills gaps. */
   authoritative?: Authoritative;
+  /**
+   * The sync run (its `sync_runs` row) that the walks write for: every writer is handed it, so
+   * that the change feed names the run (db/run-id.ts). Unset outside a run (webhooks).
+   */
+  runId?: number | undefined;
 }
 
 /**
@@ -61,7 +66,7 @@ export interface LocationOutcome {
 }
 
 export async function walkLocation(deps: WalkDeps, locationId: number): Promise<LocationOutcome> {
-  const { api, db, logger } = deps;
+  const { api, db, logger, runId } = deps;
   const stats = emptyStats();
   const outcome = (
     status: LocationStatus,
@@ -132,11 +137,15 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
 
   const onlyMissing = deps.authoritative ?? { staff: false, services: false };
   addCounts(stats, 'staff', {
-    ...(await upsertStaff(db, staffList.items, { onlyMissing: onlyMissing.staff, logger })),
+    ...(await upsertStaff(db, staffList.items, { onlyMissing: onlyMissing.staff, logger, runId })),
     skipped: staffList.skipped.length,
   });
   addCounts(stats, 'services', {
-    ...(await upsertServices(db, [...services.values()], { onlyMissing: onlyMissing.services, logger })),
+    ...(await upsertServices(db, [...services.values()], {
+      onlyMissing: onlyMissing.services,
+      logger,
+      runId,
+    })),
     skipped: serviceList.skipped.length + skippedStaffServices,
   });
 
@@ -145,7 +154,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
     serviceIds: serviceList.items.map((s) => s.id),
     staffServices,
   };
-  const links = await recordLocationLinks(db, locationId, seen);
+  const links = await recordLocationLinks(db, locationId, seen, { runId });
   addCounts(stats, 'location_staff', links.location_staff);
   addCounts(stats, 'location_services', links.location_services);
   addCounts(stats, 'staff_services', links.staff_services);
@@ -160,7 +169,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
     return outcome('incomplete', [reason], seenIds);
   }
 
-  const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard, links.state);
+  const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard, links.state, { runId });
   const reasons: string[] = [];
   for (const [table, result] of Object.entries(tombstones)) {
     if (result.refused) {

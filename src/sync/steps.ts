@@ -77,7 +77,7 @@ export function runAccountStep(deps: StepDeps, runId: number): Promise<AccountFi
   return withHeartbeat(deps, runId, async () => {
     // The account step writes no link, so the links' budget is counted while it reads.
     const [account, deleteLimits] = await settledBoth(
-      walkAccount(deps),
+      walkAccount({ ...deps, runId }),
       linkDeleteLimits(deps.db, deps.guard.ratio),
     );
     const { locationIds, locationsComplete, staffIds, serviceIds, reasons, authoritative, stats } = account;
@@ -99,7 +99,9 @@ async function settledBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> 
 }
 
 /** Runs one step between the account step and the finish. Throws only what stops the whole run. */
-export function runStep(deps: StepDeps, step: Step, context: StepContext): Promise<StepResult> {
+export function runStep(stepDeps: StepDeps, step: Step, context: StepContext): Promise<StepResult> {
+  // Every write of the step is the run's (the change feed names it).
+  const deps = { ...stepDeps, runId: context.runId };
   return withHeartbeat(deps, context.runId, async () => {
     switch (step.kind) {
       case 'clients': {
@@ -161,7 +163,10 @@ export function runFinishStep(
   return withHeartbeat(deps, context.runId, async () => {
     const reasons = [...run.reasons];
     if (context.scope === 'full' && run.account) {
-      reasons.push(...(await tombstoneAccount(deps, run.account, run.locations ?? [], run.totals().stats)));
+      const tombstoneDeps = { ...deps, runId: context.runId };
+      reasons.push(
+        ...(await tombstoneAccount(tombstoneDeps, run.account, run.locations ?? [], run.totals().stats)),
+      );
     }
     const status = reasons.length === 0 ? 'succeeded' : 'partial';
     await closeRun(deps, context.runId, { scope: context.scope, status, reasons, totals: run.totals() });

@@ -2,13 +2,17 @@
  * The change feed (prisma/migrations/*_change_feed): a real LISTEN connection hears one
  * notification per statement that changed a mirror table, with the changed ids (at most 1000, and
  * under Postgres's 8000-byte limit) or their count, and nothing for a sync that changed nothing.
+ * A sync's writes name its run (the sync_runs row); a webhook's and any other write name none.
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { today } from '../../src/dates.js';
-import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
-import type { PrismaClient } from '../../src/generated/prisma/client.js';
+import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
+import { upsertStaff } from '../../src/db/entities.js';
+import { queryInRun } from '../../src/db/run-id.js';
+import { Prisma, type PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { refreshAppointment } from '../../src/sync/appointment-event.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { createTestSyncDeps } from '../helpers/sync.js';
@@ -67,26 +71,36 @@ async function drain(): Promise<Notice[]> {
 const readAt = new Date('2026-01-10T10:00:00Z');
 const clientData = { mode: 'full' as const, hashKey: 'key' };
 
+const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
+
+/** A simulated account: 2 locations, an appointment per staff member and day. */
+async function simulate(seed: number): Promise<Simulator> {
+  sim = await startSimulator({ seed, locations: 2, today: today(), appointments: { perStaffPerDay: 1 } });
+  return sim;
+}
+
+/** A full sync that succeeds; its run id, which is the sync_runs row that it recorded last. */
+async function fullSync(simulator: Simulator): Promise<number> {
+  const summary = await runSync(createTestSyncDeps(simulator, db, { env }), { scope: 'full' });
+  expect(summary.status, summary.reasons.join('\n')).toBe('succeeded');
+  const [row] = await db.$queryRaw<Array<{ id: bigint }>>`SELECT max(id) AS id FROM sync_runs`;
+  expect(Number(row?.id)).toBe(summary.runId);
+  return summary.runId;
+}
+
 function appointments(ids: readonly number[], status = 'OPEN'): AppointmentRow[] {
   return ids.map((id) => ({ id, status, startDate: '2026-02-02', raw: { calendarId: id, status } }));
 }
 
 describe('the change feed', () => {
   it('a sync that changes rows notifies per table; an unchanged sync sends nothing', async () => {
-    sim = await startSimulator({
-      seed: 7,
-      locations: 2,
-      today: today(),
-      appointments: { perStaffPerDay: 1 },
-    });
-    const env = { APPOINTMENTS_PAST_DAYS: '3', APPOINTMENTS_FUTURE_DAYS: '3' };
-    const first = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
-    expect(first.status, first.reasons.join('\n')).toBe('succeeded');
+    const simulator = await simulate(7);
+    const firstRun = await fullSync(simulator);
     const notices = await drain();
     const tables = new Set(notices.map((n) => n.table));
     for (const table of ['locations', 'staff', 'services', 'appointments', 'location_staff'])
       expect(tables, table).toContain(table);
-    for (const n of notices) expect(n).toMatchObject({ account: 'default', run_id: null });
+    for (const n of notices) expect(n).toMatchObject({ account: 'default', run_id: firstRun });
     // Every appointment mirrored is named by some notification of its table.
     const named = new Set(notices.filter((n) => n.table === 'appointments').flatMap((n) => n.ids ?? []));
     const mirrored = await db.$queryRaw<Array<{ id: bigint }>>`SELECT id FROM appointments`;
@@ -94,16 +108,86 @@ describe('the change feed', () => {
     expect([...named].sort((a, b) => a - b)).toEqual(mirrored.map((r) => Number(r.id)).sort((a, b) => a - b));
 
     heard = [];
-    const second = await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
-    expect(second.status).toBe('succeeded');
+    await fullSync(simulator);
     expect(await drain()).toEqual([]);
 
-    const [changed] = sim.data.findAppointments({ from: today(), to: today() });
+    const [changed] = simulator.data.findAppointments({ from: today(), to: today() });
     if (!changed) throw new Error('the simulator should have an appointment today');
-    sim.data.cancelAppointment(changed.calendarId);
-    await runSync(createTestSyncDeps(sim, db, { env }), { scope: 'full' });
+    simulator.data.cancelAppointment(changed.calendarId);
+    const thirdRun = await fullSync(simulator);
     expect(await drain()).toEqual([
-      { account: 'default', table: 'appointments', run_id: null, ids: [changed.calendarId] },
+      { account: 'default', table: 'appointments', run_id: thirdRun, ids: [changed.calendarId] },
+    ]);
+  });
+
+  it("a sync's tombstones name its run; a webhook's writes name none", async () => {
+    const simulator = await simulate(11);
+    await fullSync(simulator);
+    const [deleted, cancelled, gone] = simulator.data.findAppointments({ from: today(), to: today() });
+    if (!deleted || !cancelled || !gone) throw new Error('the simulator should have 3 appointments today');
+    const staff = await db.$queryRaw<Array<{ id: bigint }>>`
+      SELECT id FROM staff WHERE id <> ALL(${[deleted, cancelled, gone].map((a) => a.staff.professionalId)}::bigint[])
+      ORDER BY id LIMIT 1`;
+    const removedStaff = Number(staff[0]?.id);
+    expect(removedStaff).toBeGreaterThan(0);
+
+    simulator.data.deleteAppointment(deleted.calendarId);
+    simulator.data.remove('staff', removedStaff);
+    await drain();
+    heard = [];
+    const secondRun = await fullSync(simulator);
+    const notices = await drain();
+    // The entity's tombstone, the appointment's (confirmed at its own URL), the links'.
+    expect(notices).toContainEqual(
+      expect.objectContaining({
+        table: 'staff',
+        run_id: secondRun,
+        ids: expect.arrayContaining([removedStaff]),
+      }),
+    );
+    expect(notices).toContainEqual({
+      account: 'default',
+      table: 'appointments',
+      run_id: secondRun,
+      ids: [deleted.calendarId],
+    });
+    expect(notices.map((n) => n.table)).toContain('location_staff');
+    for (const n of notices) expect(n).toMatchObject({ account: 'default', run_id: secondRun });
+    const tombstoned = await db.$queryRaw<Array<{ n: number }>>`
+      SELECT ((SELECT count(*) FROM staff WHERE id = ${removedStaff}::bigint AND deleted_at IS NOT NULL)
+        + (SELECT count(*) FROM appointments WHERE id = ${deleted.calendarId}::bigint AND deleted_at IS NOT NULL))::int AS n`;
+    expect(tombstoned[0]?.n).toBe(2);
+
+    // A webhook's read, stored and tombstoned, is no run's.
+    heard = [];
+    const webhook = createTestSyncDeps(simulator, db, { env });
+    simulator.data.cancelAppointment(cancelled.calendarId);
+    expect((await refreshAppointment(webhook, cancelled.calendarId)).outcome).toBe('stored');
+    simulator.data.deleteAppointment(gone.calendarId);
+    expect((await refreshAppointment(webhook, gone.calendarId)).outcome).toBe('tombstoned');
+    expect(await drain()).toEqual([
+      { account: 'default', table: 'appointments', run_id: null, ids: [cancelled.calendarId] },
+      { account: 'default', table: 'appointments', run_id: null, ids: [gone.calendarId] },
+    ]);
+  });
+
+  it('a run id holds for its own write only, through arrays and through the staging table', async () => {
+    // A small batch (arrays, in a transaction of its own), then one write outside any run.
+    await upsertAppointments(db, appointments([1, 2]), { readAt, clientData, runId: 41 });
+    await upsertAppointments(db, appointments([3]), { readAt, clientData });
+    // A batch past the staging threshold (COPY on a connection of its own), a tombstone, an entity.
+    const many = Array.from({ length: 600 }, (_, i) => 100 + i);
+    await upsertAppointments(db, appointments(many), { readAt, clientData, runId: 42 });
+    await tombstoneAppointments(db, [1], { readAt, runId: 43 });
+    await upsertStaff(db, [{ id: 9, raw: { professionalId: 9 } }], { runId: 44 });
+    await upsertStaff(db, [{ id: 10, raw: { professionalId: 10 } }]);
+    expect(await drain()).toEqual([
+      { account: 'default', table: 'appointments', run_id: 41, ids: [1, 2] },
+      { account: 'default', table: 'appointments', run_id: null, ids: [3] },
+      { account: 'default', table: 'appointments', run_id: 42, ids: many },
+      { account: 'default', table: 'appointments', run_id: 43, ids: [1] },
+      { account: 'default', table: 'staff', run_id: 44, ids: [9] },
+      { account: 'default', table: 'staff', run_id: null, ids: [10] },
     ]);
   });
 
@@ -139,6 +223,15 @@ describe('the change feed', () => {
     });
     expect(await drain()).toEqual([]);
   });
+
+  it("a run's write may take as long as any statement, not Prisma's 5 s for a transaction", async () => {
+    const rows = await queryInRun<{ run: string }>(
+      db,
+      45,
+      Prisma.sql`SELECT current_setting('timetap_sync.run_id') AS run FROM pg_sleep(5.5)`,
+    );
+    expect(rows).toEqual([{ run: '45' }]);
+  }, 20_000);
 
   it('sends nothing for a transaction that rolls back', async () => {
     await expect(
