@@ -54,13 +54,37 @@ export async function exchange(options: {
   shutdown: AbortSignal | undefined;
   maxBodyBytes?: number;
 }): Promise<HttpAnswer> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.shutdown ? AbortSignal.any([timeout, options.shutdown]) : timeout;
+  // One controller, aborted by a timer of our own or by the shutdown, and held by that timer until
+  // the exchange ends. Not AbortSignal.timeout combined by AbortSignal.any: Node holds both of
+  // those weakly (nodejs/node#57736), and a deadline must not depend on what the garbage collector
+  // happens to keep.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  const onShutdown = (): void => controller.abort();
+  options.shutdown?.addEventListener('abort', onShutdown, { once: true });
+  if (options.shutdown?.aborted) controller.abort();
+  try {
+    return await exchangeWithin(options, controller.signal, () => timedOut);
+  } finally {
+    clearTimeout(timer);
+    options.shutdown?.removeEventListener('abort', onShutdown);
+  }
+}
+
+async function exchangeWithin(
+  options: Parameters<typeof exchange>[0],
+  signal: AbortSignal,
+  timedOut: () => boolean,
+): Promise<HttpAnswer> {
   const fail = (error: unknown, stage: string): ExchangeError => {
     if (options.shutdown?.aborted) {
       return new ExchangeError(options.path, 'aborted', `aborted by shutdown ${stage}`, error);
     }
-    if (timeout.aborted) {
+    if (timedOut()) {
       return new ExchangeError(
         options.path,
         'timeout',
@@ -94,7 +118,8 @@ export async function exchange(options: {
     return { status: response.status, headers: response.headers, body: '' };
   }
   try {
-    const body = await readBounded(response, options.path, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const body = await readBounded(response, options.path, maxBytes, signal);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     if (error instanceof BodyTooLargeError) throw error;
@@ -112,7 +137,12 @@ export async function exchange(options: {
  * soon as it passes `maxBytes`: a 400 MB answer must not be held whole before anyone looks at it.
  * A Content-Length past the bound is refused before a byte is read.
  */
-async function readBounded(response: Response, path: string, maxBytes: number): Promise<string> {
+async function readBounded(
+  response: Response,
+  path: string,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
@@ -120,17 +150,29 @@ async function readBounded(response: Response, path: string, maxBytes: number): 
   }
   if (!response.body) return '';
   const reader = response.body.getReader();
+  // The abort reaches the body here, not only through fetch: undici ties the body to the signal
+  // through its Request object, which it holds weakly once fetch has answered, so that after a
+  // garbage collection a stalled body would wait forever (nodejs/node#55428). Cancelling the
+  // reader ends a pending read and closes the connection.
+  const cancel = (): void => void reader.cancel().catch(() => undefined);
+  signal.addEventListener('abort', cancel, { once: true });
   const chunks: Uint8Array[] = [];
   let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new BodyTooLargeError(path, maxBytes);
+  try {
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new BodyTooLargeError(path, maxBytes);
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    signal.removeEventListener('abort', cancel);
   }
   // As response.text() decodes: UTF-8, a byte order mark dropped.
   return new TextDecoder().decode(Buffer.concat(chunks, bytes));

@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError, NetworkError } from '../../src/errors.js';
-import { exchange, extractSessionToken, parseJsonBody } from '../../src/timetap/http.js';
+import { ExchangeError, exchange, extractSessionToken, parseJsonBody } from '../../src/timetap/http.js';
 
 const TOKEN = 'st:api:api:0123456789abcdef0123456789abcdef';
 
@@ -67,5 +71,51 @@ describe('exchange', () => {
       'Request to TimeTap /sessionToken failed: network error (TypeError: Request cannot be constructed ' +
         'from a URL that includes credentials: <url>) before the answer',
     );
+  });
+});
+
+describe('exchange under garbage collection', () => {
+  // Node's AbortSignal.any holds the signals it combines weakly, and a timeout signal's timer holds
+  // its signal weakly too: a combined signal that only fetch held could be collected mid-request,
+  // and then its timeout aborted nothing (nodejs/node#57736). The fault scenario of a hung answer
+  // saw a worker with a small heap wait forever for one. The deadline must hold whatever the GC does.
+  it('times out a hung answer and a stalled body with a shutdown signal given, under forced GC', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sockets = new Set<Socket>();
+    const server = createServer((request, response) => {
+      if (request.url === '/stall') {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        response.write('[{"a":');
+      }
+      // '/hang': never answers
+    });
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const collector = setInterval(gc, 5);
+    try {
+      for (const path of ['/hang', '/stall', '/hang', '/stall']) {
+        const started = Date.now();
+        const error = await exchange({
+          fetch,
+          url: `http://127.0.0.1:${port}${path}`,
+          path,
+          headers: {},
+          timeoutMs: 200,
+          shutdown: new AbortController().signal,
+        }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ExchangeError);
+        expect((error as ExchangeError).label).toBe('timeout');
+        expect(Date.now() - started).toBeLessThan(2_000);
+      }
+    } finally {
+      clearInterval(collector);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
