@@ -38,6 +38,31 @@ async function versions(id?: number): Promise<Version[]> {
 }
 
 describe('appointment_history', () => {
+  it('adds no version when only start_at moves, however many rows: a time zone set after a backfill', async () => {
+    // A location whose time zone arrives after a year of its appointments (nested copies carry
+    // none) recomputes start_at for every one of them in one statement. No content changed, so no
+    // version; and it must take no longer than such an update takes (a statement trigger joining
+    // its transition tables once ran past a 60 s statement timeout here).
+    const count = 15_000;
+    const rows = Array.from({ length: count }, (_, i) => appointmentRow(i + 1));
+    await upsertAppointments(db, rows, readOptions(at('10:00:00')));
+    await db.$executeRaw`INSERT INTO locations (id, raw, content_hash) VALUES (1, '{}', 'h')`;
+    // 10 s: some 30 times what it takes; the statement trigger needed more than 60.
+    await db.$transaction(
+      [
+        db.$executeRaw`SET LOCAL statement_timeout = '10s'`,
+        db.$executeRaw`UPDATE locations SET time_zone = 'America/New_York' WHERE id = 1`,
+      ],
+      { timeout: 30_000 },
+    );
+    const [moved] = await db.$queryRaw<Array<{ n: number }>>`
+      SELECT count(*)::int AS n FROM appointments WHERE start_at IS NOT NULL`;
+    expect(moved?.n).toBe(count);
+    const [history] = await db.$queryRaw<Array<{ n: number; open: number }>>`
+      SELECT count(*)::int AS n, count(*) FILTER (WHERE valid_to IS NULL)::int AS open FROM appointment_history`;
+    expect(history).toEqual({ n: count, open: count });
+  }, 60_000);
+
   it('keeps one version per appointment on the first load, and none for an unchanged read', async () => {
     await upsertAppointments(db, [appointmentRow(1), appointmentRow(2)], readOptions(at('10:00:00')));
     await upsertAppointments(db, [appointmentRow(1), appointmentRow(2)], readOptions(at('11:00:00')));

@@ -40,9 +40,10 @@ CREATE FUNCTION "timetap_history_on"() RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT current_setting('timetap_sync.history_mode', true) IS DISTINCT FROM 'off'
 $$;
 
--- Versions are written by triggers, once per statement over the rows it wrote (transition
--- tables): every path that writes appointments (report pages, backfill, webhooks, tombstones)
--- writes their history in the same statement, and so in the same transaction. The write path
+-- Versions are written by triggers on `appointments` (the first ones once per statement, from the
+-- rows it inserted; the next ones per changed row): every path that writes appointments (report
+-- pages, backfill, webhooks, tombstones) writes their history in the same statement, and so in the
+-- same transaction. The write path
 -- writes only rows whose content changed, or that were tombstoned or revived, and never for a read
 -- older than the stored one (src/db/upsert-statement.ts): an unchanged read adds no version and
 -- an older read never one behind the current.
@@ -62,37 +63,34 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- A new version when the content changed or the row was tombstoned or revived; it is valid from
--- the read that produced it. A tombstone that came without a read time of its own (the row's
--- `read_at` unchanged) is dated when it was written. A rewrite by the same read (the client-data
--- policy reducing `raw`) corrects the version in place.
+-- A new version when the content changed or the row was tombstoned or revived (the trigger's
+-- WHEN: other updates, such as `start_at` recomputed for a location's new time zone, call
+-- nothing); it is valid from the read that produced it. A tombstone that came without a read time
+-- of its own (the row's `read_at` unchanged) is dated when it was written. A rewrite by the same
+-- read (the client-data policy reducing `raw`) corrects the version in place.
+-- Per row, not per statement: each row closes and opens its versions through the key's index,
+-- whatever the planner knows. A statement trigger must join its old and new transition tables,
+-- which have no index: with 14,500 rows (a location's time zone set after a year's backfill) the
+-- planner's nested loop over them ran past the statement timeout.
 CREATE FUNCTION "appointments_history_updated"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    "version_from" TIMESTAMPTZ(6);
 BEGIN
     IF NOT "timetap_history_on"() THEN
         RETURN NULL;
     END IF;
-    WITH "versions" AS (
-        SELECT n."id", n."status", n."sub_status", n."start_date", n."start_time", n."end_time",
-            n."start_at", n."location_id", n."staff_id", n."service_id", n."client_id",
-            n."content_hash", n."deleted_at", CASE
-            WHEN (n."deleted_at" IS NULL) <> (o."deleted_at" IS NULL) AND n."read_at" <= o."read_at"
-                THEN GREATEST(statement_timestamp(), n."read_at")
-            ELSE n."read_at" END AS "valid_from"
-        FROM "new_rows" n JOIN "old_rows" o ON o."id" = n."id"
-        WHERE n."content_hash" IS DISTINCT FROM o."content_hash"
-            OR (n."deleted_at" IS NULL) <> (o."deleted_at" IS NULL)
-    ), "closed" AS (
-        UPDATE "appointment_history" h SET "valid_to" = v."valid_from"
-        FROM "versions" v
-        WHERE h."appointment_id" = v."id" AND h."valid_to" IS NULL AND h."valid_from" < v."valid_from"
-    )
+    "version_from" := CASE
+        WHEN (NEW."deleted_at" IS NULL) <> (OLD."deleted_at" IS NULL) AND NEW."read_at" <= OLD."read_at"
+            THEN GREATEST(statement_timestamp(), NEW."read_at")
+        ELSE NEW."read_at" END;
+    UPDATE "appointment_history" SET "valid_to" = "version_from"
+    WHERE "appointment_id" = NEW."id" AND "valid_to" IS NULL AND "valid_from" < "version_from";
     INSERT INTO "appointment_history" AS h ("appointment_id", "valid_from", "status", "sub_status",
         "start_date", "start_time", "end_time", "start_at", "location_id", "staff_id",
         "service_id", "client_id", "content_hash", "deleted")
-    SELECT v."id", v."valid_from", v."status", v."sub_status", v."start_date", v."start_time",
-        v."end_time", v."start_at", v."location_id", v."staff_id", v."service_id", v."client_id",
-        v."content_hash", v."deleted_at" IS NOT NULL
-    FROM "versions" v
+    VALUES (NEW."id", "version_from", NEW."status", NEW."sub_status", NEW."start_date",
+        NEW."start_time", NEW."end_time", NEW."start_at", NEW."location_id", NEW."staff_id",
+        NEW."service_id", NEW."client_id", NEW."content_hash", NEW."deleted_at" IS NOT NULL)
     ON CONFLICT ("appointment_id", "valid_from") DO UPDATE SET
         "status" = excluded."status", "sub_status" = excluded."sub_status",
         "start_date" = excluded."start_date", "start_time" = excluded."start_time",
@@ -108,8 +106,9 @@ CREATE TRIGGER "appointments_history_inserted" AFTER INSERT ON "appointments"
     FOR EACH STATEMENT EXECUTE FUNCTION "appointments_history_inserted"();
 
 CREATE TRIGGER "appointments_history_updated" AFTER UPDATE ON "appointments"
-    REFERENCING OLD TABLE AS "old_rows" NEW TABLE AS "new_rows"
-    FOR EACH STATEMENT EXECUTE FUNCTION "appointments_history_updated"();
+    FOR EACH ROW WHEN (NEW."content_hash" IS DISTINCT FROM OLD."content_hash"
+        OR (NEW."deleted_at" IS NULL) <> (OLD."deleted_at" IS NULL))
+    EXECUTE FUNCTION "appointments_history_updated"();
 
 -- Each change between two consecutive versions of an appointment: one row per column that
 -- changed, with its value before and after (as text) and when the mirror read the new version.
