@@ -32,7 +32,7 @@ export async function statusCommand(
     // Read while Redis is being reached; awaited below, after Redis may have failed first.
     const readRuns = Promise.all([
       recentRuns(database.prisma, 10),
-      backfilledHistory(database.prisma),
+      backfilledHistory(database.prisma, account.name),
       readAccountProfile(database.prisma, account.name),
     ]).catch((error: unknown) => {
       throw new DatabaseFailure(error);

@@ -8,8 +8,15 @@
 import type { Db } from './database.js';
 import { abandonStaleRuns, type RunStart, startRun } from './sync-runs.js';
 
-/** What one run at a time is about: the account, one location, or the appointment history. */
-export type ScopeKey = { scope: 'full' } | { scope: 'location'; locationId: number } | { scope: 'backfill' };
+/**
+ * What one run at a time is about, within one account: all of it, one location, or the
+ * appointment history.
+ */
+export type ScopeKey = { account: string } & (
+  | { scope: 'full' }
+  | { scope: 'location'; locationId: number }
+  | { scope: 'backfill' }
+);
 
 async function findActiveRun(
   db: Pick<Db, 'syncRun'>,
@@ -18,6 +25,7 @@ async function findActiveRun(
 ): Promise<number | undefined> {
   const run = await db.syncRun.findFirst({
     where: {
+      account: scope.account,
       scope: scope.scope,
       ...(scope.scope === 'location' ? { locationId: BigInt(scope.locationId) } : {}),
       status: 'running',
@@ -41,9 +49,12 @@ export async function startRunIfIdle(
   run: RunStart & ScopeKey,
   options: { freshWithinMs: number },
 ): Promise<{ runId: number } | { activeRunId: number }> {
+  const { account } = run;
   const scope: ScopeKey =
-    run.scope === 'location' ? { scope: 'location', locationId: run.locationId } : { scope: run.scope };
-  const key = `timetap-sync:run:${run.scope}${run.scope === 'location' ? `:${run.locationId}` : ''}`;
+    run.scope === 'location'
+      ? { account, scope: 'location', locationId: run.locationId }
+      : { account, scope: run.scope };
+  const key = `timetap-sync:run:${account}:${run.scope}${run.scope === 'location' ? `:${run.locationId}` : ''}`;
   await abandonStaleRuns(db, options.freshWithinMs);
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;

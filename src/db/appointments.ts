@@ -110,7 +110,8 @@ const APPOINTMENT_COLUMNS: Column<AppointmentRow>[] = [
  */
 const START_AT = {
   name: 'start_at',
-  sql: Prisma.sql`(SELECT c.local_start AT TIME ZONE l.time_zone FROM locations l WHERE l.id = c.location_id)`,
+  sql: Prisma.sql`(SELECT c.local_start AT TIME ZONE l.time_zone FROM locations l
+    WHERE l.account = c.account AND l.id = c.location_id)`,
 };
 
 export function upsertAppointments(
@@ -118,7 +119,7 @@ export function upsertAppointments(
   rows: readonly AppointmentRow[],
   options: AppointmentUpsertOptions,
 ): Promise<UpsertCounts> {
-  const { readAt, clientData, logger, runId } = options;
+  const { readAt, clientData, logger, runId, account } = options;
   if (!(readAt instanceof Date) || Number.isNaN(readAt.getTime())) {
     return Promise.reject(new TypeError('upsertAppointments: readAt must be a valid Date'));
   }
@@ -131,18 +132,19 @@ export function upsertAppointments(
       storedRaw: (raw) => reduceAppointmentRaw(raw, clientData),
     },
     rows,
-    { readAt, ...(logger ? { logger } : {}), runId },
+    { readAt, ...(logger ? { logger } : {}), runId, account },
   );
 }
 
 /**
- * The active appointments starting within `range` (inclusive) whose id is not among `seenIds`,
+ * The account's active appointments starting within `range` (inclusive) whose id is not among `seenIds`,
  * and how many active ones the range holds (the mass-delete guard's measure). With `statuses`,
  * only rows of those statuses (or of none): what a report asking for them would list. One
  * read-only statement. Rows without a start date belong to no range.
  */
 export async function unseenAppointments(
   db: Db,
+  account: string,
   range: DateRange,
   seenIds: readonly number[],
   options: { statuses?: readonly string[] } = {},
@@ -155,7 +157,8 @@ export async function unseenAppointments(
   const seen = [...new Set(seenIds)];
   // EXCEPT rather than an anti-join: hashed whatever the planner's statistics say (links.ts).
   const rows = await db.$queryRaw<Array<{ active: number; unseen: bigint[] }>>`
-    WITH in_range AS (SELECT id FROM appointments WHERE deleted_at IS NULL AND ${within})
+    WITH in_range AS (
+      SELECT id FROM appointments WHERE account = ${account} AND deleted_at IS NULL AND ${within})
     SELECT
       (SELECT count(*) FROM in_range)::int AS active,
       (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM (
@@ -173,16 +176,17 @@ export async function unseenAppointments(
 export async function tombstoneAppointments(
   db: Db,
   ids: readonly number[],
-  options: RunWrite & { readAt?: Date } = {},
+  options: RunWrite & { readAt?: Date },
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const list = [...new Set(ids)];
-  const { readAt, runId } = options;
+  const { readAt, runId, account } = options;
   if (readAt === undefined) {
     return executeInRun(
       db,
       runId,
-      Prisma.sql`UPDATE appointments SET deleted_at = now() WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL`,
+      Prisma.sql`UPDATE appointments SET deleted_at = now()
+        WHERE account = ${account} AND id = ANY(${list}::bigint[]) AND deleted_at IS NULL`,
     );
   }
   return executeInRun(
@@ -190,22 +194,23 @@ export async function tombstoneAppointments(
     runId,
     Prisma.sql`
       UPDATE appointments SET deleted_at = now(), read_at = ${readAt}::timestamptz
-      WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND read_at <= ${readAt}::timestamptz`,
+      WHERE account = ${account} AND id = ANY(${list}::bigint[]) AND deleted_at IS NULL
+        AND read_at <= ${readAt}::timestamptz`,
   );
 }
 
 /** When TimeTap was last read for this appointment (by a chunk or at its own URL); undefined: never. */
-export async function appointmentReadAt(db: Db, id: number): Promise<Date | undefined> {
+export async function appointmentReadAt(db: Db, account: string, id: number): Promise<Date | undefined> {
   const rows = await db.$queryRaw<Array<{ read_at: Date | null }>>`
-    SELECT read_at FROM appointments WHERE id = ${id}::bigint`;
+    SELECT read_at FROM appointments WHERE account = ${account} AND id = ${id}::bigint`;
   return rows[0]?.read_at ?? undefined;
 }
 
-/** Active appointments, all of them or those starting within `range` (inclusive). */
-export async function countActiveAppointments(db: Db, range?: DateRange): Promise<number> {
+/** The account's active appointments, all of them or those starting within `range` (inclusive). */
+export async function countActiveAppointments(db: Db, account: string, range?: DateRange): Promise<number> {
   const within = range === undefined ? Prisma.sql`TRUE` : rangeCondition(range);
   const rows = await db.$queryRaw<Array<{ n: number }>>`
-    SELECT count(*)::int AS n FROM appointments WHERE deleted_at IS NULL AND ${within}`;
+    SELECT count(*)::int AS n FROM appointments WHERE account = ${account} AND deleted_at IS NULL AND ${within}`;
   return rows[0]?.n ?? 0;
 }
 

@@ -51,12 +51,13 @@ const SCRUB_BATCH = 1_000;
 export async function scrubClientData(
   db: Db,
   policy: ClientDataPolicy,
-  { runId }: RunWrite = {},
+  write: RunWrite,
 ): Promise<{ clients: number; appointments: number }> {
   if (policy.mode === 'full') return { clients: 0, appointments: 0 };
+  // Per account: each account's e-mail hashes are keyed by its own private key (run-settings.ts).
   return {
-    clients: await scrubClients(db, policy, runId),
-    appointments: await scrubAppointments(db, policy, runId),
+    clients: await scrubClients(db, policy, write),
+    appointments: await scrubAppointments(db, policy, write),
   };
 }
 
@@ -68,7 +69,7 @@ interface StoredClient {
   content_hash: string;
 }
 
-async function scrubClients(db: Db, policy: ClientDataPolicy, runId: number | undefined): Promise<number> {
+async function scrubClients(db: Db, policy: ClientDataPolicy, { account, runId }: RunWrite): Promise<number> {
   const mode = policy.mode as Exclude<ClientDataMode, 'full'>;
   const kept = KEPT_CLIENT_FIELDS[mode];
   const personal = Prisma.raw(PERSONAL_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR '));
@@ -78,7 +79,7 @@ async function scrubClients(db: Db, policy: ClientDataPolicy, runId: number | un
   for (;;) {
     const rows = await db.$queryRaw<StoredClient[]>`
       SELECT id, email, email_hash, raw::text AS raw, content_hash FROM clients
-      WHERE id > ${after}::bigint
+      WHERE account = ${account} AND id > ${after}::bigint
         AND (${personal} ${hashLeft}
           OR CASE jsonb_typeof(raw) WHEN 'object' THEN raw - ${kept}::text[] <> '{}'::jsonb ELSE TRUE END)
       ORDER BY id LIMIT ${SCRUB_BATCH}`;
@@ -107,16 +108,12 @@ async function scrubClients(db: Db, policy: ClientDataPolicy, runId: number | un
         UPDATE clients t SET ${nulls}, email_hash = u.email_hash, raw = u.raw::jsonb, content_hash = u.content_hash
         FROM unnest(${ids}::bigint[], ${hashes}::text[], ${raws}::text[], ${contentHashes}::text[], ${previous}::text[])
           AS u(id, email_hash, raw, content_hash, previous)
-        WHERE t.id = u.id AND t.content_hash = u.previous`,
+        WHERE t.account = ${account} AND t.id = u.id AND t.content_hash = u.previous`,
     );
   }
 }
 
-async function scrubAppointments(
-  db: Db,
-  policy: ClientDataPolicy,
-  runId: number | undefined,
-): Promise<number> {
+async function scrubAppointments(db: Db, policy: ClientDataPolicy, { account, runId }: RunWrite): Promise<number> {
   const mode = policy.mode as Exclude<ClientDataMode, 'full'>;
   const kept = KEPT_CLIENT_FIELDS[mode];
   // A candidate has a field the allow-list does not know, a nested client that is not already
@@ -129,7 +126,7 @@ async function scrubAppointments(
   for (;;) {
     const rows = await db.$queryRaw<Array<{ id: bigint; raw: string; content_hash: string }>>`
       SELECT id, raw::text AS raw, content_hash FROM appointments
-      WHERE id > ${after}::bigint AND jsonb_typeof(raw) = 'object' AND (
+      WHERE account = ${account} AND id > ${after}::bigint AND jsonb_typeof(raw) = 'object' AND (
         raw - ${APPOINTMENT_FIELDS}::text[] <> '{}'::jsonb
         OR (raw ? 'client' AND CASE jsonb_typeof(${client})
           WHEN 'null' THEN FALSE
@@ -162,7 +159,7 @@ async function scrubAppointments(
         UPDATE appointments t SET raw = u.raw::jsonb, content_hash = u.content_hash
         FROM unnest(${ids}::bigint[], ${raws}::text[], ${contentHashes}::text[], ${previous}::text[])
           AS u(id, raw, content_hash, previous)
-        WHERE t.id = u.id AND t.content_hash = u.previous`,
+        WHERE t.account = ${account} AND t.id = u.id AND t.content_hash = u.previous`,
     );
   }
 }

@@ -47,7 +47,7 @@ export function upsertClients(
   rows: readonly ClientRecord[],
   options: ClientUpsertOptions,
 ): Promise<UpsertCounts> {
-  const { clientData, onlyMissing, logger, runId } = options;
+  const { clientData, onlyMissing, logger, runId, account } = options;
   return bulkUpsert(
     db,
     {
@@ -56,7 +56,7 @@ export function upsertClients(
       storedRaw: (raw) => reduceClient(raw, clientData),
     },
     rows,
-    { ...(onlyMissing ? { onlyMissing } : {}), ...(logger ? { logger } : {}), runId },
+    { ...(onlyMissing ? { onlyMissing } : {}), ...(logger ? { logger } : {}), runId, account },
   );
 }
 
@@ -65,11 +65,11 @@ export function upsertClients(
  * appointment names that nothing has stored yet. A tombstoned client is not missing: its own URL
  * answered 404 already.
  */
-export async function missingClientIds(db: Db, ids: readonly number[]): Promise<number[]> {
+export async function missingClientIds(db: Db, account: string, ids: readonly number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = await db.$queryRaw<Array<{ id: bigint }>>`
     SELECT DISTINCT i.id FROM unnest(${[...ids]}::bigint[]) AS i(id)
-    WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = i.id)
+    WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.account = ${account} AND c.id = i.id)
     ORDER BY i.id`;
   return rows.map((r) => Number(r.id));
 }

@@ -27,24 +27,29 @@ export const MIRROR_TABLES: readonly MirrorTable[] = [
 /** How many recent successful full syncs the baseline looks back over. */
 const BASELINE_RUNS = 5;
 
-export async function countActiveRows(db: Db): Promise<ActiveRows> {
+/** Per table, the account's active rows. */
+export async function countActiveRows(db: Db, account: string): Promise<ActiveRows> {
   const counts = MIRROR_TABLES.map(
-    (table) => `(SELECT count(*) FROM ${table} WHERE deleted_at IS NULL)::int AS ${table}`,
+    (table) => `(SELECT count(*) FROM ${table} WHERE account = $1 AND deleted_at IS NULL)::int AS ${table}`,
   );
-  const [row] = await db.$queryRawUnsafe<ActiveRows[]>(`SELECT ${counts.join(', ')}`);
+  const [row] = await db.$queryRawUnsafe<ActiveRows[]>(`SELECT ${counts.join(', ')}`, account);
   return row ?? zeroRows();
 }
 
-/** Per table, the largest active count of the last BASELINE_RUNS successful full syncs (0 if none). */
-export async function deleteBaseline(db: Db): Promise<ActiveRows> {
+/**
+ * Per table, the largest active count of the account's last BASELINE_RUNS successful full syncs
+ * (0 if none).
+ */
+export async function deleteBaseline(db: Db, account: string): Promise<ActiveRows> {
   const maxima = MIRROR_TABLES.map(
     (table) => `coalesce(max((active_rows->>'${table}')::int), 0)::int AS ${table}`,
   );
   const [row] = await db.$queryRawUnsafe<ActiveRows[]>(
     `SELECT ${maxima.join(', ')} FROM (
        SELECT active_rows FROM sync_runs
-       WHERE scope = 'full' AND status = 'succeeded' AND active_rows IS NOT NULL
+       WHERE account = $1 AND scope = 'full' AND status = 'succeeded' AND active_rows IS NOT NULL
        ORDER BY id DESC LIMIT ${BASELINE_RUNS}) recent`,
+    account,
   );
   return row ?? zeroRows();
 }

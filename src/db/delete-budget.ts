@@ -22,8 +22,8 @@ export interface DeleteBudget {
  * The run's limits: per link table, how many of the active links may go without leaving fewer
  * than `1 - ratio` of the baseline (delete-guard.ts, delete-baseline.ts).
  */
-export async function linkDeleteLimits(db: Db, ratio: number): Promise<DeleteLimits> {
-  const [active, baseline] = await Promise.all([countActiveRows(db), deleteBaseline(db)]);
+export async function linkDeleteLimits(db: Db, account: string, ratio: number): Promise<DeleteLimits> {
+  const [active, baseline] = await Promise.all([countActiveRows(db, account), deleteBaseline(db, account)]);
   const limit = (table: LinkTable) => deleteAllowance(active[table], baseline[table], ratio);
   return {
     location_staff: limit('location_staff'),

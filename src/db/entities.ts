@@ -56,7 +56,7 @@ const SERVICE_COLUMNS: Column<ServiceRecord>[] = [
 export function upsertLocations(
   db: Db,
   rows: readonly LocationRecord[],
-  options: UpsertOptions = {},
+  options: UpsertOptions,
 ): Promise<UpsertCounts> {
   return bulkUpsert(db, { table: 'locations', columns: LOCATION_COLUMNS }, rows, options);
 }
@@ -64,7 +64,7 @@ export function upsertLocations(
 export function upsertStaff(
   db: Db,
   rows: readonly StaffRecord[],
-  options: UpsertOptions = {},
+  options: UpsertOptions,
 ): Promise<UpsertCounts> {
   return bulkUpsert(db, { table: 'staff', columns: STAFF_COLUMNS }, rows, options);
 }
@@ -72,7 +72,7 @@ export function upsertStaff(
 export function upsertServices(
   db: Db,
   rows: readonly ServiceRecord[],
-  options: UpsertOptions = {},
+  options: UpsertOptions,
 ): Promise<UpsertCounts> {
   return bulkUpsert(db, { table: 'services', columns: SERVICE_COLUMNS }, rows, options);
 }

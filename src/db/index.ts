@@ -74,6 +74,7 @@ export {
   recordLocationLinks,
 } from './links.js';
 export { type MigrateResult, MigrationError, migrate } from './migrate.js';
+export type { RunWrite } from './run-id.js';
 export {
   abandonStaleRuns,
   failRunsOf,

@@ -71,7 +71,7 @@ export async function recordLocationLinks(
   db: Db,
   locationId: number,
   seen: LocationLinks,
-  { runId }: RunWrite = {},
+  { account, runId }: RunWrite,
 ): Promise<RecordedLinks> {
   const columns = linkKeyColumns(seen);
   const tables = Object.keys(LINK_KEYS) as LinkTable[];
@@ -79,12 +79,12 @@ export async function recordLocationLinks(
   if (tables.every((table) => (columns[table][0]?.length ?? 0) <= BATCH_SIZE)) {
     const statements = tables.map(
       (table) =>
-        Prisma.sql`${Prisma.raw(`${table}_written`)} AS (${insertLinks(table, locationId, columns[table])})`,
+        Prisma.sql`${Prisma.raw(`${table}_written`)} AS (${insertLinks(table, account, locationId, columns[table])})`,
     );
     // The active and unseen counts read the table as it was before this statement: the rows it
     // inserts or revives are all seen ones, so the active count grows by them and the unseen
     // count stays.
-    const scope = Prisma.sql`t.location_id = ${locationId}::bigint`;
+    const scope = locationScope(account, locationId);
     const counts = tables.map(
       (table) =>
         Prisma.sql`(SELECT count(*) FILTER (WHERE inserted) FROM ${Prisma.raw(`${table}_written`)})::int AS ${Prisma.raw(`${table}_inserted`)},
@@ -110,15 +110,18 @@ export async function recordLocationLinks(
     return result;
   }
   return {
-    location_staff: await recordLinks(db, 'location_staff', locationId, columns.location_staff, runId),
-    location_services: await recordLinks(
-      db,
-      'location_services',
-      locationId,
-      columns.location_services,
+    location_staff: await recordLinks(db, 'location_staff', locationId, columns.location_staff, {
+      account,
       runId,
-    ),
-    staff_services: await recordLinks(db, 'staff_services', locationId, columns.staff_services, runId),
+    }),
+    location_services: await recordLinks(db, 'location_services', locationId, columns.location_services, {
+      account,
+      runId,
+    }),
+    staff_services: await recordLinks(db, 'staff_services', locationId, columns.staff_services, {
+      account,
+      runId,
+    }),
   };
 }
 
@@ -127,7 +130,7 @@ async function recordLinks(
   table: LinkTable,
   locationId: number,
   columns: number[][],
-  runId: number | undefined,
+  { account, runId }: RunWrite,
 ): Promise<LinkCounts> {
   const total: LinkCounts = { inserted: 0, revived: 0, unchanged: 0 };
   const length = columns[0]?.length ?? 0;
@@ -138,7 +141,7 @@ async function recordLinks(
       db,
       runId,
       Prisma.sql`
-        WITH written AS (${insertLinks(table, locationId, slice)})
+        WITH written AS (${insertLinks(table, account, locationId, slice)})
         SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS revived
         FROM written`,
     );
@@ -154,20 +157,26 @@ async function recordLinks(
  * Inserts the seen links that are not active yet and revives tombstoned ones; RETURNING says
  * which were inserted (`xmax = 0`). Active links are filtered out first: they cost no write.
  */
-function insertLinks(table: LinkTable, locationId: number, columns: number[][]): Prisma.Sql {
+function insertLinks(table: LinkTable, account: string, locationId: number, columns: number[][]): Prisma.Sql {
   const keys = LINK_KEYS[table];
   const target = Prisma.raw(table);
   const list = Prisma.raw(keys.join(', '));
   const matches = Prisma.raw(keys.map((k) => `e.${k} = i.${k}`).join(' AND '));
   return Prisma.sql`
-    INSERT INTO ${target} AS t (location_id, ${list})
-    SELECT ${locationId}::bigint, ${list} FROM unnest(${keyArrays(columns)}) AS i(${list})
+    INSERT INTO ${target} AS t (account, location_id, ${list})
+    SELECT ${account}, ${locationId}::bigint, ${list} FROM unnest(${keyArrays(columns)}) AS i(${list})
     WHERE NOT EXISTS (
-      SELECT 1 FROM ${target} e WHERE e.location_id = ${locationId}::bigint AND ${matches} AND e.deleted_at IS NULL
+      SELECT 1 FROM ${target} e
+      WHERE e.account = ${account} AND e.location_id = ${locationId}::bigint AND ${matches} AND e.deleted_at IS NULL
     )
     ORDER BY ${list}
-    ON CONFLICT (location_id, ${list}) DO UPDATE SET deleted_at = NULL WHERE t.deleted_at IS NOT NULL
+    ON CONFLICT (account, location_id, ${list}) DO UPDATE SET deleted_at = NULL WHERE t.deleted_at IS NOT NULL
     RETURNING (t.xmax = 0) AS inserted`;
+}
+
+/** The links of one location of one account, as a condition on the link table `t`. */
+export function locationScope(account: string, locationId: number): Prisma.Sql {
+  return Prisma.sql`t.account = ${account} AND t.location_id = ${locationId}::bigint`;
 }
 
 /** Sorted, then repeats dropped as neighbours: no key strings (a location has ~1,000 pairs, twice a walk). */

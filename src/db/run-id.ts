@@ -12,8 +12,12 @@ import { type Db, rawPool } from './database.js';
 /** The setting the change feed's triggers read. */
 export const RUN_ID_SETTING = 'timetap_sync.run_id';
 
-/** What a writer takes to say which sync run writes (the `sync_runs` row); none outside a run. */
+/**
+ * What every writer of the mirror takes: the account whose rows it writes (the first column of
+ * every key), and the sync run that writes (the `sync_runs` row; none outside a run).
+ */
 export interface RunWrite {
+  account: string;
   runId?: number | undefined;
 }
 

@@ -38,6 +38,8 @@ export interface TableCounts {
 export type StoredStats = Record<string, Partial<TableCounts>>;
 
 export interface RunStart {
+  /** The account the run is for. */
+  account: string;
   scope: RunScope;
   locationId?: number;
   /** `schedule`, `manual`, `cli`, ... */
@@ -67,6 +69,7 @@ export interface RunOutcome {
 
 export interface SyncRunRecord {
   id: number;
+  account: string;
   scope: RunScope;
   locationId: number | null;
   trigger: string;
@@ -91,6 +94,7 @@ const ABANDONED_ERROR = 'process died';
 export async function startRun(db: Pick<Db, 'syncRun'>, run: RunStart): Promise<number> {
   const row = await db.syncRun.create({
     data: {
+      account: run.account,
       scope: run.scope,
       locationId: run.locationId === undefined ? null : BigInt(run.locationId),
       trigger: run.trigger,
@@ -159,19 +163,30 @@ export async function failRunsOf(db: Db, workerId: string, error: string): Promi
  * When the last successful run of each scope finished (scopes without one are left out): where the
  * worker's `last success` gauge starts, so that a restart does not empty it until the next run.
  */
-export async function lastSuccesses(db: Db): Promise<Array<{ scope: RunScope; finishedAt: Date }>> {
-  const rows = await db.$queryRaw<Array<{ scope: string; finished_at: Date }>>`
-    SELECT scope, max(finished_at) AS finished_at FROM sync_runs
+export async function lastSuccesses(
+  db: Db,
+): Promise<Array<{ account: string; scope: RunScope; finishedAt: Date }>> {
+  const rows = await db.$queryRaw<Array<{ account: string; scope: string; finished_at: Date }>>`
+    SELECT account, scope, max(finished_at) AS finished_at FROM sync_runs
     WHERE status = 'succeeded' AND finished_at IS NOT NULL
-    GROUP BY scope ORDER BY scope`;
-  return rows.map((row) => ({ scope: row.scope as RunScope, finishedAt: row.finished_at }));
+    GROUP BY account, scope ORDER BY account, scope`;
+  return rows.map((row) => ({
+    account: row.account,
+    scope: row.scope as RunScope,
+    finishedAt: row.finished_at,
+  }));
 }
 
-/** The latest runs, newest first. */
-export async function recentRuns(db: Db, limit: number): Promise<SyncRunRecord[]> {
-  const rows = await db.syncRun.findMany({ orderBy: { id: 'desc' }, take: limit });
+/** The latest runs, newest first: of every account, or of `account` only. */
+export async function recentRuns(db: Db, limit: number, account?: string): Promise<SyncRunRecord[]> {
+  const rows = await db.syncRun.findMany({
+    ...(account === undefined ? {} : { where: { account } }),
+    orderBy: { id: 'desc' },
+    take: limit,
+  });
   return rows.map((row) => ({
     id: row.id,
+    account: row.account,
     scope: row.scope as RunScope,
     locationId: row.locationId === null ? null : Number(row.locationId),
     trigger: row.trigger,

@@ -22,6 +22,7 @@ import {
   type LinkTable,
   type LocationLinks,
   linkKeyColumns,
+  locationScope,
   unseenLinkKeys,
 } from './links.js';
 import { executeInRun, queryInRun, type RunWrite } from './run-id.js';
@@ -40,9 +41,13 @@ export interface UnseenRows {
   inactive: number[];
 }
 
-/** The active rows of an entity table (or clients) whose id is not among `seenIds` (one read-only statement). */
+/**
+ * The account's active rows of an entity table (or clients) whose id is not among `seenIds` (one
+ * read-only statement).
+ */
 export async function unseenEntities(
   db: Db,
+  account: string,
   table: ReconciledTable,
   seenIds: readonly number[],
 ): Promise<UnseenRows> {
@@ -51,15 +56,15 @@ export async function unseenEntities(
   // EXCEPT rather than an anti-join: hashed whatever the planner's statistics say (links.ts).
   const rows = await db.$queryRaw<Array<{ active: number; missing: bigint[]; inactive: bigint[] }>>`
     WITH unseen AS (
-      SELECT id FROM ${target} WHERE deleted_at IS NULL
+      SELECT id FROM ${target} WHERE account = ${account} AND deleted_at IS NULL
       EXCEPT SELECT unnest(${seen}::bigint[])
     )
     SELECT
-      (SELECT count(*) FROM ${target} WHERE deleted_at IS NULL)::int AS active,
+      (SELECT count(*) FROM ${target} WHERE account = ${account} AND deleted_at IS NULL)::int AS active,
       (SELECT coalesce(array_agg(t.id ORDER BY t.id), '{}') FROM ${target} t JOIN unseen u USING (id)
-        WHERE t.inactive_at IS NULL) AS missing,
+        WHERE t.account = ${account} AND t.inactive_at IS NULL) AS missing,
       (SELECT coalesce(array_agg(t.id ORDER BY t.id), '{}') FROM ${target} t JOIN unseen u USING (id)
-        WHERE t.inactive_at IS NOT NULL) AS inactive`;
+        WHERE t.account = ${account} AND t.inactive_at IS NOT NULL) AS inactive`;
   const row = rows[0];
   return {
     active: row?.active ?? 0,
@@ -76,7 +81,7 @@ export async function tombstoneEntityRows(
   db: Db,
   table: ReconciledTable,
   ids: readonly number[],
-  { runId }: RunWrite = {},
+  { account, runId }: RunWrite,
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const target = Prisma.raw(table);
@@ -84,20 +89,23 @@ export async function tombstoneEntityRows(
     return executeInRun(
       db,
       runId,
-      Prisma.sql`UPDATE ${target} SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL`,
+      Prisma.sql`UPDATE ${target} SET deleted_at = now()
+        WHERE account = ${account} AND id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL`,
     );
   }
   const unlinked = LINK_TABLES.map(
     (link) => Prisma.sql`${Prisma.raw(`${link}_gone`)} AS (
       UPDATE ${Prisma.raw(link)} SET deleted_at = now()
-      WHERE location_id IN (SELECT id FROM marked) AND deleted_at IS NULL RETURNING 1)`,
+      WHERE account = ${account} AND location_id IN (SELECT id FROM marked) AND deleted_at IS NULL
+      RETURNING 1)`,
   );
   const rows = await queryInRun<{ marked: number }>(
     db,
     runId,
     Prisma.sql`
       WITH marked AS (
-        UPDATE locations SET deleted_at = now() WHERE id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL
+        UPDATE locations SET deleted_at = now()
+        WHERE account = ${account} AND id = ANY(${[...ids]}::bigint[]) AND deleted_at IS NULL
         RETURNING id
       ), ${Prisma.join(unlinked)}
       SELECT (SELECT count(*) FROM marked)::int AS marked`,
@@ -114,7 +122,7 @@ export async function setInactive(
   table: ReconciledTable,
   ids: readonly number[],
   inactive: boolean,
-  { runId }: RunWrite = {},
+  { account, runId }: RunWrite,
 ): Promise<number> {
   if (ids.length === 0) return 0;
   const target = Prisma.raw(table);
@@ -125,9 +133,10 @@ export async function setInactive(
     inactive
       ? Prisma.sql`
         UPDATE ${target} SET inactive_at = now()
-        WHERE id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND inactive_at IS NULL`
+        WHERE account = ${account} AND id = ANY(${list}::bigint[]) AND deleted_at IS NULL AND inactive_at IS NULL`
       : Prisma.sql`
-        UPDATE ${target} SET inactive_at = NULL WHERE id = ANY(${list}::bigint[]) AND inactive_at IS NOT NULL`,
+        UPDATE ${target} SET inactive_at = NULL
+        WHERE account = ${account} AND id = ANY(${list}::bigint[]) AND inactive_at IS NOT NULL`,
   );
 }
 
@@ -142,11 +151,11 @@ export async function tombstoneLocationLinks(
   locationId: number,
   seen: LocationLinks,
   guard: GuardOptions,
-  state?: LinkState,
-  { runId }: RunWrite = {},
+  state: LinkState | undefined,
+  { account, runId }: RunWrite,
 ): Promise<Record<LinkTable, TombstoneResult>> {
   const columns = linkKeyColumns(seen);
-  const scope = Prisma.sql`t.location_id = ${locationId}::bigint`;
+  const scope = locationScope(account, locationId);
   const results = {} as Record<LinkTable, TombstoneResult>;
   // Per table, the active links and those the walk did not see; the guard decides on those
   // counts, and only a table with something to mark costs a write. (Links are written for one

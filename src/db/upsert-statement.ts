@@ -82,11 +82,14 @@ function unnestInput<R>({ columns }: UpsertTarget<R>, { ids, typed, raws, hashes
     )`;
 }
 
-/** `input`: the CTE named `input` of the rows (id, the typed columns, raw as text, content_hash). */
+/**
+ * `input`: the CTE named `input` of the rows (id, the typed columns, raw as text, content_hash),
+ * all of `options.account`: one statement writes one account's rows (`c.account` for `derived`).
+ */
 function upsertStatement<R>(
   { table, columns, derived = [] }: UpsertTarget<R>,
   input: Prisma.Sql,
-  { onlyMissing = false, readAt }: WriteOptions,
+  { onlyMissing = false, readAt, account }: WriteOptions,
 ): Prisma.Sql {
   // Under onlyMissing an existing row is never written: neither its content nor its tombstone.
   const mayRewrite = onlyMissing ? Prisma.sql`FALSE` : Prisma.sql`TRUE`;
@@ -108,17 +111,18 @@ function upsertStatement<R>(
   return Prisma.sql`
     WITH ${input},
     before AS (
-      SELECT t.id, t.content_hash, t.deleted_at${readColumn} FROM ${target} t WHERE t.id IN (SELECT id FROM input)
+      SELECT t.id, t.content_hash, t.deleted_at${readColumn} FROM ${target} t
+      WHERE t.account = ${account} AND t.id IN (SELECT id FROM input)
     ),
     changed AS (
-      SELECT i.* FROM input i LEFT JOIN before b ON b.id = i.id
+      SELECT i.*, ${account}::text AS account FROM input i LEFT JOIN before b ON b.id = i.id
       WHERE b.id IS NULL OR (${mayRewrite} AND (b.deleted_at IS NOT NULL
         OR b.content_hash IS DISTINCT FROM i.content_hash) AND ${notOlder('b')})
     ),
     written AS (
-      INSERT INTO ${target} AS t (id, ${written}, raw, content_hash${readColumn})
-      SELECT id, ${values}, raw::jsonb, content_hash${readValue} FROM changed c ORDER BY id
-      ON CONFLICT (id) DO UPDATE SET ${sets}, raw = excluded.raw, content_hash = excluded.content_hash${readSet},
+      INSERT INTO ${target} AS t (account, id, ${written}, raw, content_hash${readColumn})
+      SELECT account, id, ${values}, raw::jsonb, content_hash${readValue} FROM changed c ORDER BY id
+      ON CONFLICT (account, id) DO UPDATE SET ${sets}, raw = excluded.raw, content_hash = excluded.content_hash${readSet},
         updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN now() ELSE t.updated_at END,
         deleted_at = NULL
       -- Repeated here for a row that a concurrent writer brought up to date meanwhile.

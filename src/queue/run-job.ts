@@ -82,7 +82,7 @@ export async function processBackfill(
     if (skipped) return skipped;
   }
   if (state.data().step === 'fan-out') {
-    const done = await completedChunks(deps.db, chunks);
+    const done = await completedChunks(deps.db, runtime.settings.account.name, chunks);
     const steps = backfillSteps(chunks.filter((c) => !done.has(c.startDate)));
     await fanOut(job, deps, { runId: state.data().runId as number, scope: 'backfill', steps });
     await state.update({ step: 'finish', skipped: done.size });
@@ -141,7 +141,7 @@ async function startBackfill(
     const runId = await begin(job, deps, steps, 'backfill');
     if (typeof runId !== 'number') return runId;
     // Before the run id is recorded: a retry of this step has a run id, and keeps what it read.
-    if (again) await forgetChunks(deps.db, { startDate: from, endDate: to });
+    if (again) await forgetChunks(deps.db, runtime.settings.account.name, { startDate: from, endDate: to });
     await update({ runId, startedAt: Date.now() });
   }
   await update({ step: 'fan-out' });

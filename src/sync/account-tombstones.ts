@@ -36,7 +36,7 @@ export async function tombstoneAccount(
     ];
   }
 
-  const baseline = await deleteBaseline(deps.db);
+  const baseline = await deleteBaseline(deps.db, deps.account.name);
   const union = (listed: number[] | undefined, pick: (l: LocationEvidence) => number[]) =>
     listed === undefined ? undefined : [...new Set([...listed, ...locations.flatMap(pick)])];
   const seen: Record<EntityTable, number[] | undefined> = {

@@ -5,7 +5,7 @@
  */
 import { upsertLocations, upsertServices, upsertStaff } from '../db/index.js';
 import { describeError, SessionRefusedError, TimeTapHttpError } from '../errors.js';
-import { isFatal, type WalkDeps } from './location-walk.js';
+import { isFatal, type WalkDeps, writeOf } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface Authoritative {
@@ -31,9 +31,10 @@ export interface AccountSnapshot {
 
 /** Reads and upserts the account-wide lists. Throws when the locations cannot be read at all. */
 export async function walkAccount(
-  deps: Pick<WalkDeps, 'api' | 'db' | 'logger' | 'runId'>,
+  deps: Pick<WalkDeps, 'account' | 'api' | 'db' | 'logger' | 'runId'>,
 ): Promise<AccountSnapshot> {
-  const { api, db, runId } = deps;
+  const { api, db } = deps;
+  const write = writeOf(deps);
   const stats = emptyStats();
   const reasons: string[] = [];
 
@@ -82,13 +83,13 @@ export async function walkAccount(
     readList(
       'GET /staff',
       () => api.listStaff(),
-      (items) => upsertStaff(db, items, { logger: deps.logger, runId }),
+      (items) => upsertStaff(db, items, { logger: deps.logger, ...write }),
       'staff',
     ),
     readList(
       'GET /services',
       () => api.listServices(),
-      (items) => upsertServices(db, items, { logger: deps.logger, runId }),
+      (items) => upsertServices(db, items, { logger: deps.logger, ...write }),
       'services',
     ),
   ]);
@@ -96,7 +97,7 @@ export async function walkAccount(
   try {
     locations = await api.listLocations();
     addCounts(stats, 'locations', {
-      ...(await upsertLocations(db, locations.items, { logger: deps.logger, runId })),
+      ...(await upsertLocations(db, locations.items, { logger: deps.logger, ...write })),
       skipped: locations.skipped.length,
     });
   } catch (error) {

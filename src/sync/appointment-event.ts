@@ -13,6 +13,7 @@
 import { appointmentReadAt, tombstoneAppointments } from '../db/index.js';
 import { NotFoundError } from '../errors.js';
 import { type StoreDeps, storeAppointments } from './appointment-walk.js';
+import { writeOf } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface AppointmentRefresh {
@@ -33,7 +34,7 @@ export async function refreshAppointment(
 ): Promise<AppointmentRefresh> {
   const stats = emptyStats();
   if (since !== undefined) {
-    const readAt = await appointmentReadAt(deps.db, calendarId);
+    const readAt = await appointmentReadAt(deps.db, deps.account.name, calendarId);
     if (readAt !== undefined && readAt > since) return { calendarId, outcome: 'current', stats };
   }
   const startedAt = Date.now();
@@ -49,7 +50,7 @@ export async function refreshAppointment(
     if (!(error instanceof NotFoundError)) throw error;
   }
   addCounts(stats, 'appointments', {
-    deleted: await tombstoneAppointments(deps.db, [calendarId], { readAt: readTime() }),
+    deleted: await tombstoneAppointments(deps.db, [calendarId], { readAt: readTime(), ...writeOf(deps) }),
   });
   return { calendarId, outcome: 'tombstoned', stats };
 }

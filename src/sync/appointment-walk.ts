@@ -29,7 +29,7 @@ import { describeError, isRetryable, NotFoundError } from '../errors.js';
 import type { AppointmentRecord } from '../records.js';
 import { type ChunkRead, readAppointmentChunk } from '../timetap/index.js';
 import { mapSettled } from './concurrency.js';
-import { isFatal, type WalkDeps } from './location-walk.js';
+import { isFatal, type WalkDeps, writeOf } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface AppointmentWalkDeps extends WalkDeps {
@@ -114,7 +114,7 @@ export async function walkAppointmentChunk(
 /** What storing appointments needs: the database, and the client for the clients it lacks. */
 export type StoreDeps = Pick<
   AppointmentWalkDeps,
-  'db' | 'logger' | 'clientData' | 'api' | 'staffConcurrency' | 'runId'
+  'account' | 'db' | 'logger' | 'clientData' | 'api' | 'staffConcurrency' | 'runId'
 >;
 
 /** Upserts appointments and fills the gaps they reveal in the other tables. */
@@ -124,7 +124,8 @@ export async function storeAppointments(
   readAt: Date,
   stats: RunStats,
 ): Promise<void> {
-  const { db, logger, clientData, runId } = deps;
+  const { db, logger, clientData } = deps;
+  const write = writeOf(deps);
   const nested = { locations: new Map(), staff: new Map(), services: new Map(), clients: new Map() };
   for (const a of appointments) {
     if (a.nested.location) nested.locations.set(a.nested.location.id, a.nested.location);
@@ -133,7 +134,7 @@ export async function storeAppointments(
     if (a.nested.client) nested.clients.set(a.nested.client.id, a.nested.client);
   }
   // A nested copy is a report row's excerpt: it only fills a gap, never overwrites the full copy.
-  const onlyMissing = { onlyMissing: true, logger, runId };
+  const onlyMissing = { onlyMissing: true, logger, ...write };
   addCounts(stats, 'locations', await upsertLocations(db, [...nested.locations.values()], onlyMissing));
   addCounts(stats, 'staff', await upsertStaff(db, [...nested.staff.values()], onlyMissing));
   addCounts(stats, 'services', await upsertServices(db, [...nested.services.values()], onlyMissing));
@@ -141,13 +142,13 @@ export async function storeAppointments(
     addCounts(
       stats,
       'clients',
-      await upsertClients(db, [...nested.clients.values()], { clientData, onlyMissing: true, logger, runId }),
+      await upsertClients(db, [...nested.clients.values()], { clientData, onlyMissing: true, logger, ...write }),
     );
   }
   // The appointments themselves: the writer reads its columns and `raw`, never `nested` (a copy
   // without it cost a second of CPU in a year's backfill).
   const rows: readonly AppointmentRow[] = appointments;
-  addCounts(stats, 'appointments', await upsertAppointments(db, rows, { readAt, clientData, logger, runId }));
+  addCounts(stats, 'appointments', await upsertAppointments(db, rows, { readAt, clientData, logger, ...write }));
   if (clientData.mode !== 'none') await fetchMissingClients(deps, appointments, stats);
 }
 
@@ -158,7 +159,7 @@ async function fetchMissingClients(
   stats: RunStats,
 ): Promise<void> {
   const named = [...new Set(appointments.flatMap((a) => (a.clientId === undefined ? [] : [a.clientId])))];
-  const missing = await missingClientIds(deps.db, named);
+  const missing = await missingClientIds(deps.db, deps.account.name, named);
   if (missing.length === 0) return;
   const results = await mapSettled(missing, deps.staffConcurrency, (id) => deps.api.getClient(id));
   const found = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -170,7 +171,7 @@ async function fetchMissingClients(
     await upsertClients(deps.db, found, {
       clientData: deps.clientData,
       logger: deps.logger,
-      runId: deps.runId,
+      ...writeOf(deps),
     }),
   );
 }
@@ -184,7 +185,7 @@ async function tombstoneUnseen(
 ): Promise<string[]> {
   const seenIds = seen.map((a) => a.id);
   // Only the statuses asked for: an appointment of another status is in no report.
-  const unseen = await unseenAppointments(deps.db, range, seenIds, { statuses: deps.statuses });
+  const unseen = await unseenAppointments(deps.db, deps.account.name, range, seenIds, { statuses: deps.statuses });
   if (unseen.unseen.length === 0) return [];
   const judge = (doomed: number) =>
     evaluateDeleteGuard({ label, active: unseen.active, doomed, seen: seenIds.length }, deps.guard);
@@ -215,7 +216,7 @@ async function tombstoneUnseen(
     addCounts(stats, 'appointments', { held: gone.length });
   } else
     addCounts(stats, 'appointments', {
-      deleted: await tombstoneAppointments(deps.db, gone, { readAt, runId: deps.runId }),
+      deleted: await tombstoneAppointments(deps.db, gone, { readAt, ...writeOf(deps) }),
     });
   if (undecided.length > 0) {
     reasons.push(

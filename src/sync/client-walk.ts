@@ -9,7 +9,7 @@ import { type ClientDataPolicy, deleteBaseline, scrubClientData, upsertClients }
 import { describeError } from '../errors.js';
 import type { ClientRecord } from '../records.js';
 import { type ConfirmDeps, type OwnUrl, reconcileUnseen } from './confirm-unseen.js';
-import { isFatal } from './location-walk.js';
+import { isFatal, writeOf } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface ClientWalkDeps extends ConfirmDeps {
@@ -26,7 +26,7 @@ export interface ClientOutcome {
 
 export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> {
   const stats = emptyStats();
-  const scrubbed = await scrubClientData(deps.db, deps.clientData, { runId: deps.runId });
+  const scrubbed = await scrubClientData(deps.db, deps.clientData, writeOf(deps));
   if (scrubbed.clients + scrubbed.appointments > 0) {
     deps.logger.info(
       { mode: deps.clientData.mode, ...scrubbed },
@@ -47,7 +47,7 @@ export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> 
     ...(await upsertClients(deps.db, list.items, {
       clientData: deps.clientData,
       logger: deps.logger,
-      runId: deps.runId,
+      ...writeOf(deps),
     })),
     skipped: list.skipped.length,
   });
@@ -59,7 +59,7 @@ export async function walkClients(deps: ClientWalkDeps): Promise<ClientOutcome> 
     get: (api, id) => api.getClient(id),
     upsert: (db, rows, options) => upsertClients(db, rows, { clientData: deps.clientData, ...options }),
   };
-  const baseline = (await deleteBaseline(deps.db)).clients;
+  const baseline = (await deleteBaseline(deps.db, deps.account.name)).clients;
   const seen = list.items.map((c) => c.id);
   const reasons = await reconcileUnseen(deps, 'clients', own, seen, baseline, stats);
   return { status: 'complete', reasons, stats, retryable: false };

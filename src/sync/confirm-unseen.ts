@@ -11,6 +11,7 @@
 import {
   evaluateDeleteGuard,
   type ReconciledTable,
+  type RunWrite,
   setInactive,
   tombstoneEntityRows,
   type UpsertCounts,
@@ -19,19 +20,18 @@ import {
 import { describeError, NotFoundError } from '../errors.js';
 import type { TimeTapApi } from '../timetap/index.js';
 import { mapSettled } from './concurrency.js';
-import { isFatal, type WalkDeps } from './location-walk.js';
+import { isFatal, type WalkDeps, writeOf } from './location-walk.js';
 import { addCounts, type RunStats } from './stats.js';
 
-export type ConfirmDeps = Pick<WalkDeps, 'db' | 'guard' | 'logger' | 'api' | 'staffConcurrency' | 'runId'>;
+export type ConfirmDeps = Pick<
+  WalkDeps,
+  'account' | 'db' | 'guard' | 'logger' | 'api' | 'staffConcurrency' | 'runId'
+>;
 
 /** How to read one object through its own URL, and how to store that copy. */
 export interface OwnUrl<R extends { id: number }> {
   get(api: TimeTapApi, id: number): Promise<R>;
-  upsert(
-    db: ConfirmDeps['db'],
-    rows: R[],
-    options: Pick<ConfirmDeps, 'logger' | 'runId'>,
-  ): Promise<UpsertCounts>;
+  upsert(db: ConfirmDeps['db'], rows: R[], options: Pick<ConfirmDeps, 'logger'> & RunWrite): Promise<UpsertCounts>;
 }
 
 export async function reconcileUnseen<R extends { id: number }>(
@@ -42,10 +42,11 @@ export async function reconcileUnseen<R extends { id: number }>(
   baseline: number,
   stats: RunStats,
 ): Promise<string[]> {
-  const { db, logger, runId } = deps;
+  const { db, logger } = deps;
+  const write = writeOf(deps);
   // Listed again: no longer inactive.
-  await setInactive(db, table, seenIds, false, { runId });
-  const unseen = await unseenEntities(db, table, seenIds);
+  await setInactive(db, table, seenIds, false, write);
+  const unseen = await unseenEntities(db, write.account, table, seenIds);
   if (unseen.missing.length === 0 && unseen.inactive.length === 0) return [];
 
   const guard = { ...deps.guard, emptyListIsSuspicious: true };
@@ -64,8 +65,8 @@ export async function reconcileUnseen<R extends { id: number }>(
   const checked = await confirm(deps, own, [...unseen.missing, ...unseen.inactive]);
   const present = checked.present.map((row) => row.id);
   if (present.length > 0) {
-    addCounts(stats, table, await own.upsert(db, checked.present, { logger, runId }));
-    const marked = await setInactive(db, table, present, true, { runId });
+    addCounts(stats, table, await own.upsert(db, checked.present, { logger, ...write }));
+    const marked = await setInactive(db, table, present, true, write);
     addCounts(stats, table, { inactive: marked });
     if (marked > 0) logger.info({ table, marked }, 'kept rows that the list no longer shows, as inactive');
   }
@@ -74,7 +75,7 @@ export async function reconcileUnseen<R extends { id: number }>(
   if (after.refused) {
     reasons.push(`${table}: ${after.reason}`);
     addCounts(stats, table, { held: checked.gone.length });
-  } else addCounts(stats, table, { deleted: await tombstoneEntityRows(db, table, checked.gone, { runId }) });
+  } else addCounts(stats, table, { deleted: await tombstoneEntityRows(db, table, checked.gone, write) });
   if (checked.undecided.length > 0) {
     const [first] = checked.undecided;
     reasons.push(

@@ -10,9 +10,16 @@
  * empty; 404 means TimeTap contradicts its own location list (which the walk came from), so the
  * location is left untouched this time and the next run's list settles it.
  */
+import type { AccountContext } from '../account.js';
 import type { Db } from '../db/database.js';
 import type { GuardOptions } from '../db/delete-guard.js';
-import { recordLocationLinks, tombstoneLocationLinks, upsertServices, upsertStaff } from '../db/index.js';
+import {
+  type RunWrite,
+  recordLocationLinks,
+  tombstoneLocationLinks,
+  upsertServices,
+  upsertStaff,
+} from '../db/index.js';
 import {
   AuthError,
   describeError,
@@ -30,6 +37,8 @@ import { mapSettled } from './concurrency.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
 
 export interface WalkDeps {
+  /** The account walked: every row written or read is of this account (its name keys them). */
+  account: Pick<AccountContext, 'name'>;
   api: TimeTapApi;
   db: Db;
   logger: Logger;
@@ -43,6 +52,11 @@ export interface WalkDeps {
    * that the change feed names the run (db/run-id.ts). Unset outside a run (webhooks).
    */
   runId?: number | undefined;
+}
+
+/** What the walks hand every writer: the account's rows, for the run (db/run-id.ts). */
+export function writeOf(deps: Pick<WalkDeps, 'account' | 'runId'>): RunWrite {
+  return { account: deps.account.name, runId: deps.runId };
 }
 
 /**
@@ -66,7 +80,8 @@ export interface LocationOutcome {
 }
 
 export async function walkLocation(deps: WalkDeps, locationId: number): Promise<LocationOutcome> {
-  const { api, db, logger, runId } = deps;
+  const { api, db, logger } = deps;
+  const write = writeOf(deps);
   const stats = emptyStats();
   const outcome = (
     status: LocationStatus,
@@ -137,14 +152,14 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
 
   const onlyMissing = deps.authoritative ?? { staff: false, services: false };
   addCounts(stats, 'staff', {
-    ...(await upsertStaff(db, staffList.items, { onlyMissing: onlyMissing.staff, logger, runId })),
+    ...(await upsertStaff(db, staffList.items, { onlyMissing: onlyMissing.staff, logger, ...write })),
     skipped: staffList.skipped.length,
   });
   addCounts(stats, 'services', {
     ...(await upsertServices(db, [...services.values()], {
       onlyMissing: onlyMissing.services,
       logger,
-      runId,
+      ...write,
     })),
     skipped: serviceList.skipped.length + skippedStaffServices,
   });
@@ -154,7 +169,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
     serviceIds: serviceList.items.map((s) => s.id),
     staffServices,
   };
-  const links = await recordLocationLinks(db, locationId, seen, { runId });
+  const links = await recordLocationLinks(db, locationId, seen, write);
   addCounts(stats, 'location_staff', links.location_staff);
   addCounts(stats, 'location_services', links.location_services);
   addCounts(stats, 'staff_services', links.staff_services);
@@ -169,7 +184,7 @@ export async function walkLocation(deps: WalkDeps, locationId: number): Promise<
     return outcome('incomplete', [reason], seenIds);
   }
 
-  const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard, links.state, { runId });
+  const tombstones = await tombstoneLocationLinks(db, locationId, seen, deps.guard, links.state, write);
   const reasons: string[] = [];
   for (const [table, result] of Object.entries(tombstones)) {
     if (result.refused) {

@@ -3,6 +3,7 @@
  * heart-beaten while any of its steps works, closed once with its totals and reasons. Whatever
  * runs the steps (run-sync.ts in this process, src/queue/ in jobs) records the run through here.
  */
+import type { AccountContext } from '../account.js';
 import type { DateRange } from '../dates.js';
 import { startRunIfIdle } from '../db/active-runs.js';
 import { countActiveRows, type Db, finishRun, heartbeatRun } from '../db/index.js';
@@ -43,6 +44,8 @@ export interface RunMeta {
 }
 
 export interface RecordDeps {
+  /** The account whose runs these are. */
+  account: Pick<AccountContext, 'name'>;
   db: Db;
   logger: Logger;
   redactor: Redactor;
@@ -90,6 +93,7 @@ export async function beginRun(
     deps.db,
     {
       ...request,
+      account: deps.account.name,
       trigger: meta.trigger,
       ...(meta.jobId ? { jobId: meta.jobId } : {}),
       ...(meta.workerId ? { workerId: meta.workerId } : {}),
@@ -102,7 +106,7 @@ export async function beginRun(
 
 /** Writes the run's end; a full run also records the active rows (the guard's baseline). */
 export async function closeRun(
-  deps: Pick<RecordDeps, 'db' | 'redactor'>,
+  deps: Pick<RecordDeps, 'account' | 'db' | 'redactor'>,
   runId: number,
   run: {
     scope: RunRequest['scope'];
@@ -119,13 +123,13 @@ export async function closeRun(
     ...(run.totals.range ? { range: run.totals.range } : {}),
     ...run.totals.counters,
     ...(error ? { error } : {}),
-    ...(run.scope === 'full' ? { activeRows: await countActiveRows(deps.db) } : {}),
+    ...(run.scope === 'full' ? { activeRows: await countActiveRows(deps.db, deps.account.name) } : {}),
   });
 }
 
 /** Closes a run that a failure stopped; never throws over the failure it reports. */
 export async function failRun(
-  deps: Pick<RecordDeps, 'db' | 'redactor' | 'logger'>,
+  deps: Pick<RecordDeps, 'account' | 'db' | 'redactor' | 'logger'>,
   runId: number,
   scope: RunRequest['scope'],
   error: unknown,

@@ -78,7 +78,7 @@ export function runAccountStep(deps: StepDeps, runId: number): Promise<AccountFi
     // The account step writes no link, so the links' budget is counted while it reads.
     const [account, deleteLimits] = await settledBoth(
       walkAccount({ ...deps, runId }),
-      linkDeleteLimits(deps.db, deps.guard.ratio),
+      linkDeleteLimits(deps.db, deps.account.name, deps.guard.ratio),
     );
     const { locationIds, locationsComplete, staffIds, serviceIds, reasons, authoritative, stats } = account;
     return {
@@ -132,7 +132,7 @@ export function runStep(stepDeps: StepDeps, step: Step, context: StepContext): P
         const { status, reasons, stats, retryable, read } = outcome;
         // A backfill's chunk, once read completely, is not read again by a later backfill.
         if (context.scope === 'backfill' && status === 'complete' && read) {
-          await recordCompletedChunk(deps.db, step.range, { runId: context.runId, ...read });
+          await recordCompletedChunk(deps.db, deps.account.name, step.range, { runId: context.runId, ...read });
         }
         return { step, status, reasons, stats, retryable, ...(read ? { read } : {}) };
       }
