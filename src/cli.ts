@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ACCOUNT_FLAGS, ACCOUNT_HELP } from './commands/account-option.js';
 import type { BackfillOptions } from './commands/backfill.js';
 import type { ConfigNeed } from './config.js';
 import { DatabaseProblem, explainDatabaseError } from './db/database-problem.js';
@@ -80,10 +81,13 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .command('sync')
     .description('run one sync now, in this process, without Redis')
     .option('--location <id>', 'only this location and its staff and services', parseId)
+    .option(ACCOUNT_FLAGS, ACCOUNT_HELP)
     .option('--json', 'print the summary as JSON')
     .action(
-      withRuntime(['timetap', 'database'], async (runtime, options: { location?: number; json?: boolean }) =>
-        (await import('./commands/sync.js')).syncCommand(runtime, options),
+      withRuntime(
+        ['timetap', 'database'],
+        async (runtime, options: { location?: number; json?: boolean; account?: string }) =>
+          (await import('./commands/sync.js')).syncCommand(runtime, options),
       ),
     );
 
@@ -91,6 +95,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .command('resync')
     .description('ask the running workers for an on-demand sync')
     .option('--location <id>', 'only this location', parseId)
+    .option(ACCOUNT_FLAGS, ACCOUNT_HELP)
     .option('--wait', 'wait for the sync and print its result (gives up when no worker consumes the queue)')
     .option('--json', 'print the result as JSON')
     .option(
@@ -100,8 +105,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .action(
       withRuntime(
         ['redis'],
-        async (runtime, options: { location?: number; wait?: boolean; timeout?: string; json?: boolean }) =>
-          (await import('./commands/resync.js')).resyncCommand(runtime, options),
+        async (
+          runtime,
+          options: { location?: number; wait?: boolean; timeout?: string; json?: boolean; account?: string },
+        ) => (await import('./commands/resync.js')).resyncCommand(runtime, options),
       ),
     );
 
@@ -111,6 +118,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .requiredOption('--from <date>', 'the first day to read (YYYY-MM-DD)')
     .option('--to <date>', 'the last day to read (default: the day before the rolling window starts)')
     .option('--again', 'read even the chunks an earlier backfill read completely')
+    .option(ACCOUNT_FLAGS, ACCOUNT_HELP)
     .option('--wait', 'wait for the backfill, show its progress and print its result')
     .option('--json', 'print the result as JSON')
     .option('--timeout <duration>', 'wait at most this long (90s, 10m, 1h); implies --wait')
@@ -124,8 +132,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .command('status')
     .description('recent sync runs, the next scheduled run, queue counts, workers consuming the queue')
     .option('--json', 'print as JSON')
+    .option(ACCOUNT_FLAGS, ACCOUNT_HELP)
     .action(
-      withRuntime(['database', 'redis'], async (runtime, options: { json?: boolean }) =>
+      withRuntime(['database', 'redis'], async (runtime, options: { json?: boolean; account?: string }) =>
         (await import('./commands/status.js')).statusCommand(runtime, options),
       ),
     );
@@ -152,7 +161,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       '--json',
       'print the result as JSON (attach it to a bug report: it holds no record value, no secret)',
     )
-    .option('--account <name>', 'the account to check (default: default, the TIMETAP_* variables)')
+    .option(ACCOUNT_FLAGS, ACCOUNT_HELP)
     .action(
       withRuntime(['timetap'], async (runtime, options: { json?: boolean; account?: string }) =>
         (await import('./commands/doctor.js')).doctorCommand(runtime, options),
@@ -289,8 +298,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .command('report')
     .description('a reporting summary read from the mirror')
     .option('--json', 'print as JSON')
+    .option(ACCOUNT_FLAGS, ACCOUNT_HELP)
     .action(
-      withRuntime(['database'], async (runtime, options: { json?: boolean }) =>
+      withRuntime(['database'], async (runtime, options: { json?: boolean; account?: string }) =>
         (await import('./commands/report.js')).reportCommand(runtime, options),
       ),
     );

@@ -47,29 +47,29 @@ export function createMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const metrics = {
-    syncRuns: new Counter<'scope' | 'status'>({
+    syncRuns: new Counter<'account' | 'scope' | 'status'>({
       name: `${METRIC_PREFIX}runs_total`,
       help: 'Sync runs that finished, by scope (full, location) and status (succeeded, partial, failed, ...).',
-      labelNames: ['scope', 'status'],
+      labelNames: ['account', 'scope', 'status'],
       registers,
     }),
-    syncDuration: new Histogram<'scope'>({
+    syncDuration: new Histogram<'account' | 'scope'>({
       name: `${METRIC_PREFIX}run_duration_seconds`,
-      help: 'Duration of sync runs in seconds, by scope.',
-      labelNames: ['scope'],
+      help: 'Duration of sync runs in seconds, by account and scope.',
+      labelNames: ['account', 'scope'],
       buckets: DURATION_BUCKETS,
       registers,
     }),
-    rows: new Counter<'entity' | 'outcome'>({
+    rows: new Counter<'account' | 'entity' | 'outcome'>({
       name: `${METRIC_PREFIX}rows_total`,
       help: `Rows written or checked by syncs, by entity and outcome (${ROW_OUTCOMES.join(', ')}).`,
-      labelNames: ['entity', 'outcome'],
+      labelNames: ['account', 'entity', 'outcome'],
       registers,
     }),
-    apiCalls: new Counter<'endpoint' | 'status'>({
+    apiCalls: new Counter<'account' | 'endpoint' | 'status'>({
       name: `${METRIC_PREFIX}api_calls_total`,
       help: "Requests to TimeTap, by endpoint template (e.g. 'GET /staff') and HTTP status or error kind.",
-      labelNames: ['endpoint', 'status'],
+      labelNames: ['account', 'endpoint', 'status'],
       registers,
     }),
     apiRetries: new Counter({
@@ -82,15 +82,16 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Times a new TimeTap session token was fetched because the previous one was refused.',
       registers,
     }),
-    apiRateLimit: new Gauge({
+    apiRateLimit: new Gauge<'account'>({
       name: `${METRIC_PREFIX}api_rate_limit`,
-      help: 'Request starts per second the shared budget allows towards TimeTap now: learned from 429s when TIMETAP_ADAPTIVE_RATE is on, else TIMETAP_MAX_RPS.',
+      help: "Request starts per second the account's shared budget allows towards TimeTap now: learned from 429s when TIMETAP_ADAPTIVE_RATE is on, else TIMETAP_MAX_RPS.",
+      labelNames: ['account'],
       registers,
     }),
-    lastSuccess: new Gauge<'scope'>({
+    lastSuccess: new Gauge<'account' | 'scope'>({
       name: `${METRIC_PREFIX}last_success_timestamp_seconds`,
-      help: 'Unix time (seconds) at which the last successful sync finished, by scope.',
-      labelNames: ['scope'],
+      help: 'Unix time (seconds) at which the last successful sync finished, by account and scope.',
+      labelNames: ['account', 'scope'],
       registers,
     }),
     webhookEvents: new Counter<'outcome'>({

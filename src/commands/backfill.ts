@@ -12,12 +12,15 @@ import { EXIT } from '../exit-codes.js';
 import { enqueueBackfill } from '../queue/enqueue.js';
 import type { Runtime } from '../runtime.js';
 import { appointmentWindow } from '../sync/appointment-window.js';
+import { selectAccounts } from './account-option.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { timeoutOption, withQueueClient } from './queue-client.js';
 import { followQueuedJob } from './queued-job.js';
 
 export interface BackfillOptions {
   from: string;
+  /** Only this account's history (default: every configured account's). */
+  account?: string;
   to?: string;
   again?: boolean;
   wait?: boolean;
@@ -53,29 +56,37 @@ export async function backfillCommand(
   const { timeoutMs } = timeout;
   const wait = options.wait === true || timeoutMs !== undefined;
   const chunks = dateChunks({ startDate: range.from, endDate: range.to }, appointments.chunkDays).length;
-  const what = `backfill of ${range.from}..${range.to}`;
+  const accounts = selectAccounts(config.accounts, options.account, err);
+  if (accounts === undefined) return EXIT.usage;
+  const several = config.accounts.length > 1;
 
   return withQueueClient(runtime, 'timetap-sync:backfill', err, async (queue) => {
-    const request = { ...range, ...(options.again ? { again: true } : {}) };
-    const { jobId, existing } = await enqueueBackfill(queue, request, config.worker);
-    const size = `${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${appointments.chunkDays} days`;
-    const line = existing
-      ? `${what} already pending: job ${jobId}`
-      : `${what} queued (${size}): job ${jobId}`;
-    return followQueuedJob(
-      queue,
-      { jobId, existing, line },
-      {
-        command: 'backfill',
-        what,
-        queueName: config.redis.queueName,
-        wait,
-        json: options.json === true,
-        timeoutMs,
-        progress: (done, total) => `backfill: ${done}/${total} chunks of dates read`,
-      },
-      { out, err },
-    );
+    let worst: number = EXIT.ok;
+    for (const account of accounts) {
+      const what = `backfill of ${range.from}..${range.to}${several ? ` for account ${account.name}` : ''}`;
+      const request = { ...range, account: account.name, ...(options.again ? { again: true } : {}) };
+      const { jobId, existing } = await enqueueBackfill(queue, request, config.worker);
+      const size = `${chunks} chunk${chunks === 1 ? '' : 's'} of up to ${appointments.chunkDays} days`;
+      const line = existing
+        ? `${what} already pending: job ${jobId}`
+        : `${what} queued (${size}): job ${jobId}`;
+      const code = await followQueuedJob(
+        queue,
+        { jobId, existing, line },
+        {
+          command: 'backfill',
+          what,
+          queueName: config.redis.queueName,
+          wait,
+          json: options.json === true,
+          timeoutMs,
+          progress: (done, total) => `backfill: ${done}/${total} chunks of dates read`,
+        },
+        { out, err },
+      );
+      worst = Math.max(worst, code);
+    }
+    return worst;
   });
 }
 

@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
+import { DEFAULT_ACCOUNT } from '../account.js';
 import { createDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { EXIT } from '../exit-codes.js';
@@ -109,7 +110,10 @@ export async function demoCommand(env: NodeJS.ProcessEnv, options: DemoOptions =
     );
     for (const reason of result?.reasons ?? []) console.log(`! ${reason}`);
 
-    const report = await readReport(database.prisma, { schedule: config.sync.schedule });
+    const report = await readReport(database.prisma, {
+      account: DEFAULT_ACCOUNT,
+      schedule: config.sync.schedule,
+    });
     console.log(`\n${formatReport(report)}\n`);
     const exitCode = status === 'succeeded' ? EXIT.ok : status === 'partial' ? EXIT.partial : EXIT.failure;
     if (!options.keepRunning) {

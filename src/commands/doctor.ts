@@ -5,7 +5,7 @@
  * of the account (the report pair), and records its result there (`account_profiles`). Exit 0 when
  * the mirror can work with what it found, 1 when it cannot, 2 for an account it does not know.
  */
-import { type AccountContext, findAccount, UnknownAccountError } from '../account.js';
+import type { AccountContext } from '../account.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { recordDoctorResult } from '../db/index.js';
 import { checkDatabase } from '../db/preflight.js';
@@ -15,6 +15,7 @@ import { runDoctor } from '../doctor/run-doctor.js';
 import { describeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { Runtime } from '../runtime.js';
+import { selectAccounts } from './account-option.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { createAccountReportMemory } from './report-memory.js';
 
@@ -24,16 +25,8 @@ export async function doctorCommand(
   output: CommandOutput = CONSOLE_OUTPUT,
 ): Promise<number> {
   const { config } = runtime;
-  let accounts: readonly AccountContext[];
-  try {
-    accounts =
-      options.account === undefined ? config.accounts : [findAccount(config.accounts, options.account)];
-  } catch (error) {
-    if (!(error instanceof UnknownAccountError)) throw error;
-    const names = config.accounts.map((a) => a.name).join(', ');
-    output.err(`error: no account named "${error.account}": this configuration has ${names}`);
-    return EXIT.usage;
-  }
+  const accounts = selectAccounts(config.accounts, options.account, (line) => output.err(line));
+  if (accounts === undefined) return EXIT.usage;
   const database = await mirrorDatabase(runtime, (line) => output.err(line));
   try {
     let worst: number = EXIT.ok;

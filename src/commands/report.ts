@@ -1,34 +1,59 @@
 /**
- * `timetap-sync report [--json]`: a reporting summary read from the mirror (needs only
- * DATABASE_URL). Exits 0 whenever the report could be read, warnings included: the warnings are
- * in the text and in the JSON (`warnings`, `freshness.stale`) for scripts to act on.
+ * `timetap-sync report [--json] [--account NAME]`: a reporting summary read from the mirror (needs
+ * only DATABASE_URL), one per account. Exits 0 whenever the report could be read, warnings
+ * included: the warnings are in the text and in the JSON (`warnings`, `freshness.stale`) for
+ * scripts to act on. One account prints its report object as JSON; several print
+ * `{"accounts": [...]}`, one report each.
  */
+import type { AccountContext } from '../account.js';
 import { createDatabase, type Db } from '../db/database.js';
 import { EXIT } from '../exit-codes.js';
 import { formatReport } from '../report/format-report.js';
 import { hasReportingViews, type Report, readReport } from '../report/read-report.js';
 import type { Runtime } from '../runtime.js';
+import { selectAccounts } from './account-option.js';
 
-export async function reportCommand(runtime: Runtime, options: { json?: boolean }): Promise<number> {
+export async function reportCommand(
+  runtime: Runtime,
+  options: { json?: boolean; account?: string },
+): Promise<number> {
   const { config, logger } = runtime;
+  const accounts = selectAccounts(config.accounts, options.account, (line) => console.error(line));
+  if (accounts === undefined) return EXIT.usage;
   const database = createDatabase(config.database, logger);
   try {
-    const report = await tryReadReport(database.prisma, config.sync.schedule);
-    if (!report) {
+    const reports = await tryReadReports(database.prisma, accounts, config.sync.schedule);
+    if (!reports) {
       console.error(
         'error: this database has no timetap-sync schema (or an old one): run `timetap-sync migrate` first',
       );
       return EXIT.usage;
     }
-    console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    if (options.json) {
+      const [only] = reports;
+      console.log(JSON.stringify(reports.length === 1 ? only : { accounts: reports }, null, 2));
+    } else {
+      const titled = reports.length > 1;
+      console.log(
+        reports.map((r) => (titled ? `Account ${r.account}\n\n` : '') + formatReport(r)).join('\n\n'),
+      );
+    }
     return EXIT.ok;
   } finally {
     await database.close();
   }
 }
 
-/** The report, or undefined when the database lacks the reporting views. */
-async function tryReadReport(db: Db, schedule: string): Promise<Report | undefined> {
+/** The reports, or undefined when the database lacks the reporting views. */
+async function tryReadReports(
+  db: Db,
+  accounts: readonly AccountContext[],
+  schedule: string,
+): Promise<Report[] | undefined> {
   if (!(await hasReportingViews(db))) return undefined;
-  return readReport(db, { schedule });
+  const reports: Report[] = [];
+  for (const account of accounts) {
+    reports.push(await readReport(db, { account: account.name, schedule /* MERGE: account.schedule */ }));
+  }
+  return reports;
 }

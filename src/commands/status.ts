@@ -1,89 +1,94 @@
 /**
- * `timetap-sync status [--json]`: recent sync runs, the next scheduled run, the queue's counts and
- * how many workers consume it. Redis down or refusing is one line on stderr within a few seconds,
+ * `timetap-sync status [--json] [--account NAME]`: the queue's counts and how many workers consume
+ * it; per account, recent sync runs, the next scheduled run, its backfills and request rate. Redis down or refusing is one line on stderr within a few seconds,
  * exit 1: never a hang, a stack trace or the password of REDIS_URL.
  */
 import type { Queue } from 'bullmq';
+import { DEFAULT_ACCOUNT } from '../account.js';
 import type { TimeTapConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
-import { type AccountProfile, backfilledHistory, readAccountProfile, recentRuns } from '../db/index.js';
+import {
+  type AccountProfile,
+  backfilledHistory,
+  readAccountProfile,
+  recentRuns,
+  type SyncRunRecord,
+} from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
-import { JOB, SCHEDULER_ID } from '../queue/jobs.js';
+import { JOB, schedulerId } from '../queue/jobs.js';
 import { budgetKey } from '../queue/shared-timetap.js';
 import { lastWebhookEvents } from '../queue/webhook-events.js';
 import { type AdaptiveRateSnapshot, readAdaptiveRate } from '../redis/adaptive-rate.js';
 import { limiterKeys } from '../redis/limiter.js';
 import type { Runtime } from '../runtime.js';
+import { selectAccounts } from './account-option.js';
 import { CONSOLE_OUTPUT, type CommandOutput } from './output.js';
 import { withQueueClient } from './queue-client.js';
 
 export async function statusCommand(
   runtime: Runtime,
-  options: { json?: boolean },
+  options: { json?: boolean; account?: string },
   output: CommandOutput = CONSOLE_OUTPUT,
 ): Promise<number> {
   const { config, logger, redactor } = runtime;
-  // The request budget shown is the first account's (several accounts: issue of its own).
-  const account = config.accounts[0] as (typeof config.accounts)[number];
   const out = (line: string) => output.out(line);
   const err = (line: string) => output.err(redactor.scrub(line));
+  const accounts = selectAccounts(config.accounts, options.account, err);
+  if (accounts === undefined) return EXIT.usage;
   const database = createDatabase(config.database, logger);
   try {
     // Read while Redis is being reached; awaited below, after Redis may have failed first.
-    const readRuns = Promise.all([
-      recentRuns(database.prisma, 10),
-      backfilledHistory(database.prisma, account.name),
-      readAccountProfile(database.prisma, account.name),
-    ]).catch((error: unknown) => {
+    const readMirror = Promise.all(
+      accounts.map(async (account) => {
+        const [runs, history, profile] = await Promise.all([
+          recentRuns(database.prisma, 10, account.name),
+          backfilledHistory(database.prisma, account.name),
+          readAccountProfile(database.prisma, account.name),
+        ]);
+        return { account, runs, history, profile };
+      }),
+    ).catch((error: unknown) => {
       throw new DatabaseFailure(error);
     });
-    readRuns.catch(() => undefined);
+    readMirror.catch(() => undefined);
     return await withQueueClient(runtime, 'timetap-sync:status', err, async (queue, redis) => {
-      const [[runs, history, profile], scheduler, counts, workers, backfills, webhooks, learned] =
-        await Promise.all([
-          readRuns,
-          queue.getJobScheduler(SCHEDULER_ID),
-          queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
-          queue.getWorkersCount(),
-          pendingBackfills(queue),
-          lastWebhookEvents(redis, queue),
-          readAdaptiveRate(redis, limiterKeys(budgetKey(account)).adaptive),
-        ]);
-      const requestRate = describeRate(account.timetap, learned);
-      const next = scheduler?.next ? new Date(scheduler.next).toISOString() : null;
-      const rows = runs.map((run) => ({
-        id: run.id,
-        scope: run.scope,
-        locationId: run.locationId === null ? null : Number(run.locationId),
-        trigger: run.trigger,
-        status: run.status,
-        startedAt: run.startedAt.toISOString(),
-        durationS: run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
-        apiCalls: run.apiCalls,
-        error: run.error,
-      }));
+      const [mirror, counts, workers, backfills, webhooks] = await Promise.all([
+        readMirror,
+        queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
+        queue.getWorkersCount(),
+        pendingBackfills(queue),
+        lastWebhookEvents(redis, queue),
+      ]);
+      const statuses = await Promise.all(
+        mirror.map(async ({ account, runs, history, profile }) => {
+          const [scheduler, learned] = await Promise.all([
+            queue.getJobScheduler(schedulerId(account.name)),
+            readAdaptiveRate(redis, limiterKeys(budgetKey(account)).adaptive),
+          ]);
+          return {
+            account: account.name,
+            nextScheduledRun: scheduler?.next ? new Date(scheduler.next).toISOString() : null,
+            schedule: scheduler?.pattern ?? null,
+            backfills: backfills.filter((b) => b.account === account.name).map(({ account: _, ...b }) => b),
+            backfilledHistory: history,
+            requestRate: describeRate(account.timetap, learned),
+            timetap: describeProfile(profile),
+            runs: runs.map(runRow),
+          };
+        }),
+      );
       if (options.json) {
+        const [only] = statuses;
+        const shared = { queue: counts, workers, webhooks };
         out(
           JSON.stringify(
-            {
-              nextScheduledRun: next,
-              schedule: scheduler?.pattern ?? null,
-              queue: counts,
-              workers,
-              backfills,
-              backfilledHistory: history,
-              webhooks,
-              requestRate,
-              timetap: describeProfile(profile),
-              runs: rows,
-            },
+            statuses.length === 1 && only ? { ...only, ...shared } : { ...shared, accounts: statuses },
             null,
             2,
           ),
         );
         return EXIT.ok;
       }
-      out(`next scheduled full sync: ${next ?? 'none (no worker has registered the schedule yet)'}`);
       out(
         `queue: ${Object.entries(counts)
           .map(([k, v]) => `${k} ${v}`)
@@ -92,26 +97,11 @@ export async function statusCommand(
       out(
         `workers consuming the queue: ${workers}${workers === 0 ? ' (start one: timetap-sync worker)' : ''}`,
       );
-      for (const b of backfills) {
-        const read = b.progress ? `, ${b.progress.done}/${b.progress.total} chunks read` : '';
-        out(`backfill of ${b.from}..${b.to}: job ${b.jobId} ${b.state}${read}`);
-      }
-      out(
-        history.chunks === 0
-          ? 'appointment history backfilled: none (timetap-sync backfill --from DATE)'
-          : `appointment history backfilled: ${history.chunks} chunks between ${history.from} and ${history.to}, ${history.records} appointments`,
-      );
       out(`webhook events: ${describeWebhooks(webhooks)}`);
-      out(`request rate towards TimeTap: ${requestRate.text}`);
-      out(`TimeTap account: ${describeProfile(profile).text}`);
-      out(rows.length === 0 ? 'no sync runs yet' : 'recent runs:');
-      for (const r of rows) {
-        const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
-        const took = r.durationS === null ? 'running' : `${r.durationS.toFixed(1)} s`;
-        out(
-          `  #${r.id}  ${r.startedAt}  ${scope.padEnd(16)} ${r.status.padEnd(9)} ${took.padStart(9)}  ${r.apiCalls} calls  (${r.trigger})`,
-        );
-        if (r.error && r.status !== 'succeeded') out(`      ${r.error.split('\n')[0]}`);
+      const titled = config.accounts.length > 1;
+      for (const status of statuses) {
+        if (titled) out(`\naccount ${status.account}:`);
+        printAccountStatus(status, out);
       }
       return EXIT.ok;
     });
@@ -124,16 +114,65 @@ export async function statusCommand(
   }
 }
 
+function runRow(run: SyncRunRecord) {
+  return {
+    id: run.id,
+    scope: run.scope,
+    locationId: run.locationId === null ? null : Number(run.locationId),
+    trigger: run.trigger,
+    status: run.status,
+    startedAt: run.startedAt.toISOString(),
+    durationS: run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
+    apiCalls: run.apiCalls,
+    error: run.error,
+  };
+}
+
+interface AccountStatus {
+  nextScheduledRun: string | null;
+  backfills: Array<Omit<PendingBackfill, 'account'>>;
+  backfilledHistory: Awaited<ReturnType<typeof backfilledHistory>>;
+  requestRate: { text: string };
+  timetap: { text: string };
+  runs: Array<ReturnType<typeof runRow>>;
+}
+
+function printAccountStatus(status: AccountStatus, out: (line: string) => void): void {
+  const { nextScheduledRun: next, backfilledHistory: history } = status;
+  out(`next scheduled full sync: ${next ?? 'none (no worker has registered the schedule yet)'}`);
+  for (const b of status.backfills) {
+    const read = b.progress ? `, ${b.progress.done}/${b.progress.total} chunks read` : '';
+    out(`backfill of ${b.from}..${b.to}: job ${b.jobId} ${b.state}${read}`);
+  }
+  out(
+    history.chunks === 0
+      ? 'appointment history backfilled: none (timetap-sync backfill --from DATE)'
+      : `appointment history backfilled: ${history.chunks} chunks between ${history.from} and ${history.to}, ${history.records} appointments`,
+  );
+  out(`request rate towards TimeTap: ${status.requestRate.text}`);
+  out(`TimeTap account: ${status.timetap.text}`);
+  out(status.runs.length === 0 ? 'no sync runs yet' : 'recent runs:');
+  for (const r of status.runs) {
+    const scope = r.scope === 'location' ? `location ${r.locationId}` : r.scope;
+    const took = r.durationS === null ? 'running' : `${r.durationS.toFixed(1)} s`;
+    out(
+      `  #${r.id}  ${r.startedAt}  ${scope.padEnd(16)} ${r.status.padEnd(9)} ${took.padStart(9)}  ${r.apiCalls} calls  (${r.trigger})`,
+    );
+    if (r.error && r.status !== 'succeeded') out(`      ${r.error.split('\n')[0]}`);
+  }
+}
+
+interface PendingBackfill {
+  account: string;
+  jobId: string;
+  from: string;
+  to: string;
+  state: string;
+  progress: { done: number; total: number } | null;
+}
+
 /** Backfills waiting or under way, with the chunks read so far (location-job.ts reports them). */
-async function pendingBackfills(queue: Queue): Promise<
-  Array<{
-    jobId: string;
-    from: string;
-    to: string;
-    state: string;
-    progress: { done: number; total: number } | null;
-  }>
-> {
+async function pendingBackfills(queue: Queue): Promise<PendingBackfill[]> {
   const jobs = await queue.getJobs(
     ['active', 'waiting-children', 'waiting', 'prioritized', 'delayed'],
     0,
@@ -148,6 +187,7 @@ async function pendingBackfills(queue: Queue): Promise<
           ? { done: Number(progress.done), total: Number(progress.total) }
           : null;
       return {
+        account: String(job.data.account ?? DEFAULT_ACCOUNT),
         jobId: job.id as string,
         from: String(job.data.from),
         to: String(job.data.to),

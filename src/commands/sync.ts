@@ -15,15 +15,18 @@ import type { StepKind } from '../sync/plan.js';
 import { runSettings } from '../sync/run-settings.js';
 import { type RunProgress, runSync, type SyncRequest } from '../sync/run-sync.js';
 import { createTimeTapApi } from '../timetap/index.js';
+import { selectAccounts } from './account-option.js';
 import { createProgressLine } from './progress.js';
 import { createAccountReportMemory } from './report-memory.js';
 import { formatRunSummary } from './run-summary.js';
 
 export async function syncCommand(
   runtime: Runtime,
-  options: { location?: number; json?: boolean },
+  options: { location?: number; json?: boolean; account?: string },
 ): Promise<number> {
   const { config } = runtime;
+  const accounts = selectAccounts(config.accounts, options.account, (line) => console.error(line));
+  if (accounts === undefined) return EXIT.usage;
   const database = createDatabase(config.database, runtime.logger);
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
@@ -35,7 +38,7 @@ export async function syncCommand(
   );
   try {
     let worst: number = EXIT.ok;
-    for (const account of config.accounts) {
+    for (const account of accounts) {
       const code = await syncAccount(
         runtime,
         account,

@@ -9,7 +9,11 @@ import type { Db } from './database.js';
  * The start dates of those chunks that a completed chunk covers (a chunk clipped to the edge of
  * one range is covered by the whole chunk of another; dates.ts aligns them).
  */
-export async function completedChunks(db: Db, account: string, chunks: readonly DateRange[]): Promise<Set<string>> {
+export async function completedChunks(
+  db: Db,
+  account: string,
+  chunks: readonly DateRange[],
+): Promise<Set<string>> {
   if (chunks.length === 0) return new Set();
   const rows = await db.$queryRaw<Array<{ start_date: string }>>`
     SELECT c.start_date FROM backfill_chunks c

@@ -113,7 +113,11 @@ async function scrubClients(db: Db, policy: ClientDataPolicy, { account, runId }
   }
 }
 
-async function scrubAppointments(db: Db, policy: ClientDataPolicy, { account, runId }: RunWrite): Promise<number> {
+async function scrubAppointments(
+  db: Db,
+  policy: ClientDataPolicy,
+  { account, runId }: RunWrite,
+): Promise<number> {
   const mode = policy.mode as Exclude<ClientDataMode, 'full'>;
   const kept = KEPT_CLIENT_FIELDS[mode];
   // A candidate has a field the allow-list does not know, a nested client that is not already

@@ -6,11 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DEFAULT_ACCOUNT } from '../account.js';
 import type { OutageLog } from '../outage-log.js';
 import { withAnswerDeadline } from '../redis/answer-deadline.js';
 import { JOB } from './jobs.js';
 
 export interface ResyncRequest {
+  /** The account to sync (default: `default`). */
+  account?: string;
   locationId?: number;
   trigger?: string;
 }
@@ -36,19 +39,22 @@ export async function enqueueResync(
   retry: JobRetry,
 ): Promise<{ jobId: string; existing: boolean }> {
   const trigger = request.trigger ?? 'manual';
-  const deduplicationId =
-    request.locationId === undefined ? 'resync-full' : `resync-location-${request.locationId}`;
+  const account = request.account ?? DEFAULT_ACCOUNT;
+  const deduplicationId = accountJobKey(
+    account,
+    request.locationId === undefined ? 'resync-full' : `resync-location-${request.locationId}`,
+  );
   if (request.locationId === undefined) {
     // A full sync already waiting or under way (the scheduled one, say) is as good as a new one.
-    const running = await pendingFullSync(queue);
+    const running = await pendingFullSync(queue, account);
     if (running) return { jobId: running, existing: true };
   }
   const before = await queue.getDeduplicationJobId(deduplicationId);
   const options = { ...jobOptions(retry), deduplication: { id: deduplicationId } };
   const job =
     request.locationId === undefined
-      ? await queue.add(JOB.fullSync, { trigger }, options)
-      : await queue.add(JOB.locationSync, { trigger, locationId: request.locationId }, options);
+      ? await queue.add(JOB.fullSync, { trigger, account }, options)
+      : await queue.add(JOB.locationSync, { trigger, account, locationId: request.locationId }, options);
   const jobId = job.id as string;
   return { jobId, existing: before !== null && before === jobId };
 }
@@ -60,12 +66,14 @@ export async function enqueueResync(
  */
 export async function enqueueBackfill(
   queue: Queue,
-  request: { from: string; to: string; again?: boolean; trigger?: string },
+  request: { account?: string; from: string; to: string; again?: boolean; trigger?: string },
   retry: JobRetry,
 ): Promise<{ jobId: string; existing: boolean }> {
-  const deduplicationId = `backfill-${request.from}-${request.to}`;
+  const account = request.account ?? DEFAULT_ACCOUNT;
+  const deduplicationId = accountJobKey(account, `backfill-${request.from}-${request.to}`);
   const before = await queue.getDeduplicationJobId(deduplicationId);
   const data = {
+    account,
     trigger: request.trigger ?? 'manual',
     from: request.from,
     to: request.to,
@@ -79,9 +87,18 @@ export async function enqueueBackfill(
   return { jobId, existing: before !== null && before === jobId };
 }
 
-async function pendingFullSync(queue: Queue): Promise<string | undefined> {
+async function pendingFullSync(queue: Queue, account: string): Promise<string | undefined> {
   const jobs = await queue.getJobs(['active', 'waiting-children', 'waiting', 'prioritized'], 0, 200);
-  return jobs.find((job) => job?.name === JOB.fullSync)?.id;
+  return jobs.find((job) => job?.name === JOB.fullSync && (job.data?.account ?? DEFAULT_ACCOUNT) === account)
+    ?.id;
+}
+
+/**
+ * A deduplication key of one account: `default` keeps the key it always had (a job queued before
+ * an upgrade still deduplicates), another account's is prefixed with its name.
+ */
+function accountJobKey(account: string, key: string): string {
+  return account === DEFAULT_ACCOUNT ? key : `${account}:${key}`;
 }
 
 /**

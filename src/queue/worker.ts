@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AccountContext } from '../account.js';
+import { type AccountContext, DEFAULT_ACCOUNT } from '../account.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { abandonStaleRuns } from '../db/index.js';
@@ -21,7 +21,7 @@ import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
 import type { ReportMemory } from '../timetap/index.js';
 import { jobOptions } from './enqueue.js';
-import { JOB, type JobData, SCHEDULER_ID } from './jobs.js';
+import { JOB, type JobData, schedulerId } from './jobs.js';
 import { reportParentProgress } from './parent-progress.js';
 import { type ProcessorDeps, scrubbedForQueue } from './processor-deps.js';
 import { processJob } from './processors.js';
@@ -90,8 +90,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
         logger,
         redactor,
         ...(options.reportMemory ? { reportMemory: options.reportMemory(account) } : {}),
-        ...(options.metrics ? { onRequest: countRequest(options.metrics) } : {}),
-        ...(options.metrics ? { onRate: setRate(options.metrics) } : {}),
+        ...(options.metrics ? { onRequest: countRequest(options.metrics, account.name) } : {}),
+        ...(options.metrics ? { onRate: setRate(options.metrics, account.name) } : {}),
       }),
     })),
     jobRetry: config.worker,
@@ -194,9 +194,10 @@ function createQueueWorker(
 }
 
 /**
- * The job scheduler of the scheduled full sync. Redis may come back empty (restarted without
- * persistence, failed over): it is registered again on every reconnection; its stable id makes a
- * repeat a no-op, and several workers never duplicate it.
+ * The job schedulers of the scheduled full syncs, one per account. Redis may come back empty
+ * (restarted without persistence, failed over): they are registered again on every reconnection;
+ * their stable ids make a repeat a no-op, and several workers never duplicate them. A scheduler
+ * of an account no longer configured is removed, so that it stops queueing syncs that would fail.
  */
 async function registerScheduler(
   queue: Queue,
@@ -205,16 +206,26 @@ async function registerScheduler(
   logger: Logger,
   redactor: Redactor,
 ): Promise<void> {
-  const register = () =>
-    queue.upsertJobScheduler(
-      SCHEDULER_ID,
-      { pattern: config.sync.schedule },
-      {
-        name: JOB.fullSync,
-        data: { trigger: 'schedule' } satisfies JobData<'full-sync'>,
-        opts: jobOptions(config.worker),
-      },
-    );
+  const register = async () => {
+    const ids = new Set<string>();
+    for (const account of config.accounts) {
+      const id = schedulerId(account.name);
+      ids.add(id);
+      await queue.upsertJobScheduler(
+        id,
+        { pattern: config.sync.schedule /* MERGE: account.schedule */ },
+        {
+          name: JOB.fullSync,
+          data: { trigger: 'schedule', account: account.name } satisfies JobData<'full-sync'>,
+          opts: jobOptions(config.worker),
+        },
+      );
+    }
+    for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+      const key = scheduler?.key;
+      if (key?.startsWith(schedulerId(DEFAULT_ACCOUNT)) && !ids.has(key)) await queue.removeJobScheduler(key);
+    }
+  };
   await register();
   redis.on('ready', () => {
     register().catch((error: unknown) =>
@@ -243,11 +254,11 @@ function watchStaleRuns(db: Db, logger: Logger, staleRunMs: number) {
   return { check, stop: () => clearInterval(timer) };
 }
 
-function countRequest(metrics: Metrics) {
+function countRequest(metrics: Metrics, account: string) {
   return (event: { endpoint: string; status: string }) =>
-    metrics.apiCalls.inc({ endpoint: event.endpoint, status: event.status });
+    metrics.apiCalls.inc({ account, endpoint: event.endpoint, status: event.status });
 }
 
-function setRate(metrics: Metrics) {
-  return (rps: number) => metrics.apiRateLimit.set(rps);
+function setRate(metrics: Metrics, account: string) {
+  return (rps: number) => metrics.apiRateLimit.set({ account }, rps);
 }

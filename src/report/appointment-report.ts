@@ -53,28 +53,31 @@ interface PeriodRow {
 const BUSIEST = 5;
 const TODAY = "(now() AT TIME ZONE 'UTC')::date";
 
-export async function readAppointmentReport(db: Db): Promise<AppointmentReport> {
+/** The account's appointments (`$1` in every query). */
+export async function readAppointmentReport(db: Db, account: string): Promise<AppointmentReport> {
   const [[dates], [count], upcoming, past, busiest] = await Promise.all([
     db.$queryRawUnsafe<Array<{ today: string; week_end: string; month_start: string; yesterday: string }>>(
       `SELECT to_char(${TODAY}, 'YYYY-MM-DD') AS today, to_char(${TODAY} + 6, 'YYYY-MM-DD') AS week_end,
               to_char(${TODAY} - 30, 'YYYY-MM-DD') AS month_start, to_char(${TODAY} - 1, 'YYYY-MM-DD') AS yesterday`,
     ),
     db.$queryRawUnsafe<Array<{ n: bigint }>>(
-      `SELECT count(*) AS n FROM appointments WHERE deleted_at IS NULL AND kind = 'appointment'`,
+      `SELECT count(*) AS n FROM appointments WHERE account = $1 AND deleted_at IS NULL AND kind = 'appointment'`,
+      account,
     ),
-    perLocation(db, TODAY, `${TODAY} + 6`),
-    perLocation(db, `${TODAY} - 30`, `${TODAY} - 1`),
+    perLocation(db, account, TODAY, `${TODAY} + 6`),
+    perLocation(db, account, `${TODAY} - 30`, `${TODAY} - 1`),
     db.$queryRawUnsafe<
       Array<{ staff_id: bigint; staff_name: string | null; booked: bigint; booked_minutes: bigint }>
     >(
       `SELECT staff_id, staff_name, sum(booked) AS booked, sum(booked_minutes) AS booked_minutes
          FROM appointment_daily_view
-        WHERE staff_id IS NOT NULL
+        WHERE account = $1 AND staff_id IS NOT NULL
           AND start_date BETWEEN to_char(${TODAY} - 30, 'YYYY-MM-DD') AND to_char(${TODAY} - 1, 'YYYY-MM-DD')
         GROUP BY staff_id, staff_name
        HAVING sum(booked) > 0
         ORDER BY sum(booked_minutes) DESC, sum(booked) DESC, staff_id
         LIMIT ${BUSIEST}`,
+      account,
     ),
   ]);
   if (!dates) throw new Error('the database did not say what day it is');
@@ -108,13 +111,14 @@ export async function readAppointmentReport(db: Db): Promise<AppointmentReport> 
 }
 
 /** Per location (an appointment at no known location under null), between two SQL dates. */
-function perLocation(db: Db, from: string, to: string): Promise<PeriodRow[]> {
+function perLocation(db: Db, account: string, from: string, to: string): Promise<PeriodRow[]> {
   return db.$queryRawUnsafe<PeriodRow[]>(
     `SELECT location_id, sum(booked) AS booked, sum(booked_minutes) AS booked_minutes,
             sum(cancelled) AS cancelled, sum(no_show) AS no_show
        FROM appointment_daily_view
-      WHERE start_date BETWEEN to_char(${from}, 'YYYY-MM-DD') AND to_char(${to}, 'YYYY-MM-DD')
+      WHERE account = $1 AND start_date BETWEEN to_char(${from}, 'YYYY-MM-DD') AND to_char(${to}, 'YYYY-MM-DD')
       GROUP BY location_id`,
+    account,
   );
 }
 

@@ -18,17 +18,21 @@ export interface ChangeReport {
 
 const SINCE = "((now() AT TIME ZONE 'UTC')::date - 30)::timestamp AT TIME ZONE 'UTC'";
 
-export async function readChangeReport(db: Db): Promise<ChangeReport> {
+/** The account's changes (`$1`). */
+export async function readChangeReport(db: Db, account: string): Promise<ChangeReport> {
   const rows = await db.$queryRawUnsafe<
     Array<{ from: string; reschedules: number; cancellations: number; median: number | null }>
   >(
     `SELECT to_char(${SINCE} AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "from",
        (SELECT count(DISTINCT (appointment_id, changed_at))::int FROM appointment_changes_view
-         WHERE column_name IN ('start_date', 'start_time') AND changed_at >= ${SINCE}) AS reschedules,
-       (SELECT count(*)::int FROM cancellation_lead_time_view WHERE cancelled_at >= ${SINCE}) AS cancellations,
+         WHERE account = $1 AND column_name IN ('start_date', 'start_time') AND changed_at >= ${SINCE})
+         AS reschedules,
+       (SELECT count(*)::int FROM cancellation_lead_time_view WHERE account = $1 AND cancelled_at >= ${SINCE})
+         AS cancellations,
        (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lead_time_hours)::float8
           FROM cancellation_lead_time_view
-         WHERE cancelled_at >= ${SINCE} AND lead_time_hours IS NOT NULL) AS median`,
+         WHERE account = $1 AND cancelled_at >= ${SINCE} AND lead_time_hours IS NOT NULL) AS median`,
+    account,
   );
   const row = rows[0];
   if (!row) throw new Error('the database answered no row for the change report');

@@ -43,6 +43,8 @@ export interface ReportLocation {
 }
 
 export interface Report {
+  /** The account reported on. */
+  account: string;
   generatedAt: string;
   /** True when no sync has run and the mirror holds nothing. */
   empty: boolean;
@@ -71,11 +73,13 @@ export async function hasReportingViews(db: Db): Promise<boolean> {
   return rows[0]?.ok === true;
 }
 
-export async function readReport(db: Db, options: { schedule: string }): Promise<Report> {
+/** The report of one account; `schedule` is the account's own. */
+export async function readReport(db: Db, options: { account: string; schedule: string }): Promise<Report> {
+  const { account } = options;
   const [rows, appointments, changes] = await Promise.all([
-    queryReport(db),
-    readAppointmentReport(db),
-    readChangeReport(db),
+    queryReport(db, account),
+    readAppointmentReport(db, account),
+    readChangeReport(db, account),
   ]);
   const totals = {
     locations: Number(rows.totals.locations),
@@ -87,6 +91,7 @@ export async function readReport(db: Db, options: { schedule: string }): Promise
     activeLocations: totals.locations,
   });
   return {
+    account,
     generatedAt: rows.status.db_now.toISOString(),
     empty,
     totals,

@@ -142,13 +142,22 @@ export async function storeAppointments(
     addCounts(
       stats,
       'clients',
-      await upsertClients(db, [...nested.clients.values()], { clientData, onlyMissing: true, logger, ...write }),
+      await upsertClients(db, [...nested.clients.values()], {
+        clientData,
+        onlyMissing: true,
+        logger,
+        ...write,
+      }),
     );
   }
   // The appointments themselves: the writer reads its columns and `raw`, never `nested` (a copy
   // without it cost a second of CPU in a year's backfill).
   const rows: readonly AppointmentRow[] = appointments;
-  addCounts(stats, 'appointments', await upsertAppointments(db, rows, { readAt, clientData, logger, ...write }));
+  addCounts(
+    stats,
+    'appointments',
+    await upsertAppointments(db, rows, { readAt, clientData, logger, ...write }),
+  );
   if (clientData.mode !== 'none') await fetchMissingClients(deps, appointments, stats);
 }
 
@@ -185,7 +194,9 @@ async function tombstoneUnseen(
 ): Promise<string[]> {
   const seenIds = seen.map((a) => a.id);
   // Only the statuses asked for: an appointment of another status is in no report.
-  const unseen = await unseenAppointments(deps.db, deps.account.name, range, seenIds, { statuses: deps.statuses });
+  const unseen = await unseenAppointments(deps.db, deps.account.name, range, seenIds, {
+    statuses: deps.statuses,
+  });
   if (unseen.unseen.length === 0) return [];
   const judge = (doomed: number) =>
     evaluateDeleteGuard({ label, active: unseen.active, doomed, seen: seenIds.length }, deps.guard);

@@ -31,7 +31,11 @@ export type ConfirmDeps = Pick<
 /** How to read one object through its own URL, and how to store that copy. */
 export interface OwnUrl<R extends { id: number }> {
   get(api: TimeTapApi, id: number): Promise<R>;
-  upsert(db: ConfirmDeps['db'], rows: R[], options: Pick<ConfirmDeps, 'logger'> & RunWrite): Promise<UpsertCounts>;
+  upsert(
+    db: ConfirmDeps['db'],
+    rows: R[],
+    options: Pick<ConfirmDeps, 'logger'> & RunWrite,
+  ): Promise<UpsertCounts>;
 }
 
 export async function reconcileUnseen<R extends { id: number }>(

@@ -108,7 +108,11 @@ export async function runSync(deps: RunDeps, request: SyncRequest): Promise<Sync
     }
     // A location sync: the location's own object (read to begin the run), then its one step,
     // whose tombstones are limited to the location's links.
-    addCounts(stats, 'locations', await upsertLocations(deps.db, [location], { logger: run.logger, account: deps.account.name, runId }));
+    addCounts(
+      stats,
+      'locations',
+      await upsertLocations(deps.db, [location], { logger: run.logger, account: deps.account.name, runId }),
+    );
     const steps = locationRunSteps(location.id);
     const { status, reasons } = await runPlan(run, { runId, scope: 'location' }, steps, totals);
     return summary(status, reasons);

@@ -132,7 +132,10 @@ export function runStep(stepDeps: StepDeps, step: Step, context: StepContext): P
         const { status, reasons, stats, retryable, read } = outcome;
         // A backfill's chunk, once read completely, is not read again by a later backfill.
         if (context.scope === 'backfill' && status === 'complete' && read) {
-          await recordCompletedChunk(deps.db, deps.account.name, step.range, { runId: context.runId, ...read });
+          await recordCompletedChunk(deps.db, deps.account.name, step.range, {
+            runId: context.runId,
+            ...read,
+          });
         }
         return { step, status, reasons, stats, retryable, ...(read ? { read } : {}) };
       }

@@ -34,7 +34,7 @@ const servers: Started[] = [];
 async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Started> {
   const enqueued: Array<{ locationId?: number }> = [];
   const { registry, metrics } = createMetrics();
-  metrics.syncRuns.inc({ scope: 'full', status: 'succeeded' });
+  metrics.syncRuns.inc({ account: 'default', scope: 'full', status: 'succeeded' });
   const server = createHttpServer({
     host: '127.0.0.1',
     port: 0,
@@ -199,7 +199,7 @@ describe('health and metrics', () => {
     ]) {
       expect(text).toContain(name);
     }
-    expect(text).toContain('timetap_sync_runs_total{scope="full",status="succeeded"} 1');
+    expect(text).toContain('timetap_sync_runs_total{account="default",scope="full",status="succeeded"} 1');
   });
 
   it('sets the scrape-time gauges before answering /metrics; a refresh that hangs delays it only so long', async () => {

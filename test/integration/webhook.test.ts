@@ -136,7 +136,7 @@ describe('the TimeTap webhook', () => {
     expect(text).toMatch(/timetap_sync_webhook_events_total\{outcome="accepted"\} 3/);
     expect(text).toMatch(/timetap_sync_webhook_lag_seconds_count 3/);
     // The shared budget's rate, read from Redis at start (nothing learned yet: TIMETAP_MAX_RPS).
-    expect(text).toMatch(/timetap_sync_api_rate_limit \d+/);
+    expect(text).toMatch(/timetap_sync_api_rate_limit\{account="default"\} \d+/);
 
     const status = await runCli(['status'], harness.env, 30_000);
     expect(status.stdout).toMatch(

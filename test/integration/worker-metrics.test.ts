@@ -41,12 +41,12 @@ describe('GET /metrics after a start', () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       const seconds = (iso: string) => String(Date.parse(iso) / 1000);
       expect(text).toContain(
-        `timetap_sync_last_success_timestamp_seconds{scope="full"} ${seconds('2026-01-01T11:00:00Z')}`,
+        `timetap_sync_last_success_timestamp_seconds{account="default",scope="full"} ${seconds('2026-01-01T11:00:00Z')}`,
       );
       expect(text).toContain(
-        `timetap_sync_last_success_timestamp_seconds{scope="location"} ${seconds('2026-01-01T12:30:00Z')}`,
+        `timetap_sync_last_success_timestamp_seconds{account="default",scope="location"} ${seconds('2026-01-01T12:30:00Z')}`,
       );
-      expect(text).not.toContain('timetap_sync_last_success_timestamp_seconds{scope="backfill"}');
+      expect(text).not.toContain('timetap_sync_last_success_timestamp_seconds{account="default",scope="backfill"}');
     } finally {
       worker.kill('SIGTERM');
       await worker.exited;
