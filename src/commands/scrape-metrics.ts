@@ -72,7 +72,8 @@ function createFreshnessMetrics(deps: FreshnessMetricsDeps): () => Promise<void>
     try {
       last = { rows: await readFreshness(deps.db), readAt: now() };
     } finally {
-      if (last) setGauges(metrics, last.rows, (now() - last.readAt) / 1000);
+      const configured = new Set(deps.schedules.map((s) => s.account));
+      if (last) setGauges(metrics, last.rows, (now() - last.readAt) / 1000, configured);
       for (const { account, pattern } of deps.schedules) {
         metrics.scheduleInterval.set({ account }, scheduleIntervalMs(pattern, new Date(now())) / 1000);
       }
@@ -80,7 +81,12 @@ function createFreshnessMetrics(deps: FreshnessMetricsDeps): () => Promise<void>
   };
 }
 
-function setGauges(metrics: FreshnessMetricsDeps['metrics'], rows: ScopeFreshness[], elapsed: number): void {
+function setGauges(
+  metrics: FreshnessMetricsDeps['metrics'],
+  rows: ScopeFreshness[],
+  elapsed: number,
+  configured: ReadonlySet<string>,
+): void {
   // Series of a scope the view no longer has would otherwise stay at their last values.
   for (const gauge of [
     metrics.mirrorAge,
@@ -92,6 +98,8 @@ function setGauges(metrics: FreshnessMetricsDeps['metrics'], rows: ScopeFreshnes
     gauge.reset();
   }
   for (const row of rows) {
+    // An account no longer configured keeps its rows, not its alerts.
+    if (!configured.has(row.account)) continue;
     const labels = { account: row.account, scope: row.scope };
     metrics.mirrorAge.set(labels, Math.round(row.ageSeconds + elapsed));
     metrics.unsuccessfulRuns.set(labels, row.unsuccessfulInARow);

@@ -81,6 +81,8 @@ export {
   finishRun,
   heartbeatRun,
   lastSuccesses,
+  markRemovedAccounts,
+  REMOVED_ACCOUNT_TRIGGER,
   type RunOutcome,
   type RunScope,
   type RunStart,

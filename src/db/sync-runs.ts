@@ -213,3 +213,30 @@ function asStats(value: Prisma.JsonValue): StoredStats {
 function truncate(text: string): string {
   return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 20)}… (truncated)`;
 }
+
+/** The trigger of the run that says an account is no longer configured. */
+export const REMOVED_ACCOUNT_TRIGGER = 'configuration';
+
+/**
+ * Accounts that have runs in the mirror but are no longer configured get one finished run that
+ * says so (scope `full`, status `failed`): their rows are never deleted, and `status`, the views
+ * and the freshness view then tell why nothing updates them. Once per removal: an account whose
+ * latest run already says it is not marked again; several workers starting at once take turns.
+ * Returns the accounts marked now.
+ */
+export async function markRemovedAccounts(db: Db, configured: readonly string[]): Promise<string[]> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('timetap-sync:removed-accounts'))`;
+    const rows = await tx.$queryRaw<Array<{ account: string }>>`
+      INSERT INTO sync_runs (account, scope, trigger, status, finished_at, heartbeat_at, error)
+      SELECT a.account, 'full', ${REMOVED_ACCOUNT_TRIGGER}, 'failed', now(), now(),
+        format('account %s is no longer configured: its rows are kept as they are, and no run updates them',
+          a.account)
+      FROM (SELECT DISTINCT account FROM sync_runs) a
+      WHERE a.account <> ALL(${[...configured]}::text[])
+        AND (SELECT r.trigger FROM sync_runs r WHERE r.account = a.account ORDER BY r.id DESC LIMIT 1)
+          IS DISTINCT FROM ${REMOVED_ACCOUNT_TRIGGER}
+      RETURNING account`;
+    return rows.map((row) => row.account);
+  });
+}

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { type AccountContext, DEFAULT_ACCOUNT } from '../account.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
-import { abandonStaleRuns } from '../db/index.js';
+import { abandonStaleRuns, markRemovedAccounts } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createErrorListener, type OutageLog } from '../outage-log.js';
@@ -101,6 +101,16 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
 
   const staleRuns = watchStaleRuns(db, logger, config.worker.staleRunMs ?? DEFAULT_STALE_RUN_MS);
   await staleRuns.check();
+  const removed = await markRemovedAccounts(
+    db,
+    config.accounts.map((a) => a.name),
+  );
+  if (removed.length > 0) {
+    logger.warn(
+      { accounts: removed },
+      'accounts no longer configured: their rows are kept, no run updates them',
+    );
+  }
   if (options.schedule !== false) await registerScheduler(queue, redis, config, logger, redactor);
 
   const running = new Set<Promise<unknown>>();
