@@ -99,6 +99,9 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
     shutdown: shutdown.signal,
   };
 
+  // Each account's budget from the start (a learned one moves it as the limiter answers).
+  for (const account of config.accounts)
+    options.metrics?.apiRateLimit.set({ account: account.name }, account.timetap.maxRps);
   const staleRuns = watchStaleRuns(db, logger, config.worker.staleRunMs ?? DEFAULT_STALE_RUN_MS);
   await staleRuns.check();
   const removed = await markRemovedAccounts(

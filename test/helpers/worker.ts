@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
+import type { Metrics } from '../../src/metrics.js';
 import { type SyncWorker, startSyncWorker } from '../../src/queue/worker.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import type { TestDatabase } from './database.js';
@@ -18,7 +19,7 @@ import { simulatorEnv, testLogging } from './sync.js';
 export interface WorkerHarness {
   prefix: string;
   env: NodeJS.ProcessEnv;
-  start(options?: { schedule?: boolean }): Promise<SyncWorker>;
+  start(options?: { schedule?: boolean; metrics?: Metrics }): Promise<SyncWorker>;
   queue: Queue;
   events: QueueEvents;
   redis: Redis;
@@ -71,6 +72,7 @@ export async function createWorkerHarness(options: {
         logger,
         redactor,
         schedule: startOptions.schedule ?? false,
+        ...(startOptions.metrics ? { metrics: startOptions.metrics } : {}),
       });
       workers.push(worker);
       return worker;

@@ -58,8 +58,8 @@ afterAll(() => {
   expect(all).not.toContain(SECRET);
 });
 beforeEach(async () => {
-  sync = await harness.start();
   const { registry, metrics } = createMetrics();
+  sync = await harness.start({ metrics });
   recordJobMetrics(sync.worker, metrics);
   metricsText = () => registry.metrics();
   ({ http, hook } = await startWebhookServer({
