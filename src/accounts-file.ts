@@ -56,10 +56,9 @@ export interface AccountsFileRules {
 
 export type AccountsFileResult = { ok: true; accounts: AccountEntry[] } | { ok: false; problems: string[] };
 
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable (A-Z a-z 0-9 _)');
-const inline = z.string().min(1, 'must not be empty');
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = z.string().regex(ENV_NAME, 'must be the name of an environment variable (A-Z a-z 0-9 _)');
+const inline = z.string().refine((value) => value.length > 0, 'must not be empty');
 
 const accountSchema = z.strictObject({
   name: z.string().regex(ACCOUNT_NAME, 'must be 1 to 40 characters from a-z 0-9 -'),
@@ -147,8 +146,9 @@ export function parseAccountsFile(
     if (webhookSecret !== undefined && webhookSecret !== '') {
       const field = raw.webhookSecretEnv === undefined ? 'webhookSecret' : 'webhookSecretEnv';
       if (!WEBHOOK_SECRET_FORMAT.test(webhookSecret)) {
-        // Only a secret from the environment gets here unchecked: the schema checked the inline one.
-        problem(field, `names a variable whose value ${WEBHOOK_SECRET_RULE}`);
+        // The schema checked an inline one; one from the environment is checked here.
+        if (field === 'webhookSecretEnv')
+          problem(field, `names a variable whose value ${WEBHOOK_SECRET_RULE}`);
       } else {
         const other = webhookSecrets.get(webhookSecret);
         if (other !== undefined)
@@ -218,7 +218,8 @@ function secretOf(
     return undefined;
   }
   if (given !== undefined) return typeof given === 'string' ? given : undefined;
-  if (typeof variable !== 'string') return undefined;
+  // A wrong one is the schema's to report.
+  if (typeof variable !== 'string' || !ENV_NAME.test(variable)) return undefined;
   const value = env[variable];
   if (value === undefined || value === '') {
     if (rules.needKeys) problem(envField, 'names an environment variable that is not set');
