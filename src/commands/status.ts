@@ -8,7 +8,8 @@ import type { TimeTapConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { type AccountProfile, backfilledHistory, readAccountProfile, recentRuns } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
-import { JOB, SCHEDULER_ID } from '../queue/jobs.js';
+import { schedulerIdOf } from '../queue/job-schedulers.js';
+import { JOB } from '../queue/jobs.js';
 import { budgetKey } from '../queue/shared-timetap.js';
 import { lastWebhookEvents } from '../queue/webhook-events.js';
 import { type AdaptiveRateSnapshot, readAdaptiveRate } from '../redis/adaptive-rate.js';
@@ -42,7 +43,7 @@ export async function statusCommand(
       const [[runs, history, profile], scheduler, counts, workers, backfills, webhooks, learned] =
         await Promise.all([
           readRuns,
-          queue.getJobScheduler(SCHEDULER_ID),
+          queue.getJobScheduler(schedulerIdOf(account.name)),
           queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
           queue.getWorkersCount(),
           pendingBackfills(queue),

@@ -20,8 +20,7 @@ import { watchForHang } from '../redis/answer-deadline.js';
 import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
 import type { ReportMemory } from '../timetap/index.js';
-import { jobOptions } from './enqueue.js';
-import { JOB, type JobData, SCHEDULER_ID } from './jobs.js';
+import { upsertJobSchedulers } from './job-schedulers.js';
 import { reportParentProgress } from './parent-progress.js';
 import { type ProcessorDeps, scrubbedForQueue } from './processor-deps.js';
 import { processJob } from './processors.js';
@@ -194,9 +193,10 @@ function createQueueWorker(
 }
 
 /**
- * The job scheduler of the scheduled full sync. Redis may come back empty (restarted without
- * persistence, failed over): it is registered again on every reconnection; its stable id makes a
- * repeat a no-op, and several workers never duplicate it.
+ * The job schedulers of the scheduled full syncs, one per account (job-schedulers.ts). Redis may
+ * come back empty (restarted without persistence, failed over): they are registered again on
+ * every reconnection; their stable ids make a repeat a no-op, and several workers never
+ * duplicate them.
  */
 async function registerScheduler(
   queue: Queue,
@@ -205,16 +205,7 @@ async function registerScheduler(
   logger: Logger,
   redactor: Redactor,
 ): Promise<void> {
-  const register = () =>
-    queue.upsertJobScheduler(
-      SCHEDULER_ID,
-      { pattern: config.sync.schedule },
-      {
-        name: JOB.fullSync,
-        data: { trigger: 'schedule' } satisfies JobData<'full-sync'>,
-        opts: jobOptions(config.worker),
-      },
-    );
+  const register = () => upsertJobSchedulers(queue, config.accounts, config.worker);
   await register();
   redis.on('ready', () => {
     register().catch((error: unknown) =>
