@@ -9,10 +9,20 @@
  * overflows, a host name that does not resolve, a cron pattern the job scheduler rejects).
  */
 import { isIP } from 'node:net';
-import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { type AccountContext, defaultAccount } from './account.js';
+import { type AccountContext, createAccount, DEFAULT_ACCOUNT } from './account.js';
+import { type AccountEntry, readAccountsFile } from './accounts-file.js';
+import {
+  describeIssue,
+  insecureUrlProblem,
+  scheduleProblem,
+  timetapBaseUrl,
+  WEBHOOK_SECRET_FORMAT,
+  WEBHOOK_SECRET_RULE,
+} from './config-checks.js';
 import { ConfigError } from './errors.js';
+
+export { scheduleProblem };
 
 /**
  * Which parts of the configuration a command needs; the others may stay unset. `schedule`: the
@@ -103,7 +113,6 @@ const count = (max: number) => whole(1, max);
 const ms = (max = MAX_TIMER_MS) => numberIn({ whole: true, min: 1, max, ms: true });
 
 const optionalSecret = z.string().optional();
-const url = z.url({ protocol: /^https?$/ });
 
 /** RFC 1123 host names; an all-digit last label is an IPv4 address in disguise, not a name. */
 function isHostName(value: string): boolean {
@@ -136,50 +145,12 @@ function redisUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
-/**
- * Why `pattern` cannot drive the job scheduler, or undefined when it can. It is read by
- * cron-parser, the parser (and version) BullMQ's job scheduler uses. The pattern is not quoted:
- * cron-parser's own messages are, so they are not passed on.
- */
-export function scheduleProblem(
-  pattern: string,
-  options: { allowSeconds?: boolean } = {},
-): string | undefined {
-  const fields = pattern.trim().split(/\s+/).length;
-  const shape =
-    'must be a cron pattern such as "0 * * * *" (minute hour day-of-month month day-of-week; ' +
-    'with 6 fields the first is seconds) or an alias such as @hourly';
-  // cron-parser fills in missing fields, so "1 2" would quietly mean something nobody wrote.
-  if (!pattern.trim().startsWith('@') && fields !== 5 && fields !== 6) return shape;
-  try {
-    const expression = CronExpressionParser.parse(pattern, { currentDate: new Date() });
-    expression.next();
-    // One second of the minute at most: a full sync every few seconds would spend TimeTap's
-    // request budget on syncs that overlap (and are skipped) rather than on work.
-    if (expression.fields.second.values.length > 1 && options.allowSeconds !== true)
-      return 'fires more often than once a minute: give the seconds field (the first of 6) one value, or use 5 fields';
-    return undefined;
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('Invalid explicit day of month')) {
-      return 'never fires: its day of month does not exist in its months (such as 30 February)';
-    }
-    return shape;
-  }
-}
-
 const schema = z.object({
+  // Several accounts (accounts-file.ts); read in loadConfig. Unset: the TIMETAP_* keys are `default`.
+  TIMETAP_ACCOUNTS_FILE: z.string().optional(),
   TIMETAP_API_KEY: optionalSecret,
   TIMETAP_PRIVATE_KEY: optionalSecret,
-  TIMETAP_BASE_URL: url
-    .refine(
-      (value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value),
-      'must not contain a user name or password (TimeTap authenticates with the key pair)',
-    )
-    .refine(
-      (value) => !/[?#]/.test(value),
-      'must not contain a query string or a fragment: the client appends paths and queries of its own',
-    )
-    .default('https://api.timetap.com/live'),
+  TIMETAP_BASE_URL: timetapBaseUrl.default('https://api.timetap.com/live'),
   // Plain http:// to another machine sends the key and its signature in clear (checked in loadConfig).
   TIMETAP_ALLOW_INSECURE: z.stringbool().default(false),
   TIMETAP_MAX_RPS: numberIn({ whole: false, min: 0, exclusiveMin: true, max: 1000 }).default(5),
@@ -277,8 +248,8 @@ const schema = z.object({
   ),
   // A path segment of the webhook URL: long, and only characters a URL carries as they are.
   WEBHOOK_SECRET: optionalSecret.refine(
-    (v) => v === undefined || /^[A-Za-z0-9._~-]{24,200}$/.test(v),
-    'must be 24 to 200 characters from A-Z a-z 0-9 . _ ~ - (openssl rand -hex 16 prints one)',
+    (v) => v === undefined || WEBHOOK_SECRET_FORMAT.test(v),
+    WEBHOOK_SECRET_RULE,
   ),
   WEBHOOK_RATE_LIMIT: count(100_000).default(600),
   // Proxies in front of the worker whose X-Forwarded-For is believed; more than 10 is a mistake.
@@ -321,7 +292,10 @@ export interface TimeTapConfig {
 }
 
 export interface Config {
-  /** The accounts the mirror keeps (one today, named `default`: the TIMETAP_* variables). */
+  /**
+   * The accounts the mirror keeps: those of TIMETAP_ACCOUNTS_FILE, or else one named `default`
+   * made of the TIMETAP_* variables.
+   */
   accounts: readonly AccountContext[];
   database: {
     url: string;
@@ -333,7 +307,10 @@ export interface Config {
   };
   redis: { url: string; prefix: string; queueName: string };
   sync: {
-    /** Checked only when the command needs `schedule`; a reader must expect a bad pattern. */
+    /**
+     * SYNC_SCHEDULE: the schedule of every account that sets none of its own (AccountContext).
+     * Checked only when the command needs `schedule`; a reader must expect a bad pattern.
+     */
     schedule: string;
     locationConcurrency: number;
     deleteGuardRatio: number;
@@ -367,8 +344,6 @@ export interface Config {
     host: string;
     port: number;
     adminToken: string | undefined;
-    /** The webhook endpoint's secret; undefined: the endpoint is off. */
-    webhookSecret: string | undefined;
     /** Webhook calls per source address per minute. */
     webhookRateLimit: number;
     /** Proxies in front of the worker whose X-Forwarded-For names the caller (http/server.ts). */
@@ -378,6 +353,9 @@ export interface Config {
   /** `auto`: JSON for the worker and when stderr is no terminal, human lines otherwise (logger.ts). */
   logFormat: Parsed['LOG_FORMAT'];
 }
+
+/** What the accounts file gives for each account: set beside it, which one counts would be a guess. */
+const REPLACED_BY_ACCOUNTS_FILE = ['TIMETAP_API_KEY', 'TIMETAP_PRIVATE_KEY', 'WEBHOOK_SECRET'] as const;
 
 const REQUIRED: Record<ConfigNeed, Array<keyof Parsed>> = {
   timetap: ['TIMETAP_API_KEY', 'TIMETAP_PRIVATE_KEY'],
@@ -404,8 +382,12 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
     }
   }
   const parsed = result.success ? result.data : undefined;
+  const accountsFile = env.TIMETAP_ACCOUNTS_FILE;
   for (const need of needs) {
     for (const name of REQUIRED[need]) {
+      // With the file, the keys are the file's; whether it has them is the file's check.
+      if (accountsFile !== undefined && (REPLACED_BY_ACCOUNTS_FILE as readonly string[]).includes(name))
+        continue;
       if (!problems.has(name) && (parsed === undefined || parsed[name] === undefined)) {
         if (env[name] === undefined || env[name] === '') problems.set(name, 'is required');
       }
@@ -414,6 +396,35 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
   if (parsed !== undefined) {
     for (const [name, problem] of [...rateBoundProblems(parsed), ...insecureProblems(parsed)])
       if (!problems.has(name)) problems.set(name, problem);
+  }
+  let entries: AccountEntry[] | undefined;
+  if (accountsFile !== undefined) {
+    for (const name of REPLACED_BY_ACCOUNTS_FILE) {
+      if (env[name] === undefined) continue;
+      problems.set(
+        name,
+        'is set, and so is TIMETAP_ACCOUNTS_FILE, which gives every account its keys and webhook ' +
+          `secret: unset ${name}, or move it into the file`,
+      );
+    }
+    const read = readAccountsFile(accountsFile, env, {
+      needKeys: needs.includes('timetap'),
+      checkSchedules: needs.includes('schedule'),
+      allowSeconds: parsed?.SYNC_SCHEDULE_ALLOW_SECONDS ?? env.SYNC_SCHEDULE_ALLOW_SECONDS === 'true',
+      allowInsecure: parsed?.TIMETAP_ALLOW_INSECURE ?? env.TIMETAP_ALLOW_INSECURE === 'true',
+      minRps: parsed?.TIMETAP_MIN_RPS,
+      ceilingRps: parsed?.TIMETAP_MAX_RPS_CEILING,
+    });
+    if (read.ok) entries = read.accounts;
+    else {
+      const [only, ...more] = read.problems;
+      problems.set(
+        'TIMETAP_ACCOUNTS_FILE',
+        more.length === 0 && only !== undefined
+          ? only
+          : `has ${read.problems.length} problems:\n${read.problems.map((line) => `    ${line}`).join('\n')}`,
+      );
+    }
   }
   if (needs.includes('schedule')) {
     const problem = scheduleProblem(env.SYNC_SCHEDULE ?? DEFAULT_SCHEDULE, {
@@ -428,7 +439,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, needs: readonly ConfigNeed[
         'See .env.example for every variable and its meaning.',
     );
   }
-  return Object.freeze(toConfig(parsed));
+  return Object.freeze(toConfig(parsed, entries));
 }
 
 /** The learned rate's bounds must hold the rate it starts at. */
@@ -444,59 +455,34 @@ function rateBoundProblems(p: Parsed): Array<[string, string]> {
   return problems;
 }
 
-/**
- * The login sends the API key and a signature that never changes (signature.ts): over plain http
- * to another machine, anyone on the path can replay them. This machine (the simulator, a tunnel)
- * is fine; anything else must say so.
- */
+/** TIMETAP_BASE_URL over plain http to another machine must be allowed (config-checks.ts). */
 function insecureProblems(p: Parsed): Array<[string, string]> {
-  if (p.TIMETAP_ALLOW_INSECURE) return [];
-  const { protocol, hostname } = new URL(p.TIMETAP_BASE_URL);
-  if (protocol !== 'http:' || isLoopback(hostname)) return [];
-  return [
-    [
-      'TIMETAP_BASE_URL',
-      'is plain http:// to another machine, which would send the API key and its signature ' +
-        'unencrypted: use https://, or set TIMETAP_ALLOW_INSECURE=true on a network you trust',
-    ],
-  ];
+  const problem = insecureUrlProblem(p.TIMETAP_BASE_URL, p.TIMETAP_ALLOW_INSECURE);
+  return problem === undefined ? [] : [['TIMETAP_BASE_URL', problem]];
 }
 
-/** `localhost`, 127.0.0.0/8 and ::1: requests that never leave this machine. */
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
-}
-
-/** Zod's messages may quote the received value; only the expectation is kept. */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      return `must be a ${issue.expected}`;
-    case 'too_small':
-      return issue.inclusive === false
-        ? `must be greater than ${String(issue.minimum)}`
-        : `must be at least ${String(issue.minimum)}`;
-    case 'too_big':
-      return `must be at most ${String(issue.maximum)}`;
-    case 'invalid_format':
-      return issue.format === 'regex'
-        ? (issue.message ?? 'has the wrong format')
-        : `must be a valid ${issue.format}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map(String).join(', ')}`;
-    case 'custom':
-      // Our own refinements, whose messages never contain the value.
-      return issue.message;
-    default:
-      return issue.message.includes('received') ? 'is invalid' : issue.message;
-  }
-}
-function toConfig(p: Parsed): Config {
+/**
+ * `entries`: the accounts file's, each with the TIMETAP_* values for what it leaves unset;
+ * without it, the one account of the TIMETAP_* variables.
+ */
+function toConfig(p: Parsed, entries: readonly AccountEntry[] | undefined): Config {
   const queuePrefix = p.QUEUE_PREFIX;
+  const accounts =
+    entries === undefined
+      ? [
+          createAccount(DEFAULT_ACCOUNT, timetapConfig(p), queuePrefix, {
+            schedule: p.SYNC_SCHEDULE,
+            webhookSecret: p.WEBHOOK_SECRET,
+          }),
+        ]
+      : entries.map((entry) =>
+          createAccount(entry.name, timetapConfig(p, entry), queuePrefix, {
+            schedule: entry.schedule ?? p.SYNC_SCHEDULE,
+            webhookSecret: entry.webhookSecret,
+          }),
+        );
   return {
-    accounts: [defaultAccount(timetapConfig(p), queuePrefix)],
+    accounts,
     database: {
       url: p.DATABASE_URL ?? '',
       poolSize: p.DATABASE_POOL_SIZE,
@@ -534,7 +520,6 @@ function toConfig(p: Parsed): Config {
       host: p.HTTP_HOST,
       port: p.HTTP_PORT,
       adminToken: p.ADMIN_TOKEN,
-      webhookSecret: p.WEBHOOK_SECRET,
       webhookRateLimit: p.WEBHOOK_RATE_LIMIT,
       trustProxy: p.TRUST_PROXY,
     },
@@ -543,16 +528,22 @@ function toConfig(p: Parsed): Config {
   };
 }
 
-function timetapConfig(p: Parsed): TimeTapConfig {
+/**
+ * An account's TimeTap settings: its own key pair, and its base URL and budget where the accounts
+ * file sets them, else the TIMETAP_* ones; the learned rate's bounds derive from its own start.
+ * Every other setting (timeouts, retries, paging) is shared.
+ */
+function timetapConfig(p: Parsed, entry?: AccountEntry): TimeTapConfig {
+  const maxRps = entry?.maxRps ?? p.TIMETAP_MAX_RPS;
   return {
-    apiKey: p.TIMETAP_API_KEY ?? '',
-    privateKey: p.TIMETAP_PRIVATE_KEY ?? '',
-    baseUrl: p.TIMETAP_BASE_URL.replace(/\/+$/, ''),
-    maxRps: p.TIMETAP_MAX_RPS,
+    apiKey: entry === undefined ? (p.TIMETAP_API_KEY ?? '') : entry.apiKey,
+    privateKey: entry === undefined ? (p.TIMETAP_PRIVATE_KEY ?? '') : entry.privateKey,
+    baseUrl: (entry?.baseUrl ?? p.TIMETAP_BASE_URL).replace(/\/+$/, ''),
+    maxRps,
     adaptiveRate: p.TIMETAP_ADAPTIVE_RATE
       ? {
-          floorRps: p.TIMETAP_MIN_RPS ?? Math.min(DEFAULT_MIN_RPS, p.TIMETAP_MAX_RPS),
-          ceilingRps: p.TIMETAP_MAX_RPS_CEILING ?? Math.min(1000, 4 * p.TIMETAP_MAX_RPS),
+          floorRps: p.TIMETAP_MIN_RPS ?? Math.min(DEFAULT_MIN_RPS, maxRps),
+          ceilingRps: p.TIMETAP_MAX_RPS_CEILING ?? Math.min(1000, 4 * maxRps),
         }
       : undefined,
     maxConcurrency: p.TIMETAP_MAX_CONCURRENCY,

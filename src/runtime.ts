@@ -23,13 +23,13 @@ export function createRuntime(
 ): Runtime {
   const config = loadConfig(env, needs);
   const redactor = createRedactor([
-    ...config.accounts.flatMap(({ timetap }) => [
+    ...config.accounts.flatMap(({ timetap, webhookSecret }) => [
       timetap.apiKey,
       timetap.privateKey,
       ...urlCredentials(timetap.baseUrl),
+      webhookSecret,
     ]),
     config.http.adminToken,
-    config.http.webhookSecret,
     ...urlCredentials(config.database.url),
     ...urlCredentials(config.redis.url),
   ]);

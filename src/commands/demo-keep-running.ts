@@ -73,7 +73,7 @@ export async function keepRunning(
       const line = describeFinished(job, result);
       if (line) out(`${clock()} ${line}`);
     });
-    const secret = config.http.webhookSecret ?? '';
+    const secret = config.accounts[0]?.webhookSecret ?? '';
     simulator.setWebhook({ url: `${url}/webhooks/timetap/${secret}`, format: 'json' });
     simulator.setLiveChanges(LIVE_CHANGES_MS);
     out(

@@ -25,6 +25,8 @@ export function createDemoRuntime(
       ...env,
       DATABASE_URL: demo.databaseUrl,
       REDIS_URL: demo.redisUrl,
+      // The simulator's one account, whatever accounts the user's environment names.
+      TIMETAP_ACCOUNTS_FILE: '',
       TIMETAP_BASE_URL: demo.simulator.url,
       TIMETAP_API_KEY: demo.simulator.credentials.apiKey,
       TIMETAP_PRIVATE_KEY: demo.simulator.credentials.privateKey,

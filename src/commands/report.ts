@@ -22,7 +22,7 @@ export async function reportCommand(
   if (accounts === undefined) return EXIT.usage;
   const database = createDatabase(config.database, logger);
   try {
-    const reports = await tryReadReports(database.prisma, accounts, config.sync.schedule);
+    const reports = await tryReadReports(database.prisma, accounts);
     if (!reports) {
       console.error(
         'error: this database has no timetap-sync schema (or an old one): run `timetap-sync migrate` first',
@@ -45,15 +45,11 @@ export async function reportCommand(
 }
 
 /** The reports, or undefined when the database lacks the reporting views. */
-async function tryReadReports(
-  db: Db,
-  accounts: readonly AccountContext[],
-  schedule: string,
-): Promise<Report[] | undefined> {
+async function tryReadReports(db: Db, accounts: readonly AccountContext[]): Promise<Report[] | undefined> {
   if (!(await hasReportingViews(db))) return undefined;
   const reports: Report[] = [];
   for (const account of accounts) {
-    reports.push(await readReport(db, { account: account.name, schedule /* MERGE: account.schedule */ }));
+    reports.push(await readReport(db, { account: account.name, schedule: account.schedule }));
   }
   return reports;
 }

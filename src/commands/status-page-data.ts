@@ -70,15 +70,14 @@ export function createStatusPageReader(deps: StatusPageDeps): ReadStatusPage {
           }, null),
         ),
       ),
-      config.http.webhookSecret
+      config.accounts.some((account) => account.webhookSecret !== undefined)
         ? fromRedis(() => lastWebhookEvents(redis, deps.queue), { received: null, applied: null })
         : null,
     ]);
-    const interval = scheduleInterval(config.sync.schedule, now);
     const accounts = config.accounts.map(
       (account, i): AccountStatus => ({
         name: account.name,
-        scheduleIntervalSeconds: interval,
+        scheduleIntervalSeconds: scheduleInterval(account.schedule, now),
         freshness: freshness.filter((row) => row.account === account.name),
         requestRate: rates[i] ?? null,
         ...doctorOf(profiles[i]),

@@ -15,7 +15,8 @@ import {
   type SyncRunRecord,
 } from '../db/index.js';
 import { EXIT } from '../exit-codes.js';
-import { JOB, schedulerId } from '../queue/jobs.js';
+import { schedulerIdOf } from '../queue/job-schedulers.js';
+import { JOB } from '../queue/jobs.js';
 import { budgetKey } from '../queue/shared-timetap.js';
 import { lastWebhookEvents } from '../queue/webhook-events.js';
 import { type AdaptiveRateSnapshot, readAdaptiveRate } from '../redis/adaptive-rate.js';
@@ -62,7 +63,7 @@ export async function statusCommand(
       const statuses = await Promise.all(
         mirror.map(async ({ account, runs, history, profile }) => {
           const [scheduler, learned] = await Promise.all([
-            queue.getJobScheduler(schedulerId(account.name)),
+            queue.getJobScheduler(schedulerIdOf(account.name)),
             readAdaptiveRate(redis, limiterKeys(budgetKey(account)).adaptive),
           ]);
           return {

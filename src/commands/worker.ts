@@ -8,11 +8,13 @@
  * carry on in database 0, where no one looks for the jobs). One line, exit 1; an orchestrator's
  * restart policy tries again. Once started, it rides out Redis outages.
  */
+import type { Config } from '../config.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { EXIT } from '../exit-codes.js';
 import { failureReason } from '../failure-reason.js';
 import type { ReadinessChecks } from '../http/health.js';
 import { createHttpServer, type HttpServer, type WebhookOptions } from '../http/server.js';
+import type { WebhookSecret } from '../http/webhook-route.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { createOutageLog, type OutageLog } from '../outage-log.js';
@@ -117,7 +119,7 @@ export async function startWorkerService(runtime: Runtime, database: Database): 
       metrics,
       readiness,
       logger,
-      schedules: config.accounts.map((account) => ({ account: account.name, pattern: config.sync.schedule })),
+      schedules: config.accounts.map((account) => ({ account: account.name, pattern: account.schedule })),
     }),
     enqueueResync: createResyncEnqueuer({
       queue: sync.queue,
@@ -139,17 +141,24 @@ export async function startWorkerService(runtime: Runtime, database: Database): 
       }),
       config,
     }),
-    ...(config.http.webhookSecret
-      ? { webhook: webhookOptions(config.http.webhookSecret, sync, runtime, metrics) }
+    ...(webhookSecrets(config).length > 0
+      ? { webhook: webhookOptions(webhookSecrets(config), sync, runtime, metrics) }
       : {}),
   });
   const { url } = await http.start();
   return { sync, http, url };
 }
 
+/** The accounts that take webhooks, each with the secret of its URL; none: the endpoint is off. */
+export function webhookSecrets(config: Pick<Config, 'accounts'>): WebhookSecret[] {
+  return config.accounts.flatMap(({ name, webhookSecret }) =>
+    webhookSecret === undefined ? [] : [{ account: name, secret: webhookSecret }],
+  );
+}
+
 /** The webhook endpoint: events go to the queue through a call that fails fast (503 at once). */
 export function webhookOptions(
-  secret: string,
+  secrets: readonly WebhookSecret[],
   sync: SyncWorker,
   { config }: Pick<Runtime, 'config'>,
   metrics: ReturnType<typeof createMetrics>['metrics'],
@@ -160,7 +169,7 @@ export function webhookOptions(
     outages: sync.redisOutages,
   });
   return {
-    secret,
+    secrets,
     perSourcePerMinute: config.http.webhookRateLimit,
     enqueue: (event) => fast(() => enqueueAppointmentEvent(sync.queue, event, config.worker)),
     record: (event) => fast(() => recordWebhookEvent(sync.redis, sync.queue, 'received', event)),

@@ -42,6 +42,29 @@ export function createTokenCheck(token: string): TokenCheck {
   };
 }
 
+/**
+ * Which of several tokens a candidate is, by the key each was given (the webhook's secrets name
+ * accounts). The candidate is compared with every token, whichever matches, so that the time
+ * tells neither whether nor which one matched.
+ */
+export function createTokenLookup<K>(tokens: ReadonlyArray<readonly [K, string]>): {
+  find(candidate: string | undefined): K | undefined;
+} {
+  if (tokens.some(([, token]) => token.length === 0)) throw new Error('a token must not be empty');
+  const expected = tokens.map(([key, token]) => [key, digest(token)] as const);
+  return {
+    find(candidate) {
+      if (candidate === undefined) return undefined;
+      const given = digest(candidate);
+      let found: K | undefined;
+      for (const [key, token] of expected) {
+        if (timingSafeEqual(given, token) && found === undefined) found = key;
+      }
+      return found;
+    },
+  };
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }

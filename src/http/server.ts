@@ -44,8 +44,8 @@ const DASHBOARD_FAILURES_PER_MINUTE = 20;
 /** Webhook calls with a wrong secret per client address per minute. */
 const WEBHOOK_FAILURES_PER_MINUTE = 20;
 
-/** The webhook endpoint, on when WEBHOOK_SECRET is set. */
-export type WebhookOptions = Pick<WebhookRouteDeps, 'secret' | 'enqueue' | 'record' | 'metrics'> & {
+/** The webhook endpoint, on when any account has a webhook secret. */
+export type WebhookOptions = Pick<WebhookRouteDeps, 'secrets' | 'enqueue' | 'record' | 'metrics'> & {
   /** Calls per source address per minute (WEBHOOK_RATE_LIMIT). */
   perSourcePerMinute: number;
 };
@@ -177,7 +177,9 @@ function createApp(deps: HttpServerDeps): express.Express {
     });
   } else {
     app.use(WEBHOOK_PATH, (_req, res) => {
-      res.status(404).json({ error: 'WEBHOOK_SECRET is not set: the webhook endpoint is off' });
+      res.status(404).json({
+        error: 'no account has a webhook secret (WEBHOOK_SECRET): the webhook endpoint is off',
+      });
     });
   }
 

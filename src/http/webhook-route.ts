@@ -1,6 +1,8 @@
 /**
- * `POST /webhooks/timetap/<WEBHOOK_SECRET>`: TimeTap's webhook, a hint that an appointment
- * changed. TimeTap signs nothing, so the URL holds a secret, compared in constant time; a wrong
+ * `POST /webhooks/timetap/<secret>`: TimeTap's webhook, a hint that an appointment changed.
+ * TimeTap signs nothing, so the URL holds a secret, compared in constant time. Each account has
+ * its own (WEBHOOK_SECRET for `default`, `webhookSecret` in TIMETAP_ACCOUNTS_FILE), and the
+ * secret names the account whose appointment it is: TimeTap's payload does not say. A wrong
  * one answers 401 before the body is read (and is never logged), and an address that keeps
  * guessing waits (429) for its next guesses. The right secret is never refused by that lockout:
  * behind a proxy every caller has the proxy's address, and TimeTap does not retry, so a guesser
@@ -15,7 +17,7 @@ import { isUnconfirmed } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, WebhookRejection } from '../metrics.js';
 import { appointmentHintOf } from '../webhook/payload.js';
-import { createTokenCheck } from './auth.js';
+import { createTokenLookup } from './auth.js';
 import { callerOf } from './caller.js';
 import type { RateLimiter } from './rate-limit.js';
 import { readBody } from './read-body.js';
@@ -28,36 +30,46 @@ const ACCEPTED_TYPES =
   /^(|application\/json|application\/[\w.+-]+\+json|text\/json|text\/plain|application\/x-www-form-urlencoded)$/;
 
 export type EnqueueAppointmentEvent = (event: {
+  account: string;
   calendarId: number;
   receivedAt: number;
 }) => Promise<{ jobId: string; coalesced: boolean }>;
 
-export interface WebhookRouteDeps {
+/** An account that takes webhooks, and the path segment of its webhook URL. */
+export interface WebhookSecret {
+  account: string;
   secret: string;
+}
+
+export interface WebhookRouteDeps {
+  /** At least one; no two alike (the accounts file refuses that). */
+  secrets: readonly WebhookSecret[];
   /** Every call with the right secret, per source address. */
   perSource: RateLimiter;
   /** Calls with a wrong secret, per source address; past it, that address waits. */
   failures: RateLimiter;
   enqueue: EnqueueAppointmentEvent;
   /** Records the last event for `status`; best effort. */
-  record?: (event: { at: string; calendarId?: number; outcome: string }) => Promise<void>;
+  record?: (event: { at: string; account?: string; calendarId?: number; outcome: string }) => Promise<void>;
   metrics?: Pick<Metrics, 'webhookEvents' | 'webhookRejections'>;
   logger: Logger;
 }
 
 export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: Response) => Promise<void> {
   const { perSource, failures, enqueue, metrics, logger } = deps;
-  const secretCheck = createTokenCheck(deps.secret);
-  const record = (outcome: string, calendarId?: number) => {
+  const secrets = createTokenLookup(deps.secrets.map(({ account, secret }) => [account, secret] as const));
+  const record = (outcome: string, account?: string, calendarId?: number) => {
     deps
       .record?.({
         at: new Date().toISOString(),
         outcome,
+        ...(account === undefined ? {} : { account }),
         ...(calendarId === undefined ? {} : { calendarId }),
       })
       .catch(() => undefined);
   };
   const refuse = (
+    account: string | undefined,
     res: Response,
     status: number,
     reason: WebhookRejection,
@@ -68,7 +80,7 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
     metrics?.webhookRejections.inc({ reason });
     if (reason !== 'secret' && reason !== 'locked-out') {
       metrics?.webhookEvents.inc({ outcome: 'rejected' });
-      record(`rejected: ${reason}`);
+      record(`rejected: ${reason}`, account);
     }
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     res.status(status).json({ error, ...extra });
@@ -78,11 +90,13 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
     const receivedAt = Date.now();
     res.set('Cache-Control', 'no-store');
     const source = callerOf(req);
-    if (!secretCheck.matches(String(req.params.secret ?? ''))) {
+    const account = secrets.find(String(req.params.secret ?? ''));
+    if (account === undefined) {
       const locked = failures.peek(source);
       if (!locked.allowed) {
         res.set('Connection', 'close'); // its body is left unread
         refuse(
+          undefined,
           res,
           429,
           'locked-out',
@@ -94,43 +108,43 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
       failures.take(source);
       logger.warn({ source }, 'webhook call with a wrong secret refused');
       res.set('Connection', 'close'); // its body is left unread
-      refuse(res, 401, 'secret', 'unknown webhook URL');
+      refuse(undefined, res, 401, 'secret', 'unknown webhook URL');
       return;
     }
     metrics?.webhookEvents.inc({ outcome: 'received' });
     const budget = perSource.take(source);
     if (!budget.allowed) {
-      refuse(res, 429, 'rate', 'too many webhook calls from this address', budget.retryAfterSeconds);
+      refuse(account, res, 429, 'rate', 'too many webhook calls from this address', budget.retryAfterSeconds);
       return;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (!ACCEPTED_TYPES.test(type)) {
       res.set('Connection', 'close');
-      refuse(res, 415, 'content-type', 'send the appointment as JSON (application/json)');
+      refuse(account, res, 415, 'content-type', 'send the appointment as JSON (application/json)');
       return;
     }
     const body = await readBody(req, MAX_WEBHOOK_BODY_BYTES);
     if (body === undefined) {
       res.set('Connection', 'close');
-      refuse(res, 413, 'size', `body larger than ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+      refuse(account, res, 413, 'size', `body larger than ${MAX_WEBHOOK_BODY_BYTES} bytes`);
       return;
     }
     const hint = appointmentHintOf(body);
     if (!hint.ok) {
       // The body may hold a client's name and e-mail: only its size and type are logged.
       logger.warn(
-        { reason: hint.reason, bytes: Buffer.byteLength(body), contentType: type },
+        { account, reason: hint.reason, bytes: Buffer.byteLength(body), contentType: type },
         'webhook without a usable appointment id',
       );
-      refuse(res, 400, hint.reason, 'no appointment id (calendarId) found in the body');
+      refuse(account, res, 400, hint.reason, 'no appointment id (calendarId) found in the body');
       return;
     }
     let queued: Awaited<ReturnType<EnqueueAppointmentEvent>>;
     try {
-      queued = await enqueue({ calendarId: hint.calendarId, receivedAt });
+      queued = await enqueue({ account, calendarId: hint.calendarId, receivedAt });
     } catch (error) {
       logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
+        { account, err: error instanceof Error ? error.message : String(error) },
         'could not queue a webhook event',
       );
       if (isUnconfirmed(error)) {
@@ -138,16 +152,29 @@ export function createWebhookRoute(deps: WebhookRouteDeps): (req: Request, res: 
         const why =
           'Redis did not confirm the event in time: it was sent but not confirmed, and may still ' +
           'be applied once Redis answers; sending it again is safe';
-        refuse(res, 503, 'unavailable', why, 5, { confirmed: false });
+        refuse(account, res, 503, 'unavailable', why, 5, { confirmed: false });
         return;
       }
-      refuse(res, 503, 'unavailable', 'could not queue the event: Redis is unreachable; try again later', 5);
+      refuse(
+        account,
+        res,
+        503,
+        'unavailable',
+        'could not queue the event: Redis is unreachable; try again later',
+        5,
+      );
       return;
     }
     metrics?.webhookEvents.inc({ outcome: queued.coalesced ? 'coalesced' : 'accepted' });
-    record(queued.coalesced ? 'coalesced' : 'accepted', hint.calendarId);
+    record(queued.coalesced ? 'coalesced' : 'accepted', account, hint.calendarId);
     logger.debug(
-      { calendarId: hint.calendarId, jobId: queued.jobId, coalesced: queued.coalesced, readBy: hint.readBy },
+      {
+        account,
+        calendarId: hint.calendarId,
+        jobId: queued.jobId,
+        coalesced: queued.coalesced,
+        readBy: hint.readBy,
+      },
       'webhook queued',
     );
     res.status(200).json({ jobId: queued.jobId, coalesced: queued.coalesced });

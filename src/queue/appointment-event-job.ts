@@ -29,6 +29,7 @@ export async function processAppointmentEvent(
   logger.debug({ outcome: refresh.outcome, lagMs }, 'appointment event applied');
   await recordWebhookEvent(deps.redis, deps.queue, 'applied', {
     at: new Date().toISOString(),
+    account: runtime.settings.account.name,
     calendarId,
     outcome: refresh.outcome,
     lagMs,

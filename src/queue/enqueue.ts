@@ -95,10 +95,11 @@ async function pendingFullSync(queue: Queue, account: string): Promise<string | 
 
 /**
  * A deduplication key of one account: `default` keeps the key it always had (a job queued before
- * an upgrade still deduplicates), another account's is prefixed with its name.
+ * an upgrade still deduplicates), another account's is prefixed with its name and a `.`, which no
+ * account name holds. Not `:`: the key also starts job ids, and BullMQ refuses a `:` in those.
  */
 function accountJobKey(account: string, key: string): string {
-  return account === DEFAULT_ACCOUNT ? key : `${account}:${key}`;
+  return account === DEFAULT_ACCOUNT ? key : `${account}.${key}`;
 }
 
 /**
@@ -137,7 +138,8 @@ export function createResyncEnqueuer(deps: {
 const EVENT_SETTLE_MS = 1_000;
 
 /**
- * The job for an appointment a webhook named. Events for one appointment coalesce: while its job
+ * The job for an appointment a webhook named, in the account its URL named. Events for one
+ * appointment coalesce (per account: two accounts may have the same appointment id): while its job
  * waits, another event adds nothing (`coalesced`); while it runs, the next event is kept and runs
  * once it finishes (BullMQ's keepLastIfActive), so that a change made during the read is not
  * lost, and at most one job per appointment waits. A job waits `EVENT_SETTLE_MS` before it
@@ -146,10 +148,11 @@ const EVENT_SETTLE_MS = 1_000;
  */
 export async function enqueueAppointmentEvent(
   queue: Queue,
-  event: { calendarId: number; receivedAt: number },
+  event: { account: string; calendarId: number; receivedAt: number },
   retry: JobRetry,
 ): Promise<{ jobId: string; coalesced: boolean }> {
-  const deduplicationId = `appointment-${event.calendarId}`;
+  // The id is a number and comes last: `<account>-<id>` names one pair only.
+  const deduplicationId = accountJobKey(event.account, `appointment-${event.calendarId}`);
   // An id of our own: BullMQ answers a deduplicated add with the job already there, so another id
   // tells, in the same atomic step, that this event coalesced (a look before the add would race).
   const ownId = `${deduplicationId}-${randomUUID()}`;

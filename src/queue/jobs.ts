@@ -1,4 +1,3 @@
-import { DEFAULT_ACCOUNT } from '../account.js';
 import type { PlanScope, Step, StepKind } from '../sync/plan.js';
 import type { Counters } from '../sync/run-record.js';
 import type { SyncSummary } from '../sync/run-sync.js';
@@ -26,11 +25,6 @@ export type StepJobName = (typeof STEP_JOB)[StepKind];
 
 /** The job scheduler of the `default` account: the id it always had, so that an upgrade keeps it. */
 export const SCHEDULER_ID = 'scheduled-full-sync';
-
-/** Each account's own job scheduler of its scheduled full sync. */
-export function schedulerId(account: string): string {
-  return account === DEFAULT_ACCOUNT ? SCHEDULER_ID : `${SCHEDULER_ID}:${account}`;
-}
 
 /** Every job's account; absent in jobs queued before there were accounts, which are `default`'s. */
 export interface AccountData {

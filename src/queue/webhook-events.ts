@@ -7,6 +7,8 @@ import type { Redis } from 'ioredis';
 
 export interface WebhookEventRecord {
   at: string;
+  /** Whose appointment; absent in records written before there were accounts, and for a wrong URL. */
+  account?: string;
   calendarId?: number;
   /** received: accepted, coalesced or rejected (with its reason); applied: stored or tombstoned. */
   outcome: string;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type AccountContext, DEFAULT_ACCOUNT } from '../account.js';
+import type { AccountContext } from '../account.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { abandonStaleRuns, markRemovedAccounts } from '../db/index.js';
@@ -20,8 +20,7 @@ import { watchForHang } from '../redis/answer-deadline.js';
 import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
 import type { ReportMemory } from '../timetap/index.js';
-import { jobOptions } from './enqueue.js';
-import { JOB, type JobData, schedulerId } from './jobs.js';
+import { upsertJobSchedulers } from './job-schedulers.js';
 import { reportParentProgress } from './parent-progress.js';
 import { type ProcessorDeps, scrubbedForQueue } from './processor-deps.js';
 import { processJob } from './processors.js';
@@ -207,10 +206,10 @@ function createQueueWorker(
 }
 
 /**
- * The job schedulers of the scheduled full syncs, one per account. Redis may come back empty
- * (restarted without persistence, failed over): they are registered again on every reconnection;
- * their stable ids make a repeat a no-op, and several workers never duplicate them. A scheduler
- * of an account no longer configured is removed, so that it stops queueing syncs that would fail.
+ * The job schedulers of the scheduled full syncs, one per account (job-schedulers.ts). Redis may
+ * come back empty (restarted without persistence, failed over): they are registered again on
+ * every reconnection; their stable ids make a repeat a no-op, and several workers never
+ * duplicate them.
  */
 async function registerScheduler(
   queue: Queue,
@@ -219,26 +218,7 @@ async function registerScheduler(
   logger: Logger,
   redactor: Redactor,
 ): Promise<void> {
-  const register = async () => {
-    const ids = new Set<string>();
-    for (const account of config.accounts) {
-      const id = schedulerId(account.name);
-      ids.add(id);
-      await queue.upsertJobScheduler(
-        id,
-        { pattern: config.sync.schedule /* MERGE: account.schedule */ },
-        {
-          name: JOB.fullSync,
-          data: { trigger: 'schedule', account: account.name } satisfies JobData<'full-sync'>,
-          opts: jobOptions(config.worker),
-        },
-      );
-    }
-    for (const scheduler of await queue.getJobSchedulers(0, -1)) {
-      const key = scheduler?.key;
-      if (key?.startsWith(schedulerId(DEFAULT_ACCOUNT)) && !ids.has(key)) await queue.removeJobScheduler(key);
-    }
-  };
+  const register = () => upsertJobSchedulers(queue, config.accounts, config.worker);
   await register();
   redis.on('ready', () => {
     register().catch((error: unknown) =>

@@ -93,14 +93,18 @@ export function testTimeTapConfig(sim: Simulator, overrides: Partial<TimeTapConf
 }
 
 /**
- * A redactor of the account's keys and a logger through it: silent, or at debug into `log` for
- * the tests that read what was logged. The sync and the worker harnesses both need the pair.
+ * A redactor of every account's keys and webhook secret and a logger through it: silent, or at
+ * debug into `log` for the tests that read what was logged. The sync and the worker harnesses
+ * both need the pair.
  */
 export function testLogging(config: Config, log?: CapturedLog): { redactor: Redactor; logger: Logger } {
-  const redactor = createRedactor([
-    soleAccount(config).timetap.apiKey,
-    soleAccount(config).timetap.privateKey,
-  ]);
+  const redactor = createRedactor(
+    config.accounts.flatMap(({ timetap, webhookSecret }) => [
+      timetap.apiKey,
+      timetap.privateKey,
+      webhookSecret,
+    ]),
+  );
   const logger = createLogger({
     level: log ? 'debug' : 'silent',
     redactor,

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { webhookOptions } from '../../src/commands/worker.js';
 import { loadConfig } from '../../src/config.js';
 import { createHttpServer, type HttpServer } from '../../src/http/server.js';
+import type { WebhookSecret } from '../../src/http/webhook-route.js';
 import type { Logger } from '../../src/logger.js';
 import type { Metrics } from '../../src/metrics.js';
 import type { SyncWorker } from '../../src/queue/worker.js';
@@ -16,11 +17,14 @@ export async function startWebhookServer(options: {
   worker: SyncWorker;
   /** The worker's environment (a harness's `env`), read for its Redis. */
   env: NodeJS.ProcessEnv;
-  secret: string;
+  /** The default account's secret, or each account's (by name). */
+  secret: string | readonly WebhookSecret[];
   logger: Logger;
   registry: Registry;
   metrics: Metrics;
-}): Promise<{ http: HttpServer; hook: string }> {
+}): Promise<{ http: HttpServer; hook: string; url: string }> {
+  const secrets =
+    typeof options.secret === 'string' ? [{ account: 'default', secret: options.secret }] : options.secret;
   const config = loadConfig(options.env, ['timetap', 'database', 'redis']);
   const http = createHttpServer({
     host: '127.0.0.1',
@@ -31,8 +35,8 @@ export async function startWebhookServer(options: {
     readiness: {},
     enqueueResync: async () => ({ jobId: 'unused', existing: false }),
     dashboardQueues: [],
-    webhook: webhookOptions(options.secret, options.worker, { config }, options.metrics),
+    webhook: webhookOptions(secrets, options.worker, { config }, options.metrics),
   });
   const { url } = await http.start();
-  return { http, hook: `${url}/webhooks/timetap/${options.secret}` };
+  return { http, hook: `${url}/webhooks/timetap/${secrets[0]?.secret ?? ''}`, url };
 }

@@ -136,7 +136,9 @@ describe('timetap-sync demo', () => {
         /: succeeded \(run \d+\)/,
       );
       const metrics = await (await fetch(`${worker}/metrics`)).text();
-      expect(metrics).toMatch(/timetap_sync_last_success_timestamp_seconds\{account="default",scope="full"\} \d/);
+      expect(metrics).toMatch(
+        /timetap_sync_last_success_timestamp_seconds\{account="default",scope="full"\} \d/,
+      );
       expect(metrics).toMatch(/timetap_sync_webhook_events_total\{outcome="accepted"\} [1-9]/);
 
       // A second one on the same Redis refuses, and touches nothing.

@@ -44,7 +44,7 @@ async function start(overrides: Partial<HttpServerDeps> & { perSourcePerMinute?:
     },
     dashboardQueues: [],
     webhook: {
-      secret: SECRET,
+      secrets: [{ account: 'default', secret: SECRET }],
       perSourcePerMinute,
       enqueue: async ({ calendarId }) => {
         events.push(calendarId);

@@ -582,7 +582,7 @@ describe('the webhook path in logs and answers', () => {
     const secret = randomBytes(16).toString('hex');
     const server = await start({
       webhook: {
-        secret,
+        secrets: [{ account: 'default', secret }],
         perSourcePerMinute: 100,
         enqueue: async () => ({ jobId: 'event-1', coalesced: false }),
       },

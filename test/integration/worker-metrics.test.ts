@@ -46,7 +46,9 @@ describe('GET /metrics after a start', () => {
       expect(text).toContain(
         `timetap_sync_last_success_timestamp_seconds{account="default",scope="location"} ${seconds('2026-01-01T12:30:00Z')}`,
       );
-      expect(text).not.toContain('timetap_sync_last_success_timestamp_seconds{account="default",scope="backfill"}');
+      expect(text).not.toContain(
+        'timetap_sync_last_success_timestamp_seconds{account="default",scope="backfill"}',
+      );
     } finally {
       worker.kill('SIGTERM');
       await worker.exited;

@@ -16,11 +16,17 @@ describe('createMetrics', () => {
     metrics.apiRateLimit.set({ account: 'default' }, 7.5);
     const text = await registry.metrics();
     expect(text).toContain('timetap_sync_rows_total{account="default",entity="staff",outcome="inserted"} 3');
-    expect(text).toContain('timetap_sync_api_calls_total{account="default",endpoint="GET /staff",status="200"} 1');
+    expect(text).toContain(
+      'timetap_sync_api_calls_total{account="default",endpoint="GET /staff",status="200"} 1',
+    );
     expect(text).toContain('timetap_sync_api_retries_total 1');
     expect(text).toContain('timetap_sync_relogins_total 1');
-    expect(text).toContain('timetap_sync_run_duration_seconds_bucket{le="15",account="default",scope="full"} 1');
-    expect(text).toContain('timetap_sync_last_success_timestamp_seconds{account="default",scope="full"} 1700000000');
+    expect(text).toContain(
+      'timetap_sync_run_duration_seconds_bucket{le="15",account="default",scope="full"} 1',
+    );
+    expect(text).toContain(
+      'timetap_sync_last_success_timestamp_seconds{account="default",scope="full"} 1700000000',
+    );
     expect(text).toContain('timetap_sync_jobs_total{name="full-sync",outcome="completed"} 1');
     expect(text).toContain('timetap_sync_api_rate_limit{account="default"} 7.5');
     expect(text).toContain('process_resident_memory_bytes');
