@@ -63,12 +63,13 @@ export function createAccountFairness(options: AccountFairnessOptions): AccountF
   const { redis, logger, accounts: _accounts, ...admissionOptions } = options;
   const admission = createAccountAdmission(redis, admissionOptions);
   return {
-    run: (job, token, work) => runAdmitted(admission, logger, job, token, work),
+    run: (job, token, work) => runAdmitted(redis, admission, logger, job, token, work),
     close: () => admission.close(),
   };
 }
 
 async function runAdmitted<T>(
+  redis: Redis,
   admission: AccountAdmission,
   logger: Logger,
   job: Job,
@@ -81,10 +82,11 @@ async function runAdmitted<T>(
   const account = accountName(job);
   let answer: Awaited<ReturnType<AccountAdmission['admit']>> | undefined;
   try {
-    answer = await admission.admit(account, jobId, admissionClass(job));
+    answer = await withinDeadline(redis, () => admission.admit(account, jobId, admissionClass(job)));
   } catch (error) {
-    // Fairness is not worth a job: if Redis cannot answer the admission, the job runs (and most
-    // likely meets the same outage in its own calls, which say so).
+    // Fairness is not worth a job, nor a job that never settles (a shutdown without Redis waits
+    // for the jobs under way): if Redis does not answer the admission soon, the job runs, and most
+    // likely meets the same outage in its own calls, which say so.
     logger.debug({ jobId, account, err: String(error) }, 'admission unavailable; the job runs');
   }
   if (answer && !answer.admitted) {
@@ -92,12 +94,31 @@ async function runAdmitted<T>(
     await job.moveToDelayed(Date.now() + answer.delayMs, token);
     throw new DelayedError();
   }
-  const admitted = answer !== undefined;
   try {
     return await work();
   } finally {
-    // A failed release costs nothing for long: the entry expires with its lease.
-    if (admitted) await admission.release(account, jobId).catch(() => {});
+    // Also after an admission unanswered in time, which Redis may still grant. Not awaited, so
+    // that the job settles even while Redis is gone; sent on the connection the worker finishes
+    // the job on, so it reaches Redis first. A release that is lost expires with its lease.
+    admission.release(account, jobId).catch(() => {});
+  }
+}
+
+/** How long an admission may go unanswered (a hung Redis) before the job runs without it. */
+const ADMISSION_TIMEOUT_MS = 3_000;
+
+async function withinDeadline<T>(redis: Redis, ask: () => Promise<T>): Promise<T> {
+  // Lost: nothing is sent (it would wait in ioredis' offline queue).
+  if (redis.status !== 'ready') throw new Error(`Redis connection ${redis.status}`);
+  const answer = ask();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer in time')), ADMISSION_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([answer, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -34,6 +34,7 @@
  * and a worker re-checks at most one of them per spacing, instead of cycling through all N
  * every while.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { defineScript } from './script.js';
 
@@ -61,7 +62,10 @@ export type AdmissionAnswer =
   | { admitted: false; held: number; cap: number; delayMs: number };
 
 export interface AccountAdmission {
-  /** Takes a slot of `account` for `jobId` (renewed until released), or says how long to wait. */
+  /**
+   * Takes a slot of `account` for `jobId` (renewed until released), or says how long to wait.
+   * Release a job whose admission was asked for, even if its answer never came.
+   */
   admit(account: string, jobId: string, kind: AdmissionClass): Promise<AdmissionAnswer>;
   release(account: string, jobId: string): Promise<void>;
   /** Jobs `account` holds now (unexpired entries), for tests and metrics. */
@@ -79,6 +83,9 @@ export const DEFAULT_SPACING_MS = 100;
 export const DEFAULT_DEMAND_WINDOW_MS = 3_000;
 /** One slot: with the target of several worker processes (12 slots and more) it costs little. */
 export const DEFAULT_RESERVED_SLOTS = 1;
+
+/** How long closing waits for this process's slots to leave the fleet before it lets them expire. */
+const CLOSE_WAIT_MS = 1_000;
 
 export function admissionKeys(prefix: string) {
   const base = `${prefix}:admission`;
@@ -179,15 +186,21 @@ export function createAccountAdmission(redis: Redis, options: AccountAdmissionOp
 
   return {
     async admit(account, jobId, kind) {
+      // Renewed from the moment it is asked for (the renewal never creates an entry): an answer
+      // that comes after the caller gave up on it and released the job must not be renewed for ever.
+      leases.set(jobId, account);
       const answer = (await ADMIT.run(
         redis,
         [keys.active(account), keys.workers, keys.demandAll, keys.demandSync, keys.next(account)],
         [jobId, account, kind, leaseMs, member, demandWindowMs, reserved, spacingMs],
-      )) as number[];
+      ).catch((error: unknown) => {
+        leases.delete(jobId);
+        throw error;
+      })) as number[];
       const [admitted = 0, held = 0, cap = 0, delayMs = spacingMs] = answer;
-      if (admitted !== 1) return { admitted: false, held, cap, delayMs };
-      leases.set(jobId, account);
-      return { admitted: true, held, cap };
+      if (admitted === 1) return { admitted: true, held, cap };
+      leases.delete(jobId);
+      return { admitted: false, held, cap, delayMs };
     },
     async release(account, jobId) {
       leases.delete(jobId);
@@ -198,7 +211,9 @@ export function createAccountAdmission(redis: Redis, options: AccountAdmissionOp
     },
     async close() {
       clearInterval(timer);
-      await redis.zrem(keys.workers, member);
+      // A shutdown does not wait for a Redis that is gone: the entry then expires with its lease.
+      const removed = redis.zrem(keys.workers, member).catch(() => 0);
+      await Promise.race([removed, sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     },
   };
 }

@@ -34,6 +34,8 @@ function startWorker(prefix: string, accounts: string[], jobMs: number) {
     concurrency: CONCURRENCY,
     leaseMs: 5_000,
     spacingMs: 50,
+    // Longer than any test here: an account that asked counts for the rest of the test.
+    demandWindowMs: 10_000,
     logger: silent,
   });
   const starts: Start[] = [];
@@ -166,6 +168,25 @@ describe('fairness across accounts', () => {
     }
   });
 
+  it('shares the slots evenly between two accounts with work, after the first one alone had 3', async () => {
+    const prefix = newKey('bull');
+    const queue = new Queue('jobs', { connection: connect(), prefix });
+    await flood(queue, JOB.locationSync, 'a', 12);
+    await flood(queue, JOB.locationSync, 'b', 12);
+    const worker = startWorker(prefix, ['a', 'b'], 400);
+    try {
+      await waitForDrain(queue, 15_000);
+      expect(worker.starts).toHaveLength(24);
+      // a alone took every slot but one; once b asked too, neither held more than half.
+      expect(worker.most.get('a')).toBe(CONCURRENCY - 1);
+      expect(worker.most.get('b')).toBe(CONCURRENCY / 2);
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
   it('changes nothing with one account: every slot, no deferral, no key of its own', async () => {
     const prefix = newKey('bull');
     const queue = new Queue('jobs', { connection: connect(), prefix });
@@ -185,6 +206,23 @@ describe('fairness across accounts', () => {
       await queue.obliterate({ force: true });
       await queue.close();
     }
+  });
+
+  it('runs the job when Redis cannot answer its admission', async () => {
+    const lost = connect();
+    const fairness = createAccountFairness({
+      redis: lost,
+      prefix: newKey('bull'),
+      accounts: ['a', 'b'],
+      workerId: 'lost',
+      concurrency: CONCURRENCY,
+      leaseMs: 5_000,
+      logger: silent,
+    });
+    lost.disconnect();
+    const job = { id: '1', name: JOB.locationSync, data: { account: 'a' } } as Job;
+    expect(await fairness.run(job, 'token', async () => 'ran')).toBe('ran');
+    await fairness.close();
   });
 
   it("lets a killed process's admissions and slots expire, and renews a live one's", async () => {
