@@ -23,8 +23,8 @@
  * - the fair share, ceil(slots / accounts asking): several accounts with work share the slots
  *   evenly. A bulk job (a backfill's) counts every account that asked; any other job counts only
  *   those with non-bulk work, so that a scheduled sync is not squeezed by another account's
- *   backfill (the backfill keeps what its own share leaves; BullMQ priorities put its chunks
- *   behind the sync's steps in the queue, enqueue.ts).
+ *   backfill (the backfill keeps what its own share leaves; a BullMQ priority puts its chunks
+ *   behind the sync's steps in the queue: BACKFILL_PRIORITY, queue/account-fairness.ts).
  * Nothing is pre-empted: an account above its cap (because another account just arrived) keeps its
  * running jobs and gets no new one until it is below.
  *
