@@ -28,6 +28,7 @@ import {
 import { addCounters, beginRun, closeRun, countersOf, emptyTotals, failRun } from '../sync/run-record.js';
 import { mergeStepResults, type StepFailure } from '../sync/run-results.js';
 import { type AccountFindings, runAccountStep, runFinishStep } from '../sync/steps.js';
+import { BACKFILL_PRIORITY } from './account-fairness.js';
 import { jobOptions } from './enqueue.js';
 import {
   type BackfillData,
@@ -191,6 +192,8 @@ async function fanOut(
       parent,
       ignoreDependencyOnFailure: true,
       ...jobOptions(deps.jobRetry),
+      // Several accounts: a backfill's chunks wait behind the others' syncs (account-fairness.ts).
+      ...(scope === 'backfill' && deps.accounts.length > 1 ? { priority: BACKFILL_PRIORITY } : {}),
       // Kept for a day: the parent reads their results when it finishes.
       removeOnComplete: { age: 24 * 3600, count: 100_000 },
     },

@@ -20,6 +20,7 @@ import { watchForHang } from '../redis/answer-deadline.js';
 import { createRedisConnection, outageLogOf } from '../redis/connection.js';
 import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
 import type { ReportMemory } from '../timetap/index.js';
+import { type AccountFairness, createAccountFairness } from './account-fairness.js';
 import { upsertJobSchedulers } from './job-schedulers.js';
 import { reportParentProgress } from './parent-progress.js';
 import { type ProcessorDeps, scrubbedForQueue } from './processor-deps.js';
@@ -116,7 +117,18 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
   if (options.schedule !== false) await registerScheduler(queue, redis, config, logger, redactor);
 
   const running = new Set<Promise<unknown>>();
-  const worker = createQueueWorker(config, deps, redisOutages, running);
+  const fairness = createAccountFairness({
+    redis,
+    prefix: config.redis.prefix,
+    accounts: config.accounts.map((account) => account.name),
+    workerId,
+    concurrency: config.worker.concurrency,
+    // An admission outlives a killed process as long as its jobs' locks do: the stall check
+    // hands those jobs to another worker about when their slots free up.
+    leaseMs: config.worker.lockDurationMs ?? BULLMQ_LOCK_DURATION_MS,
+    logger,
+  });
+  const worker = createQueueWorker(config, deps, redisOutages, running, fairness);
   let closed = false;
   return {
     queue,
@@ -143,14 +155,19 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<SyncW
       const closing = worker.close();
       const grace = setTimeout(() => shutdown.abort(new Error('shutdown')), config.worker.shutdownGraceMs);
       await closing.finally(() => clearTimeout(grace));
+      await fairness.close().catch(() => {});
       await queue.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
 
+/** BullMQ's default lockDuration, used when WORKER_LOCK_DURATION_MS is not set. */
+const BULLMQ_LOCK_DURATION_MS = 30_000;
+
 /**
- * The BullMQ worker: every job through its processor (processors.ts), every error scrubbed. What
+ * The BullMQ worker: every job through its account's admission (account-fairness.ts) and its
+ * processor (processors.ts), every error scrubbed. What
  * the processors are running is kept in `running`, so that a shutdown without Redis can wait for
  * exactly that (their runs closed in Postgres) rather than for a guessed while.
  */
@@ -159,6 +176,7 @@ function createQueueWorker(
   deps: ProcessorDeps,
   redisOutages: OutageLog,
   running: Set<Promise<unknown>>,
+  fairness: AccountFairness,
 ): Worker {
   const { logger, redactor, redis, queue } = deps;
   const lockDurationMs = config.worker.lockDurationMs;
@@ -166,7 +184,7 @@ function createQueueWorker(
     config.redis.queueName,
     async (job: Job, token?: string) => {
       logger.debug({ jobId: job.id, job: job.name }, 'job started');
-      const work = processJob(job, token, deps);
+      const work = fairness.run(job, token, () => processJob(job, token, deps));
       running.add(work);
       try {
         return await work;
