@@ -16,28 +16,33 @@ export interface MirrorSnapshot {
   staffServices: Array<[number, number, number]>;
 }
 
-export async function readMirror(db: PrismaClient): Promise<MirrorSnapshot> {
+/** The mirror of one account (`default` unless told). */
+export async function readMirror(db: PrismaClient, account = 'default'): Promise<MirrorSnapshot> {
   const raws = async (table: 'locations' | 'staff' | 'services') =>
     (
       await db.$queryRawUnsafe<Array<{ raw: Record<string, unknown> }>>(
-        `SELECT raw FROM ${table} WHERE deleted_at IS NULL ORDER BY id`,
+        `SELECT raw FROM ${table} WHERE account = $1 AND deleted_at IS NULL ORDER BY id`,
+        account,
       )
     ).map((r) => r.raw);
-  const tuples = async (sql: string) =>
-    (await db.$queryRawUnsafe<Array<{ t: Array<string | number> }>>(sql)).map((r) => r.t.map(Number));
+  const tuples = async (table: string, columns: string) =>
+    (
+      await db.$queryRawUnsafe<Array<{ t: Array<string | number> }>>(
+        `SELECT ARRAY[${columns}] AS t FROM ${table} WHERE account = $1 AND deleted_at IS NULL ORDER BY 1`,
+        account,
+      )
+    ).map((r) => r.t.map(Number));
   return {
     locations: await raws('locations'),
     staff: await raws('staff'),
     services: await raws('services'),
-    locationStaff: (await tuples(
-      'SELECT ARRAY[location_id, staff_id] AS t FROM location_staff WHERE deleted_at IS NULL ORDER BY 1',
-    )) as Array<[number, number]>,
-    locationServices: (await tuples(
-      'SELECT ARRAY[location_id, service_id] AS t FROM location_services WHERE deleted_at IS NULL ORDER BY 1',
-    )) as Array<[number, number]>,
-    staffServices: (await tuples(
-      'SELECT ARRAY[location_id, staff_id, service_id] AS t FROM staff_services WHERE deleted_at IS NULL ORDER BY 1',
-    )) as Array<[number, number, number]>,
+    locationStaff: (await tuples('location_staff', 'location_id, staff_id')) as Array<[number, number]>,
+    locationServices: (await tuples('location_services', 'location_id, service_id')) as Array<
+      [number, number]
+    >,
+    staffServices: (await tuples('staff_services', 'location_id, staff_id, service_id')) as Array<
+      [number, number, number]
+    >,
   };
 }
 
@@ -68,15 +73,15 @@ function withoutNul(value: unknown): unknown {
   return value;
 }
 
-/** count(*) = count(distinct key) in every table: no row was ever doubled. */
+/** count(*) = count(distinct key) in every table: no row was ever doubled (in any account). */
 export async function duplicateKeys(db: PrismaClient): Promise<Record<string, number>> {
   const checks: Record<string, string> = {
-    locations: 'id',
-    staff: 'id',
-    services: 'id',
-    location_staff: '(location_id, staff_id)',
-    location_services: '(location_id, service_id)',
-    staff_services: '(location_id, staff_id, service_id)',
+    locations: '(account, id)',
+    staff: '(account, id)',
+    services: '(account, id)',
+    location_staff: '(account, location_id, staff_id)',
+    location_services: '(account, location_id, service_id)',
+    staff_services: '(account, location_id, staff_id, service_id)',
   };
   const out: Record<string, number> = {};
   for (const [table, key] of Object.entries(checks)) {
