@@ -127,6 +127,7 @@ export async function startWorkerService(runtime: Runtime, database: Database): 
       redisUrl: config.redis.url,
       retry: config.worker,
       trigger: 'http',
+      accounts: config.accounts.map((account) => account.name),
       outages: sync.redisOutages,
     }),
     dashboardQueues: [sync.queue],

@@ -12,7 +12,8 @@
  * 4. the body is read only once the caller is known.
  */
 import type { Request, Response } from 'express';
-import { isUnconfirmed } from '../errors.js';
+import { ACCOUNT_NAME } from '../accounts-file.js';
+import { ConfigError, isUnconfirmed } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AUTH_REALM, parseCredentials, type TokenCheck } from './auth.js';
 import { callerOf } from './caller.js';
@@ -23,10 +24,17 @@ import { readBody } from './read-body.js';
 const MAX_RESYNC_BODY_BYTES = 1024;
 
 export interface ResyncRequestBody {
+  /** The account to sync; without it, every configured account (a location needs its account). */
+  account?: string;
   locationId?: number;
 }
 
-export type EnqueueResync = (request: ResyncRequestBody) => Promise<{ jobId: string; existing: boolean }>;
+/** One job per account asked for; `jobId` and `existing` are the first one's. */
+export type EnqueueResync = (request: ResyncRequestBody) => Promise<{
+  jobId: string;
+  existing: boolean;
+  jobs: Array<{ account: string; jobId: string; existing: boolean }>;
+}>;
 
 export interface ResyncRouteDeps {
   tokenCheck: TokenCheck;
@@ -81,10 +89,18 @@ export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Re
       return;
     }
     try {
-      const { jobId, existing } = await enqueueResync(parsed.request);
-      logger.info({ jobId, existing, locationId: parsed.request.locationId }, 'resync requested over HTTP');
-      res.status(202).json({ jobId, existing });
+      const { jobId, existing, jobs } = await enqueueResync(parsed.request);
+      logger.info(
+        { jobId, existing, locationId: parsed.request.locationId, accounts: jobs.map((j) => j.account) },
+        'resync requested over HTTP',
+      );
+      res.status(202).json({ jobId, existing, jobs });
     } catch (error) {
+      if (error instanceof ConfigError) {
+        // An unknown account, or a location without its account: the request's fault.
+        res.status(400).json({ error: error.message });
+        return;
+      }
       logger.warn(
         { err: error instanceof Error ? error.message : String(error) },
         'could not enqueue resync',
@@ -112,7 +128,7 @@ export function createResyncRoute(deps: ResyncRouteDeps): (req: Request, res: Re
 export function parseResyncBody(
   text: string,
 ): { ok: true; request: ResyncRequestBody } | { ok: false; message: string } {
-  const accepted = 'send no body, {} or {"locationId": <positive integer>}';
+  const accepted = 'send no body, {}, {"account": "<name>"} or {"locationId": <positive integer>}, or both';
   if (text.trim() === '') return { ok: true, request: {} };
   let value: unknown;
   try {
@@ -123,15 +139,23 @@ export function parseResyncBody(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, message: `request body must be a JSON object; ${accepted}` };
   }
-  const unknown = Object.keys(value).filter((key) => key !== 'locationId');
+  const unknown = Object.keys(value).filter((key) => key !== 'locationId' && key !== 'account');
   if (unknown.length > 0) {
     const names = unknown.map((key) => JSON.stringify(key.slice(0, 40))).join(', ');
     return { ok: false, message: `unknown field(s) ${names}; ${accepted}` };
   }
-  if (!('locationId' in value)) return { ok: true, request: {} };
+  const request: ResyncRequestBody = {};
+  if ('account' in value) {
+    const { account } = value;
+    if (typeof account !== 'string' || !ACCOUNT_NAME.test(account)) {
+      return { ok: false, message: 'account must be an account name ([a-z0-9-]{1,40})' };
+    }
+    request.account = account;
+  }
+  if (!('locationId' in value)) return { ok: true, request };
   const { locationId } = value;
   if (typeof locationId !== 'number' || !Number.isSafeInteger(locationId) || locationId <= 0) {
     return { ok: false, message: 'locationId must be a positive integer' };
   }
-  return { ok: true, request: { locationId } };
+  return { ok: true, request: { ...request, locationId } };
 }

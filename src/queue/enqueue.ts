@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_ACCOUNT } from '../account.js';
+import { DEFAULT_ACCOUNT, UnknownAccountError } from '../account.js';
+import { ConfigError } from '../errors.js';
 import type { OutageLog } from '../outage-log.js';
 import { withAnswerDeadline } from '../redis/answer-deadline.js';
 import { JOB } from './jobs.js';
@@ -126,12 +127,46 @@ export function createResyncEnqueuer(deps: {
   redisUrl: string;
   retry: JobRetry;
   trigger: string;
+  /** The configured accounts' names: a request names one of them, or means all. */
+  accounts: readonly string[];
   timeoutMs?: number;
   outages?: OutageLog;
-}): (request: { locationId?: number }) => Promise<{ jobId: string; existing: boolean }> {
+}): (request: { account?: string; locationId?: number }) => Promise<{
+  jobId: string;
+  existing: boolean;
+  jobs: Array<{ account: string; jobId: string; existing: boolean }>;
+}> {
   const fast = createFastQueueCall(deps);
-  return (request) =>
-    fast(() => enqueueResync(deps.queue, { ...request, trigger: deps.trigger }, deps.retry));
+  return async (request) => {
+    const accounts = resyncAccounts(deps.accounts, request);
+    const jobs = await fast(async () => {
+      const queued = [];
+      for (const account of accounts) {
+        const { locationId } = request;
+        const one = { account, trigger: deps.trigger, ...(locationId === undefined ? {} : { locationId }) };
+        queued.push({ account, ...(await enqueueResync(deps.queue, one, deps.retry)) });
+      }
+      return queued;
+    });
+    const [first] = jobs;
+    if (first === undefined) throw new Error('no account to sync');
+    return { jobId: first.jobId, existing: first.existing, jobs };
+  };
+}
+
+/** The accounts a resync request means: the one it names, else all (a location needs its account). */
+function resyncAccounts(
+  configured: readonly string[],
+  request: { account?: string; locationId?: number },
+): readonly string[] {
+  if (request.account !== undefined) {
+    if (!configured.includes(request.account)) throw new UnknownAccountError(request.account);
+    return [request.account];
+  }
+  if (request.locationId !== undefined && configured.length > 1) {
+    throw new ConfigError('a location belongs to one account: name it ("account") beside "locationId"');
+  }
+  return configured;
 }
 
 /** How long an appointment's first event waits for more before its appointment is read. */

@@ -33,7 +33,7 @@ export async function startWebhookServer(options: {
     logger: options.logger,
     registry: options.registry,
     readiness: {},
-    enqueueResync: async () => ({ jobId: 'unused', existing: false }),
+    enqueueResync: async () => ({ jobId: 'unused', existing: false, jobs: [] }),
     dashboardQueues: [],
     webhook: webhookOptions(secrets, options.worker, { config }, options.metrics),
   });

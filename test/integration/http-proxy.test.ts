@@ -40,7 +40,7 @@ async function start(overrides: Partial<HttpServerDeps> & { perSourcePerMinute?:
     readiness: {},
     enqueueResync: async () => {
       started.resyncs += 1;
-      return { jobId: `job-${started.resyncs}`, existing: false };
+      return { jobId: `job-${started.resyncs}`, existing: false, jobs: [] };
     },
     dashboardQueues: [],
     webhook: {

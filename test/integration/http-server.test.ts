@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { UnknownAccountError } from '../../src/account.js';
 import { createHttpServer, type HttpServerDeps, METRICS_REFRESH_TIMEOUT_MS } from '../../src/http/server.js';
 import type { StatusPageData } from '../../src/http/status-page.js';
 import { createLogger } from '../../src/logger.js';
@@ -44,7 +45,8 @@ async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Started> 
     readiness: { database: async () => true, redis: async () => true, worker: async () => true },
     enqueueResync: async (request) => {
       enqueued.push(request);
-      return { jobId: `job-${enqueued.length}`, existing: false };
+      const jobId = `job-${enqueued.length}`;
+      return { jobId, existing: false, jobs: [{ account: 'default', jobId, existing: false }] };
     },
     dashboardQueues: [],
     ...overrides,
@@ -255,7 +257,11 @@ describe('POST /resync', () => {
     const server = await start();
     const res = await resync(server.url);
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ jobId: 'job-1', existing: false });
+    expect(await res.json()).toEqual({
+      jobId: 'job-1',
+      existing: false,
+      jobs: [{ account: 'default', jobId: 'job-1', existing: false }],
+    });
     expect(server.enqueued).toEqual([{}]);
     expect((await resync(server.url, '{}')).status).toBe(202);
     expect(server.enqueued).toEqual([{}, {}]);
@@ -263,11 +269,34 @@ describe('POST /resync', () => {
 
   it('passes the locationId through and returns the existing job id as given', async () => {
     const server = await start({
-      enqueueResync: async (request) => ({ jobId: `loc-${request.locationId}`, existing: true }),
+      enqueueResync: async (request) => {
+        const jobId = `loc-${request.locationId}`;
+        return {
+          jobId,
+          existing: true,
+          jobs: [{ account: request.account ?? 'default', jobId, existing: true }],
+        };
+      },
     });
     const res = await resync(server.url, JSON.stringify({ locationId: 42 }));
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ jobId: 'loc-42', existing: true });
+    expect(await res.json()).toEqual({
+      jobId: 'loc-42',
+      existing: true,
+      jobs: [{ account: 'default', jobId: 'loc-42', existing: true }],
+    });
+  });
+
+  it('passes the account through, and answers 400 when the enqueuer knows no such account', async () => {
+    const server = await start();
+    expect((await resync(server.url, JSON.stringify({ account: 'north', locationId: 3 }))).status).toBe(202);
+    expect(server.enqueued).toEqual([{ account: 'north', locationId: 3 }]);
+    const unknown = await start({
+      enqueueResync: () => Promise.reject(new UnknownAccountError('west')),
+    });
+    const res = await resync(unknown.url, JSON.stringify({ account: 'west' }));
+    expect(res.status).toBe(400);
+    expect((await jsonOf(res)).error).toBe('account "west" is not configured');
   });
 
   it('accepts the token as a basic-auth password', async () => {
@@ -281,6 +310,7 @@ describe('POST /resync', () => {
     ['null', 'null', 'JSON object'],
     ['another key', '{"locationId": 1, "force": true}', 'unknown field'],
     ['a string id', '{"locationId": "5"}', 'positive integer'],
+    ['an account that is no name', '{"account": "North Shore"}', 'account name'],
     ['a float', '{"locationId": 1.5}', 'positive integer'],
     ['a negative id', '{"locationId": -3}', 'positive integer'],
     ['zero', '{"locationId": 0}', 'positive integer'],

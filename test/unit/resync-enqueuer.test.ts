@@ -29,6 +29,7 @@ describe('createResyncEnqueuer', () => {
       redisUrl: URL,
       retry,
       trigger: 'http',
+      accounts: ['default'],
     });
     const began = performance.now();
     const failure = await enqueue({}).catch((error: unknown) => error);
@@ -46,6 +47,7 @@ describe('createResyncEnqueuer', () => {
       redisUrl: URL,
       retry,
       trigger: 'http',
+      accounts: ['default'],
       timeoutMs: 100,
       outages: {
         lost: (reason) => void outages.lost.push(reason),
@@ -77,7 +79,57 @@ describe('createResyncEnqueuer', () => {
       redisUrl: URL,
       retry,
       trigger: 'http',
+      accounts: ['default'],
     });
-    expect(await enqueue({ locationId: 7 })).toEqual({ jobId: '42', existing: false });
+    expect(await enqueue({ locationId: 7 })).toEqual({
+      jobId: '42',
+      existing: false,
+      jobs: [{ account: 'default', jobId: '42', existing: false }],
+    });
+  });
+});
+
+describe('createResyncEnqueuer with several accounts', () => {
+  const enqueuer = (accounts: string[]) => {
+    const added: Array<{ name: string; data: unknown }> = [];
+    const queue = {
+      getJobs: async () => [],
+      getDeduplicationJobId: async () => null,
+      add: async (name: string, data: unknown) => {
+        added.push({ name, data });
+        return { id: `job-${added.length}` };
+      },
+    } as unknown as Queue;
+    const enqueue = createResyncEnqueuer({
+      queue,
+      redis: { status: 'ready' } as Redis,
+      redisUrl: URL,
+      retry,
+      trigger: 'http',
+      accounts,
+    });
+    return { enqueue, added };
+  };
+
+  it('syncs every account when none is named, and the named one only when one is', async () => {
+    const all = enqueuer(['north', 'south']);
+    const answer = await all.enqueue({});
+    expect(answer.jobs).toEqual([
+      { account: 'north', jobId: 'job-1', existing: false },
+      { account: 'south', jobId: 'job-2', existing: false },
+    ]);
+    expect(all.added.map((a) => (a.data as { account: string }).account)).toEqual(['north', 'south']);
+    const one = enqueuer(['north', 'south']);
+    await one.enqueue({ account: 'south', locationId: 4 });
+    expect(one.added).toEqual([
+      { name: 'location-sync', data: { trigger: 'http', account: 'south', locationId: 4 } },
+    ]);
+  });
+
+  it('refuses an unknown account, and a location without its account, queueing nothing', async () => {
+    const { enqueue, added } = enqueuer(['north', 'south']);
+    await expect(enqueue({ account: 'west' })).rejects.toThrow('account "west" is not configured');
+    await expect(enqueue({ locationId: 4 })).rejects.toThrow('a location belongs to one account');
+    expect(added).toEqual([]);
   });
 });
