@@ -394,6 +394,13 @@ describe('reads name one account', () => {
       missing: [32],
       inactive: [31],
     });
+    // Alpha's tombstoned row is not unseen because beta still has an active row of its id.
+    await tombstoneEntityRows(db, 'clients', [31], { account: ALPHA });
+    expect(await unseenEntities(db, ALPHA, 'clients', [30])).toEqual({
+      active: 1,
+      missing: [],
+      inactive: [],
+    });
 
     expect(await countActiveAppointments(db, ALPHA)).toBe(3);
     expect(await countActiveAppointments(db, BETA, range)).toBe(4);
@@ -407,7 +414,7 @@ describe('reads name one account', () => {
       locations: 2,
       staff: 2,
       services: 2,
-      clients: 2,
+      clients: 1,
       appointments: 3,
       location_staff: 2,
       location_services: 2,
