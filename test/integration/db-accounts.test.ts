@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { startRunIfIdle } from '../../src/db/active-runs.js';
 import {
   type AppointmentRow,
   appointmentReadAt,
@@ -28,11 +29,13 @@ import {
 } from '../../src/db/backfill-chunks.js';
 import { type ClientDataPolicy, scrubClientData } from '../../src/db/client-data.js';
 import { missingClientIds, upsertClients } from '../../src/db/clients.js';
+import { STAGING_THRESHOLD } from '../../src/db/copy-staging.js';
 import type { Db } from '../../src/db/database.js';
 import { countActiveRows, deleteBaseline } from '../../src/db/delete-baseline.js';
 import { upsertLocations, upsertServices, upsertStaff } from '../../src/db/entities.js';
 import { type LocationLinks, recordLocationLinks } from '../../src/db/links.js';
 import { defaultMigrationsDir, migrate } from '../../src/db/migrate.js';
+import { finishRun, lastSuccesses, recentRuns } from '../../src/db/sync-runs.js';
 import {
   setInactive,
   tombstoneEntityRows,
@@ -279,6 +282,21 @@ describe('writes of one account never touch the other', () => {
     });
   });
 
+  it('a batch past the staging threshold (COPY) keys its rows by the account too', async () => {
+    const ids = Array.from({ length: STAGING_THRESHOLD + 100 }, (_, i) => 1_000 + i);
+    const write = (account: Account) =>
+      upsertAppointments(
+        db,
+        ids.map((id) => appointment(account, id)),
+        { account, readAt, clientData: full },
+      );
+    expect(await write(ALPHA)).toMatchObject({ inserted: ids.length, updated: 0 });
+    const alpha = await snapshot(ALPHA);
+    expect(await write(BETA)).toMatchObject({ inserted: ids.length, updated: 0, unchanged: 0 });
+    expect(await snapshot(ALPHA)).toEqual(alpha);
+    expect(await write(BETA)).toMatchObject({ inserted: 0, updated: 0, unchanged: ids.length });
+  });
+
   it("start_at is computed in the row's own account's time zone, at insert and when the zone changes", async () => {
     await seed(ALPHA);
     await seed(BETA);
@@ -307,6 +325,8 @@ describe('writes of one account never touch the other', () => {
   it('tombstones and inactive marks of entities, clients and their links stay within the account', async () => {
     await seed(ALPHA);
     await seed(BETA);
+    // Beta's service 20 is inactive: alpha's revival of its own services must leave it so.
+    expect(await setInactive(db, 'services', [20], true, { account: BETA })).toBe(1);
     const beta = await snapshot(BETA);
     expect(await tombstoneEntityRows(db, 'locations', [1, 2], { account: ALPHA })).toBe(2);
     expect(await tombstoneEntityRows(db, 'staff', [11], { account: ALPHA })).toBe(1);
@@ -319,9 +339,9 @@ describe('writes of one account never touch the other', () => {
     expect(await snapshot(BETA)).toEqual(beta);
 
     // Revived by alpha's next sight of them: beta's rows still untouched.
-    expect(await setInactive(db, 'services', [21], false, { account: ALPHA })).toBe(1);
+    expect(await setInactive(db, 'services', [20, 21], false, { account: ALPHA })).toBe(1);
     expect(await snapshot(BETA)).toEqual(beta);
-    expect(await setInactive(db, 'services', [21], false, { account: BETA })).toBe(0);
+    expect(await setInactive(db, 'services', [20, 21], false, { account: BETA })).toBe(1);
   });
 
   it("a location's unseen links are marked in that account only", async () => {
@@ -442,6 +462,29 @@ describe('reads name one account', () => {
     expect(await deleteBaseline(db, BETA)).toMatchObject({ locations: 700, staff: 7000 });
   });
 
+  it('one alive run per scope and account; sync_status_view and the last successes per account', async () => {
+    const options = { freshWithinMs: 60_000 };
+    const start = (account: Account) =>
+      startRunIfIdle(db, { account, scope: 'full', trigger: 'test' }, options);
+    const alpha = await start(ALPHA);
+    expect(alpha).toHaveProperty('runId');
+    // Beta's full sync is not alpha's: it starts beside it; a second one of alpha's does not.
+    const beta = await start(BETA);
+    expect(beta).toHaveProperty('runId');
+    expect(await start(ALPHA)).toEqual({ activeRunId: (alpha as { runId: number }).runId });
+
+    const outcome = { status: 'succeeded' as const, stats: {}, apiCalls: 1, retries: 0, relogins: 0 };
+    await finishRun(db, (beta as { runId: number }).runId, outcome);
+    const status = await db.$queryRaw<Array<{ account: string; last_success_run_id: number | null }>>`
+      SELECT account, last_success_run_id FROM sync_status_view ORDER BY account`;
+    expect(status).toEqual([
+      { account: ALPHA, last_success_run_id: null },
+      { account: BETA, last_success_run_id: (beta as { runId: number }).runId },
+    ]);
+    expect((await lastSuccesses(db)).map((s) => [s.account, s.scope])).toEqual([[BETA, 'full']]);
+    expect((await recentRuns(db, 10, ALPHA)).map((r) => r.account)).toEqual([ALPHA]);
+  });
+
   it("a backfill's completed chunks are the account's own", async () => {
     const january = { startDate: '2026-01-01', endDate: '2026-01-31' };
     const february = { startDate: '2026-02-01', endDate: '2026-02-28' };
@@ -477,21 +520,32 @@ describe('per-account data handling', () => {
   it("scrubClientData brings one account's clients and appointments down, never the other's", async () => {
     await seed(ALPHA);
     await seed(BETA);
+    // A client and an appointment whose content is the same in both accounts (the same hash): a
+    // scrub of alpha's must still not write beta's.
+    const twin: ClientRecord = { id: 33, firstName: 'Twin', raw: { clientId: 33, firstName: 'Twin' } };
+    const twinAppointment = {
+      ...appointment(ALPHA, 104, { clientId: 33 }),
+      raw: { calendarId: 104, client: twin.raw },
+    };
+    for (const account of [ALPHA, BETA]) {
+      await upsertClients(db, [twin], { account, clientData: full });
+      await upsertAppointments(db, [twinAppointment], { account, readAt, clientData: full });
+    }
     const beta = await snapshot(BETA);
     expect(await scrubClientData(db, pseudonymous, { account: ALPHA })).toEqual({
-      clients: 2,
-      appointments: 3,
+      clients: 3,
+      appointments: 4,
     });
     const personal = await db.$queryRaw<Array<{ account: string; n: number }>>`
       SELECT account, count(*)::int AS n FROM clients WHERE first_name IS NOT NULL GROUP BY account ORDER BY account`;
-    expect(personal).toEqual([{ account: BETA, n: 3 }]);
+    expect(personal).toEqual([{ account: BETA, n: 4 }]);
     const notes = await db.$queryRaw<Array<{ account: string; n: number }>>`
       SELECT account, count(*)::int AS n FROM appointments WHERE raw ? 'note' GROUP BY account ORDER BY account`;
     expect(notes).toEqual([{ account: BETA, n: 4 }]);
     expect(await snapshot(BETA)).toEqual(beta);
     expect(await scrubClientData(db, pseudonymous, { account: BETA })).toEqual({
-      clients: 3,
-      appointments: 4,
+      clients: 4,
+      appointments: 5,
     });
   });
 
