@@ -290,7 +290,7 @@ describe('the change views and the report', () => {
       [on(2, day(4), { status: 'CANCELLED' }), on(3, day(3), { status: 'CANCELLED' })],
       readOptions(ago(2)),
     );
-    const report = await readChangeReport(db);
+    const report = await readChangeReport(db, DEFAULT_ACCOUNT);
     expect(report).toMatchObject({ reschedules: 2, cancellations: 2, from: day(-30) });
     const leads = await db.$queryRaw<Array<{ hours: number }>>`
       SELECT lead_time_hours::float8 AS hours FROM cancellation_lead_time_view ORDER BY 1`;

@@ -148,7 +148,7 @@ describe('kinds in the reporting views', () => {
       SELECT appointment_id FROM appointments_view WHERE start_date = '2026-02-02'`;
     expect(listed.map((r) => Number(r.appointment_id))).toEqual([30]);
     // `report` counts what the views count: the client bookings mirrored.
-    expect((await readAppointmentReport(db)).mirrored).toBe(1);
+    expect((await readAppointmentReport(db, DEFAULT_ACCOUNT)).mirrored).toBe(1);
   });
 });
 
