@@ -16,6 +16,7 @@
  */
 
 import pg from 'pg';
+import { DEFAULT_ACCOUNT } from '../src/account.js';
 import { DEFAULT_WORKER_CONCURRENCY } from '../src/config.js';
 import { addDays, dateChunks, today } from '../src/dates.js';
 import {
@@ -385,7 +386,11 @@ async function measureWrites(ctx: BenchContext, sim: Simulator, range: Range): P
       const readAt = new Date();
       const projectMs = await timed(async () => {
         const written = await mapSettled(data, DEFAULT_WORKER_CONCURRENCY, (chunk) =>
-          upsertAppointments(project.prisma, chunk, { readAt, clientData: FULL_CLIENT_DATA }),
+          upsertAppointments(project.prisma, chunk, {
+            account: DEFAULT_ACCOUNT,
+            readAt,
+            clientData: FULL_CLIENT_DATA,
+          }),
         );
         for (const result of written) if (result.status === 'rejected') throw result.reason;
       });
@@ -476,6 +481,10 @@ async function writeWithPrismaLoop(db: Db, rows: readonly AppointmentRow[], read
       contentHash: contentHash(row.raw),
       readAt,
     };
-    await db.appointment.upsert({ where: { id: row.id }, create: { id: row.id, ...fields }, update: fields });
+    await db.appointment.upsert({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: row.id } },
+      create: { account: DEFAULT_ACCOUNT, id: row.id, ...fields },
+      update: fields,
+    });
   }
 }

@@ -10,6 +10,7 @@
  */
 
 import { pino } from 'pino';
+import { DEFAULT_ACCOUNT } from '../src/account.js';
 import { DEFAULT_WORKER_CONCURRENCY } from '../src/config.js';
 import { addDays, dateChunks, today } from '../src/dates.js';
 import { type AppointmentRow, upsertAppointments } from '../src/db/appointments.js';
@@ -121,7 +122,7 @@ function open(url: string, historyMode: Mode): Database {
 
 async function write(database: Database, chunks: readonly AppointmentRow[][], readAt: Date): Promise<void> {
   const written = await mapSettled(chunks, DEFAULT_WORKER_CONCURRENCY, (chunk) =>
-    upsertAppointments(database.prisma, chunk, { readAt, clientData: CLIENT_DATA }),
+    upsertAppointments(database.prisma, chunk, { account: DEFAULT_ACCOUNT, readAt, clientData: CLIENT_DATA }),
   );
   for (const result of written) if (result.status === 'rejected') throw result.reason;
 }

@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pino } from 'pino';
+import { DEFAULT_ACCOUNT } from '../src/account.js';
 import { DEFAULT_LOCATION_CONCURRENCY } from '../src/config.js';
 import { contentHash } from '../src/db/content-hash.js';
 import { createDatabase, type Database, type Db } from '../src/db/database.js';
@@ -193,7 +194,7 @@ export async function timed(fn: () => Promise<void>): Promise<number> {
 }
 
 /** A sync's writes carry its run's id for the change feed (db/run-id.ts), which costs its own. */
-const RUN = { runId: 1 };
+const RUN = { account: DEFAULT_ACCOUNT, runId: 1 };
 
 async function writeWithProject(db: Db, data: WriteData): Promise<void> {
   // The account walk upserts its two lists at once (sync/account-walk.ts).
@@ -256,7 +257,11 @@ async function writeWithPrismaLoop(db: Db, s: Sample): Promise<void> {
       raw: row.raw as object,
       contentHash: contentHash(row.raw),
     };
-    await db.staff.upsert({ where: { id: row.id }, create: { id: row.id, ...fields }, update: fields });
+    await db.staff.upsert({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: row.id } },
+      create: { account: DEFAULT_ACCOUNT, id: row.id, ...fields },
+      update: fields,
+    });
   }
   for (const row of s.services) {
     const fields = {
@@ -267,26 +272,32 @@ async function writeWithPrismaLoop(db: Db, s: Sample): Promise<void> {
       raw: row.raw as object,
       contentHash: contentHash(row.raw),
     };
-    await db.service.upsert({ where: { id: row.id }, create: { id: row.id, ...fields }, update: fields });
+    await db.service.upsert({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: row.id } },
+      create: { account: DEFAULT_ACCOUNT, id: row.id, ...fields },
+      update: fields,
+    });
   }
   for (const [locationId, staffId] of s.locationStaff) {
     await db.locationStaff.upsert({
-      where: { locationId_staffId: { locationId, staffId } },
-      create: { locationId, staffId },
+      where: { account_locationId_staffId: { account: DEFAULT_ACCOUNT, locationId, staffId } },
+      create: { account: DEFAULT_ACCOUNT, locationId, staffId },
       update: { deletedAt: null },
     });
   }
   for (const [locationId, serviceId] of s.locationServices) {
     await db.locationService.upsert({
-      where: { locationId_serviceId: { locationId, serviceId } },
-      create: { locationId, serviceId },
+      where: { account_locationId_serviceId: { account: DEFAULT_ACCOUNT, locationId, serviceId } },
+      create: { account: DEFAULT_ACCOUNT, locationId, serviceId },
       update: { deletedAt: null },
     });
   }
   for (const [locationId, staffId, serviceId] of s.staffServices) {
     await db.staffService.upsert({
-      where: { locationId_staffId_serviceId: { locationId, staffId, serviceId } },
-      create: { locationId, staffId, serviceId },
+      where: {
+        account_locationId_staffId_serviceId: { account: DEFAULT_ACCOUNT, locationId, staffId, serviceId },
+      },
+      create: { account: DEFAULT_ACCOUNT, locationId, staffId, serviceId },
       update: { deletedAt: null },
     });
   }

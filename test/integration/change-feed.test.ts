@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import { today } from '../../src/dates.js';
 import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
 import { upsertStaff } from '../../src/db/entities.js';
@@ -173,14 +174,24 @@ describe('the change feed', () => {
 
   it('a run id holds for its own write only, through arrays and through the staging table', async () => {
     // A small batch (arrays, in a transaction of its own), then one write outside any run.
-    await upsertAppointments(db, appointments([1, 2]), { readAt, clientData, runId: 41 });
-    await upsertAppointments(db, appointments([3]), { readAt, clientData });
+    await upsertAppointments(db, appointments([1, 2]), {
+      account: DEFAULT_ACCOUNT,
+      readAt,
+      clientData,
+      runId: 41,
+    });
+    await upsertAppointments(db, appointments([3]), { account: DEFAULT_ACCOUNT, readAt, clientData });
     // A batch past the staging threshold (COPY on a connection of its own), a tombstone, an entity.
     const many = Array.from({ length: 600 }, (_, i) => 100 + i);
-    await upsertAppointments(db, appointments(many), { readAt, clientData, runId: 42 });
-    await tombstoneAppointments(db, [1], { readAt, runId: 43 });
-    await upsertStaff(db, [{ id: 9, raw: { professionalId: 9 } }], { runId: 44 });
-    await upsertStaff(db, [{ id: 10, raw: { professionalId: 10 } }]);
+    await upsertAppointments(db, appointments(many), {
+      account: DEFAULT_ACCOUNT,
+      readAt,
+      clientData,
+      runId: 42,
+    });
+    await tombstoneAppointments(db, [1], { account: DEFAULT_ACCOUNT, readAt, runId: 43 });
+    await upsertStaff(db, [{ id: 9, raw: { professionalId: 9 } }], { account: DEFAULT_ACCOUNT, runId: 44 });
+    await upsertStaff(db, [{ id: 10, raw: { professionalId: 10 } }], { account: DEFAULT_ACCOUNT });
     expect(await drain()).toEqual([
       { account: 'default', table: 'appointments', run_id: 41, ids: [1, 2] },
       { account: 'default', table: 'appointments', run_id: null, ids: [3] },
@@ -192,32 +203,33 @@ describe('the change feed', () => {
   });
 
   it('names up to 1000 ids, counts more, and never passes 8000 bytes', async () => {
-    await upsertAppointments(db, appointments([3, 1, 2]), { readAt, clientData });
+    await upsertAppointments(db, appointments([3, 1, 2]), { account: DEFAULT_ACCOUNT, readAt, clientData });
     expect(await drain()).toEqual([
       { account: 'default', table: 'appointments', run_id: null, ids: [1, 2, 3] },
     ]);
 
     heard = [];
     const many = Array.from({ length: 5000 }, (_, i) => 100 + i);
-    await upsertAppointments(db, appointments(many), { readAt, clientData });
+    await upsertAppointments(db, appointments(many), { account: DEFAULT_ACCOUNT, readAt, clientData });
     expect(await drain()).toEqual([{ account: 'default', table: 'appointments', run_id: null, count: 5000 }]);
 
     // 1000 ids of 13 digits do not fit in 8000 bytes: counted instead.
     heard = [];
     const long = Array.from({ length: 1000 }, (_, i) => 1_000_000_000_000 + i);
-    await upsertAppointments(db, appointments(long), { readAt, clientData });
+    await upsertAppointments(db, appointments(long), { account: DEFAULT_ACCOUNT, readAt, clientData });
     expect(await drain()).toEqual([{ account: 'default', table: 'appointments', run_id: null, count: 1000 }]);
 
     // 1000 short ids fit: named.
     heard = [];
     const short = Array.from({ length: 1000 }, (_, i) => 10_000 + i);
-    await upsertAppointments(db, appointments(short), { readAt, clientData });
+    await upsertAppointments(db, appointments(short), { account: DEFAULT_ACCOUNT, readAt, clientData });
     expect(await drain()).toEqual([{ account: 'default', table: 'appointments', run_id: null, ids: short }]);
     expect(Math.max(...heard.map((h) => h.bytes))).toBeLessThan(8000);
 
     // Rewriting the same content changes nothing and says nothing.
     heard = [];
     await upsertAppointments(db, appointments(many), {
+      account: DEFAULT_ACCOUNT,
       readAt: new Date(readAt.getTime() + 1000),
       clientData,
     });

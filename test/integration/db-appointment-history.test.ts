@@ -6,6 +6,7 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import { type AppointmentRow, tombstoneAppointments, upsertAppointments } from '../../src/db/appointments.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
 import { readChangeReport } from '../../src/report/change-report.js';
@@ -119,7 +120,9 @@ describe('appointment_history', () => {
 
   it('records a tombstone and a revival as versions', async () => {
     await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
-    expect(await tombstoneAppointments(db, [1], { readAt: at('11:00:00') })).toBe(1);
+    expect(await tombstoneAppointments(db, [1], { account: DEFAULT_ACCOUNT, readAt: at('11:00:00') })).toBe(
+      1,
+    );
     await upsertAppointments(db, [appointmentRow(1)], readOptions(at('12:00:00')));
     expect(await versions(1)).toEqual([
       expect.objectContaining({ valid_from: at('10:00:00'), valid_to: at('11:00:00'), deleted: false }),
@@ -136,7 +139,7 @@ describe('appointment_history', () => {
   it('dates a tombstone without a read time of its own when it is written, after the current version', async () => {
     await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
     const before = new Date();
-    await tombstoneAppointments(db, [1]);
+    await tombstoneAppointments(db, [1], { account: DEFAULT_ACCOUNT });
     const [first, tombstone, ...rest] = await versions(1);
     expect(rest).toEqual([]);
     expect(tombstone?.deleted).toBe(true);
@@ -150,7 +153,9 @@ describe('appointment_history', () => {
     // ... and a report page read at 10:00:00 arrives afterwards, still showing it open.
     await upsertAppointments(db, [appointmentRow(1)], readOptions(at('10:00:00')));
     // A late tombstone read before the current version is refused too.
-    expect(await tombstoneAppointments(db, [1], { readAt: at('10:00:01') })).toBe(0);
+    expect(await tombstoneAppointments(db, [1], { account: DEFAULT_ACCOUNT, readAt: at('10:00:01') })).toBe(
+      0,
+    );
     expect(await versions(1)).toEqual([
       expect.objectContaining({ valid_from: at('10:00:05'), valid_to: null, status: 'CANCELLED' }),
     ]);
@@ -170,7 +175,9 @@ describe('appointment_history', () => {
     for (let i = 1; i < history.length; i += 1) {
       expect(history[i - 1]?.valid_to).toEqual(history[i]?.valid_from);
     }
-    const stored = await db.appointment.findUniqueOrThrow({ where: { id: 1n } });
+    const stored = await db.appointment.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 1n } },
+    });
     expect(stored.status).toBe('NO_SHOW');
   });
 
@@ -186,8 +193,10 @@ describe('appointment_history', () => {
         [appointmentRow(1, { status: 'CANCELLED' })],
         readOptions(at('11:00:00')),
       );
-      await tombstoneAppointments(off.prisma, [1], { readAt: at('12:00:00') });
-      const stored = await off.prisma.appointment.findUniqueOrThrow({ where: { id: 1n } });
+      await tombstoneAppointments(off.prisma, [1], { account: DEFAULT_ACCOUNT, readAt: at('12:00:00') });
+      const stored = await off.prisma.appointment.findUniqueOrThrow({
+        where: { account_id: { account: DEFAULT_ACCOUNT, id: 1n } },
+      });
       expect(stored.deletedAt).not.toBeNull();
       expect(await versions()).toEqual([]);
     } finally {
@@ -229,6 +238,7 @@ describe('the change views and the report', () => {
         from_value: string;
         to_value: string;
         changed_at: Date;
+        account: string;
       }>
     >`SELECT * FROM appointment_changes_view ORDER BY changed_at, column_name`;
     expect(changes).toEqual([
@@ -238,6 +248,7 @@ describe('the change views and the report', () => {
         from_value: '2026-02-02 09:00:00+00',
         to_value: '2026-02-02 10:00:00+00',
         changed_at: at('11:00:00'),
+        account: DEFAULT_ACCOUNT,
       },
       {
         appointment_id: 1n,
@@ -245,6 +256,7 @@ describe('the change views and the report', () => {
         from_value: '900',
         to_value: '1000',
         changed_at: at('11:00:00'),
+        account: DEFAULT_ACCOUNT,
       },
       {
         appointment_id: 1n,
@@ -252,6 +264,7 @@ describe('the change views and the report', () => {
         from_value: 'OPEN',
         to_value: 'CANCELLED',
         changed_at: at('12:00:00'),
+        account: DEFAULT_ACCOUNT,
       },
     ]);
     const leads = await db.$queryRaw<Array<{ appointment_id: bigint; lead_time_hours: string }>>`
@@ -277,7 +290,7 @@ describe('the change views and the report', () => {
       [on(2, day(4), { status: 'CANCELLED' }), on(3, day(3), { status: 'CANCELLED' })],
       readOptions(ago(2)),
     );
-    const report = await readChangeReport(db);
+    const report = await readChangeReport(db, DEFAULT_ACCOUNT);
     expect(report).toMatchObject({ reschedules: 2, cancellations: 2, from: day(-30) });
     const leads = await db.$queryRaw<Array<{ hours: number }>>`
       SELECT lead_time_hours::float8 AS hours FROM cancellation_lead_time_view ORDER BY 1`;

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import {
   type AppointmentRow,
   countActiveAppointments,
@@ -49,7 +50,9 @@ describe('upsertAppointments', () => {
       outOfRange: 0,
       tooDeep: 0,
     });
-    const typed = await db.appointment.findUniqueOrThrow({ where: { id: 1n } });
+    const typed = await db.appointment.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 1n } },
+    });
     expect(typed).toMatchObject({
       businessId: 77n,
       locationId: 1n,
@@ -150,10 +153,14 @@ describe('upsertAppointments', () => {
       [9, '2026-02-02 10:00:00', null],
     ]);
     // Typed columns hold only valid values: no minute 75, no 30th of February; raw keeps them.
-    const malformed = await db.appointment.findUniqueOrThrow({ where: { id: 8n } });
+    const malformed = await db.appointment.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 8n } },
+    });
     expect(malformed.startTime).toBeNull();
     expect((malformed.raw as { startTime: number }).startTime).toBe(875);
-    const impossible = await db.appointment.findUniqueOrThrow({ where: { id: 7n } });
+    const impossible = await db.appointment.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 7n } },
+    });
     expect([impossible.startDate, impossible.endDate]).toEqual([null, null]);
     expect((impossible.raw as { startDate: string }).startDate).toBe('2026-02-30');
   });
@@ -182,7 +189,9 @@ describe('upsertAppointments', () => {
       readOptions(at('10:00:00')),
     );
     expect(counts.outOfRange).toBe(2);
-    const row = await db.appointment.findUniqueOrThrow({ where: { id: 1n } });
+    const row = await db.appointment.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 1n } },
+    });
     expect(row.recurringAppointmentId).toBeNull();
     expect(row.businessId).toBeNull();
   });
@@ -208,30 +217,37 @@ describe('unseen and tombstoned appointments', () => {
       ],
       readOptions(at('10:00:00')),
     );
-    await tombstoneAppointments(db, [6]);
+    await tombstoneAppointments(db, [6], { account: DEFAULT_ACCOUNT });
   });
 
   it('finds the active ones in the range (inclusive) that were not seen', async () => {
     const range = { startDate: '2026-02-02', endDate: '2026-02-03' };
-    expect(await unseenAppointments(db, range, [2, 2, 99])).toEqual({ active: 2, unseen: [3] });
-    expect(await unseenAppointments(db, { startDate: '2026-02-01', endDate: '2026-02-04' }, [])).toEqual({
+    expect(await unseenAppointments(db, DEFAULT_ACCOUNT, range, [2, 2, 99])).toEqual({
+      active: 2,
+      unseen: [3],
+    });
+    expect(
+      await unseenAppointments(db, DEFAULT_ACCOUNT, { startDate: '2026-02-01', endDate: '2026-02-04' }, []),
+    ).toEqual({
       active: 4,
       unseen: [1, 2, 3, 4],
     });
-    expect(await unseenAppointments(db, { startDate: '2027-01-01', endDate: '2027-12-31' }, [])).toEqual({
+    expect(
+      await unseenAppointments(db, DEFAULT_ACCOUNT, { startDate: '2027-01-01', endDate: '2027-12-31' }, []),
+    ).toEqual({
       active: 0,
       unseen: [],
     });
-    expect(await countActiveAppointments(db)).toBe(5);
-    expect(await countActiveAppointments(db, range)).toBe(2);
+    expect(await countActiveAppointments(db, DEFAULT_ACCOUNT)).toBe(5);
+    expect(await countActiveAppointments(db, DEFAULT_ACCOUNT, range)).toBe(2);
     await expect(
-      unseenAppointments(db, { startDate: '2026-2-1', endDate: '2026-02-04' }, []),
+      unseenAppointments(db, DEFAULT_ACCOUNT, { startDate: '2026-2-1', endDate: '2026-02-04' }, []),
     ).rejects.toThrow(RangeError);
   });
 
   it('tombstones, counts only rows it marked, and revives a row read again', async () => {
-    expect(await tombstoneAppointments(db, [3, 6, 99])).toBe(1);
-    expect(await countActiveAppointments(db)).toBe(4);
+    expect(await tombstoneAppointments(db, [3, 6, 99], { account: DEFAULT_ACCOUNT })).toBe(1);
+    expect(await countActiveAppointments(db, DEFAULT_ACCOUNT)).toBe(4);
     expect((await stored()).get(3)?.deleted_at).toBeInstanceOf(Date);
     expect(
       await upsertAppointments(
@@ -250,7 +266,9 @@ describe('unseen and tombstoned appointments', () => {
       [appointmentRow(2, { status: 'PENDING', startDate: '2026-02-02' })],
       readOptions(at('10:00:30')),
     );
-    expect(await tombstoneAppointments(db, [1, 2], { readAt: at('10:00:20') })).toBe(1);
+    expect(
+      await tombstoneAppointments(db, [1, 2], { account: DEFAULT_ACCOUNT, readAt: at('10:00:20') }),
+    ).toBe(1);
     const after = await stored();
     expect(after.get(1)).toMatchObject({ read_at: at('10:00:20') });
     expect(after.get(1)?.deleted_at).toBeInstanceOf(Date);
@@ -351,7 +369,7 @@ describe('reporting views', () => {
       ],
       readOptions(at('10:00:00')),
     );
-    await tombstoneAppointments(db, [106]);
+    await tombstoneAppointments(db, [106], { account: DEFAULT_ACCOUNT });
   });
 
   async function view(sql: string): Promise<unknown[][]> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
 import { type ClientDataPolicy, emailHash, scrubClientData } from '../../src/db/client-data.js';
 import { missingClientIds, upsertClients } from '../../src/db/clients.js';
@@ -122,7 +123,9 @@ const xmins = async (table: 'clients' | 'appointments') =>
 
 describe('upsertClients', () => {
   it('full: inserts typed columns and raw, then writes nothing for the same content', async () => {
-    expect(await upsertClients(db, [client(1), client(2)], { clientData: full })).toMatchObject({
+    expect(
+      await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: full }),
+    ).toMatchObject({
       inserted: 2,
       updated: 0,
     });
@@ -138,14 +141,19 @@ describe('upsertClients', () => {
       business_id: 77n,
       raw: client(1).raw,
     });
-    expect(await upsertClients(db, [client(1), client(2)], { clientData: full })).toMatchObject({
+    expect(
+      await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: full }),
+    ).toMatchObject({
       unchanged: 2,
     });
     expect(await xmins('clients')).toEqual([...first.values()].map((r) => r.xmin));
 
     const changed = client(2, { city: 'Elsewhere' });
     expect(
-      await upsertClients(db, [client(1), { ...changed, city: 'Elsewhere' }], { clientData: full }),
+      await upsertClients(db, [client(1), { ...changed, city: 'Elsewhere' }], {
+        account: DEFAULT_ACCOUNT,
+        clientData: full,
+      }),
     ).toMatchObject({ unchanged: 1, updated: 1 });
     const after = await stored();
     expect(after.get(1)?.xmin).toBe(first.get(1)?.xmin);
@@ -160,15 +168,19 @@ describe('upsertClients', () => {
         { id: 2, email: 'only@example.org', raw: { clientId: 2 } },
         { id: 3, firstName: ' ', raw: { clientId: 3 } },
       ],
-      { clientData: full },
+      { account: DEFAULT_ACCOUNT, clientData: full },
     );
     const rows = await stored();
     expect([1, 2, 3].map((id) => rows.get(id)?.display_name)).toEqual(['Solo', 'only@example.org', null]);
   });
 
   it('pseudonymous: ids and the e-mail hash only, in the columns and in raw; nothing personal anywhere', async () => {
-    await upsertClients(db, [client(1), client(2)], { clientData: pseudonymous });
-    await upsertAppointments(db, [appointment(10, 1)], { readAt, clientData: pseudonymous });
+    await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: pseudonymous });
+    await upsertAppointments(db, [appointment(10, 1)], {
+      account: DEFAULT_ACCOUNT,
+      readAt,
+      clientData: pseudonymous,
+    });
     const row = (await stored()).get(1);
     const hash = emailHash('zelda.quixotic.1@example.org', key);
     expect(row).toMatchObject({
@@ -192,15 +204,21 @@ describe('upsertClients', () => {
     expect(await occurrences([...personal(1), ...personal(2)])).toEqual([]);
     // The same data again writes nothing.
     const before = await xmins('clients');
-    expect(await upsertClients(db, [client(1), client(2)], { clientData: pseudonymous })).toMatchObject({
+    expect(
+      await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: pseudonymous }),
+    ).toMatchObject({
       unchanged: 2,
     });
     expect(await xmins('clients')).toEqual(before);
   });
 
   it('none: the client id (and business id) only; nothing personal, not even the hash', async () => {
-    await upsertClients(db, [client(1)], { clientData: none });
-    await upsertAppointments(db, [appointment(10, 1)], { readAt, clientData: none });
+    await upsertClients(db, [client(1)], { account: DEFAULT_ACCOUNT, clientData: none });
+    await upsertAppointments(db, [appointment(10, 1)], {
+      account: DEFAULT_ACCOUNT,
+      readAt,
+      clientData: none,
+    });
     expect((await stored()).get(1)).toMatchObject({
       first_name: null,
       email: null,
@@ -214,8 +232,8 @@ describe('upsertClients', () => {
   });
 
   it('onlyMissing: fills gaps, never overwrites a live client nor revives a tombstoned one', async () => {
-    await upsertClients(db, [client(1), client(2)], { clientData: full });
-    await tombstoneEntityRows(db, 'clients', [2]);
+    await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: full });
+    await tombstoneEntityRows(db, 'clients', [2], { account: DEFAULT_ACCOUNT });
     const before = await stored();
     const excerpt = (id: number): ClientRecord => ({
       id,
@@ -223,7 +241,11 @@ describe('upsertClients', () => {
       raw: { clientId: id, firstName: 'Nested' },
     });
     expect(
-      await upsertClients(db, [excerpt(1), excerpt(2), excerpt(3)], { clientData: full, onlyMissing: true }),
+      await upsertClients(db, [excerpt(1), excerpt(2), excerpt(3)], {
+        account: DEFAULT_ACCOUNT,
+        clientData: full,
+        onlyMissing: true,
+      }),
     ).toMatchObject({ inserted: 1, revived: 0, unchanged: 0 }); // the other copies are not counted
     const after = await stored();
     expect(after.get(1)?.xmin).toBe(before.get(1)?.xmin);
@@ -233,7 +255,10 @@ describe('upsertClients', () => {
 
   it('cleans NUL characters out of columns and raw', async () => {
     const row = client(1, { notes: 'a\u0000b' });
-    const counts = await upsertClients(db, [{ ...row, firstName: 'Ze\u0000lda' }], { clientData: full });
+    const counts = await upsertClients(db, [{ ...row, firstName: 'Ze\u0000lda' }], {
+      account: DEFAULT_ACCOUNT,
+      clientData: full,
+    });
     expect(counts.cleanedValues).toBe(2);
     const stored1 = (await stored()).get(1);
     expect(stored1?.first_name).toBe('Zelda');
@@ -243,15 +268,15 @@ describe('upsertClients', () => {
 
 describe('scrubClientData', () => {
   it('brings full rows down to pseudonymous, then to none; the next sync sees no change; twice writes nothing', async () => {
-    await upsertClients(db, [client(1), client(2), client(3)], { clientData: full });
-    await tombstoneEntityRows(db, 'clients', [3]);
+    await upsertClients(db, [client(1), client(2), client(3)], {
+      account: DEFAULT_ACCOUNT,
+      clientData: full,
+    });
+    await tombstoneEntityRows(db, 'clients', [3], { account: DEFAULT_ACCOUNT });
     await upsertAppointments(
       db,
       [appointment(10, 1), appointment(11, 2), { id: 12, raw: { calendarId: 12 } }],
-      {
-        readAt,
-        clientData: full,
-      },
+      { account: DEFAULT_ACCOUNT, readAt, clientData: full },
     );
     const updatedAt = (await stored('appointments')).get(10)?.updated_at;
 
@@ -264,8 +289,14 @@ describe('scrubClientData', () => {
         'appointments.raw: Secret note 1',
       ]),
     );
-    expect(await scrubClientData(db, full)).toEqual({ clients: 0, appointments: 0 });
-    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 3, appointments: 2 });
+    expect(await scrubClientData(db, full, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 0,
+      appointments: 0,
+    });
+    expect(await scrubClientData(db, pseudonymous, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 3,
+      appointments: 2,
+    });
     expect(await occurrences([...personal(1), ...personal(2), ...personal(3)])).toEqual([]);
     const hash = emailHash('zelda.quixotic.1@example.org', key);
     expect((await stored()).get(1)).toMatchObject({
@@ -277,12 +308,18 @@ describe('scrubClientData', () => {
     // Idempotent, and what a pseudonymous sync would have written: the same data writes nothing.
     const clientsBefore = await xmins('clients');
     const appointmentsBefore = await xmins('appointments');
-    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 0, appointments: 0 });
-    expect(await upsertClients(db, [client(1), client(2)], { clientData: pseudonymous })).toMatchObject({
+    expect(await scrubClientData(db, pseudonymous, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 0,
+      appointments: 0,
+    });
+    expect(
+      await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: pseudonymous }),
+    ).toMatchObject({
       unchanged: 2,
     });
     expect(
       await upsertAppointments(db, [appointment(10, 1), appointment(11, 2)], {
+        account: DEFAULT_ACCOUNT,
         readAt: new Date(readAt.getTime() + 1000),
         clientData: pseudonymous,
       }),
@@ -290,7 +327,10 @@ describe('scrubClientData', () => {
     expect(await xmins('clients')).toEqual(clientsBefore);
     expect(await xmins('appointments')).toEqual(appointmentsBefore);
 
-    expect(await scrubClientData(db, none)).toEqual({ clients: 3, appointments: 2 });
+    expect(await scrubClientData(db, none, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 3,
+      appointments: 2,
+    });
     expect(await occurrences([...personal(1), ...personal(2), hash])).toEqual([]);
     expect((await stored()).get(2)).toMatchObject({
       email_hash: null,
@@ -300,12 +340,18 @@ describe('scrubClientData', () => {
     expect((await stored('appointments')).get(11)?.raw.client).toEqual({ clientId: 2 });
     const noneClients = await xmins('clients');
     const noneAppointments = await xmins('appointments');
-    expect(await scrubClientData(db, none)).toEqual({ clients: 0, appointments: 0 });
-    expect(await upsertClients(db, [client(1), client(2)], { clientData: none })).toMatchObject({
+    expect(await scrubClientData(db, none, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 0,
+      appointments: 0,
+    });
+    expect(
+      await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: none }),
+    ).toMatchObject({
       unchanged: 2,
     });
     expect(
       await upsertAppointments(db, [appointment(10, 1)], {
+        account: DEFAULT_ACCOUNT,
         readAt: new Date(readAt.getTime() + 2000),
         clientData: none,
       }),
@@ -315,7 +361,7 @@ describe('scrubClientData', () => {
   });
 
   it('leaves a row that a sync rewrote meanwhile to that sync', async () => {
-    await upsertClients(db, [client(1)], { clientData: full });
+    await upsertClients(db, [client(1)], { account: DEFAULT_ACCOUNT, clientData: full });
     // A sync rewrites the row between the scrub's read and its write.
     let reads = 0;
     const racing = new Proxy(db, {
@@ -325,7 +371,10 @@ describe('scrubClientData', () => {
           return async (...args: unknown[]) => {
             const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
             if (reads++ === 0) {
-              await upsertClients(db, [client(1, { city: 'Moved' })], { clientData: full });
+              await upsertClients(db, [client(1, { city: 'Moved' })], {
+                account: DEFAULT_ACCOUNT,
+                clientData: full,
+              });
             }
             return result;
           };
@@ -333,10 +382,16 @@ describe('scrubClientData', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    expect(await scrubClientData(racing, pseudonymous)).toEqual({ clients: 0, appointments: 0 });
+    expect(await scrubClientData(racing, pseudonymous, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 0,
+      appointments: 0,
+    });
     expect((await stored()).get(1)?.raw.city).toBe('Moved');
     // The next scrub brings it down.
-    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 1, appointments: 0 });
+    expect(await scrubClientData(db, pseudonymous, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 1,
+      appointments: 0,
+    });
   });
 });
 
@@ -361,7 +416,11 @@ describe('what an appointment keeps: an allow-list', () => {
   it('pseudonymous and none: nothing personal reaches raw, whatever the keys are called', async () => {
     for (const policy of [pseudonymous, none]) {
       await db.$executeRawUnsafe('TRUNCATE appointments');
-      await upsertAppointments(db, [unexpected(20, 1)], { readAt, clientData: policy });
+      await upsertAppointments(db, [unexpected(20, 1)], {
+        account: DEFAULT_ACCOUNT,
+        readAt,
+        clientData: policy,
+      });
       expect(await occurrences([...personal(1), ...personal(51), ...personal(61)]), policy.mode).toEqual([]);
       const raw = (await stored('appointments')).get(20)?.raw;
       expect(raw, policy.mode).toEqual({
@@ -372,9 +431,13 @@ describe('what an appointment keeps: an allow-list', () => {
         staff: { professionalId: 9, fullName: 'Staff Member' },
       });
       // The same content again writes nothing, and a scrub finds nothing left to do.
-      expect(await scrubClientData(db, policy)).toEqual({ clients: 0, appointments: 0 });
+      expect(await scrubClientData(db, policy, { account: DEFAULT_ACCOUNT })).toEqual({
+        clients: 0,
+        appointments: 0,
+      });
       expect(
         await upsertAppointments(db, [unexpected(20, 1)], {
+          account: DEFAULT_ACCOUNT,
           readAt: new Date(readAt.getTime() + 1000),
           clientData: policy,
         }),
@@ -383,38 +446,59 @@ describe('what an appointment keeps: an allow-list', () => {
   });
 
   it('full keeps everything; a stricter mode then scrubs what full stored', async () => {
-    await upsertAppointments(db, [unexpected(21, 2)], { readAt, clientData: full });
+    await upsertAppointments(db, [unexpected(21, 2)], { account: DEFAULT_ACCOUNT, readAt, clientData: full });
     expect(await occurrences(personal(2))).toEqual(
       expect.arrayContaining(['appointments.raw: Zelda2', 'appointments.raw: Allergic-to-2']),
     );
-    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 0, appointments: 1 });
+    expect(await scrubClientData(db, pseudonymous, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 0,
+      appointments: 1,
+    });
     expect(await occurrences([...personal(2), ...personal(52), ...personal(62)])).toEqual([]);
-    expect(await scrubClientData(db, pseudonymous)).toEqual({ clients: 0, appointments: 0 });
+    expect(await scrubClientData(db, pseudonymous, { account: DEFAULT_ACCOUNT })).toEqual({
+      clients: 0,
+      appointments: 0,
+    });
   });
 });
 
 describe('clients as a reconciled table', () => {
   it('unseen, inactive and tombstoned like the entities', async () => {
-    await upsertClients(db, [client(1), client(2), client(3)], { clientData: full });
-    expect(await unseenEntities(db, 'clients', [1])).toEqual({ active: 3, missing: [2, 3], inactive: [] });
-    expect(await setInactive(db, 'clients', [2], true)).toBe(1);
-    expect(await tombstoneEntityRows(db, 'clients', [3])).toBe(1);
-    expect(await unseenEntities(db, 'clients', [1])).toEqual({ active: 2, missing: [], inactive: [2] });
-    expect(await setInactive(db, 'clients', [2], false)).toBe(1);
+    await upsertClients(db, [client(1), client(2), client(3)], {
+      account: DEFAULT_ACCOUNT,
+      clientData: full,
+    });
+    expect(await unseenEntities(db, DEFAULT_ACCOUNT, 'clients', [1])).toEqual({
+      active: 3,
+      missing: [2, 3],
+      inactive: [],
+    });
+    expect(await setInactive(db, 'clients', [2], true, { account: DEFAULT_ACCOUNT })).toBe(1);
+    expect(await tombstoneEntityRows(db, 'clients', [3], { account: DEFAULT_ACCOUNT })).toBe(1);
+    expect(await unseenEntities(db, DEFAULT_ACCOUNT, 'clients', [1])).toEqual({
+      active: 2,
+      missing: [],
+      inactive: [2],
+    });
+    expect(await setInactive(db, 'clients', [2], false, { account: DEFAULT_ACCOUNT })).toBe(1);
   });
 
   it('missingClientIds: the ids with no row at all', async () => {
-    await upsertClients(db, [client(1), client(2)], { clientData: full });
-    await tombstoneEntityRows(db, 'clients', [2]);
-    expect(await missingClientIds(db, [4, 1, 2, 3, 4])).toEqual([3, 4]);
-    expect(await missingClientIds(db, [])).toEqual([]);
+    await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: full });
+    await tombstoneEntityRows(db, 'clients', [2], { account: DEFAULT_ACCOUNT });
+    expect(await missingClientIds(db, DEFAULT_ACCOUNT, [4, 1, 2, 3, 4])).toEqual([3, 4]);
+    expect(await missingClientIds(db, DEFAULT_ACCOUNT, [])).toEqual([]);
   });
 
   it('the guard counts clients and appointments too', async () => {
     expect(MIRROR_TABLES).toEqual(expect.arrayContaining(['clients', 'appointments']));
-    await upsertClients(db, [client(1), client(2)], { clientData: full });
-    await upsertAppointments(db, [appointment(10, 1)], { readAt, clientData: full });
-    await tombstoneEntityRows(db, 'clients', [2]);
-    expect(await countActiveRows(db)).toMatchObject({ clients: 1, appointments: 1 });
+    await upsertClients(db, [client(1), client(2)], { account: DEFAULT_ACCOUNT, clientData: full });
+    await upsertAppointments(db, [appointment(10, 1)], {
+      account: DEFAULT_ACCOUNT,
+      readAt,
+      clientData: full,
+    });
+    await tombstoneEntityRows(db, 'clients', [2], { account: DEFAULT_ACCOUNT });
+    expect(await countActiveRows(db, DEFAULT_ACCOUNT)).toMatchObject({ clients: 1, appointments: 1 });
   });
 });

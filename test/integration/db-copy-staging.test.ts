@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import { type AppointmentRow, upsertAppointments } from '../../src/db/appointments.js';
 import { STAGING_THRESHOLD } from '../../src/db/copy-staging.js';
 import { createDatabase, type Db, rawPool } from '../../src/db/database.js';
@@ -67,9 +68,9 @@ describe('a batch through the staging table', () => {
   it('is taken from STAGING_THRESHOLD rows on; smaller batches stay one statement over arrays', async () => {
     const borrowed = countBorrowed();
     try {
-      await upsertStaff(db, batch().slice(0, N - 1));
+      await upsertStaff(db, batch().slice(0, N - 1), { account: DEFAULT_ACCOUNT });
       expect(borrowed.count()).toBe(0);
-      await upsertStaff(db, batch());
+      await upsertStaff(db, batch(), { account: DEFAULT_ACCOUNT });
       expect(borrowed.count()).toBe(1);
     } finally {
       borrowed.restore();
@@ -77,16 +78,27 @@ describe('a batch through the staging table', () => {
   });
 
   it('inserts, then writes nothing for the same content, then updates only the changed rows', async () => {
-    expect(await upsertStaff(db, batch())).toMatchObject({ inserted: N, updated: 0, unchanged: 0 });
+    expect(await upsertStaff(db, batch(), { account: DEFAULT_ACCOUNT })).toMatchObject({
+      inserted: N,
+      updated: 0,
+      unchanged: 0,
+    });
     const before = await versions('staff');
     const reordered = batch()
       .map((r) => ({ ...r, raw: Object.fromEntries(Object.entries(r.raw).reverse()) }))
       .reverse();
-    expect(await upsertStaff(db, reordered)).toMatchObject({ inserted: 0, updated: 0, unchanged: N });
+    expect(await upsertStaff(db, reordered, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      unchanged: N,
+    });
     expect(await versions('staff')).toEqual(before);
 
     const changed = batch((id) => (id % 10 === 0 ? { note: 'changed' } : {}));
-    expect(await upsertStaff(db, changed)).toMatchObject({ updated: N / 10, unchanged: N - N / 10 });
+    expect(await upsertStaff(db, changed, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      updated: N / 10,
+      unchanged: N - N / 10,
+    });
     const after = await versions('staff');
     for (const [id, version] of before) {
       if (id % 10 === 0) expect(after.get(id)).not.toBe(version);
@@ -108,27 +120,41 @@ describe('a batch through the staging table', () => {
           }
         : r,
     );
-    expect(await upsertStaff(db, rows)).toMatchObject({ inserted: N, cleanedValues: 3 });
-    const stored = await db.staff.findUniqueOrThrow({ where: { id: 7n } });
+    expect(await upsertStaff(db, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      inserted: N,
+      cleanedValues: 3,
+    });
+    const stored = await db.staff.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 7n } },
+    });
     expect(stored.lastName).toBe(awkward);
     expect(stored.userName).toBe('nulhere');
     expect(stored.raw).toMatchObject({ awkward, bad: 'a\uFFFD', k: 'v' });
-    expect((await db.staff.findUniqueOrThrow({ where: { id: 8n } })).email).toBe('u8@example.com');
+    expect(
+      (await db.staff.findUniqueOrThrow({ where: { account_id: { account: DEFAULT_ACCOUNT, id: 8n } } }))
+        .email,
+    ).toBe('u8@example.com');
     const before = await versions('staff');
-    expect(await upsertStaff(db, rows)).toMatchObject({ unchanged: N, cleanedValues: 3 });
+    expect(await upsertStaff(db, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      unchanged: N,
+      cleanedValues: 3,
+    });
     expect(await versions('staff')).toEqual(before);
   });
 
   it('revives tombstoned rows; onlyMissing fills gaps and touches no existing row', async () => {
-    await upsertStaff(db, batch());
-    expect(await tombstoneEntityRows(db, 'staff', [1, 2])).toBe(2);
-    expect(await upsertStaff(db, batch())).toMatchObject({ revived: 2, unchanged: N - 2 });
+    await upsertStaff(db, batch(), { account: DEFAULT_ACCOUNT });
+    expect(await tombstoneEntityRows(db, 'staff', [1, 2], { account: DEFAULT_ACCOUNT })).toBe(2);
+    expect(await upsertStaff(db, batch(), { account: DEFAULT_ACCOUNT })).toMatchObject({
+      revived: 2,
+      unchanged: N - 2,
+    });
 
-    await tombstoneEntityRows(db, 'staff', [3]);
+    await tombstoneEntityRows(db, 'staff', [3], { account: DEFAULT_ACCOUNT });
     const before = await versions('staff');
     const copies = Array.from({ length: N }, (_, i) => staff(i + 2, { copy: true }));
     // The copies of existing rows are not counted: their own list counts them.
-    expect(await upsertStaff(db, copies, { onlyMissing: true })).toMatchObject({
+    expect(await upsertStaff(db, copies, { account: DEFAULT_ACCOUNT, onlyMissing: true })).toMatchObject({
       inserted: 1,
       updated: 0,
       revived: 0,
@@ -151,6 +177,7 @@ describe('a batch through the staging table', () => {
     });
     const rows = (status: string) => Array.from({ length: N }, (_, i) => appointment(i + 1, status));
     const options = (time: string) => ({
+      account: DEFAULT_ACCOUNT,
       readAt: new Date(`2026-01-10T${time}Z`),
       clientData: { mode: 'full' as const, hashKey: 'key' },
     });
@@ -168,7 +195,7 @@ describe('a batch through the staging table', () => {
   });
 
   it('keeps to the statement timeout, and a cancelled batch leaves its connection clean', async () => {
-    await upsertStaff(db, batch());
+    await upsertStaff(db, batch(), { account: DEFAULT_ACCOUNT });
     const small = createDatabase(
       { url: database.url, poolSize: 1, connectTimeoutMs: 5_000, statementTimeoutMs: 300 },
       pino({ level: 'silent' }),
@@ -179,7 +206,9 @@ describe('a batch through the staging table', () => {
       // A row locked by another transaction: the batch that updates it waits until cancelled.
       await blocker.query('BEGIN; UPDATE staff SET user_name = user_name WHERE id = 5');
       const changed = batch(() => ({ note: 'changed' }));
-      const failure = await upsertStaff(small.prisma, changed).catch((error: Error) => error);
+      const failure = await upsertStaff(small.prisma, changed, { account: DEFAULT_ACCOUNT }).catch(
+        (error: Error) => error,
+      );
       expect(failure).toBeInstanceOf(Error);
       expect((failure as Error).message).toMatch(/statement timeout|canceling statement/);
       expect((failure as Error).message).not.toContain(database.url);
@@ -191,7 +220,9 @@ describe('a batch through the staging table', () => {
           (SELECT count(*)::int FROM pg_class WHERE relname = 'sync_staging') AS staging`,
       );
       expect(state.rows[0]).toEqual({ outside: true, staging: 0 });
-      expect(await upsertStaff(small.prisma, changed)).toMatchObject({ updated: N });
+      expect(await upsertStaff(small.prisma, changed, { account: DEFAULT_ACCOUNT })).toMatchObject({
+        updated: N,
+      });
     } finally {
       await blocker.end();
       await small.close();

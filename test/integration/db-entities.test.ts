@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import { cleanJson, MAX_JSON_DEPTH } from '../../src/db/clean.js';
 import { contentHash } from '../../src/db/content-hash.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
@@ -53,7 +54,7 @@ const staff = (id: number, extra: Record<string, unknown> = {}): StaffRecord => 
 describe('upserts', () => {
   it('inserts, then writes nothing when the same content comes again (even reordered)', async () => {
     const rows = [staff(1), staff(2), staff(3)];
-    expect(await upsertStaff(db, rows)).toEqual({
+    expect(await upsertStaff(db, rows, { account: DEFAULT_ACCOUNT })).toEqual({
       inserted: 3,
       updated: 0,
       unchanged: 0,
@@ -67,7 +68,7 @@ describe('upserts', () => {
     const reordered = rows
       .map((r) => ({ ...r, raw: Object.fromEntries(Object.entries(r.raw).reverse()) }))
       .reverse();
-    expect(await upsertStaff(db, reordered)).toEqual({
+    expect(await upsertStaff(db, reordered, { account: DEFAULT_ACCOUNT })).toEqual({
       inserted: 0,
       updated: 0,
       unchanged: 3,
@@ -84,11 +85,11 @@ describe('upserts', () => {
   });
 
   it('updates raw, typed columns and updated_at of a changed row only; created_at stays', async () => {
-    await upsertStaff(db, [staff(1), staff(2)]);
+    await upsertStaff(db, [staff(1), staff(2)], { account: DEFAULT_ACCOUNT });
     const before = await versions('staff');
     await new Promise((resolve) => setTimeout(resolve, 20));
     const changed = { ...staff(2, { lastName: 'Byron' }), lastName: 'Byron' };
-    expect(await upsertStaff(db, [staff(1), changed])).toMatchObject({
+    expect(await upsertStaff(db, [staff(1), changed], { account: DEFAULT_ACCOUNT })).toMatchObject({
       inserted: 0,
       updated: 1,
       unchanged: 1,
@@ -99,14 +100,20 @@ describe('upserts', () => {
     expect(after.get(2)?.raw.lastName).toBe('Byron');
     expect(after.get(2)?.updated_at.getTime()).toBeGreaterThan(before.get(2)?.updated_at.getTime() ?? 0);
     expect(after.get(2)?.created_at).toEqual(before.get(2)?.created_at);
-    const typed = await db.staff.findUniqueOrThrow({ where: { id: 2n } });
+    const typed = await db.staff.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 2n } },
+    });
     expect(typed.lastName).toBe('Byron');
   });
 
   it('keeps fields that the typed columns do not cover, and fills typed columns', async () => {
     const raw = { locationId: 5, locationName: 'Main', brandNew: { nested: [1, 'two', null] }, flag: true };
-    await upsertLocations(db, [{ id: 5, businessId: 9, name: 'Main', locationType: 'PHYSICAL', raw }]);
-    const row = await db.location.findUniqueOrThrow({ where: { id: 5n } });
+    await upsertLocations(db, [{ id: 5, businessId: 9, name: 'Main', locationType: 'PHYSICAL', raw }], {
+      account: DEFAULT_ACCOUNT,
+    });
+    const row = await db.location.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 5n } },
+    });
     expect(row.raw).toEqual(raw);
     expect(row).toMatchObject({ businessId: 9n, name: 'Main', locationType: 'PHYSICAL', deletedAt: null });
     expect(row.contentHash).toMatch(/^[0-9a-f]{64}$/);
@@ -118,8 +125,10 @@ describe('upserts', () => {
       serviceType: 'SERVICE',
       raw: { reasonId: 8 },
     };
-    await upsertServices(db, [service]);
-    expect(await db.service.findUniqueOrThrow({ where: { id: 8n } })).toMatchObject({
+    await upsertServices(db, [service], { account: DEFAULT_ACCOUNT });
+    expect(
+      await db.service.findUniqueOrThrow({ where: { account_id: { account: DEFAULT_ACCOUNT, id: 8n } } }),
+    ).toMatchObject({
       durationMinutes: 45,
       name: 'Cut',
     });
@@ -132,27 +141,34 @@ describe('upserts', () => {
       name: 'Caf\u0000é 😀',
       raw: { 'key\u0000': 'va\u0000lue', emoji: '👩‍💻 naïve', long, list: ['\u0000', 'ok'], bad: 'a\uD800' },
     };
-    const counts = await upsertLocations(db, [row]);
+    const counts = await upsertLocations(db, [row], { account: DEFAULT_ACCOUNT });
     expect(counts.cleanedValues).toBe(5);
-    const stored = await db.location.findUniqueOrThrow({ where: { id: 1n } });
+    const stored = await db.location.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: 1n } },
+    });
     expect(stored.name).toBe('Café 😀');
     expect(stored.raw).toEqual({ key: 'value', emoji: '👩‍💻 naïve', long, list: ['', 'ok'], bad: 'a\uFFFD' });
-    expect(await upsertLocations(db, [row])).toMatchObject({ unchanged: 1, updated: 0 });
+    expect(await upsertLocations(db, [row], { account: DEFAULT_ACCOUNT })).toMatchObject({
+      unchanged: 1,
+      updated: 0,
+    });
   });
 
   it('collapses repeated ids (the last wins)', async () => {
-    const counts = await upsertStaff(db, [staff(1), staff(2), staff(1, { note: 'last' })]);
+    const counts = await upsertStaff(db, [staff(1), staff(2), staff(1, { note: 'last' })], {
+      account: DEFAULT_ACCOUNT,
+    });
     expect(counts).toMatchObject({ inserted: 2 });
     expect((await versions('staff')).get(1)?.raw.note).toBe('last');
   });
 
   it('revives a tombstoned row seen again, without touching updated_at when the content is the same', async () => {
-    await upsertStaff(db, [staff(1), staff(2), staff(3)]);
-    expect(await tombstoneEntityRows(db, 'staff', [3])).toBe(1);
+    await upsertStaff(db, [staff(1), staff(2), staff(3)], { account: DEFAULT_ACCOUNT });
+    expect(await tombstoneEntityRows(db, 'staff', [3], { account: DEFAULT_ACCOUNT })).toBe(1);
     const tombstoned = (await versions('staff')).get(3);
     expect(tombstoned?.deleted_at).toBeInstanceOf(Date);
 
-    expect(await upsertStaff(db, [staff(1), staff(2), staff(3)])).toEqual({
+    expect(await upsertStaff(db, [staff(1), staff(2), staff(3)], { account: DEFAULT_ACCOUNT })).toEqual({
       inserted: 0,
       updated: 0,
       unchanged: 2,
@@ -181,12 +197,16 @@ describe('upserts', () => {
       },
     });
     const rows = Array.from({ length: 10_000 }, (_, i) => staff(i + 1));
-    expect(await upsertStaff(counting, rows)).toMatchObject({ inserted: 10_000 });
+    expect(await upsertStaff(counting, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      inserted: 10_000,
+    });
     expect(statements).toBeGreaterThanOrEqual(1);
     expect(statements).toBeLessThanOrEqual(3);
     expect(await db.staff.count()).toBe(10_000);
     statements = 0;
-    expect(await upsertStaff(counting, rows)).toMatchObject({ unchanged: 10_000 });
+    expect(await upsertStaff(counting, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      unchanged: 10_000,
+    });
     expect(statements).toBeLessThanOrEqual(3);
   });
 
@@ -207,7 +227,9 @@ describe('upserts', () => {
           .slice(0, 2_000)
           .map((id) => staff(id, { writer, round })),
       );
-      const results = await Promise.all(batches.map((batch) => upsertStaff(db, batch)));
+      const results = await Promise.all(
+        batches.map((batch) => upsertStaff(db, batch, { account: DEFAULT_ACCOUNT })),
+      );
       for (const r of results) expect(r.inserted + r.updated + r.unchanged + r.revived).toBe(2_000);
       // A new id is inserted by exactly one writer, whoever came first.
       const fresh = new Set(
@@ -233,14 +255,16 @@ describe('onlyMissing', () => {
       email,
       raw: { professionalId: id, email },
     });
-    await upsertStaff(db, [staff(1, 'account-wide@example.com'), staff(2, 'gone@example.com')]);
-    await tombstoneEntityRows(db, 'staff', [2]);
+    await upsertStaff(db, [staff(1, 'account-wide@example.com'), staff(2, 'gone@example.com')], {
+      account: DEFAULT_ACCOUNT,
+    });
+    await tombstoneEntityRows(db, 'staff', [2], { account: DEFAULT_ACCOUNT });
     const before = await versions('staff');
 
     const counts = await upsertStaff(
       db,
       [staff(1, 'per-location-copy@example.com'), staff(2, 'back@example.com'), staff(3, 'new@example.com')],
-      { onlyMissing: true },
+      { account: DEFAULT_ACCOUNT, onlyMissing: true },
     );
     // Only the gap filled counts: the copies of existing rows are counted where they are stored.
     expect(counts).toMatchObject({ inserted: 1, updated: 0, revived: 0, unchanged: 0 });
@@ -280,7 +304,7 @@ describe('numbers that do not fit their typed column', () => {
       service(5, 45.5),
     ];
     const { logger, calls } = warnings();
-    expect(await upsertServices(db, rows, { logger })).toEqual({
+    expect(await upsertServices(db, rows, { account: DEFAULT_ACCOUNT, logger })).toEqual({
       inserted: 5,
       updated: 0,
       unchanged: 0,
@@ -312,21 +336,34 @@ describe('numbers that do not fit their typed column', () => {
     }
 
     // The hash covers raw only: the same content again writes nothing.
-    expect(await upsertServices(db, rows)).toMatchObject({ unchanged: 5, outOfRange: 4 });
+    expect(await upsertServices(db, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      unchanged: 5,
+      outOfRange: 4,
+    });
   });
 
   it('applies to every numeric column (business_id of locations and staff)', async () => {
     expect(
-      await upsertLocations(db, [
-        { id: 1, businessId: 2 ** 60, raw: { locationId: 1, businessId: 2 ** 60 } },
-      ]),
+      await upsertLocations(
+        db,
+        [{ id: 1, businessId: 2 ** 60, raw: { locationId: 1, businessId: 2 ** 60 } }],
+        { account: DEFAULT_ACCOUNT },
+      ),
     ).toMatchObject({ inserted: 1, outOfRange: 1 });
-    expect((await db.location.findUniqueOrThrow({ where: { id: 1n } })).businessId).toBeNull();
-    expect(await upsertStaff(db, [{ ...staff(1), businessId: -(2 ** 60) }])).toMatchObject({
+    expect(
+      (await db.location.findUniqueOrThrow({ where: { account_id: { account: DEFAULT_ACCOUNT, id: 1n } } }))
+        .businessId,
+    ).toBeNull();
+    expect(
+      await upsertStaff(db, [{ ...staff(1), businessId: -(2 ** 60) }], { account: DEFAULT_ACCOUNT }),
+    ).toMatchObject({
       inserted: 1,
       outOfRange: 1,
     });
-    expect((await db.staff.findUniqueOrThrow({ where: { id: 1n } })).businessId).toBeNull();
+    expect(
+      (await db.staff.findUniqueOrThrow({ where: { account_id: { account: DEFAULT_ACCOUNT, id: 1n } } }))
+        .businessId,
+    ).toBeNull();
   });
 });
 
@@ -341,7 +378,10 @@ describe('records nested thousands of levels deep', () => {
   it('stores 3,000 and 10,000 levels whole, and writes nothing when they come again', async () => {
     const rows = [deepService(1, 3_000), deepService(2, 10_000), deepService(3, 2)];
     const { logger, calls } = warnings();
-    expect(await upsertServices(db, rows, { logger })).toMatchObject({ inserted: 3, tooDeep: 0 });
+    expect(await upsertServices(db, rows, { account: DEFAULT_ACCOUNT, logger })).toMatchObject({
+      inserted: 3,
+      tooDeep: 0,
+    });
     expect(calls).toEqual([]);
     const stored = await db.service.findMany({ orderBy: { id: 'asc' } });
     expect(stored.map((row) => depthOf(row.raw))).toEqual([3_000, 10_000, 2]);
@@ -357,14 +397,20 @@ describe('records nested thousands of levels deep', () => {
     // xmin changes with every row version: unchanged, nothing was written.
     const xmins = () => db.$queryRaw<Array<{ xmin: string }>>`SELECT xmin::text FROM services ORDER BY id`;
     const before = await xmins();
-    expect(await upsertServices(db, rows)).toMatchObject({ unchanged: 3, updated: 0 });
+    expect(await upsertServices(db, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      unchanged: 3,
+      updated: 0,
+    });
     expect(await xmins()).toEqual(before);
   });
 
   it('cuts what is deeper than Postgres parses, keeps the rest of the batch, and says so', async () => {
     const rows = [deepService(1, MAX_JSON_DEPTH + 1), deepService(2, 50_000), deepService(3, 5)];
     const { logger, calls } = warnings();
-    expect(await upsertServices(db, rows, { logger })).toMatchObject({ inserted: 3, tooDeep: 2 });
+    expect(await upsertServices(db, rows, { account: DEFAULT_ACCOUNT, logger })).toMatchObject({
+      inserted: 3,
+      tooDeep: 2,
+    });
     const stored = await db.service.findMany({ orderBy: { id: 'asc' } });
     expect(stored.map((row) => depthOf(row.raw))).toEqual([MAX_JSON_DEPTH, MAX_JSON_DEPTH, 5]);
     expect(stored[0]?.name).toBe('Deep 1');
@@ -375,7 +421,10 @@ describe('records nested thousands of levels deep', () => {
       ],
     ]);
     // The hash is over what was stored: the same records again write nothing.
-    expect(await upsertServices(db, rows)).toMatchObject({ unchanged: 3, tooDeep: 2 });
+    expect(await upsertServices(db, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+      unchanged: 3,
+      tooDeep: 2,
+    });
   });
 
   it('falls back to a shallower cut when the server allows less stack (max_stack_depth)', async () => {
@@ -390,16 +439,23 @@ describe('records nested thousands of levels deep', () => {
       expect(setting[0]?.max_stack_depth).toBe('100kB');
       const { logger, calls } = warnings();
       const rows = [deepService(1, 3_000), deepService(2, 3)];
-      expect(await upsertServices(small.prisma, rows, { logger })).toMatchObject({ inserted: 2, tooDeep: 1 });
+      expect(await upsertServices(small.prisma, rows, { account: DEFAULT_ACCOUNT, logger })).toMatchObject({
+        inserted: 2,
+        tooDeep: 1,
+      });
       const stored = await small.prisma.service.findMany({ orderBy: { id: 'asc' } });
       expect(stored.map((row) => depthOf(row.raw))).toEqual([500, 3]);
       expect(calls).toEqual([
         [{ table: 'services', column: 'raw', rows: 1, maxDepth: 500 }, expect.stringContaining('deeper')],
       ]);
-      expect(await upsertServices(small.prisma, rows)).toMatchObject({ unchanged: 2 });
+      expect(await upsertServices(small.prisma, rows, { account: DEFAULT_ACCOUNT })).toMatchObject({
+        unchanged: 2,
+      });
       // An ordinary batch never needs the fallback.
       const silent = pino({ level: 'silent' });
-      expect(await upsertStaff(small.prisma, [staff(1)], { logger: silent })).toMatchObject({
+      expect(
+        await upsertStaff(small.prisma, [staff(1)], { account: DEFAULT_ACCOUNT, logger: silent }),
+      ).toMatchObject({
         inserted: 1,
         tooDeep: 0,
       });

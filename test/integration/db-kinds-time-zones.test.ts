@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import { upsertAppointments } from '../../src/db/appointments.js';
 import type { Db } from '../../src/db/database.js';
 import { upsertLocations } from '../../src/db/entities.js';
@@ -28,6 +29,7 @@ useTestDatabase(['locations', 'appointments'], (database) => {
 });
 
 const options = {
+  account: DEFAULT_ACCOUNT,
   readAt: new Date('2026-01-10T10:00:00Z'),
   clientData: { mode: 'full', hashKey: 'k' },
 } as const;
@@ -63,13 +65,17 @@ async function rows() {
 
 describe('time zones and start_at', () => {
   it('reads the local start in the location’s zone, legacy names included; unknown zones give NULL', async () => {
-    await upsertLocations(db, [
-      location(1, { timeZone: { timeZoneCode: 'America/New_York' } }),
-      location(2, { timeZone: null, timeZoneCode: 'US/Pacific' }),
-      location(3, { timeZone: null }),
-      // A name this runtime would accept but Postgres does not know: NULL, never a failed write.
-      { id: 4, timeZone: 'Atlantis/Lost_City', raw: { locationId: 4 } },
-    ]);
+    await upsertLocations(
+      db,
+      [
+        location(1, { timeZone: { timeZoneCode: 'America/New_York' } }),
+        location(2, { timeZone: null, timeZoneCode: 'US/Pacific' }),
+        location(3, { timeZone: null }),
+        // A name this runtime would accept but Postgres does not know: NULL, never a failed write.
+        { id: 4, timeZone: 'Atlantis/Lost_City', raw: { locationId: 4 } },
+      ],
+      { account: DEFAULT_ACCOUNT },
+    );
     const zones = await db.$queryRaw<Array<{ id: bigint; time_zone: string | null }>>`
       SELECT id, time_zone FROM locations ORDER BY id`;
     expect(zones.map((z) => z.time_zone)).toEqual(['America/New_York', 'US/Pacific', null, null]);
@@ -94,11 +100,15 @@ describe('time zones and start_at', () => {
   it('fills start_at when the zone comes later, and follows a zone that changes, without rewriting the content', async () => {
     await upsertAppointments(db, [appointment(20, 5, '2026-03-02', 1030)], options);
     expect((await rows()).get(20)?.start_at).toBeNull();
-    await upsertLocations(db, [location(5, { timeZone: { timeZoneCode: 'Europe/Paris' } })]);
+    await upsertLocations(db, [location(5, { timeZone: { timeZoneCode: 'Europe/Paris' } })], {
+      account: DEFAULT_ACCOUNT,
+    });
     const set = (await rows()).get(20);
     expect(set?.start_at?.toISOString()).toBe('2026-03-02T09:30:00.000Z');
 
-    await upsertLocations(db, [location(5, { timeZone: { timeZoneCode: 'Asia/Tokyo' } })]);
+    await upsertLocations(db, [location(5, { timeZone: { timeZoneCode: 'Asia/Tokyo' } })], {
+      account: DEFAULT_ACCOUNT,
+    });
     const moved = (await rows()).get(20);
     expect(moved?.start_at?.toISOString()).toBe('2026-03-02T01:30:00.000Z');
     expect(moved?.updated_at).toEqual(set?.updated_at);
@@ -106,7 +116,9 @@ describe('time zones and start_at', () => {
     // Unchanged: writing the same location and appointment again writes no row.
     const before = await db.$queryRaw<Array<{ v: string }>>`
       SELECT string_agg(xmin::text, ',' ORDER BY id) AS v FROM (SELECT id, xmin FROM locations UNION ALL SELECT id, xmin FROM appointments) t`;
-    await upsertLocations(db, [location(5, { timeZone: { timeZoneCode: 'Asia/Tokyo' } })]);
+    await upsertLocations(db, [location(5, { timeZone: { timeZoneCode: 'Asia/Tokyo' } })], {
+      account: DEFAULT_ACCOUNT,
+    });
     expect((await upsertAppointments(db, [appointment(20, 5, '2026-03-02', 1030)], options)).unchanged).toBe(
       1,
     );
@@ -136,7 +148,7 @@ describe('kinds in the reporting views', () => {
       SELECT appointment_id FROM appointments_view WHERE start_date = '2026-02-02'`;
     expect(listed.map((r) => Number(r.appointment_id))).toEqual([30]);
     // `report` counts what the views count: the client bookings mirrored.
-    expect((await readAppointmentReport(db)).mirrored).toBe(1);
+    expect((await readAppointmentReport(db, DEFAULT_ACCOUNT)).mirrored).toBe(1);
   });
 });
 

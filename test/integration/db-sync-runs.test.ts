@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import type { Db } from '../../src/db/database.js';
 import { abandonStaleRuns, finishRun, heartbeatRun, recentRuns, startRun } from '../../src/db/sync-runs.js';
 import { useTestDatabase } from '../helpers/use-database.js';
@@ -14,6 +15,7 @@ const counts = { inserted: 1, updated: 2, unchanged: 3, deleted: 4, skipped: 5 }
 describe('sync_runs', () => {
   it('goes from running to finished exactly once', async () => {
     const id = await startRun(db, {
+      account: DEFAULT_ACCOUNT,
       scope: 'location',
       locationId: 4242,
       trigger: 'manual',
@@ -69,8 +71,8 @@ describe('sync_runs', () => {
   });
 
   it('marks runs whose heartbeat went stale as abandoned, and only those; a job that outlives its worker still finishes one', async () => {
-    const stale = await startRun(db, { scope: 'full', trigger: 'schedule' });
-    const fresh = await startRun(db, { scope: 'full', trigger: 'schedule' });
+    const stale = await startRun(db, { account: DEFAULT_ACCOUNT, scope: 'full', trigger: 'schedule' });
+    const fresh = await startRun(db, { account: DEFAULT_ACCOUNT, scope: 'full', trigger: 'schedule' });
     await db.$executeRaw`UPDATE sync_runs SET heartbeat_at = now() - interval '10 minutes' WHERE id = ${stale}`;
 
     expect(await abandonStaleRuns(db, 60_000)).toBe(1);
@@ -92,7 +94,7 @@ describe('sync_runs', () => {
   });
 
   it('a run closed as abandoned by the job that started again stays abandoned: the late attempt cannot reopen it', async () => {
-    const run = await startRun(db, { scope: 'full', trigger: 'schedule' });
+    const run = await startRun(db, { account: DEFAULT_ACCOUNT, scope: 'full', trigger: 'schedule' });
     const outcome = { stats: {}, apiCalls: 0, retries: 0, relogins: 0 };
     expect(
       await finishRun(db, run, { ...outcome, status: 'abandoned', error: 'the job was picked up again' }),
@@ -106,7 +108,8 @@ describe('sync_runs', () => {
 
   it('lists runs newest first, as many as asked', async () => {
     const ids = [];
-    for (let i = 0; i < 3; i++) ids.push(await startRun(db, { scope: 'full', trigger: 'cli' }));
+    for (let i = 0; i < 3; i++)
+      ids.push(await startRun(db, { account: DEFAULT_ACCOUNT, scope: 'full', trigger: 'cli' }));
     const runs = await recentRuns(db, 2);
     expect(runs.map((r) => r.id)).toEqual([ids[2], ids[1]]);
   });

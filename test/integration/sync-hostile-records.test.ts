@@ -5,6 +5,7 @@
  * second sync writes nothing.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ACCOUNT } from '../../src/account.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { runSync } from '../../src/sync/run-sync.js';
@@ -33,10 +34,14 @@ describe('a full sync with hostile records', () => {
     const first = await runSync(createTestSyncDeps(sim, db), { scope: 'full' });
     expect(first.status).toBe('succeeded');
 
-    const hugeRow = await db.service.findUniqueOrThrow({ where: { id: BigInt(huge) } });
+    const hugeRow = await db.service.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: BigInt(huge) } },
+    });
     expect(hugeRow.durationMinutes).toBeNull();
     expect((hugeRow.raw as Record<string, unknown>).visitMinutes).toBe(3_000_000_000);
-    const deepRow = await db.service.findUniqueOrThrow({ where: { id: BigInt(deep) } });
+    const deepRow = await db.service.findUniqueOrThrow({
+      where: { account_id: { account: DEFAULT_ACCOUNT, id: BigInt(deep) } },
+    });
     expect(depthOf(deepRow.raw)).toBe(3_000);
     expect(deepRow.durationMinutes).toBe(sim.data.services.get(deep)?.visitMinutes);
 
