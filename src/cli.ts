@@ -54,7 +54,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       const { createRuntime } = await import('./runtime.js');
       const runtime = createRuntime(env, needs, { service: runtimeOptions.service === true });
       redactor = runtime.redactor;
-      // Where an unreachable TimeTap is explained from (one account today).
+      // Where an unreachable TimeTap is explained from: the first account's base URL, which is
+      // every account's unless the accounts file gives one its own.
       if (needs.includes('timetap')) timetapUrl = runtime.config.accounts[0]?.timetap.baseUrl;
       if (needs.includes('database')) {
         databaseUrl = runtime.config.database.url;

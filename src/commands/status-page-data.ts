@@ -89,8 +89,7 @@ export function createStatusPageReader(deps: StatusPageDeps): ReadStatusPage {
       runs: runs.map(
         (run): RunStatus => ({
           id: run.id,
-          // sync_runs has no account yet: every run is the default account's (mirror_freshness_view).
-          account: DEFAULT_ACCOUNT,
+          account: run.account,
           scope: run.scope,
           locationId: run.locationId,
           trigger: run.trigger,
