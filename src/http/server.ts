@@ -70,6 +70,11 @@ export interface HttpServerDeps {
    */
   refreshMetrics?: () => Promise<void>;
   resyncLimits?: ResyncLimits;
+  /**
+   * The clock of the limiters' windows (default Date.now). A test holds it still, so that a
+   * window's end (on the minute) cannot fall between its guesses and reset their count.
+   */
+  clock?: () => number;
   webhook?: WebhookOptions;
   /**
    * Proxies in front of the worker whose X-Forwarded-For is believed (TRUST_PROXY): the limiters
@@ -119,6 +124,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
 
 function createApp(deps: HttpServerDeps): express.Express {
   const { logger } = deps;
+  const now = deps.clock ?? Date.now;
   const app = express();
   app.disable('x-powered-by');
   // Express reads the caller from X-Forwarded-For, `trustProxy` hops from the socket (req.ip).
@@ -138,8 +144,8 @@ function createApp(deps: HttpServerDeps): express.Express {
     const limits = deps.resyncLimits ?? DEFAULT_RESYNC_LIMITS;
     const resync = createResyncRoute({
       tokenCheck,
-      failures: createRateLimiter({ limit: limits.failuresPerClient, windowMs: limits.windowMs }),
-      authorized: createRateLimiter({ limit: limits.authorized, windowMs: limits.windowMs }),
+      failures: createRateLimiter({ limit: limits.failuresPerClient, windowMs: limits.windowMs, now }),
+      authorized: createRateLimiter({ limit: limits.authorized, windowMs: limits.windowMs, now }),
       enqueueResync: deps.enqueueResync,
       logger,
     });
@@ -148,7 +154,7 @@ function createApp(deps: HttpServerDeps): express.Express {
       res.set('Allow', 'POST').status(405).json({ error: 'use POST /resync' });
     });
     // The status page and the dashboard are one admin's two pages: one budget of failed logins.
-    const failures = createRateLimiter({ limit: DASHBOARD_FAILURES_PER_MINUTE, windowMs: 60_000 });
+    const failures = createRateLimiter({ limit: DASHBOARD_FAILURES_PER_MINUTE, windowMs: 60_000, now });
     const guard = createDashboardGuard(tokenCheck, failures);
     app.use(DASHBOARD_PATH, guard, createLazyDashboard(deps.dashboardQueues));
     if (deps.statusPage) app.get('/', guard, createStatusRoute(deps.statusPage));
@@ -167,8 +173,8 @@ function createApp(deps: HttpServerDeps): express.Express {
     const { perSourcePerMinute, ...webhook } = deps.webhook;
     const route = createWebhookRoute({
       ...webhook,
-      perSource: createRateLimiter({ limit: perSourcePerMinute, windowMs: 60_000 }),
-      failures: createRateLimiter({ limit: WEBHOOK_FAILURES_PER_MINUTE, windowMs: 60_000 }),
+      perSource: createRateLimiter({ limit: perSourcePerMinute, windowMs: 60_000, now }),
+      failures: createRateLimiter({ limit: WEBHOOK_FAILURES_PER_MINUTE, windowMs: 60_000, now }),
       logger,
     });
     app.post(`${WEBHOOK_PATH}/:secret`, route);

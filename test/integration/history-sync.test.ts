@@ -203,6 +203,7 @@ describe('history mode and the client-data policy', () => {
       'client_id',
       'content_hash',
       'deleted',
+      'account',
     ]);
     const personal = [...simulator().data.clients.values()].flatMap((c) =>
       [c.emailAddress, c.cellPhone, c.firstName, c.lastName].filter(

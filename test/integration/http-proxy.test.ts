@@ -14,6 +14,7 @@ import { createRedactor } from '../../src/redact.js';
 
 const TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 const SECRET = randomBytes(16).toString('hex');
+const MID_MINUTE = Date.UTC(2026, 0, 1, 12, 0, 30);
 const logger = createLogger({ level: 'silent', redactor: createRedactor() });
 
 interface Started {
@@ -35,6 +36,8 @@ async function start(overrides: Partial<HttpServerDeps> & { perSourcePerMinute?:
     host: '127.0.0.1',
     port: 0,
     adminToken: TOKEN,
+    // Mid-minute, and still: the guesses' counts are never reset by a window ending among them.
+    clock: () => MID_MINUTE,
     logger,
     registry: createMetrics().registry,
     readiness: {},
