@@ -43,6 +43,7 @@ import {
   unseenEntities,
 } from '../../src/db/tombstones.js';
 import type { ClientRecord } from '../../src/records.js';
+import { appointmentRow } from '../helpers/appointment-rows.js';
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const ALPHA = 'alpha';
@@ -97,20 +98,8 @@ function client(account: Account, id: number): ClientRecord {
 }
 
 function appointment(account: Account, id: number, extra: Partial<AppointmentRow> = {}): AppointmentRow {
-  const row: AppointmentRow = {
-    id,
-    locationId: 1,
-    staffId: 10,
-    serviceId: 20,
-    clientId: 30,
-    status: 'OPEN',
-    startDate: '2026-02-02',
-    endDate: '2026-02-02',
-    startTime: 900,
-    endTime: 945,
-    ...extra,
-    raw: {},
-  };
+  // The shared fixture, with a raw of this account's own: its note and its client.
+  const row = appointmentRow(id, { businessId: undefined, ...extra });
   row.raw = {
     calendarId: id,
     status: row.status,
