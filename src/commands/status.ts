@@ -55,7 +55,16 @@ export async function statusCommand(
     return await withQueueClient(runtime, 'timetap-sync:status', err, async (queue, redis) => {
       const [mirror, counts, workers, backfills, webhooks] = await Promise.all([
         readMirror,
-        queue.getJobCounts('active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'),
+        // `prioritized`: jobs waiting with a priority (a backfill's chunks beside other accounts).
+        queue.getJobCounts(
+          'active',
+          'waiting',
+          'prioritized',
+          'waiting-children',
+          'delayed',
+          'completed',
+          'failed',
+        ),
         queue.getWorkersCount(),
         pendingBackfills(queue),
         lastWebhookEvents(redis, queue),
