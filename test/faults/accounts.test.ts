@@ -6,7 +6,9 @@
  * auth.test.ts; Postgres and Redis are never touched.
  * - A worker killed mid-way through every account's run: each job is taken over, each dead run is
  *   abandoned and followed by one success, and every account's mirror equals its own simulator
- *   with exactly the tombstones its own deletions call for.
+ *   with exactly the tombstones its own deletions call for. Again with the kill among two
+ *   accounts' location steps (their runs are finished once by the next worker) while the third
+ *   is in its account-wide walk, on three worker slots so that the admission caps bite.
  * - One account's keys revoked: the other accounts' runs succeed, its run fails at once naming it,
  *   and none of its rows is marked deleted; revoked in the middle of its run, the run ends
  *   `partial` (its steps fail one by one, each naming it) and still marks nothing deleted.
@@ -17,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { enqueueResync } from '../../src/queue/enqueue.js';
-import type { FullSyncData } from '../../src/queue/jobs.js';
+import { type FullSyncData, JOB, type StepData } from '../../src/queue/jobs.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { expectedMirror, readMirror } from '../helpers/mirror.js';
 import { recentAppointments } from '../helpers/sync.js';
@@ -95,10 +97,13 @@ function accountOf(world: World, name: string): Account {
   return account;
 }
 
-/** A full sync of every account, queued the way `timetap-sync resync --account NAME` does. */
-async function resyncAll(world: World): Promise<Map<string, string>> {
+/** A full sync of each account, queued the way `timetap-sync resync --account NAME` does. */
+async function resyncAll(
+  world: World,
+  names = world.accounts.map((a) => a.name),
+): Promise<Map<string, string>> {
   const jobs = new Map<string, string>();
-  for (const { name } of world.accounts) {
+  for (const name of names) {
     jobs.set(name, (await enqueueResync(world.env.queue, { account: name }, RETRY)).jobId);
   }
   return jobs;
@@ -256,6 +261,60 @@ it("a worker killed mid-way through three accounts' runs: each converges, no row
   const [running] = await env.database.db.$queryRaw<Array<{ n: number }>>`
     SELECT count(*)::int AS n FROM sync_runs WHERE status = 'running'`;
   expect(running?.n).toBe(0);
+  await expectNoLeaks(world);
+});
+
+it('a worker killed while two accounts walk their locations and the third its lists: each run finishes once', async () => {
+  // Three slots: the admission caps of three accounts with work bite (account-fairness.ts), and
+  // the dead worker's leases must expire for the next worker to get its slots back. A long request
+  // timeout: east's hung call lasts until the kill.
+  const world = await threeAccounts({ WORKER_CONCURRENCY: '3', TIMETAP_TIMEOUT_MS: '30000' });
+  const { env } = world;
+  const first = await env.startWorker(world.workerEnv);
+  await expectSucceeded(world, await resyncAll(world));
+  const baselines = new Map(world.accounts.map((a) => [a.name, simulatorKeys(a.sim)]));
+  driftApart(world);
+
+  // East's run begins and hangs in its account-wide walk (its next read of the list answers).
+  accountOf(world, 'east').sim.inject({ path: '/locations', times: 1, fault: { type: 'hang' } });
+  const jobs = await resyncAll(world, ['east']);
+  const dataOf = async (name: string) =>
+    (await env.queue.getJob(jobs.get(name) as string))?.data as FullSyncData | undefined;
+  await eventually("east's run to begin", async () => (await dataOf('east'))?.runId !== undefined);
+  // North's and south's runs fan out; slowed down, their location steps take seconds each.
+  for (const [name, jobId] of await resyncAll(world, ['north', 'south'])) jobs.set(name, jobId);
+  await eventually('north and south to fan out', async () => {
+    const steps = [(await dataOf('north'))?.step, (await dataOf('south'))?.step];
+    return steps.every((s) => s === 'fan-out' || s === 'finish');
+  });
+  for (const name of ['north', 'south']) accountOf(world, name).sim.setLatency(800);
+  await eventually('location steps of north and south in flight', async () => {
+    const active = await env.queue.getJobs(['active']);
+    const walking = new Set(
+      active.filter((j) => j.name === JOB.locationWalk).map((j) => (j.data as StepData).account),
+    );
+    return walking.has('north') && walking.has('south');
+  });
+  expect((await dataOf('east'))?.step).toBe('start');
+  const stateOf = async (name: string) => (await env.queue.getJob(jobs.get(name) as string))?.getState();
+  expect([await stateOf('north'), await stateOf('south')]).toEqual(['waiting-children', 'waiting-children']);
+  const killedAt = Date.now();
+  first.kill('SIGKILL');
+  await first.exited;
+  for (const { sim } of world.accounts) sim.setLatency(2);
+
+  await env.startWorker(world.workerEnv);
+  await expectSucceeded(world, jobs);
+  // In seconds: the dead worker's locks and admission leases (3 s here) expire by themselves.
+  expect(Date.now() - killedAt).toBeLessThan(20_000);
+  for (const account of world.accounts) {
+    const statuses = (await runsOf(world, account.name)).map((r) => r.status);
+    // The fanned-out runs are finished by the next worker (their steps are retried); east's run
+    // died with its parent job, which starts a new one.
+    if (account.name === 'east') expect(statuses).toEqual(['succeeded', 'abandoned', 'succeeded']);
+    else expect(statuses, account.name).toEqual(['succeeded', 'succeeded']);
+    await expectAccountConverged(world, account, baselines.get(account.name) as Keys);
+  }
   await expectNoLeaks(world);
 });
 
