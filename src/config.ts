@@ -289,6 +289,8 @@ export interface TimeTapConfig {
   maxPages?: number | undefined;
   /** The longest body read from TimeTap (http.ts); unset: DEFAULT_MAX_BODY_BYTES. */
   maxBodyBytes?: number | undefined;
+  /** The account's name when TIMETAP_ACCOUNTS_FILE gives it, for errors that name its keys. */
+  accountInFile?: string | undefined;
 }
 
 export interface Config {
@@ -556,5 +558,6 @@ function timetapConfig(p: Parsed, entry?: AccountEntry): TimeTapConfig {
     pageSize: p.TIMETAP_PAGE_SIZE,
     maxPages: p.TIMETAP_MAX_PAGES,
     maxBodyBytes: p.TIMETAP_MAX_BODY_BYTES,
+    ...(entry === undefined ? {} : { accountInFile: entry.name }),
   };
 }

@@ -43,6 +43,19 @@ export const AUTH_FAILURE_MESSAGE =
   'TimeTap rejected the API key/private key: check TIMETAP_API_KEY and TIMETAP_PRIVATE_KEY, ' +
   'and that API access is enabled for the account';
 
+/**
+ * The message of an AuthError. An account of TIMETAP_ACCOUNTS_FILE is named, and its keys are in
+ * the file (beside which the TIMETAP_* keys must be unset): with several accounts in one queue, a
+ * failure that named neither would not say whose keys to fix.
+ */
+export function authFailureMessage(account: string | undefined): string {
+  if (account === undefined) return AUTH_FAILURE_MESSAGE;
+  return (
+    `TimeTap rejected the API key/private key of account "${account}": check its keys in ` +
+    'TIMETAP_ACCOUNTS_FILE, and that API access is enabled for the account'
+  );
+}
+
 /** An HTTP answer from TimeTap that is not a success. `path` never includes the query string. */
 export class TimeTapHttpError extends TimeTapError {
   readonly status: number;

@@ -8,7 +8,13 @@
  * may take several exchanges (a re-login after a 401, retries).
  */
 import type { TimeTapConfig } from '../config.js';
-import { AuthError, MalformedResponseError, NotFoundError, TimeTapHttpError } from '../errors.js';
+import {
+  AuthError,
+  authFailureMessage,
+  MalformedResponseError,
+  NotFoundError,
+  TimeTapHttpError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
 import { aimdSettings } from './aimd.js';
@@ -176,7 +182,8 @@ export function createTransport(deps: TransportDeps): Transport {
       exchangeNow(slot, `GET ${LOGIN_PATH}`, LOGIN_PATH, url, undefined),
     );
     // 401/403 from the login itself: the keys are wrong, no retry can help.
-    if (answer.status === 401 || answer.status === 403) throw new AuthError();
+    if (answer.status === 401 || answer.status === 403)
+      throw new AuthError(authFailureMessage(config.accountInFile));
     if (classifyResponse(answer.status) !== 'ok') throw statusError(answer, LOGIN_PATH);
     const token = extractSessionToken(answer.body, LOGIN_PATH);
     redactor.add(token);

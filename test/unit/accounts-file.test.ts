@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AccountsFileRules, parseAccountsFile, readAccountsFile } from '../../src/accounts-file.js';
 import { loadConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { AUTH_FAILURE_MESSAGE, authFailureMessage, ConfigError } from '../../src/errors.js';
 import { createRuntime } from '../../src/runtime.js';
 
 const RULES: AccountsFileRules = {
@@ -293,6 +293,7 @@ describe('loadConfig with TIMETAP_ACCOUNTS_FILE', () => {
         maxRps: 4,
         adaptiveRate: { floorRps: 0.5, ceilingRps: 16 },
         timeoutMs: 30_000,
+        accountInFile: 'north',
       },
     });
     expect(second).toMatchObject({
@@ -307,8 +308,14 @@ describe('loadConfig with TIMETAP_ACCOUNTS_FILE', () => {
         maxRps: 2,
         adaptiveRate: { floorRps: 0.5, ceilingRps: 8 },
         timeoutMs: 30_000,
+        accountInFile: 'south',
       },
     });
+    // A refused key pair names the account and where its keys are, not the TIMETAP_* variables.
+    const refused = authFailureMessage(second?.timetap.accountInFile);
+    expect(refused).toContain('rejected the API key/private key of account "south"');
+    expect(refused).toContain('TIMETAP_ACCOUNTS_FILE');
+    expect(refused).not.toContain('TIMETAP_API_KEY');
     // The shared settings stay shared.
     expect(config.sync.schedule).toBe('0 * * * *');
   });
@@ -340,6 +347,8 @@ describe('loadConfig with TIMETAP_ACCOUNTS_FILE', () => {
         webhookSecret: SECRETS.northHook,
       }),
     ]);
+    expect(config.accounts[0]?.timetap.accountInFile).toBeUndefined();
+    expect(authFailureMessage(config.accounts[0]?.timetap.accountInFile)).toBe(AUTH_FAILURE_MESSAGE);
   });
 
   it('refuses TIMETAP_API_KEY, TIMETAP_PRIVATE_KEY or WEBHOOK_SECRET beside the file, naming both', () => {
