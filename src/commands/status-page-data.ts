@@ -8,7 +8,6 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_ACCOUNT } from '../account.js';
 import type { Config } from '../config.js';
 import { type AccountProfile, type Db, readAccountProfile, readFreshness, recentRuns } from '../db/index.js';
 import { failureReason } from '../failure-reason.js';

@@ -16,12 +16,9 @@ export async function loginCheck(ctx: DoctorContext): Promise<Check> {
     await ctx.probe.api.login();
     return check('login', 'as-assumed', 'logged in with the key pair (signature md5(apiKey + privateKey))');
   } catch (error) {
-    if (error instanceof AuthError)
-      return check(
-        'login',
-        'failed',
-        'TimeTap refused the key pair: check TIMETAP_API_KEY and TIMETAP_PRIVATE_KEY, and that API access is on',
-      );
+    // The client's own message: it names the keys to fix, those of the account in
+    // TIMETAP_ACCOUNTS_FILE or the TIMETAP_* variables (never a value).
+    if (error instanceof AuthError) return check('login', 'failed', error.message);
     return check('login', 'failed', `could not log in: ${describeFailure(error)}`);
   }
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AccountContext } from '../account.js';
+import { type AccountContext, DEFAULT_ACCOUNT } from '../account.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { abandonStaleRuns, markRemovedAccounts } from '../db/index.js';
@@ -22,6 +22,7 @@ import { DEFAULT_STALE_RUN_MS, runSettings } from '../sync/run-settings.js';
 import type { ReportMemory } from '../timetap/index.js';
 import { type AccountFairness, createAccountFairness } from './account-fairness.js';
 import { upsertJobSchedulers } from './job-schedulers.js';
+import type { AccountData } from './jobs.js';
 import { reportParentProgress } from './parent-progress.js';
 import { type ProcessorDeps, scrubbedForQueue } from './processor-deps.js';
 import { processJob } from './processors.js';
@@ -210,7 +211,12 @@ function createQueueWorker(
   );
   worker.on('failed', (job, error) =>
     logger.warn(
-      { jobId: job?.id, job: job?.name, attempt: job?.attemptsMade },
+      {
+        jobId: job?.id,
+        job: job?.name,
+        account: (job?.data as AccountData | undefined)?.account ?? DEFAULT_ACCOUNT,
+        attempt: job?.attemptsMade,
+      },
       `job failed: ${redactor.scrub(error.message)}`,
     ),
   );
