@@ -1,0 +1,352 @@
+/**
+ * Measurement 10 (issue 22): many TimeTap accounts in one mirror, synced by a few worker
+ * processes sharing one queue (bench/account-fleet.ts).
+ *
+ * A: every account's full sync queued at once. The time until the last one finished, against the
+ * API bound of the busiest account (its calls / its budget's rate: no schedule can be faster,
+ * since each account's requests are spaced by its own budget); every account's rows against its
+ * own simulator (their TimeTap ids are the same: the seeds differ, the id blocks do not); and the
+ * most requests each simulator saw in any 1 s window against its account's budget.
+ * B: one account's full sync alone, then again while another account backfills its history: the
+ * second time over the first. Both are resyncs of an account mirrored in A (the same calls; A's
+ * first sync wrote the rows), so that the two times differ only by what runs beside them.
+ */
+import pg from 'pg';
+import { addDays, today } from '../src/dates.js';
+import { maxGrantsInWindow } from '../src/redis/limiter-audit.js';
+import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import {
+  type AccountFleet,
+  type AccountRun,
+  createAccountFleet,
+  type FleetAccount,
+} from './account-fleet.js';
+import { compareAccountMirror, type MirrorDifference } from './account-mirror.js';
+import { type BenchContext, type BenchSection, type Figure, fmt } from './figures.js';
+import type { AccountsSizes } from './sizes.js';
+import { apiBoundMs } from './sync-harness.js';
+
+export const ACCOUNTS_TARGET = 1.3;
+/** A short rolling window (APPOINTMENTS_*): three chunks, so that a full sync is mostly the walk. */
+const WINDOW = { pastDays: 7, futureDays: 7, chunkDays: 7 } as const;
+/** Requests in flight per account (TIMETAP_MAX_CONCURRENCY): at 2.5/s the rate binds long before. */
+const MAX_CONCURRENCY = 4;
+
+interface Range {
+  from: string;
+  to: string;
+}
+
+export async function measureAccounts(ctx: BenchContext): Promise<BenchSection> {
+  const sizes = ctx.sizes.accounts;
+  const day = today();
+  const window: Range = { from: addDays(day, -WINDOW.pastDays), to: addDays(day, WINDOW.futureDays) };
+  const history: Range = {
+    from: addDays(window.from, -sizes.backfill.historyDays),
+    to: addDays(window.from, -1),
+  };
+  const accounts: FleetAccount[] = [];
+  try {
+    for (let i = 0; i < sizes.accounts; i += 1) {
+      // The second account has the history that part B backfills, and a larger budget to read it.
+      const backfills = i === 1;
+      const sim = await startSimulator({
+        seed: 100 + i,
+        locations: sizes.locations,
+        today: day,
+        latencyMs: ctx.sizes.latencyMs,
+        appointments: backfills
+          ? { from: history.from, to: window.to, perStaffPerDay: sizes.backfill.perStaffPerDay }
+          : { ...window, perStaffPerDay: 1 },
+      });
+      const name = `acct-${String(i + 1).padStart(2, '0')}`;
+      accounts.push({ name, sim, maxRps: backfills ? sizes.backfill.maxRps : sizes.maxRps });
+    }
+    const databaseUrl = await ctx.databases.create('accounts');
+    const fleet = await createAccountFleet({
+      accounts,
+      databaseUrl,
+      redisUrl: ctx.redisUrl,
+      maxConcurrency: MAX_CONCURRENCY,
+      env: {
+        APPOINTMENTS_PAST_DAYS: String(WINDOW.pastDays),
+        APPOINTMENTS_FUTURE_DAYS: String(WINDOW.futureDays),
+        APPOINTMENTS_CHUNK_DAYS: String(WINDOW.chunkDays),
+      },
+    });
+    try {
+      await fleet.startWorkers(sizes.workers, sizes.workerConcurrency);
+      const a = await partA(ctx, fleet, accounts, databaseUrl, window);
+      const b = await partB(ctx, fleet, accounts, databaseUrl, history);
+      await fleet.stopWorkers();
+      return {
+        figures: [...a.figures, ...b.figures],
+        notes: [describeSetup(ctx, accounts, history), ...a.notes, ...b.notes],
+      };
+    } finally {
+      await fleet.close();
+    }
+  } finally {
+    await Promise.all(accounts.map((a) => a.sim.close()));
+  }
+}
+
+/** What part A learns of each account: its calls, its bound, its timeline, its busiest second. */
+interface AccountFigures {
+  account: string;
+  run: AccountRun;
+  calls: number;
+  boundMs: number;
+  firstCallAt: number;
+  lastCallAt: number;
+  /** Most requests its simulator saw start in any 1 s window, and most grants its limiter made. */
+  seenPerSecond: number;
+  grantedPerSecond: number;
+  allowedPerSecond: number;
+}
+
+async function partA(
+  ctx: BenchContext,
+  fleet: AccountFleet,
+  accounts: FleetAccount[],
+  databaseUrl: string,
+  window: Range,
+): Promise<BenchSection> {
+  const sizes = ctx.sizes.accounts;
+  await fleet.clearAudits();
+  for (const a of accounts) a.sim.resetCalls();
+  ctx.log(`10: ${accounts.length} accounts' full syncs at once on ${sizes.workers} worker processes`);
+  const startedAt = Date.now();
+  const runs = await fleet.runFullSyncs(accounts.map((a) => a.name));
+  const wallMs = Math.max(...runs.map((r) => r.finishedAt)) - startedAt;
+  const each: AccountFigures[] = [];
+  for (const [i, a] of accounts.entries()) {
+    const run = runs[i] as AccountRun;
+    const calls = a.sim.calls;
+    each.push({
+      account: a.name,
+      run,
+      calls: calls.length,
+      boundMs: apiBoundMs(
+        calls.length,
+        { maxRps: a.maxRps, maxConcurrency: MAX_CONCURRENCY },
+        ctx.sizes.latencyMs,
+      ),
+      firstCallAt: firstCallAt(a.sim),
+      lastCallAt: Math.max(...calls.map((c) => c.finishedAt)),
+      seenPerSecond: maxGrantsInWindow(
+        calls.map((c) => c.startedAt * 1000),
+        1_000_000,
+      ),
+      grantedPerSecond: maxGrantsInWindow(await fleet.auditTimes(a.name), 1_000_000),
+      allowedPerSecond: Math.ceil(a.maxRps),
+    });
+  }
+  const differences = await compareAll(databaseUrl, accounts, window);
+  const busiest = each.reduce((x, y) => (y.boundMs > x.boundMs ? y : x));
+  const ratio = wallMs / busiest.boundMs;
+  const succeeded = runs.filter((r) => r.status === 'succeeded').length;
+  const worstRate = each.reduce((x, y) =>
+    y.seenPerSecond / y.allowedPerSecond > x.seenPerSecond / x.allowedPerSecond ? y : x,
+  );
+  const overBudget = each.filter(
+    (e) => e.seenPerSecond > e.allowedPerSecond || e.grantedPerSecond > e.allowedPerSecond,
+  );
+  const mirrored = accounts.length - differences.length;
+  const scale = scaleNote(ctx, sizes);
+  const figures: Figure[] = [
+    {
+      measurement: '10 accounts',
+      what:
+        `${accounts.length} accounts x ${sizes.locations} locations on ${sizes.workers} worker processes${scale}, every full sync queued at once: ` +
+        `time for all / the busiest account's API bound (${busiest.account}: ${fmt.int(busiest.calls)} calls at ${fmt.num(accounts.find((a) => a.name === busiest.account)?.maxRps)}/s; ` +
+        `${fmt.ms(wallMs)} vs ${fmt.ms(busiest.boundMs)}; ${succeeded} of ${runs.length} runs succeeded)`,
+      value: fmt.ratio(ratio),
+      target: `<= ${ACCOUNTS_TARGET}`,
+      pass: ratio <= ACCOUNTS_TARGET && succeeded === runs.length,
+    },
+    {
+      measurement: '10 accounts',
+      what: "accounts whose rows equal their own simulator's (every table; the TimeTap ids are the same in every account)",
+      value: `${mirrored} / ${accounts.length}`,
+      target: `${accounts.length} / ${accounts.length}`,
+      pass: differences.length === 0,
+    },
+    {
+      measurement: '10 accounts',
+      what:
+        `most requests an account's simulator saw start in any 1 s window / its budget allows (ceil(maxRps); ` +
+        `${worstRate.account}; accounts over: ${overBudget.length})`,
+      value: `${worstRate.seenPerSecond} / ${worstRate.allowedPerSecond}`,
+      target: '<= budget',
+      pass: overBudget.length === 0,
+    },
+  ];
+  return { figures, notes: [timelineNote(each, startedAt, wallMs), ...differences.map(describeDifference)] };
+}
+
+async function partB(
+  ctx: BenchContext,
+  fleet: AccountFleet,
+  accounts: FleetAccount[],
+  databaseUrl: string,
+  history: Range,
+): Promise<BenchSection> {
+  const [synced, backfilling] = accounts as [FleetAccount, FleetAccount];
+  ctx.log(`10: ${synced.name}'s full sync alone`);
+  synced.sim.resetCalls();
+  const [alone] = (await fleet.runFullSyncs([synced.name])) as [AccountRun];
+  const aloneCalls = synced.sim.calls.length;
+  const aloneStart = firstCallAt(synced.sim) - alone.enqueuedAt;
+
+  ctx.log(
+    `10: ${backfilling.name} backfills ${history.from}..${history.to}; ${synced.name}'s full sync again`,
+  );
+  backfilling.sim.resetCalls();
+  synced.sim.resetCalls();
+  await fleet.clearAudits();
+  const backfill = await fleet.startBackfill(backfilling.name, history);
+  // The backfill under way (its login and its first chunks' pages read) before the sync is queued.
+  let finished = false;
+  void backfill.done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  await waitFor(() => finished || backfilling.sim.calls.length >= 5, 30_000);
+  const [shared] = (await fleet.runFullSyncs([synced.name])) as [AccountRun];
+  const sharedCalls = synced.sim.calls.length;
+  const sharedStart = firstCallAt(synced.sim) - shared.enqueuedAt;
+  const backfilled = await backfill.done;
+  const after = backfilled.finishedAt - shared.finishedAt;
+  const overlapped = after > 0;
+  const historyDifferences = await compareAll(databaseUrl, [backfilling], history);
+  const backfillCalls = backfilling.sim.calls.length;
+  const grants = maxGrantsInWindow(await fleet.auditTimes(backfilling.name), 1_000_000);
+  const seen = maxGrantsInWindow(
+    backfilling.sim.calls.map((c) => c.startedAt * 1000),
+    1_000_000,
+  );
+
+  const aloneMs = alone.finishedAt - alone.enqueuedAt;
+  const sharedMs = shared.finishedAt - shared.enqueuedAt;
+  const ratio = sharedMs / aloneMs;
+  const appointments = backfilling.sim.data.findAppointments(history).length;
+  const chunks = typeof backfilled.result.chunks === 'number' ? backfilled.result.chunks : '?';
+  return {
+    figures: [
+      {
+        measurement: '10 accounts',
+        what:
+          `${synced.name}'s full sync while ${backfilling.name} backfills ${ctx.sizes.accounts.backfill.historyDays} days` +
+          `${ctx.sizes.name === 'full' ? '' : ` (${ctx.sizes.name}: a shorter history than the issue's year)`}: ` +
+          `time / time alone (${fmt.ms(sharedMs)} vs ${fmt.ms(aloneMs)}; ${sharedCalls} and ${aloneCalls} calls; ` +
+          `runs ${shared.status}, ${alone.status}; the backfill ${overlapped ? 'still ran when it finished' : 'had finished before it'})`,
+        value: fmt.ratio(ratio),
+        target: `<= ${ACCOUNTS_TARGET}`,
+        pass:
+          ratio <= ACCOUNTS_TARGET &&
+          overlapped &&
+          shared.status === 'succeeded' &&
+          alone.status === 'succeeded',
+      },
+      {
+        measurement: '10 accounts',
+        what: `${backfilling.name}'s backfill: appointments of its history mirrored exactly (${fmt.int(appointments)} in ${chunks} chunks; run ${backfilled.status})`,
+        value: historyDifferences.length === 0 ? 'yes' : 'no',
+        target: 'yes',
+        pass: historyDifferences.length === 0 && backfilled.status === 'succeeded',
+      },
+    ],
+    notes: [
+      `10 (B): ${synced.name}'s resync alone took ${fmt.ms(aloneMs)} (its first request ${aloneStart} ms after its enqueue), ` +
+        `then ${fmt.ms(sharedMs)} (first request after ${sharedStart} ms) while ${backfilling.name}'s backfill ` +
+        `(${fmt.int(backfillCalls)} calls at ${fmt.num(backfilling.maxRps)}/s, ${fmt.ms(backfilled.finishedAt - backfilled.enqueuedAt)} in all) ` +
+        `ran; the sync was queued ${shared.enqueuedAt - backfilled.enqueuedAt} ms after the backfill, which finished ` +
+        `${after >= 0 ? `${after} ms after` : `${-after} ms before`} it. The backfilling account's busiest second: ` +
+        `${seen} requests at its simulator, ${grants} grants (budget ${fmt.num(backfilling.maxRps)}/s).`,
+      ...historyDifferences.map(describeDifference),
+    ],
+  };
+}
+
+async function compareAll(
+  databaseUrl: string,
+  accounts: readonly FleetAccount[],
+  range: Range,
+): Promise<MirrorDifference[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const found: MirrorDifference[] = [];
+    for (const a of accounts) {
+      const difference = await compareAccountMirror(client, a.name, a.sim, range);
+      if (difference) found.push(difference);
+    }
+    return found;
+  } finally {
+    await client.end();
+  }
+}
+
+function describeSetup(ctx: BenchContext, accounts: readonly FleetAccount[], history: Range): string {
+  const sizes = ctx.sizes.accounts;
+  const [first, second] = accounts as [FleetAccount, FleetAccount];
+  const ids = (sim: Simulator) => [...sim.data.locations.keys()].join(',');
+  const same = accounts.every((a) => ids(a.sim) === ids(first.sim));
+  const name = (sim: Simulator) => JSON.stringify(sim.data.snapshot().locations[0]);
+  return (
+    `10: ${accounts.length} accounts, each a simulator of its own (seed 100 + n, ${sizes.locations} locations, ` +
+    `${first.sim.data.clients.size} clients, one appointment slot per staff member and day over the window), ` +
+    `listed in one TIMETAP_ACCOUNTS_FILE; TimeTap ids ${same ? 'the same in every account' : 'NOT the same in every account'} ` +
+    `(locations ${ids(first.sim)}), content ${name(first.sim) === name(second.sim) ? 'NOT different' : 'different'}. ` +
+    `Budget ${fmt.num(sizes.maxRps)} requests/s and ${MAX_CONCURRENCY} in flight per account (${second.name}: ` +
+    `${fmt.num(sizes.backfill.maxRps)}/s, with ${sizes.backfill.perStaffPerDay} slots a staff member and day over ` +
+    `${history.from}..${history.to} for part B); simulator latency ${ctx.sizes.latencyMs} ms; ` +
+    `${sizes.workers} worker processes, WORKER_CONCURRENCY ${sizes.workerConcurrency} each (${sizes.workers * sizes.workerConcurrency} slots, ` +
+    `so an account's even share is ceil(${sizes.workers * sizes.workerConcurrency} / ${accounts.length}) = ` +
+    `${Math.ceil((sizes.workers * sizes.workerConcurrency) / accounts.length)}); rolling window ${WINDOW.pastDays} days back and ` +
+    `${WINDOW.futureDays} ahead, chunks of ${WINDOW.chunkDays}. An account's bound = max(calls / maxRps, calls x latency / in flight).`
+  );
+}
+
+/** Part A's timelines: when accounts started and finished, relative to the enqueue of them all. */
+function timelineNote(each: readonly AccountFigures[], startedAt: number, wallMs: number): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const firstCalls = each.map((e) => e.firstCallAt - startedAt).sort((x, y) => x - y);
+  const ends = each.map((e) => e.run.finishedAt - startedAt).sort((x, y) => x - y);
+  const own = each.map((e) => (e.run.finishedAt - e.firstCallAt) / e.boundMs).sort((x, y) => x - y);
+  const tails = each.map((e) => e.run.finishedAt - e.lastCallAt).sort((x, y) => x - y);
+  const pick = (values: number[], q: number) =>
+    values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? Number.NaN;
+  const late = each.reduce((x, y) => (y.firstCallAt > x.firstCallAt ? y : x));
+  return (
+    `10 (A, timelines, from the enqueue of all ${each.length}; all done in ${s(wallMs)}): first call to its simulator ` +
+    `median ${s(pick(firstCalls, 0.5))}, last ${s(firstCalls.at(-1) ?? 0)} (${late.account}); finished: first ${s(ends[0] ?? 0)}, ` +
+    `median ${s(pick(ends, 0.5))}, last ${s(ends.at(-1) ?? 0)}. Each account's own time (first call to its run's end) over its ` +
+    `bound: median ${fmt.ratio(pick(own, 0.5))}, worst ${fmt.ratio(own.at(-1) ?? 0)}; from its last call's answer to its ` +
+    `run's end: median ${pick(tails, 0.5)} ms, worst ${tails.at(-1)} ms. Most grants in 1 s by any account's limiter (audit): ` +
+    `${Math.max(...each.map((e) => e.grantedPerSecond))}.`
+  );
+}
+
+function scaleNote(ctx: BenchContext, sizes: AccountsSizes): string {
+  return ctx.sizes.name === 'full'
+    ? ''
+    : ` (${ctx.sizes.name}: ${sizes.accounts} accounts, not the issue's 50)`;
+}
+
+function describeDifference(d: MirrorDifference): string {
+  return `10: ${d.account}'s mirror differs from its simulator in ${d.table}: ${d.detail}.`;
+}
+
+function firstCallAt(sim: Simulator): number {
+  return Math.min(...sim.calls.map((c) => c.startedAt));
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`not so within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
