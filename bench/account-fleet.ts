@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { enqueueBackfill, enqueueResync } from '../src/queue/enqueue.js';
+import { admissionKeys } from '../src/redis/account-admission.js';
 import { limiterKeys } from '../src/redis/limiter.js';
 import { readLimiterAudit } from '../src/redis/limiter-audit.js';
 import type { Simulator } from '../src/simulator/index.js';
@@ -43,6 +44,14 @@ export interface AccountFleet {
   runFullSyncs(names: readonly string[], timeoutMs?: number): Promise<AccountRun[]>;
   /** Queues the account's backfill of `from`..`to`; `done` resolves when it has finished. */
   startBackfill(name: string, range: { from: string; to: string }): Promise<{ done: Promise<AccountRun> }>;
+  /** CPU time the worker processes used so far, summed (ms). */
+  workersCpuMs(): number;
+  /** Jobs finished so far, and the deferrals among their starts (a start beyond each job's first). */
+  starts(): Promise<{ jobs: number; deferrals: number }>;
+  /** Redis' own CPU time so far (INFO cpu, ms). */
+  redisCpuMs(): Promise<number>;
+  /** Worker slots each account holds now (fairness's admission entries, unexpired). */
+  heldSlots(): Promise<number[]>;
   /** Grant times (µs, Redis clock) the account's shared limiter recorded since the last clear. */
   auditTimes(name: string): Promise<number[]>;
   clearAudits(): Promise<void>;
@@ -162,6 +171,26 @@ export async function createAccountFleet(options: {
         BENCH_RETRY,
       );
       return { done: settle(name, jobId, enqueuedAt, 20 * 60_000) };
+    },
+    workersCpuMs: () => workers.reduce((sum, w) => sum + (w.cpuMs() ?? Number.NaN), 0),
+    async starts() {
+      const jobs = await queue.getJobs(['completed', 'failed'], 0, 100_000);
+      const deferrals = jobs.reduce((n, job) => n + Math.max(0, (job?.attemptsStarted ?? 1) - 1), 0);
+      return { jobs: jobs.length, deferrals };
+    },
+    async redisCpuMs() {
+      const info = await redis.info('cpu');
+      const field = (name: string) =>
+        Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+      return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+    },
+    async heldSlots() {
+      const keys = admissionKeys(prefix);
+      const now = Date.now();
+      const pipeline = redis.pipeline();
+      for (const a of options.accounts) pipeline.zcount(keys.active(a.name), now, '+inf');
+      const answers = (await pipeline.exec()) ?? [];
+      return answers.map(([, count]) => Number(count));
     },
     auditTimes: (name) => readLimiterAudit(redis, auditKey(name)),
     async clearAudits() {

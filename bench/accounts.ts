@@ -11,6 +11,8 @@
  * second time over the first. Both are resyncs of an account mirrored in A (the same calls; A's
  * first sync wrote the rows), so that the two times differ only by what runs beside them.
  */
+import { loadavg } from 'node:os';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { addDays, today } from '../src/dates.js';
 import { maxGrantsInWindow } from '../src/redis/limiter-audit.js';
@@ -103,6 +105,11 @@ interface AccountFigures {
   seenPerSecond: number;
   grantedPerSecond: number;
   allowedPerSecond: number;
+  /** How late its requests reached its simulator after their grants: the most, and when (ms). */
+  lateMs: number;
+  lateAt: number;
+  /** When its busiest window at the simulator began (epoch ms). */
+  busiestAt: number;
 }
 
 async function partA(
@@ -116,13 +123,35 @@ async function partA(
   await fleet.clearAudits();
   for (const a of accounts) a.sim.resetCalls();
   ctx.log(`10: ${accounts.length} accounts' full syncs at once on ${sizes.workers} worker processes`);
+  const cpuBefore = {
+    workers: fleet.workersCpuMs(),
+    redis: await fleet.redisCpuMs(),
+    own: process.cpuUsage(),
+  };
   const startedAt = Date.now();
-  const runs = await fleet.runFullSyncs(accounts.map((a) => a.name));
+  const slots = sampleSlots(fleet);
+  // The simulators answer in this process: a stall here bunches their arrivals, whatever the workers did.
+  const stalls = monitorEventLoopDelay({ resolution: 10 });
+  stalls.enable();
+  const runs = await fleet.runFullSyncs(accounts.map((a) => a.name)).finally(() => {
+    slots.stop();
+    stalls.disable();
+  });
   const wallMs = Math.max(...runs.map((r) => r.finishedAt)) - startedAt;
+  const own = process.cpuUsage(cpuBefore.own);
+  const cpu = {
+    workers: fleet.workersCpuMs() - cpuBefore.workers,
+    redis: (await fleet.redisCpuMs()) - cpuBefore.redis,
+    own: (own.user + own.system) / 1000,
+  };
+  const starts = await fleet.starts();
   const each: AccountFigures[] = [];
   for (const [i, a] of accounts.entries()) {
     const run = runs[i] as AccountRun;
     const calls = a.sim.calls;
+    const grants = await fleet.auditTimes(a.name);
+    const arrivals = calls.map((c) => c.startedAt).sort((x, y) => x - y);
+    const late = lateness(arrivals, grants);
     each.push({
       account: a.name,
       run,
@@ -138,8 +167,10 @@ async function partA(
         calls.map((c) => c.startedAt * 1000),
         1_000_000,
       ),
-      grantedPerSecond: maxGrantsInWindow(await fleet.auditTimes(a.name), 1_000_000),
+      grantedPerSecond: maxGrantsInWindow(grants, 1_000_000),
       allowedPerSecond: Math.ceil(a.maxRps),
+      ...late,
+      busiestAt: busiestWindowStart(arrivals),
     });
   }
   const differences = await compareAll(databaseUrl, accounts, window);
@@ -182,7 +213,19 @@ async function partA(
       pass: overBudget.length === 0,
     },
   ];
-  return { figures, notes: [timelineNote(each, startedAt, wallMs), ...differences.map(describeDifference)] };
+  return {
+    figures,
+    notes: [
+      timelineNote(each, startedAt, wallMs),
+      slots.describe(sizes.workers * sizes.workerConcurrency),
+      `10 (A, CPU while all ran, in ${fmt.ms(wallMs)}): the ${sizes.workers} worker processes ${fmt.ms(cpu.workers)} ` +
+        `(${Math.round((100 * cpu.workers) / wallMs)}% of one core), Redis ${fmt.ms(cpu.redis)}, this process (the simulators) ` +
+        `${fmt.ms(cpu.own)}; ${starts.jobs} jobs ran, and were deferred ${starts.deferrals} times (fairness: each deferral ` +
+        'is a start of the job, an admission, and its return to the queue as delayed).',
+      rateNote(each, startedAt, stalls),
+      ...differences.map(describeDifference),
+    ],
+  };
 }
 
 async function partB(
@@ -326,6 +369,77 @@ function timelineNote(each: readonly AccountFigures[], startedAt: number, wallMs
     `bound: median ${fmt.ratio(pick(own, 0.5))}, worst ${fmt.ratio(own.at(-1) ?? 0)}; from its last call's answer to its ` +
     `run's end: median ${pick(tails, 0.5)} ms, worst ${tails.at(-1)} ms. Most grants in 1 s by any account's limiter (audit): ` +
     `${Math.max(...each.map((e) => e.grantedPerSecond))}.`
+  );
+}
+
+/** Every 500 ms, the worker slots each account holds: how much of the fleet the accounts used. */
+function sampleSlots(fleet: AccountFleet): { stop(): void; describe(slots: number): string } {
+  const samples: number[][] = [];
+  const timer = setInterval(() => {
+    fleet.heldSlots().then(
+      (held) => samples.push(held),
+      () => undefined,
+    );
+  }, 500);
+  return {
+    stop: () => clearInterval(timer),
+    describe(slots) {
+      const totals = samples.map((held) => held.reduce((n, h) => n + h, 0));
+      const holding = samples.map((held) => held.filter((h) => h > 0).length);
+      const mean = (values: number[]) => values.reduce((n, v) => n + v, 0) / Math.max(values.length, 1);
+      const most = Math.max(0, ...samples.flat());
+      return (
+        `10 (A, slot use, ${samples.length} samples 500 ms apart): slots held of the fleet's ${slots}: mean ` +
+        `${mean(totals).toFixed(1)}, most ${Math.max(0, ...totals)}; accounts holding one or more: mean ` +
+        `${mean(holding).toFixed(1)}, most ${Math.max(0, ...holding)}; most held by one account ${most}.`
+      );
+    },
+  };
+}
+
+/**
+ * How late requests reached their simulator after their limiter's grant: the k-th arrival against
+ * the k-th grant (every request, the login included, takes one grant; no retries in a clean run).
+ */
+function lateness(
+  arrivalsMs: readonly number[],
+  grantsUs: readonly number[],
+): { lateMs: number; lateAt: number } {
+  if (arrivalsMs.length !== grantsUs.length) return { lateMs: Number.NaN, lateAt: Number.NaN };
+  let lateMs = 0;
+  let lateAt = 0;
+  for (const [k, arrival] of arrivalsMs.entries()) {
+    const late = arrival - (grantsUs[k] as number) / 1000;
+    if (late > lateMs) [lateMs, lateAt] = [late, arrival];
+  }
+  return { lateMs, lateAt };
+}
+
+function busiestWindowStart(arrivalsMs: readonly number[]): number {
+  let best = 0;
+  let at = arrivalsMs[0] ?? 0;
+  let start = 0;
+  for (let end = 0; end < arrivalsMs.length; end += 1) {
+    while ((arrivalsMs[end] as number) - (arrivalsMs[start] as number) >= 1000) start += 1;
+    if (end - start + 1 > best) [best, at] = [end - start + 1, arrivalsMs[start] as number];
+  }
+  return at;
+}
+
+/** Where an account's busiest second at its simulator came from: late arrivals, and this process' stalls. */
+function rateNote(each: readonly AccountFigures[], startedAt: number, stalls: IntervalHistogram): string {
+  const s = (ms: number) => `${((ms - startedAt) / 1000).toFixed(1)} s`;
+  const over = each.filter((e) => e.seenPerSecond > e.allowedPerSecond);
+  const latest = each.reduce((x, y) => (y.lateMs > x.lateMs ? y : x));
+  const lates = each.map((e) => e.lateMs).sort((x, y) => x - y);
+  return (
+    `10 (A, request rates): grants never exceeded a budget (audit: most in 1 s ${Math.max(...each.map((e) => e.grantedPerSecond))}); ` +
+    `requests reached their simulator after their grant by at most a median ${Math.round(lates[Math.floor(lates.length / 2)] ?? 0)} ms ` +
+    `per account, ${Math.round(latest.lateMs)} ms at worst (${latest.account}, at ${s(latest.lateAt)}). ` +
+    `${over.length} account(s) saw more than their budget at the simulator` +
+    `${over.length > 0 ? `: ${over.map((e) => `${e.account} ${e.seenPerSecond} from ${s(e.busiestAt)} (latest arrival ${Math.round(e.lateMs)} ms after its grant, at ${s(e.lateAt)})`).join('; ')}` : ''}. ` +
+    `This process (the simulators) stalled up to ${(stalls.max / 1e6).toFixed(0)} ms (event-loop delay; p99 ` +
+    `${(stalls.percentile(99) / 1e6).toFixed(0)} ms), load average ${loadavg()[0]?.toFixed(1)} at the end.`
   );
 }
 
