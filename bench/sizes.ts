@@ -150,8 +150,9 @@ function busyAccount(locations: number, historyDays: number): BusyAccountSizes {
  * than 3. WORKER_CONCURRENCY = accounts: 3 processes make 3 slots per account, and the fair share
  * ceil(slots / accounts) is then exactly 3, so that every account can hold its share at once. With
  * fewer slots the shares round up and overlap (60 slots: ceil(60 / 50) = 2 for 50 accounts, 100 in
- * all): the accounts that took theirs first hold them, and the others wait (bench 10 measured
- * 1.48x against the bound with 60 slots). A slot is mostly a job waiting for its account's budget.
+ * all): the accounts that took theirs first hold them, and the others wait (measured on a quiet
+ * machine: 1.41x the bound with 60 slots, 1.00x with 150). A slot is mostly a job waiting for its
+ * account's budget.
  * The backfilling account has the same budget: its chunk jobs (a week each) flood the queue and
  * each waits for its account's budget in a worker slot, which is what fairness has to contain.
  */

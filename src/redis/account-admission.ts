@@ -231,7 +231,7 @@ export function createAccountAdmission(redis: Redis, options: AccountAdmissionOp
         keys.holdingSync,
         ...held.flatMap(([, account]) => [keys.active(account), keys.activeSync(account)]),
       ],
-      [leaseMs, member, ...held.flatMap(([jobId, account]) => [jobId, account])],
+      [leaseMs, member, ...held.flat()],
     );
   };
   // A missed renewal is retried at the next tick; two missed in a row and the leases lapse, which
