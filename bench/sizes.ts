@@ -156,14 +156,14 @@ function busyAccount(locations: number, historyDays: number): BusyAccountSizes {
  * The backfilling account has the same budget: its chunk jobs (a week each) flood the queue and
  * each waits for its account's budget in a worker slot, which is what fairness has to contain.
  */
-function manyAccounts(accounts: number, historyDays: number): AccountsSizes {
+function manyAccounts(accounts: number, historyDays: number, maxRps = 2.5): AccountsSizes {
   return {
     accounts,
     locations: 5,
-    maxRps: 2.5,
+    maxRps,
     workers: 3,
     workerConcurrency: accounts,
-    backfill: { maxRps: 2.5, historyDays, perStaffPerDay: 2 },
+    backfill: { maxRps, historyDays, perStaffPerDay: 2 },
   };
 }
 
@@ -232,6 +232,7 @@ export const SIZES: Record<SizeName, BenchSizes> = {
       busy: busyAccount(1, 14),
     },
     webhooks: webhookBurst(10, 5),
-    accounts: manyAccounts(3, 28),
+    // 10/s: three syncs of 20 s would be most of the smoke test's time.
+    accounts: manyAccounts(3, 28, 10),
   },
 };
