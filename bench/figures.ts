@@ -35,6 +35,8 @@ export const fmt = {
   ms: (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`),
   ratio: (r: number) => `${r.toFixed(2)}x`,
   int: (n: number) => Math.round(n).toLocaleString('en-US'),
+  /** A setting as given (2.5 stays 2.5). */
+  num: (n: number | undefined) => (n === undefined ? 'n/a' : String(n)),
   mb: (kb: number | undefined) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`),
   bytes: (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MB`,
 };

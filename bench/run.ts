@@ -19,6 +19,11 @@
  *   8 adaptive rate   two worker processes learn a hidden limit of 12/s, then follow it down to 4/s
  *   9 history         the appointment write path with HISTORY_MODE on against off (first load, 10%
  *                     changed), and the history rows and disk of a year's backfill
+ *  10 accounts       50 accounts (5 locations each, a simulator each, the same TimeTap ids) on 3
+ *                     worker processes, every full sync queued at once: the time for all against
+ *                     the busiest account's API bound, each account's rows against its simulator,
+ *                     each account's busiest second against its budget; and one account's full
+ *                     sync while another backfills a year, against the same sync alone
  *
  * `--report-order date-time` runs 6 against a report whose order is stable only by date and start
  * time (ties reshuffled on every request), to measure what that variant costs.
@@ -27,6 +32,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { measureAccounts } from './accounts.js';
 import { measureAdaptiveRate } from './adaptive-rate.js';
 import { measureApiBound } from './api-bound.js';
 import { measureAppointments } from './appointments.js';
@@ -52,6 +58,7 @@ const SECTIONS: Array<[string, (ctx: BenchContext) => Promise<BenchSection>]> = 
   ['7', measureWebhooks],
   ['8', measureAdaptiveRate],
   ['9', measureHistory],
+  ['10', measureAccounts],
 ];
 
 async function main(): Promise<number> {

@@ -41,6 +41,7 @@ describe('npm run bench -- --smoke', () => {
       '7 webhooks',
       '8 adaptive rate',
       '9 history',
+      '10 accounts',
     ]) {
       expect(stdout).toContain(`| ${measurement}`);
     }

@@ -225,6 +225,32 @@ describe('fairness across accounts', () => {
     await fairness.close();
   });
 
+  it('counts an account that holds slots without asking for more, until it releases them', async () => {
+    const prefix = newKey('bull');
+    // A demand window shorter than the wait below: `a` then has work only by the slots it holds.
+    const admission = createAccountAdmission(connect(), {
+      prefix,
+      workerId: 'only',
+      concurrency: CONCURRENCY,
+      leaseMs: 5_000,
+      demandWindowMs: 100,
+      spacingMs: 50,
+    });
+    try {
+      for (const id of ['a1', 'a2']) expect((await admission.admit('a', id, 'sync')).admitted).toBe(true);
+      await sleep(300);
+      // b asks alone, but a's two jobs still run: two accounts with work, half the slots each.
+      for (const id of ['b1', 'b2']) expect((await admission.admit('b', id, 'sync')).admitted).toBe(true);
+      expect(await admission.admit('b', 'b3', 'sync')).toMatchObject({ admitted: false, held: 2, cap: 2 });
+      // a's last slot released: b alone has work, and may take all but the reserved slot.
+      await admission.release('a', 'a1');
+      await admission.release('a', 'a2');
+      expect(await admission.admit('b', 'b4', 'sync')).toMatchObject({ admitted: true, held: 3, cap: 3 });
+    } finally {
+      await admission.close();
+    }
+  });
+
   it("lets a killed process's admissions and slots expire, and renews a live one's", async () => {
     const prefix = newKey('bull');
     const options = { prefix, concurrency: CONCURRENCY, leaseMs: 600, spacingMs: 50 };
