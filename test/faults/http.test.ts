@@ -68,7 +68,12 @@ it('17: no token, wrong token, same-length token: 401; a flood: 429; the valid o
   expect(typeof jobId).toBe('string');
   // From another loopback address (Linux routes all of 127/8) too: the same pending job.
   const repeats = await Promise.all([1, 2, 3].map(() => post(url, { token: TOKEN, from: '127.0.0.2' })));
-  for (const repeat of repeats) expect(repeat).toEqual({ status: 202, body: { jobId, existing: true } });
+  for (const repeat of repeats) {
+    expect(repeat).toEqual({
+      status: 202,
+      body: { jobId, existing: true, jobs: [{ account: 'default', jobId, existing: true }] },
+    });
+  }
 
   await env.waitForJob(jobId as string);
   await delay(500);
