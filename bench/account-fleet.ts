@@ -11,13 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { enqueueBackfill, enqueueResync } from '../src/queue/enqueue.js';
 import { admissionKeys } from '../src/redis/account-admission.js';
 import { limiterKeys } from '../src/redis/limiter.js';
 import { readLimiterAudit } from '../src/redis/limiter-audit.js';
 import type { Simulator } from '../src/simulator/index.js';
+import { benchWorkerEnv, openBenchQueue } from './sync-harness.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 export interface FleetAccount {
@@ -84,29 +83,17 @@ export async function createAccountFleet(options: {
     maxRps,
   }));
   writeFileSync(accountsFile, JSON.stringify({ accounts: entries }), { mode: 0o600 });
-  const env: Record<string, string> = {
-    TIMETAP_ACCOUNTS_FILE: accountsFile,
-    TIMETAP_MAX_CONCURRENCY: String(options.maxConcurrency),
-    TIMETAP_ADAPTIVE_RATE: 'false',
-    TIMETAP_LIMITER_AUDIT: 'true',
-    DATABASE_URL: options.databaseUrl,
-    REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: prefix,
-    // Never due during a benchmark: only the enqueued jobs run.
-    SYNC_SCHEDULE: '0 0 1 1 *',
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'warn',
-    SHUTDOWN_GRACE_MS: '5000',
-    ...options.env,
-  };
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('sync', { connection: redis, prefix });
-  const eventsConnection = redis.duplicate();
-  const events = new QueueEvents('sync', { connection: eventsConnection, prefix });
-  // One listener per job awaited: fifty accounts at once is not a leak.
-  events.setMaxListeners(0);
-  await events.waitUntilReady();
+  const env = benchWorkerEnv(
+    { ...options, prefix },
+    {
+      TIMETAP_ACCOUNTS_FILE: accountsFile,
+      TIMETAP_MAX_CONCURRENCY: String(options.maxConcurrency),
+      TIMETAP_ADAPTIVE_RATE: 'false',
+      ...options.env,
+    },
+  );
+  const bench = await openBenchQueue(options.redisUrl, prefix);
+  const { redis, queue, events } = bench;
   let workers: WorkerProcess[] = [];
   const auditKey = (name: string) => `${prefix}:timetap:${name}:budget`;
 
@@ -201,17 +188,7 @@ export async function createAccountFleet(options: {
     async close() {
       await stopWorkers().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-      await events.close();
-      await queue.close();
-      eventsConnection.disconnect();
-      redis.disconnect();
+      await bench.close();
     },
   };
 }

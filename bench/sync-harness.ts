@@ -43,6 +43,68 @@ export interface SyncHarness {
 /** One attempt: a benchmark measures what a sync does, not how retries hide a failure. */
 const BENCH_RETRY = { attempts: 1, backoffMs: 1000 };
 
+/**
+ * What every benchmark's worker processes are started with besides their account(s): the bench's
+ * database, Redis and queue prefix, the limiter's audit on, a schedule that never fires, a free
+ * loopback port and quiet logs. `extra` comes last and wins.
+ */
+export function benchWorkerEnv(
+  target: { databaseUrl: string; redisUrl: string; prefix: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    TIMETAP_LIMITER_AUDIT: 'true',
+    DATABASE_URL: target.databaseUrl,
+    REDIS_URL: target.redisUrl,
+    QUEUE_PREFIX: target.prefix,
+    // Never due during a benchmark: only the enqueued jobs run.
+    SYNC_SCHEDULE: '0 0 1 1 *',
+    // Loopback even where the launch sets 0.0.0.0 (the image's ENV).
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_GRACE_MS: '5000',
+    ...extra,
+  };
+}
+
+/** The bench's own client of the workers' queue: to enqueue, await jobs and read Redis. */
+export interface BenchQueue {
+  redis: Redis;
+  queue: Queue;
+  events: QueueEvents;
+  /** Empties the queue, deletes every key of the prefix and closes the connections. */
+  close(): Promise<void>;
+}
+
+export async function openBenchQueue(redisUrl: string, prefix: string): Promise<BenchQueue> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('sync', { connection: redis, prefix });
+  const eventsConnection = redis.duplicate();
+  const events = new QueueEvents('sync', { connection: eventsConnection, prefix });
+  // One listener per job awaited: many jobs awaited at once (fifty accounts) is not a leak.
+  events.setMaxListeners(0);
+  await events.waitUntilReady();
+  return {
+    redis,
+    queue,
+    events,
+    async close() {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      await events.close();
+      await queue.close();
+      eventsConnection.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
 export async function createSyncHarness(options: {
   sim: Simulator;
   databaseUrl: string;
@@ -56,27 +118,16 @@ export async function createSyncHarness(options: {
 }): Promise<SyncHarness> {
   const { sim, budget } = options;
   const prefix = `tts-bench-${randomBytes(4).toString('hex')}`;
-  const env: Record<string, string> = {
-    ...simulatorAccountEnv(sim, budget),
-    TIMETAP_LIMITER_AUDIT: 'true',
-    DATABASE_URL: options.databaseUrl,
-    REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: prefix,
-    WORKER_CONCURRENCY: String(options.workerConcurrency ?? 4),
-    // Never due during a benchmark: only the enqueued syncs run.
-    SYNC_SCHEDULE: '0 0 1 1 *',
-    // Loopback even where the launch sets 0.0.0.0 (the image's ENV).
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'warn',
-    SHUTDOWN_GRACE_MS: '5000',
-    ...options.env,
-  };
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('sync', { connection: redis, prefix });
-  const eventsConnection = redis.duplicate();
-  const events = new QueueEvents('sync', { connection: eventsConnection, prefix });
-  await events.waitUntilReady();
+  const env = benchWorkerEnv(
+    { ...options, prefix },
+    {
+      ...simulatorAccountEnv(sim, budget),
+      WORKER_CONCURRENCY: String(options.workerConcurrency ?? 4),
+      ...options.env,
+    },
+  );
+  const bench = await openBenchQueue(options.redisUrl, prefix);
+  const { redis, queue, events } = bench;
   const auditKey = `${prefix}:timetap:budget`;
   let workers: WorkerProcess[] = [];
 
@@ -135,17 +186,7 @@ export async function createSyncHarness(options: {
     stopWorkers,
     async close() {
       await stopWorkers().catch(() => undefined);
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-      await events.close();
-      await queue.close();
-      eventsConnection.disconnect();
-      redis.disconnect();
+      await bench.close();
     },
   };
 }
