@@ -2,88 +2,44 @@
  * Validation at the boundary. Each record must carry a usable id (a positive integer number; a
  * numeric string is not accepted, since TimeTap sends numbers and anything else hints at a
  * different object). The few typed fields we read are optional and a wrong-typed one is treated
- * as absent rather than rejecting the record. `raw` is the object exactly as TimeTap sent it.
+ * as absent rather than rejecting the record (fields.ts). `raw` is the object exactly as TimeTap
+ * sent it.
  */
-import { z } from 'zod';
 import type { LocationRecord, ServiceRecord, StaffRecord } from '../records.js';
+import {
+  compact,
+  idProblem,
+  notAnObject,
+  optionalInt,
+  optionalString,
+  plainObject,
+  positiveId,
+} from './fields.js';
 import { locationTimeZone } from './time-zone.js';
-
-const id = z.number().int().positive();
-const optionalString = z.string().optional().catch(undefined);
-const optionalInt = z.number().int().optional().catch(undefined);
-
-const locationSchema = z
-  .object({
-    locationId: id,
-    businessId: optionalInt,
-    locationName: optionalString,
-    locationType: optionalString,
-  })
-  .loose();
-
-const staffSchema = z
-  .object({
-    professionalId: id,
-    businessId: optionalInt,
-    userName: optionalString,
-    email: optionalString,
-    firstName: optionalString,
-    lastName: optionalString,
-    fullName: optionalString,
-    timeZoneCode: z.object({ timeZoneCode: optionalString }).loose().optional().catch(undefined),
-  })
-  .loose();
-
-const serviceSchema = z
-  .object({
-    reasonId: id,
-    businessId: optionalInt,
-    reasonDesc: optionalString,
-    visitMinutes: optionalInt,
-    reasonType: optionalString,
-  })
-  .loose();
 
 /** Either the mapped record or why it cannot be used (never the record's values). */
 export type RecordParse<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-function parseWith<S extends z.ZodType, T>(
-  schema: S,
+/** A plain object with a usable id in `idField`, mapped; or why not. */
+export function parseRecord<T>(
   input: unknown,
-  map: (data: z.infer<S>, raw: Record<string, unknown>) => T,
+  idField: string,
+  map: (id: number, raw: Record<string, unknown>) => T,
 ): RecordParse<T> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return {
-      ok: false,
-      reason: `not an object (${input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input})`,
-    };
-  }
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    // Only the id can fail (the other fields fall back to absent); zod 4 does not report inputs.
-    const field = issue?.path.map(String).join('.') || 'record';
-    const present = (input as Record<string, unknown>)[field] !== undefined;
-    return { ok: false, reason: `${field}: ${present ? 'must be a positive integer' : 'missing'}` };
-  }
-  return { ok: true, value: map(result.data, input as Record<string, unknown>) };
-}
-
-/** Drops keys whose value is undefined, so that "absent" has one shape. */
-function compact<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as Array<keyof T>) {
-    if (value[key] === undefined) delete value[key];
-  }
-  return value;
+  const raw = plainObject(input);
+  if (raw === undefined) return { ok: false, reason: notAnObject(input) };
+  const id = positiveId(raw[idField]);
+  if (id === undefined) return { ok: false, reason: idProblem(raw, idField) };
+  return { ok: true, value: map(id, raw) };
 }
 
 export function parseLocation(input: unknown): RecordParse<LocationRecord> {
-  return parseWith(locationSchema, input, (d, raw) =>
+  return parseRecord(input, 'locationId', (id, raw) =>
     compact({
-      id: d.locationId,
-      businessId: d.businessId,
-      name: d.locationName,
-      locationType: d.locationType,
+      id,
+      businessId: optionalInt(raw.businessId),
+      name: optionalString(raw.locationName),
+      locationType: optionalString(raw.locationType),
       timeZone: locationTimeZone(raw),
       raw,
     }),
@@ -91,29 +47,29 @@ export function parseLocation(input: unknown): RecordParse<LocationRecord> {
 }
 
 export function parseStaff(input: unknown): RecordParse<StaffRecord> {
-  return parseWith(staffSchema, input, (d, raw) =>
+  return parseRecord(input, 'professionalId', (id, raw) =>
     compact({
-      id: d.professionalId,
-      businessId: d.businessId,
-      userName: d.userName,
-      email: d.email,
-      firstName: d.firstName,
-      lastName: d.lastName,
-      fullName: d.fullName,
-      timeZone: d.timeZoneCode?.timeZoneCode,
+      id,
+      businessId: optionalInt(raw.businessId),
+      userName: optionalString(raw.userName),
+      email: optionalString(raw.email),
+      firstName: optionalString(raw.firstName),
+      lastName: optionalString(raw.lastName),
+      fullName: optionalString(raw.fullName),
+      timeZone: optionalString(plainObject(raw.timeZoneCode)?.timeZoneCode),
       raw,
     }),
   );
 }
 
 export function parseService(input: unknown): RecordParse<ServiceRecord> {
-  return parseWith(serviceSchema, input, (d, raw) =>
+  return parseRecord(input, 'reasonId', (id, raw) =>
     compact({
-      id: d.reasonId,
-      businessId: d.businessId,
-      name: d.reasonDesc,
-      durationMinutes: d.visitMinutes,
-      serviceType: d.reasonType,
+      id,
+      businessId: optionalInt(raw.businessId),
+      name: optionalString(raw.reasonDesc),
+      durationMinutes: optionalInt(raw.visitMinutes),
+      serviceType: optionalString(raw.reasonType),
       raw,
     }),
   );
