@@ -14,6 +14,14 @@
  * share of a backfill's CPU. Deeper than RECURSION_DEPTH it goes on with an iterative walk of its
  * own stack: a record nested thousands of levels deep must not overflow the call stack (neither
  * may JSON.stringify, which recurses, see it).
+ *
+ * Most records take a faster way to the same text (`sortedCopy`): a copy of the record whose
+ * objects hold their keys in sorted order, written by JSON.stringify, which keeps that order.
+ * Measured on bench 6's appointments: a third of the walk's time, and none of the garbage that
+ * sorting each object's keys and joining its pieces made (half of what a backfill allocated).
+ * It gives way to the walk for anything JSON.stringify would order or write otherwise: a key that
+ * looks like an array index (such keys come first, in numeric order), `__proto__`, an object that
+ * is not a plain one, and more than SORTED_COPY_DEPTH levels.
  */
 import { hash } from 'node:crypto';
 
@@ -42,7 +50,67 @@ export interface JsonDepth {
 const RECURSION_DEPTH = 200;
 
 export function canonicalJson(value: unknown, depth?: JsonDepth): string {
-  return writeCanonical(value, 1, depth);
+  const copy = depth === undefined ? sortedCopy(value, 1, { deepest: 0 }) : sortedCopy(value, 1, depth);
+  return copy === NOT_COPIED
+    ? writeCanonical(value, 1, depth)
+    : (JSON.stringify(copy) ?? primitiveJson(copy));
+}
+
+/** What `sortedCopy` returns for a value it leaves to the walk. */
+const NOT_COPIED = Symbol('not copied');
+
+/** Levels a sorted copy goes to; TimeTap's records nest a few. */
+const SORTED_COPY_DEPTH = 32;
+
+/** A key JSON.stringify writes before all others, whatever the order of insertion. */
+const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
+
+/**
+ * `value` with every object's keys inserted in sorted order and the keys the walk omits left out,
+ * or NOT_COPIED. `depth` learns how deep it nests, as the walk's would.
+ */
+function sortedCopy(value: unknown, level: number, depth: JsonDepth): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (level > SORTED_COPY_DEPTH) return NOT_COPIED;
+  if (level > depth.deepest) depth.deepest = level;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i += 1) {
+      const item = sortedCopy(value[i], level + 1, depth);
+      if (item === NOT_COPIED) return NOT_COPIED;
+      out[i] = item;
+    }
+    return out;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return NOT_COPIED;
+  const record = value as Record<string, unknown>;
+  const keys = sortKeys(Object.keys(record));
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (key === '__proto__' || ARRAY_INDEX.test(key)) return NOT_COPIED;
+    const item = record[key];
+    if (isOmitted(item)) continue;
+    const copy = sortedCopy(item, level + 1, depth);
+    if (copy === NOT_COPIED) return NOT_COPIED;
+    out[key] = copy;
+  }
+  return out;
+}
+
+/** Sorted in place as `Array.prototype.sort` would; a short list without the copy that sort makes. */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j -= 1;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 /** `level`: the depth a container at `value` has (the top level is 1). */

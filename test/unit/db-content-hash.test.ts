@@ -178,6 +178,25 @@ describe('content hashes of rows already in the mirror do not change', () => {
     }
   });
 
+  it('writes what JSON.stringify would order or write otherwise as the walk does', () => {
+    // The sorted copy gives way to the walk for these; each must still come out sorted.
+    const deep = (levels: number): unknown => (levels === 0 ? { b: 1, a: 2 } : { z: deep(levels - 1), y: 0 });
+    const cases: Array<[unknown, string]> = [
+      [{ b: 1, 10: 'x', 9: 'y', a: 2 }, '{"10":"x","9":"y","a":2,"b":1}'],
+      [JSON.parse('{"z": 1, "__proto__": {"b": 2, "a": 1}}'), '{"__proto__":{"a":1,"b":2},"z":1}'],
+      [Object.assign(Object.create(null), { b: 1, a: 2 }), '{"a":2,"b":1}'],
+      [{ b: new Date(0), a: new Map([[1, 2]]) }, '{"a":{},"b":{}}'],
+      [{ b: 1, toJSON: () => 'replaced', a: 2 }, '{"a":2,"b":1}'],
+      [{ b: [undefined, () => 1, Number.NaN, -0], a: '\ud800' }, '{"a":"\\ud800","b":[null,null,null,0]}'],
+    ];
+    for (const [value, text] of cases) expect(canonicalJson(value)).toBe(text);
+    const nested = deep(40);
+    const depth: JsonDepth = { deepest: 0 };
+    expect(canonicalJson(nested, depth)).toBe(canonicalJson(JSON.parse(JSON.stringify(nested))));
+    expect(canonicalJson(nested).startsWith('{"y":0,"z":{"y":0,')).toBe(true);
+    expect(depth.deepest).toBe(41);
+  });
+
   it('stores the same jsonb as JSON.stringify would: the canonical text differs only in key order', () => {
     const raw = { z: 1, a: [{ y: 2, x: '😀' }], m: null };
     expect(JSON.parse(canonicalJson(raw))).toEqual(JSON.parse(JSON.stringify(raw)));
