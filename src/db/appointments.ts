@@ -17,7 +17,15 @@
 import type { DateRange } from '../dates.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { AppointmentKind, AppointmentRecord } from '../records.js';
-import { bulkUpsert, type Column, type UpsertCounts, type WarningLogger } from './bulk-upsert.js';
+import {
+  type Column,
+  type PreparedRow,
+  prepareRow,
+  type UpsertCounts,
+  type UpsertTarget,
+  type WarningLogger,
+  writePreparedRows,
+} from './bulk-upsert.js';
 import { type ClientDataPolicy, reduceAppointmentRaw } from './client-data.js';
 import type { Db } from './database.js';
 import { executeInRun, type RunWrite } from './run-id.js';
@@ -34,34 +42,71 @@ export interface AppointmentUpsertOptions extends RunWrite {
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 /**
  * A date and an HHmm time as milliseconds on a UTC-labelled clock (the wall clock, whatever its
  * zone), or undefined when either is missing or not a real date and time. 2400 is the end of the
- * day, as TimeTap writes an end at midnight.
+ * day, as TimeTap writes an end at midnight. Read digit by digit rather than by a regular
+ * expression and a Date: every appointment a backfill writes goes through here four times.
  */
 export function wallClockMs(date: string | undefined, hhmm: number | undefined): number | undefined {
   if (date === undefined || hhmm === undefined) return undefined;
-  const match = DATE.exec(date);
-  if (!match || !Number.isInteger(hhmm) || hhmm < 0 || hhmm > 2400) return undefined;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const hours = Math.floor(hhmm / 100);
-  const minutes = hhmm % 100;
-  if (minutes >= 60 || year < 1) return undefined;
-  // setUTCFullYear, not Date.UTC, which reads years below 100 as 19xx.
-  const midnight = new Date(0);
-  midnight.setUTCFullYear(year, month - 1, day);
-  if (midnight.getUTCMonth() !== month - 1 || midnight.getUTCDate() !== day) return undefined;
-  return midnight.getTime() + (hours * 60 + minutes) * MINUTE_MS;
+  if (!Number.isInteger(hhmm) || hhmm < 0 || hhmm > 2400 || hhmm % 100 >= 60) return undefined;
+  const day = dayNumber(date);
+  if (day === undefined) return undefined;
+  return day * DAY_MS + (Math.floor(hhmm / 100) * 60 + (hhmm % 100)) * MINUTE_MS;
+}
+
+/** Days from 1970-01-01 to a `YYYY-MM-DD` date that exists (year 1 or later), in the proleptic Gregorian calendar. */
+function dayNumber(date: string): number | undefined {
+  if (date.length !== 10 || date.charCodeAt(4) !== DASH || date.charCodeAt(7) !== DASH) return undefined;
+  const year = digits(date, 0, 4);
+  const month = digits(date, 5, 2);
+  const day = digits(date, 8, 2);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  // Howard Hinnant's days_from_civil: years counted from March, so that February comes last.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+const DASH = 45;
+const ZERO = 48;
+
+/** The number `count` ASCII digits at `start` spell, or -1. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i += 1) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** `local_start` as Postgres reads a timestamp: "YYYY-MM-DD HH:MM:SS". */
 export function localStart(row: Pick<AppointmentRow, 'startDate' | 'startTime'>): string | undefined {
   const ms = wallClockMs(row.startDate, row.startTime);
   if (ms === undefined) return undefined;
+  const time = row.startTime as number;
+  // The same day: its own text; 2400 is the next day's midnight.
+  if (time < 2400) return `${row.startDate} ${pad2(Math.floor(time / 100))}:${pad2(time % 100)}:00`;
   const iso = new Date(ms).toISOString();
   // Past year 9999 (a start at 24:00 on 9999-12-31) ISO needs a sign that Postgres does not read.
   return /^\d{4}-/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : undefined;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
 
 /** End minus start in minutes, across dates; undefined when unknown or negative. */
@@ -114,26 +159,60 @@ const START_AT = {
     WHERE l.account = c.account AND l.id = c.location_id)`,
 };
 
+/** The write of appointments under a client-data policy (bulk-upsert.ts). */
+function appointmentTarget(clientData: ClientDataPolicy): UpsertTarget<AppointmentRow> {
+  return {
+    table: 'appointments',
+    columns: APPOINTMENT_COLUMNS,
+    derived: [START_AT],
+    storedRaw: (raw) => reduceAppointmentRaw(raw, clientData),
+  };
+}
+
+const CLIENT_ID_COLUMN = APPOINTMENT_COLUMNS.findIndex((c) => c.name === 'client_id');
+
+/**
+ * Turns appointments into rows as the write takes them, one at a time: a chunk's reader calls it
+ * as each page arrives (sync/appointment-walk.ts), so that what it holds until the chunk is
+ * complete is a few strings per appointment rather than the parsed record and its nested objects,
+ * which garbage collection would otherwise walk again and again (bench 6).
+ */
+export function appointmentPreparer(clientData: ClientDataPolicy): (row: AppointmentRow) => PreparedRow {
+  const target = appointmentTarget(clientData);
+  return (row) => prepareRow(row, target);
+}
+
+/** The client a prepared appointment names (its `client_id`). */
+export function preparedClientId(row: PreparedRow): number | undefined {
+  const value = row.typed[CLIENT_ID_COLUMN];
+  return typeof value === 'number' ? value : undefined;
+}
+
 export function upsertAppointments(
   db: Db,
   rows: readonly AppointmentRow[],
+  options: AppointmentUpsertOptions,
+): Promise<UpsertCounts> {
+  const prepare = appointmentPreparer(options.clientData);
+  return upsertPreparedAppointments(db, rows.map(prepare), options);
+}
+
+/** Writes appointments made by `appointmentPreparer` under the same policy. */
+export function upsertPreparedAppointments(
+  db: Db,
+  rows: readonly PreparedRow[],
   options: AppointmentUpsertOptions,
 ): Promise<UpsertCounts> {
   const { readAt, clientData, logger, runId, account } = options;
   if (!(readAt instanceof Date) || Number.isNaN(readAt.getTime())) {
     return Promise.reject(new TypeError('upsertAppointments: readAt must be a valid Date'));
   }
-  return bulkUpsert(
-    db,
-    {
-      table: 'appointments',
-      columns: APPOINTMENT_COLUMNS,
-      derived: [START_AT],
-      storedRaw: (raw) => reduceAppointmentRaw(raw, clientData),
-    },
-    rows,
-    { readAt, ...(logger ? { logger } : {}), runId, account },
-  );
+  return writePreparedRows(db, appointmentTarget(clientData), rows, {
+    readAt,
+    ...(logger ? { logger } : {}),
+    runId,
+    account,
+  });
 }
 
 /**

@@ -24,7 +24,9 @@ import {
 import { canonicalJson, hashCanonicalJson, type JsonDepth } from './content-hash.js';
 import { type Db, rawPool } from './database.js';
 import type { RunWrite } from './run-id.js';
-import { type Prepared, type Value, type WrittenCounts, writeChunk } from './upsert-statement.js';
+import { type PreparedRow, type Value, type WrittenCounts, writeChunk } from './upsert-statement.js';
+
+export type { PreparedRow } from './upsert-statement.js';
 
 /**
  * Disjoint outcomes per distinct id: inserted + updated + unchanged + revived = rows written
@@ -111,10 +113,28 @@ function emptyCounts(): UpsertCounts {
   return { inserted: 0, updated: 0, unchanged: 0, revived: 0, cleanedValues: 0, outOfRange: 0, tooDeep: 0 };
 }
 
-export async function bulkUpsert<R extends Keyed>(
+export function bulkUpsert<R extends Keyed>(
   db: Db,
   target: UpsertTarget<R>,
   rows: readonly R[],
+  options: WriteOptions,
+): Promise<UpsertCounts> {
+  return writePreparedRows(
+    db,
+    target,
+    rows.map((row) => prepareRow(row, target)),
+    options,
+  );
+}
+
+/**
+ * Writes rows made by `prepareRow` for the same target (a chunk of appointments, prepared as its
+ * pages arrived): collapsed by id (the last one wins) and sorted, one statement per BATCH_SIZE.
+ */
+export async function writePreparedRows<R>(
+  db: Db,
+  target: UpsertTarget<R>,
+  rows: readonly PreparedRow[],
   options: WriteOptions,
 ): Promise<UpsertCounts> {
   const total = emptyCounts();
@@ -122,16 +142,15 @@ export async function bulkUpsert<R extends Keyed>(
   let depthLimit = MAX_JSON_DEPTH;
   const pool = rawPool(db);
   for (const chunk of chunks(collapseById(rows))) {
-    let prepared = prepare(chunk, target, MAX_JSON_DEPTH);
+    let prepared: readonly PreparedRow[] = chunk;
     let counts: WrittenCounts[];
     try {
       counts = await writeChunk(db, pool, target, prepared, options);
     } catch (error) {
       if (postgresCode(error) !== STACK_DEPTH_EXCEEDED) throw error;
-      const shallower = prepare(chunk, target, FALLBACK_JSON_DEPTH);
       // Nothing deeper than the fallback: the refusal is about something else.
-      if (shallower.tooDeep === 0) throw error;
-      prepared = shallower;
+      if (!chunk.some((row) => row.shallower)) throw error;
+      prepared = chunk.map((row) => row.shallower?.() ?? row);
       depthLimit = FALLBACK_JSON_DEPTH;
       counts = await writeChunk(db, pool, target, prepared, options);
     }
@@ -142,11 +161,13 @@ export async function bulkUpsert<R extends Keyed>(
     // A gap-filling copy of a row that exists is not the row's own sighting: its authoritative
     // copy (the list it belongs to) counts it, so that `unchanged` counts rows, not copies.
     if (options.onlyMissing !== true) total.unchanged += chunk.length - inserted - updated - revived;
-    total.cleanedValues += prepared.cleaned;
-    total.tooDeep += prepared.tooDeep;
-    for (const [column, n] of prepared.outOfRange) {
-      total.outOfRange += n;
-      outOfRangeColumns.add(column);
+    for (const row of prepared) {
+      total.cleanedValues += row.cleaned;
+      if (row.cut) total.tooDeep += 1;
+      for (const column of row.outOfRange ?? []) {
+        total.outOfRange += 1;
+        outOfRangeColumns.add(column);
+      }
     }
   }
   const { table } = target;
@@ -165,29 +186,36 @@ export async function bulkUpsert<R extends Keyed>(
   return total;
 }
 
-function prepare<R extends Keyed>(chunk: readonly R[], target: UpsertTarget<R>, maxDepth: number): Prepared {
-  const { columns, storedRaw } = target;
+/** One row as the statement takes it: typed columns, the canonical text of `raw`, its hash. */
+export function prepareRow<R extends Keyed>(
+  row: R,
+  target: UpsertTarget<R>,
+  maxDepth = MAX_JSON_DEPTH,
+): PreparedRow {
   const counter: CleanCounter = { cleaned: 0, cut: 0 };
-  const prepared: Prepared = {
-    ids: [],
-    raws: [],
-    hashes: [],
-    typed: columns.map(() => []),
-    cleaned: 0,
-    tooDeep: 0,
-    outOfRange: new Map(),
+  const { canonical, cut, depth } = canonicalRaw(row.raw, target.storedRaw, counter, maxDepth);
+  let outOfRange: string[] | undefined;
+  const typed = target.columns.map((column) => {
+    const value = typedValue(column, row, counter);
+    if (value === OUT_OF_RANGE) {
+      outOfRange ??= [];
+      outOfRange.push(column.name);
+      return null;
+    }
+    return value;
+  });
+  const prepared: PreparedRow = {
+    id: row.id,
+    typed,
+    raw: canonical,
+    hash: hashCanonicalJson(canonical),
+    cleaned: counter.cleaned,
+    cut,
   };
-  for (const row of chunk) {
-    const { canonical, cut } = canonicalRaw(row.raw, storedRaw, counter, maxDepth);
-    if (cut) prepared.tooDeep += 1;
-    prepared.ids.push(row.id);
-    prepared.raws.push(canonical);
-    prepared.hashes.push(hashCanonicalJson(canonical));
-    columns.forEach((column, i) => {
-      prepared.typed[i]?.push(typedValue(column, row, counter, prepared.outOfRange));
-    });
+  if (outOfRange) prepared.outOfRange = outOfRange;
+  if (depth > FALLBACK_JSON_DEPTH && maxDepth > FALLBACK_JSON_DEPTH) {
+    prepared.shallower = () => prepareRow(row, target, FALLBACK_JSON_DEPTH);
   }
-  prepared.cleaned = counter.cleaned;
   return prepared;
 }
 
@@ -202,28 +230,27 @@ export function canonicalRaw(
   storedRaw: ((cleaned: Record<string, unknown>) => Record<string, unknown>) | undefined,
   counter: CleanCounter,
   maxDepth: number,
-): { canonical: string; cut: boolean } {
+): { canonical: string; cut: boolean; depth: number } {
   const depth: JsonDepth = { deepest: 0 };
   const direct = canonicalJson(raw, depth);
   if (depth.deepest <= maxDepth && !jsonTextNeedsCleaning(direct)) {
     const stored = storedRaw ? storedRaw(raw) : raw;
     // A policy that keeps the whole record hands the same object back: its text is written.
-    return { canonical: stored === raw ? direct : canonicalJson(stored), cut: false };
+    return { canonical: stored === raw ? direct : canonicalJson(stored), cut: false, depth: depth.deepest };
   }
   const cutBefore = counter.cut ?? 0;
   const cleaned = cleanJson(raw, counter, maxDepth) as Record<string, unknown>;
   return {
     canonical: canonicalJson(storedRaw ? storedRaw(cleaned) : cleaned),
     cut: (counter.cut ?? 0) > cutBefore,
+    depth: depth.deepest,
   };
 }
 
-function typedValue<R>(
-  column: Column<R>,
-  row: R,
-  counter: CleanCounter,
-  outOfRange: Map<string, number>,
-): Value {
+/** What `typedValue` returns for a number that does not fit its column (stored as NULL). */
+const OUT_OF_RANGE = Symbol('out of range');
+
+function typedValue<R>(column: Column<R>, row: R, counter: CleanCounter): Value | typeof OUT_OF_RANGE {
   switch (column.type) {
     case 'text':
       return cleanOptionalString(column.pick(row), counter);
@@ -234,9 +261,7 @@ function typedValue<R>(
       const value = column.pick(row);
       if (value === undefined) return null;
       const { min, max } = NUMERIC_RANGE[column.type];
-      if (Number.isInteger(value) && value >= min && value <= max) return value;
-      outOfRange.set(column.name, (outOfRange.get(column.name) ?? 0) + 1);
-      return null;
+      return Number.isInteger(value) && value >= min && value <= max ? value : OUT_OF_RANGE;
     }
     default: {
       const unknownColumn: never = column;

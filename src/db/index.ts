@@ -18,13 +18,17 @@ export {
 export {
   type AppointmentRow,
   type AppointmentUpsertOptions,
+  appointmentPreparer,
   appointmentReadAt,
   countActiveAppointments,
+  preparedClientId,
   tombstoneAppointments,
   unseenAppointments,
   upsertAppointments,
+  upsertPreparedAppointments,
 } from './appointments.js';
 export { backfilledHistory, completedChunks, forgetChunks, recordCompletedChunk } from './backfill-chunks.js';
+export type { PreparedRow } from './bulk-upsert.js';
 export {
   type ClientDataMode,
   type ClientDataPolicy,

@@ -13,16 +13,28 @@ import { queryInRun } from './run-id.js';
 
 export type Value = CopyValue;
 
-/** One chunk as the statement takes it: parallel arrays, and what had to be left out. */
-export interface Prepared {
-  ids: number[];
-  raws: string[];
-  hashes: string[];
-  typed: Value[][];
+/**
+ * One row as the statement takes it, made once (bulk-upsert.ts `prepareRow`): for appointments as
+ * soon as their page arrives, so that a chunk read whole holds these rather than parsed records.
+ */
+export interface PreparedRow {
+  id: number;
+  /** The target's typed columns, in their order. */
+  typed: Value[];
+  /** The canonical text of what is stored of `raw`, hashed into `hash`. */
+  raw: string;
+  hash: string;
+  /** Strings (values or keys) that lost a NUL or a lone surrogate. */
   cleaned: number;
-  tooDeep: number;
-  /** Per column name: values left NULL for not fitting the column. */
-  outOfRange: Map<string, number>;
+  /** Typed columns left NULL for a value that does not fit them. */
+  outOfRange?: readonly string[];
+  /** `raw` had parts too deep for Postgres, stored as null. */
+  cut: boolean;
+  /**
+   * The row made again with `raw` cut shallower, for a batch that Postgres refuses for depth; only
+   * a row deeper than that has one (every other row would come out the same).
+   */
+  shallower?: () => PreparedRow;
 }
 
 export type WrittenCounts = { inserted: number; updated: number; revived: number };
@@ -35,10 +47,10 @@ export function writeChunk<R>(
   db: Db,
   pool: pg.Pool | undefined,
   target: UpsertTarget<R>,
-  prepared: Prepared,
+  prepared: readonly PreparedRow[],
   options: WriteOptions,
 ): Promise<WrittenCounts[]> {
-  if (pool === undefined || prepared.ids.length < STAGING_THRESHOLD) {
+  if (pool === undefined || prepared.length < STAGING_THRESHOLD) {
     return queryInRun(db, options.runId, upsertStatement(target, unnestInput(target, prepared), options));
   }
   return queryThroughStaging(
@@ -63,19 +75,19 @@ function stagedColumns<R>({ columns }: UpsertTarget<R>): StagedColumn[] {
   ];
 }
 
-function stagedRows({ ids, typed, raws, hashes }: Prepared): Value[][] {
-  return ids.map((id, row) => [
-    id,
-    ...typed.map((values) => values[row] ?? null),
-    raws[row] ?? null,
-    hashes[row] ?? null,
-  ]);
+function stagedRows(rows: readonly PreparedRow[]): Value[][] {
+  return rows.map(({ id, typed, raw, hash }) => [id, ...typed, raw, hash]);
 }
 
 /** The chunk as the `input` CTE: one array parameter per column. */
-function unnestInput<R>({ columns }: UpsertTarget<R>, { ids, typed, raws, hashes }: Prepared): Prisma.Sql {
+function unnestInput<R>({ columns }: UpsertTarget<R>, rows: readonly PreparedRow[]): Prisma.Sql {
   const list = Prisma.raw(columns.map((c) => c.name).join(', '));
-  const arrays = Prisma.join(columns.map((c, i) => Prisma.sql`${typed[i] ?? []}::${Prisma.raw(c.type)}[]`));
+  const ids = rows.map((r) => r.id);
+  const raws = rows.map((r) => r.raw);
+  const hashes = rows.map((r) => r.hash);
+  const arrays = Prisma.join(
+    columns.map((c, i) => Prisma.sql`${rows.map((r) => r.typed[i] ?? null)}::${Prisma.raw(c.type)}[]`),
+  );
   return Prisma.sql`input AS (
       SELECT * FROM unnest(${ids}::bigint[], ${arrays}, ${raws}::text[], ${hashes}::text[])
         AS i(id, ${list}, raw, content_hash)
@@ -112,7 +124,7 @@ function upsertStatement<R>(
     WITH ${input},
     before AS (
       SELECT t.id, t.content_hash, t.deleted_at${readColumn} FROM ${target} t
-      WHERE t.account = ${account} AND t.id IN (SELECT id FROM input)
+      WHERE t.account = ${account} AND t.id = ANY(ARRAY(SELECT id FROM input))
     ),
     changed AS (
       SELECT i.*, ${account}::text AS account FROM input i LEFT JOIN before b ON b.id = i.id
