@@ -12,7 +12,7 @@
  */
 import { appointmentReadAt, tombstoneAppointments } from '../db/index.js';
 import { NotFoundError } from '../errors.js';
-import { type StoreDeps, storeAppointments } from './appointment-walk.js';
+import { type StoreDeps, storeAppointments } from './appointment-store.js';
 import { writeOf } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
 

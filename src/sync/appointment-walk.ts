@@ -1,8 +1,9 @@
 /**
  * The walk of one chunk of appointments (a range of dates): read completely (or marked
  * incomplete, appointment-chunk.ts), upserted with the time TimeTap was read (an older read never
- * overwrites a newer one, db/appointments.ts), the objects nested in each appointment filling gaps
- * in their own tables, and a client that an appointment names but the mirror lacks fetched by id.
+ * overwrites a newer one, db/appointments.ts), the objects nested in each appointment filling
+ * gaps in their own tables, and a client that an appointment names but the mirror lacks fetched
+ * by id (appointment-store.ts).
  *
  * Tombstones only on a complete chunk, and even then absence is not proof: an appointment the
  * chunk did not see may have been rescheduled to another date, even out of the window. Each is
@@ -13,21 +14,16 @@
 
 import type { DateRange } from '../dates.js';
 import {
-  type AppointmentRow,
   type ClientDataPolicy,
   evaluateDeleteGuard,
-  missingClientIds,
+  type PreparedRow,
   tombstoneAppointments,
   unseenAppointments,
-  upsertAppointments,
-  upsertClients,
-  upsertLocations,
-  upsertServices,
-  upsertStaff,
 } from '../db/index.js';
 import { describeError, isRetryable, NotFoundError } from '../errors.js';
 import type { AppointmentRecord } from '../records.js';
 import { type ChunkRead, readAppointmentChunk } from '../timetap/index.js';
+import { ChunkStore, storeAppointments } from './appointment-store.js';
 import { mapSettled } from './concurrency.js';
 import { isFatal, type WalkDeps, writeOf } from './location-walk.js';
 import { addCounts, emptyStats, type RunStats } from './stats.js';
@@ -73,7 +69,8 @@ export async function walkAppointmentChunk(
   const stats = emptyStats();
   const label = `appointments ${range.startDate}..${range.endDate}`;
   const readAt = new Date();
-  let read: ChunkRead;
+  const store = new ChunkStore(deps);
+  let read: ChunkRead<PreparedRow>;
   try {
     read = await readAppointmentChunk(
       deps.api,
@@ -81,6 +78,7 @@ export async function walkAppointmentChunk(
       {
         pageSize: deps.pageSize,
         maxReads: deps.maxReads ?? DEFAULT_MAX_READS,
+        keep: store.keep,
       },
     );
   } catch (error) {
@@ -101,7 +99,7 @@ export async function walkAppointmentChunk(
     parts: read.parts,
     complete: read.complete,
   };
-  await storeAppointments(deps, read.appointments, readAt, stats);
+  await store.store(read.appointments, readAt, stats);
   addCounts(stats, 'appointments', { skipped: read.skipped.length });
   if (!read.complete) {
     const reason = `${label}: ${read.why ?? 'incomplete'}; nothing in the range was tombstoned`;
@@ -111,85 +109,11 @@ export async function walkAppointmentChunk(
   return { range, status: 'complete', reasons, stats, read: record, retryable: false };
 }
 
-/** What storing appointments needs: the database, and the client for the clients it lacks. */
-export type StoreDeps = Pick<
-  AppointmentWalkDeps,
-  'account' | 'db' | 'logger' | 'clientData' | 'api' | 'staffConcurrency' | 'runId'
->;
-
-/** Upserts appointments and fills the gaps they reveal in the other tables. */
-export async function storeAppointments(
-  deps: StoreDeps,
-  appointments: readonly AppointmentRecord[],
-  readAt: Date,
-  stats: RunStats,
-): Promise<void> {
-  const { db, logger, clientData } = deps;
-  const write = writeOf(deps);
-  const nested = { locations: new Map(), staff: new Map(), services: new Map(), clients: new Map() };
-  for (const a of appointments) {
-    if (a.nested.location) nested.locations.set(a.nested.location.id, a.nested.location);
-    if (a.nested.staff) nested.staff.set(a.nested.staff.id, a.nested.staff);
-    if (a.nested.service) nested.services.set(a.nested.service.id, a.nested.service);
-    if (a.nested.client) nested.clients.set(a.nested.client.id, a.nested.client);
-  }
-  // A nested copy is a report row's excerpt: it only fills a gap, never overwrites the full copy.
-  const onlyMissing = { onlyMissing: true, logger, ...write };
-  addCounts(stats, 'locations', await upsertLocations(db, [...nested.locations.values()], onlyMissing));
-  addCounts(stats, 'staff', await upsertStaff(db, [...nested.staff.values()], onlyMissing));
-  addCounts(stats, 'services', await upsertServices(db, [...nested.services.values()], onlyMissing));
-  if (clientData.mode !== 'none') {
-    addCounts(
-      stats,
-      'clients',
-      await upsertClients(db, [...nested.clients.values()], {
-        clientData,
-        onlyMissing: true,
-        logger,
-        ...write,
-      }),
-    );
-  }
-  // The appointments themselves: the writer reads its columns and `raw`, never `nested` (a copy
-  // without it cost a second of CPU in a year's backfill).
-  const rows: readonly AppointmentRow[] = appointments;
-  addCounts(
-    stats,
-    'appointments',
-    await upsertAppointments(db, rows, { readAt, clientData, logger, ...write }),
-  );
-  if (clientData.mode !== 'none') await fetchMissingClients(deps, appointments, stats);
-}
-
-/** A client an appointment names but the mirror lacks (no nested copy came): read by id. */
-async function fetchMissingClients(
-  deps: StoreDeps,
-  appointments: readonly AppointmentRecord[],
-  stats: RunStats,
-): Promise<void> {
-  const named = [...new Set(appointments.flatMap((a) => (a.clientId === undefined ? [] : [a.clientId])))];
-  const missing = await missingClientIds(deps.db, deps.account.name, named);
-  if (missing.length === 0) return;
-  const results = await mapSettled(missing, deps.staffConcurrency, (id) => deps.api.getClient(id));
-  const found = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const fatal = results.find((r) => r.status === 'rejected' && isFatal(r.reason));
-  if (fatal?.status === 'rejected') throw fatal.reason;
-  addCounts(
-    stats,
-    'clients',
-    await upsertClients(deps.db, found, {
-      clientData: deps.clientData,
-      logger: deps.logger,
-      ...writeOf(deps),
-    }),
-  );
-}
-
 async function tombstoneUnseen(
   deps: AppointmentWalkDeps,
   range: DateRange,
   label: string,
-  seen: readonly AppointmentRecord[],
+  seen: readonly PreparedRow[],
   stats: RunStats,
 ): Promise<string[]> {
   const seenIds = seen.map((a) => a.id);

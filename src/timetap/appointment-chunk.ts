@@ -41,9 +41,10 @@ import {
 import { lastJustifiedPage } from './report-page-bound.js';
 import { canCut, cutByDays, daysOf, partsThatFit } from './report-parts.js';
 
-export interface ChunkRead {
+/** `T`: what the reader keeps of each appointment (ChunkOptions.keep); by default the record. */
+export interface ChunkRead<T extends Kept = AppointmentRecord> {
   /** Complete: the union of its parts; incomplete: every record any read saw (its latest copy). */
-  appointments: AppointmentRecord[];
+  appointments: T[];
   skipped: SkippedRecord[];
   /** Consistent: every appointment of the range was seen, as counted. */
   complete: boolean;
@@ -57,12 +58,21 @@ export interface ChunkRead {
   why?: string;
 }
 
-export interface ChunkOptions {
+export interface ChunkOptions<T extends Kept = AppointmentRecord> {
   pageSize: number;
   /** Reads of a part whose count keeps moving. */
   maxReads: number;
   pagesInFlight?: number;
+  /**
+   * What is kept of each appointment, made as its page arrives: a chunk is held until it is read
+   * whole, and what it holds is what garbage collection walks meanwhile (sync/appointment-walk.ts
+   * keeps the row its write needs).
+   */
+  keep?: (appointment: AppointmentRecord) => T;
 }
+
+/** What a chunk keeps of an appointment has at least its id. */
+export type Kept = { id: number };
 
 export type ChunkClient = Pick<TimeTapApi, 'appointmentPage' | 'appointmentCount'>;
 
@@ -82,33 +92,51 @@ const PAGES_IN_FLIGHT = 2;
 
 type Page = ReportPage<AppointmentRecord>;
 
-interface PartRead {
+interface PartRead<T> {
   complete: boolean;
   /** The union of a complete part, by id. */
-  union: Map<number, AppointmentRecord>;
+  union: Map<number, T>;
   count?: number;
   parts: number;
   why?: string;
 }
 
-export async function readAppointmentChunk(
+export function readAppointmentChunk(
   client: ChunkClient,
   query: ReportQuery,
   options: ChunkOptions,
-): Promise<ChunkRead> {
-  const reader = new ChunkReader(client, options);
+): Promise<ChunkRead>;
+export function readAppointmentChunk<T extends Kept>(
+  client: ChunkClient,
+  query: ReportQuery,
+  options: ChunkOptions<T> & { keep: (appointment: AppointmentRecord) => T },
+): Promise<ChunkRead<T>>;
+export async function readAppointmentChunk<T extends Kept>(
+  client: ChunkClient,
+  query: ReportQuery,
+  options: ChunkOptions<T>,
+): Promise<ChunkRead<T>> {
+  const keep = options.keep ?? ((appointment: AppointmentRecord) => appointment as unknown as T);
+  const reader = new ChunkReader<T>(client, options, keep);
   const part = await reader.read(query, options.pageSize);
   const { skipped, reads, pages } = reader;
   const appointments = [...(part.complete ? part.union : reader.latest).values()];
-  const read: ChunkRead = { appointments, skipped, complete: part.complete, reads, pages, parts: part.parts };
+  const read: ChunkRead<T> = {
+    appointments,
+    skipped,
+    complete: part.complete,
+    reads,
+    pages,
+    parts: part.parts,
+  };
   if (part.count !== undefined) read.count = part.count;
   if (part.why !== undefined) read.why = part.why;
   return read;
 }
 
 /** One walk of a query's pages: what it saw, and the count that opened it. */
-interface Walk {
-  ids: Map<number, AppointmentRecord>;
+interface Walk<T> {
+  ids: Map<number, T>;
   skipped: number;
   count: number | undefined;
   /** Records the first page held: how many TimeTap serves a page. */
@@ -120,9 +148,9 @@ interface Walk {
   snapshot: boolean;
 }
 
-class ChunkReader {
+class ChunkReader<T extends Kept> {
   /** Every record any read saw, its latest copy: what an incomplete chunk upserts. */
-  readonly latest = new Map<number, AppointmentRecord>();
+  readonly latest = new Map<number, T>();
   readonly skipped: SkippedRecord[] = [];
   reads = 0;
   pages = 0;
@@ -130,26 +158,27 @@ class ChunkReader {
 
   constructor(
     private readonly client: ChunkClient,
-    private readonly options: ChunkOptions,
+    private readonly options: ChunkOptions<T>,
+    private readonly keep: (appointment: AppointmentRecord) => T,
   ) {
     this.pagesInFlight = Math.max(1, options.pagesInFlight ?? PAGES_IN_FLIGHT);
   }
 
-  async read(query: ReportQuery, pageSize: number): Promise<PartRead> {
+  async read(query: ReportQuery, pageSize: number): Promise<PartRead<T>> {
     if (daysOf(query) > MAX_REPORT_DAYS) return this.readParts(cutByDays(query, MAX_REPORT_DAYS), pageSize);
     const cuttable = canCut(query);
     const limit = cuttable ? this.options.maxReads : this.options.maxReads * LEAF_READ_FACTOR;
     let size = pageSize;
     /** Records TimeTap served a page (its cap may be below what is asked). */
     let served = pageSize;
-    let union = new Map<number, AppointmentRecord>();
+    let union = new Map<number, T>();
     let count: number | undefined;
     /** Reads in a row that found the count unchanged (the union's reads), and that found nothing new. */
     let steady = 0;
     let idle = 0;
     let why = 'not read';
     for (let read = 1; read <= limit; read++) {
-      let walk: Walk;
+      let walk: Walk<T>;
       try {
         walk = await this.walk(query, read === 1 ? size : shifted(served, read));
       } catch (error) {
@@ -210,8 +239,8 @@ class ChunkReader {
     return count;
   }
 
-  private async readParts(parts: ReportQuery[], pageSize: number): Promise<PartRead> {
-    const union = new Map<number, AppointmentRecord>();
+  private async readParts(parts: ReportQuery[], pageSize: number): Promise<PartRead<T>> {
+    const union = new Map<number, T>();
     let count: number | undefined = 0;
     let read = 0;
     const short: string[] = [];
@@ -231,9 +260,9 @@ class ChunkReader {
   }
 
   /** One walk of the pages; a page that fails fails it, with nothing left in flight. */
-  private async walk(query: ReportQuery, pageSize: number): Promise<Walk> {
+  private async walk(query: ReportQuery, pageSize: number): Promise<Walk<T>> {
     this.reads++;
-    const ids = new Map<number, AppointmentRecord>();
+    const ids = new Map<number, T>();
     let skipped = 0;
     let count: number | undefined;
     let received = 0;
@@ -260,8 +289,9 @@ class ChunkReader {
           );
         }
         for (const appointment of page.items) {
-          ids.set(appointment.id, appointment);
-          this.latest.set(appointment.id, appointment);
+          const kept = this.keep(appointment);
+          ids.set(appointment.id, kept);
+          this.latest.set(appointment.id, kept);
         }
         skipped += page.skipped.length;
         this.skipped.push(...page.skipped);

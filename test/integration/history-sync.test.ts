@@ -9,7 +9,7 @@ import { MIRROR_TABLES } from '../../src/db/index.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { refreshAppointment } from '../../src/sync/appointment-event.js';
-import { storeAppointments } from '../../src/sync/appointment-walk.js';
+import { storeAppointments } from '../../src/sync/appointment-store.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { emptyStats } from '../../src/sync/stats.js';
 import { createTestSyncDeps } from '../helpers/sync.js';

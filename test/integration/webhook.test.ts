@@ -15,7 +15,7 @@ import type { SyncWorker } from '../../src/queue/worker.js';
 import { createRedactor } from '../../src/redact.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { refreshAppointment } from '../../src/sync/appointment-event.js';
-import { storeAppointments } from '../../src/sync/appointment-walk.js';
+import { storeAppointments } from '../../src/sync/appointment-store.js';
 import { emptyStats } from '../../src/sync/stats.js';
 import { runCli } from '../helpers/cli.js';
 import type { TestDatabase } from '../helpers/database.js';
