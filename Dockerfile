@@ -46,10 +46,9 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # V8's heap sizing for a small, long-lived service, as in package.json's `start`
-# (src/heap-settings.ts, docs/worker-memory.md): young generation semi-spaces of 2 MB instead of
-# up to 16 MB, and an old generation that grows by 50% of what survives a full collection instead
-# of up to 4x, so that a large sync does not leave the worker holding garbage it had no reason to
-# collect. The worker would set the second itself, and fix the first at 1 MB (a tenth more CPU on
-# a backfill), were they missing; on the command line both apply from the heap's creation.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=50", "dist/main.js"]
+# (src/heap-settings.ts, docs/worker-memory.md): an old generation that grows by 50% of what
+# survives a full collection instead of up to 4x, so that a large sync does not leave the worker
+# holding garbage it had no reason to collect. The young generation the worker sizes itself:
+# held small while it idles, free to grow while a job runs.
+ENTRYPOINT ["node", "--heap-growing-percent=50", "dist/main.js"]
 CMD ["worker"]

@@ -5,14 +5,11 @@
  * SIGTERM mean for the process (signals.ts), runs the command line and turns the outcome into an
  * exit code.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runtimeHeapFlags } from './heap-settings.js';
+import { applyRuntimeHeapFlags } from './heap-settings.js';
 
 // Before anything else is loaded, which is why the rest is imported only now: loading the
 // worker's modules alone would grow the young generation to its throughput-sized default.
-for (const flag of runtimeHeapFlags(process.argv, process.execArgv, process.env.NODE_OPTIONS)) {
-  setFlagsFromString(flag);
-}
+applyRuntimeHeapFlags(process.argv, process.execArgv, process.env.NODE_OPTIONS);
 
 const { default: dotenv } = await import('dotenv');
 const { runCli } = await import('./cli.js');

@@ -12,6 +12,7 @@ import { type AccountContext, DEFAULT_ACCOUNT } from '../account.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { abandonStaleRuns, markRemovedAccounts } from '../db/index.js';
+import { youngGeneration } from '../heap-settings.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createErrorListener, type OutageLog } from '../outage-log.js';
@@ -185,7 +186,7 @@ function createQueueWorker(
     config.redis.queueName,
     async (job: Job, token?: string) => {
       logger.debug({ jobId: job.id, job: job.name }, 'job started');
-      const work = fairness.run(job, token, () => processJob(job, token, deps));
+      const work = fairness.run(job, token, () => youngGeneration.busy(() => processJob(job, token, deps)));
       running.add(work);
       try {
         return await work;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LEAN_ENV, LEAN_NODE_FLAGS, runtimeHeapFlags } from '../../src/heap-settings.js';
+import { LEAN_ENV, LEAN_NODE_FLAGS, runtimeHeapFlags, YoungGeneration } from '../../src/heap-settings.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const argv = (...args: string[]) => ['/usr/bin/node', 'dist/main.js', ...args];
@@ -30,7 +30,8 @@ describe('runtimeHeapFlags', () => {
   });
 
   it('keeps what node was given on its command line, in either spelling', () => {
-    expect(runtimeHeapFlags(argv('worker'), [...LEAN_NODE_FLAGS])).toEqual([]);
+    // The young generation stays the program's: the lean command line sets no semi-space flag.
+    expect(runtimeHeapFlags(argv('worker'), [...LEAN_NODE_FLAGS])).toEqual(['--semi-space-growth-factor=1']);
     expect(runtimeHeapFlags(argv('worker'), ['--heap_growing_percent=80'])).toEqual([
       '--semi-space-growth-factor=1',
     ]);
@@ -50,6 +51,44 @@ describe('runtimeHeapFlags', () => {
       runtimeHeapFlags(argv('worker'), [], '--max-semi-space-size=2  --heap-growing-percent=50'),
     ).toEqual([]);
     expect(runtimeHeapFlags(argv('worker'), [], '--enable-source-maps')).toHaveLength(2);
+  });
+});
+
+describe('YoungGeneration', () => {
+  const deferred = () => {
+    let resolve = () => {};
+    let reject = (_error: Error) => {};
+    const promise = new Promise<void>((ok, fail) => {
+      resolve = ok;
+      reject = fail;
+    });
+    return { promise, resolve, reject };
+  };
+
+  it('lets the young generation grow while any job runs, and holds it small once none does', async () => {
+    const flags: string[] = [];
+    const young = new YoungGeneration((flag) => flags.push(flag));
+    young.manage();
+    const first = deferred();
+    const second = deferred();
+    const a = young.busy(() => first.promise);
+    const b = young.busy(() => second.promise);
+    expect(flags).toEqual(['--semi-space-growth-factor=2']);
+    first.resolve();
+    await a;
+    expect(flags).toEqual(['--semi-space-growth-factor=2']);
+    second.reject(new Error('job failed'));
+    await expect(b).rejects.toThrow('job failed');
+    expect(flags).toEqual(['--semi-space-growth-factor=2', '--semi-space-growth-factor=1']);
+    await young.busy(async () => 'again');
+    expect(flags.slice(2)).toEqual(['--semi-space-growth-factor=2', '--semi-space-growth-factor=1']);
+  });
+
+  it("leaves a young generation that the process's own flags sized alone", async () => {
+    const flags: string[] = [];
+    const young = new YoungGeneration((flag) => flags.push(flag));
+    expect(await young.busy(async () => 42)).toBe(42);
+    expect(flags).toEqual([]);
   });
 });
 
