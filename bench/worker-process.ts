@@ -76,10 +76,13 @@ export async function startWorkerProcess(
   // What the launch sets itself and nothing the benchmark happens to run with: a
   // MALLOC_ARENA_MAX or NODE_OPTIONS of its own environment would make every launch look lean.
   const { MALLOC_ARENA_MAX: _arenas, NODE_OPTIONS: _options, ...inherited } = process.env;
-  const child = spawn(launch.command, launch.args, {
+  // BENCH_NODE_ARGS: node options for the worker processes that node starts directly, to look
+  // inside one (`--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc`, whose lines go to our stdout).
+  const nodeArgs = launch.command === process.execPath ? (process.env.BENCH_NODE_ARGS ?? '').split(' ') : [];
+  const child = spawn(launch.command, [...nodeArgs.filter(Boolean), ...launch.args], {
     cwd: ROOT,
     env: { ...inherited, ...launch.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_NODE_ARGS ? 'inherit' : 'ignore', 'pipe'],
   });
   const problems: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
