@@ -21,7 +21,7 @@ import {
   jsonTextNeedsCleaning,
   MAX_JSON_DEPTH,
 } from './clean.js';
-import { canonicalJson, hashCanonicalJson, type JsonDepth } from './content-hash.js';
+import { canonicalJson, hashCanonicalBytes, type JsonDepth } from './content-hash.js';
 import { type Db, rawPool } from './database.js';
 import type { RunWrite } from './run-id.js';
 import { type PreparedRow, type Value, type WrittenCounts, writeChunk } from './upsert-statement.js';
@@ -204,11 +204,12 @@ export function prepareRow<R extends Keyed>(
     }
     return value;
   });
+  const raw = Buffer.from(canonical, 'utf8');
   const prepared: PreparedRow = {
     id: row.id,
     typed,
-    raw: canonical,
-    hash: hashCanonicalJson(canonical),
+    raw,
+    hash: hashCanonicalBytes(raw),
     cleaned: counter.cleaned,
     cut,
   };

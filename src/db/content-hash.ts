@@ -230,6 +230,11 @@ export function hashCanonicalJson(canonical: string): string {
   return hash('sha256', canonical, 'hex');
 }
 
+/** The same hash of the same text already encoded as UTF-8. */
+export function hashCanonicalBytes(canonical: Uint8Array): string {
+  return hash('sha256', canonical, 'hex');
+}
+
 export function contentHash(raw: unknown): string {
   return hashCanonicalJson(canonicalJson(raw));
 }

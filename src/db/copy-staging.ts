@@ -31,7 +31,8 @@ export const STAGING_THRESHOLD = 500;
 /** The name every staged batch uses: it lives in its own session's temporary schema only. */
 const STAGING = 'pg_temp.sync_staging';
 
-export type CopyValue = string | number | null;
+/** A value of a row; bytes are UTF-8 text (a row's `raw`, encoded once, as it was hashed). */
+export type CopyValue = string | number | null | Uint8Array;
 
 export interface StagedColumn {
   name: string;
@@ -87,35 +88,81 @@ export async function queryThroughStaging<T>(
   }
 }
 
-/** COPY's text format in pieces of a few hundred rows, so that no single string is huge. */
-function* copyText(rows: readonly (readonly CopyValue[])[]): Generator<string> {
-  let piece = '';
+/** COPY's text format in pieces of a few hundred rows, each one buffer of UTF-8. */
+function* copyText(rows: readonly (readonly CopyValue[])[]): Generator<Buffer> {
+  const out = new CopyBuffer();
   for (let i = 0; i < rows.length; i += 1) {
-    piece += copyLine(rows[i] ?? []);
-    if (i % 500 === 499) {
-      yield piece;
-      piece = '';
+    out.line(rows[i] ?? []);
+    if (i % 500 === 499) yield out.take();
+  }
+  if (out.length > 0) yield out.take();
+}
+
+const BACKSLASH = 0x5c;
+
+/** The bytes COPY's text format reads as special besides the backslash. */
+const CONTROL = [0x09, 0x0a, 0x0d] as const;
+
+/**
+ * Rows in COPY's text format, written into one growing buffer: tab-separated, `\N` for NULL,
+ * backslash escapes. Bytes (JSON text, which escapes every tab, newline and carriage return
+ * itself) are copied as they are, with each backslash doubled.
+ */
+class CopyBuffer {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  length = 0;
+
+  line(values: readonly CopyValue[]): void {
+    for (let i = 0; i < values.length; i += 1) {
+      if (i > 0) this.text('\t');
+      const value = values[i];
+      if (value === null || value === undefined) this.text('\\N');
+      else if (typeof value === 'number') this.text(String(value));
+      else if (typeof value === 'string') this.text(escapeCopy(value));
+      else this.bytes(value);
+    }
+    this.text('\n');
+  }
+
+  /** What was written since the last take, as its own buffer. */
+  take(): Buffer {
+    const piece = Buffer.from(this.buffer.subarray(0, this.length));
+    this.length = 0;
+    return piece;
+  }
+
+  private text(value: string): void {
+    // At most three bytes of UTF-8 per UTF-16 unit.
+    this.reserve(value.length * 3);
+    this.length += this.buffer.write(value, this.length, 'utf8');
+  }
+
+  private bytes(value: Uint8Array): void {
+    if (CONTROL.some((byte) => value.includes(byte))) {
+      this.text(escapeCopy(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')));
+      return;
+    }
+    let start = 0;
+    for (;;) {
+      const slash = value.indexOf(BACKSLASH, start);
+      const end = slash === -1 ? value.length : slash + 1;
+      this.reserve(end - start + 1);
+      this.buffer.set(value.subarray(start, end), this.length);
+      this.length += end - start;
+      if (slash === -1) return;
+      this.buffer[this.length] = BACKSLASH;
+      this.length += 1;
+      start = end;
     }
   }
-  if (piece !== '') yield piece;
-}
 
-/** One row in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. */
-function copyLine(values: readonly CopyValue[]): string {
-  let line = '';
-  for (let i = 0; i < values.length; i += 1) {
-    const value = values[i];
-    if (i > 0) line += '\t';
-    line +=
-      value === null || value === undefined
-        ? '\\N'
-        : typeof value === 'number'
-          ? String(value)
-          : escapeCopy(value);
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const larger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    this.buffer.copy(larger, 0, 0, this.length);
+    this.buffer = larger;
   }
-  return `${line}\n`;
 }
-
 const SPECIAL = /[\\\n\r\t]/;
 const SPECIALS = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };

@@ -21,8 +21,11 @@ export interface PreparedRow {
   id: number;
   /** The target's typed columns, in their order. */
   typed: Value[];
-  /** The canonical text of what is stored of `raw`, hashed into `hash`. */
-  raw: string;
+  /**
+   * The canonical text of what is stored of `raw`, as UTF-8: encoded once, hashed into `hash` and
+   * copied as it is into COPY's stream; and held outside V8's heap while a chunk is read.
+   */
+  raw: Buffer;
   hash: string;
   /** Strings (values or keys) that lost a NUL or a lone surrogate. */
   cleaned: number;
@@ -83,7 +86,7 @@ function stagedRows(rows: readonly PreparedRow[]): Value[][] {
 function unnestInput<R>({ columns }: UpsertTarget<R>, rows: readonly PreparedRow[]): Prisma.Sql {
   const list = Prisma.raw(columns.map((c) => c.name).join(', '));
   const ids = rows.map((r) => r.id);
-  const raws = rows.map((r) => r.raw);
+  const raws = rows.map((r) => r.raw.toString('utf8'));
   const hashes = rows.map((r) => r.hash);
   const arrays = Prisma.join(
     columns.map((c, i) => Prisma.sql`${rows.map((r) => r.typed[i] ?? null)}::${Prisma.raw(c.type)}[]`),

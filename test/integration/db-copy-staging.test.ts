@@ -116,7 +116,7 @@ describe('a batch through the staging table', () => {
             ...r,
             lastName: awkward,
             userName: 'nul\u0000here',
-            raw: { ...r.raw, awkward, bad: 'a\uD800', k: 'v\u0000' },
+            raw: { ...r.raw, awkward, bad: 'a\uD800', k: 'v\u0000', wide: 'Zürich – Nguyễn 😀' },
           }
         : r,
     );
@@ -129,7 +129,7 @@ describe('a batch through the staging table', () => {
     });
     expect(stored.lastName).toBe(awkward);
     expect(stored.userName).toBe('nulhere');
-    expect(stored.raw).toMatchObject({ awkward, bad: 'a\uFFFD', k: 'v' });
+    expect(stored.raw).toMatchObject({ awkward, bad: 'a\uFFFD', k: 'v', wide: 'Zürich – Nguyễn 😀' });
     expect(
       (await db.staff.findUniqueOrThrow({ where: { account_id: { account: DEFAULT_ACCOUNT, id: 8n } } }))
         .email,
