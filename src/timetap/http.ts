@@ -9,6 +9,7 @@
  * - the body is read as a stream and given up past `maxBodyBytes`, before it is held whole.
  */
 import { MalformedResponseError, NetworkError } from '../errors.js';
+import { decodeBody, latin1Body, parseJsonText } from './json-body.js';
 
 /** TIMETAP_MAX_BODY_BYTES's default: far above any page TimeTap sends, far below the heap. */
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -16,8 +17,8 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 export interface HttpAnswer {
   status: number;
   headers: Headers;
-  /** The body text for 2xx answers; empty otherwise (the body is discarded). */
-  body: string;
+  /** The body's bytes for 2xx answers; empty otherwise (the body is discarded). */
+  body: Buffer;
 }
 
 /** Why an exchange produced no answer: the label used in call statistics. */
@@ -115,7 +116,7 @@ async function exchangeWithin(
   if (response.status < 200 || response.status > 299) {
     // Free the connection; the body of an error answer is of no use to us.
     await response.body?.cancel().catch(() => undefined);
-    return { status: response.status, headers: response.headers, body: '' };
+    return { status: response.status, headers: response.headers, body: Buffer.alloc(0) };
   }
   try {
     const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -142,13 +143,13 @@ async function readBounded(
   path: string,
   maxBytes: number,
   signal: AbortSignal,
-): Promise<string> {
+): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
     throw new BodyTooLargeError(path, maxBytes);
   }
-  if (!response.body) return '';
+  if (!response.body) return Buffer.alloc(0);
   const reader = response.body.getReader();
   // The abort reaches the body here, not only through fetch: undici ties the body to the signal
   // through its Request object, which it holds weakly once fetch has answered, so that after a
@@ -174,8 +175,7 @@ async function readBounded(
   } finally {
     signal.removeEventListener('abort', cancel);
   }
-  // As response.text() decodes: UTF-8, a byte order mark dropped.
-  return new TextDecoder().decode(Buffer.concat(chunks, bytes));
+  return Buffer.concat(chunks, bytes);
 }
 
 /** undici's refusal of a 3xx under `redirect: 'error'` ("unexpected redirect", in its cause). */
@@ -200,11 +200,23 @@ function describeCause(error: unknown): string {
 }
 
 /**
- * Parses a JSON body. TimeTap behind a proxy sometimes answers 200 with an HTML page, or a body
- * cut short; both deserve a retry, so the error is retryable (the caller bounds how often).
+ * Parses a JSON body, its text or its UTF-8 bytes (json-body.ts). TimeTap behind a proxy
+ * sometimes answers 200 with an HTML page, or a body cut short; both deserve a retry, so the
+ * error is retryable (the caller bounds how often).
  */
-export function parseJsonBody(body: string, path: string): unknown {
-  const trimmed = body.trim();
+export function parseJsonBody(body: string | Uint8Array, path: string): unknown {
+  let text: string;
+  if (typeof body === 'string') text = body;
+  else {
+    const read = latin1Body(body);
+    try {
+      return parseJsonText(read, body);
+    } catch {
+      // Not JSON on the fast reading: the text as decoded says why (an ASCII body reads the same).
+      text = read.highBytes ? decodeBody(body) : read.text;
+    }
+  }
+  const trimmed = text.trim();
   if (trimmed.startsWith('<'))
     throw new MalformedResponseError(path, 'HTML instead of JSON', { retryable: true });
   try {
@@ -217,7 +229,8 @@ export function parseJsonBody(body: string, path: string): unknown {
 }
 
 /** The login answer: `{"sessionToken": "..."}`, a JSON string, or the bare token as plain text. */
-export function extractSessionToken(body: string, path: string): string {
+export function extractSessionToken(bytes: string | Uint8Array, path: string): string {
+  const body = typeof bytes === 'string' ? bytes : decodeBody(bytes);
   const trimmed = body.trim();
   let value: unknown = trimmed;
   if (trimmed.startsWith('{') || trimmed.startsWith('"')) {

@@ -78,7 +78,11 @@ describe('createAuthorizedExchange, one call refused while another goes on', () 
   it('ends with SessionRefusedError after MAX_REFUSALS, at no more than a login per refusal', async () => {
     const { store, login, logins } = counting();
     const guard = createSessionGuard(store);
-    const answer = (status: number) => ({ status, headers: new Headers(), body: status === 200 ? '[]' : '' });
+    const answer = (status: number) => ({
+      status,
+      headers: new Headers(),
+      body: Buffer.from(status === 200 ? '[]' : ''),
+    });
     const authorized = createAuthorizedExchange({
       guard,
       logger: createLogger({ level: 'silent', redactor: createRedactor() }),
