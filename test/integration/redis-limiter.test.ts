@@ -18,6 +18,22 @@ function limiters(count: number, options: RedisLimiterOptions) {
 }
 
 describe('createRedisLimiter', () => {
+  it('wakes one of its own waiters as soon as it frees a lease, rather than at the end of its sleep', async () => {
+    const [limiter] = limiters(1, { key: newKey(), maxRps: 1000, maxConcurrency: 1, pollMs: 1_000 });
+    const starts: number[] = [];
+    const began = performance.now();
+    await Promise.all(
+      [0, 1, 2].map(() =>
+        limiter!.run(async () => {
+          starts.push(performance.now() - began);
+          await sleep(50);
+        }),
+      ),
+    );
+    // Each waited for the lease before it (50 ms), not for its poll (1 s).
+    expect(starts[2]).toBeLessThan(600);
+  });
+
   it('holds maxRps and maxConcurrency across 3 processes (60 tasks, 20 rps, 3 in flight)', async () => {
     const key = newKey();
     const all = limiters(3, { key, maxRps: 20, maxConcurrency: 3, audit: true });
