@@ -69,7 +69,7 @@ export async function walkAppointmentChunk(
   const stats = emptyStats();
   const label = `appointments ${range.startDate}..${range.endDate}`;
   const readAt = new Date();
-  const store = new ChunkStore(deps);
+  const store = new ChunkStore(deps, readAt, stats);
   let read: ChunkRead<PreparedRow>;
   try {
     read = await readAppointmentChunk(
@@ -82,6 +82,7 @@ export async function walkAppointmentChunk(
       },
     );
   } catch (error) {
+    await store.settle();
     if (isFatal(error)) throw error;
     return {
       range,
@@ -99,7 +100,7 @@ export async function walkAppointmentChunk(
     parts: read.parts,
     complete: read.complete,
   };
-  await store.store(read.appointments, readAt, stats);
+  await store.store(read.appointments);
   addCounts(stats, 'appointments', { skipped: read.skipped.length });
   if (!read.complete) {
     const reason = `${label}: ${read.why ?? 'incomplete'}; nothing in the range was tombstoned`;
