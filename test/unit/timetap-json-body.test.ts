@@ -34,7 +34,7 @@ describe('a JSON body read from its bytes', () => {
       utf8('{"__proto__":"Ä","x":{"__proto__":{"y":"ö"}}}'),
       utf8('\uFEFF{"bom":"ß"}'),
       utf8('\u00a0{"nbsp":"before"}'),
-      utf8('{"deep":'.repeat(3000) + '"é"' + '}'.repeat(3000)),
+      utf8(`${'{"deep":'.repeat(3000)}"é"${'}'.repeat(3000)}`),
       utf8('[1,2,"plain ascii"]'),
       utf8('<html>é</html>'),
       utf8('{"cut":"é'),
