@@ -28,6 +28,7 @@ export {
   upsertPreparedAppointments,
 } from './appointments.js';
 export { backfilledHistory, completedChunks, forgetChunks, recordCompletedChunk } from './backfill-chunks.js';
+export { BATCH_SIZE } from './batch.js';
 export type { PreparedRow } from './bulk-upsert.js';
 export {
   type ClientDataMode,

@@ -10,6 +10,7 @@
  */
 import {
   appointmentPreparer,
+  BATCH_SIZE,
   type ClientDataPolicy,
   missingClientIds,
   type PreparedRow,
@@ -46,14 +47,14 @@ interface NestedCopies {
 
 /**
  * Rows of a chunk read so far from which they are written while the rest is read: a whole batch
- * of the write path (db/batch.ts BATCH_SIZE), so that a chunk that fits in one is written once, at
+ * of the write path (BATCH_SIZE), so that a chunk that fits in one is written once, at
  * its end, as one statement. A larger chunk (a week of a busy account: 5,500 to 21,000 rows) would
  * otherwise stop asking TimeTap for pages while it writes them all: a fifth of its job's time in
  * bench 6. Writing early is safe: each row is a copy TimeTap sent at the chunk's read time, a later
  * copy of the same appointment is written again (the same read time is never older), and nothing
  * is tombstoned until the chunk is read whole.
  */
-export const EARLY_WRITE_ROWS = 5_000;
+export const EARLY_WRITE_ROWS = BATCH_SIZE;
 
 function emptyNested(): NestedCopies {
   return { locations: new Map(), staff: new Map(), services: new Map(), clients: new Map() };
